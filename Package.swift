@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "codex-state",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "codex-state", targets: ["codex-state"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        // The C library, reached only through GitKit.
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
+        .target(
+            name: "StateModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The only importer of CLibGit2.
+        .target(name: "GitKit", dependencies: ["CLibGit2"]),
+        // Files on disk: atomic writes, the lock, the SQLite index, the journal.
+        .target(
+            name: "StateStore",
+            dependencies: [
+                "StateModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The application layer: one transaction path for the CLI, hooks and (later) MCP.
+        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit"]),
+        .executableTarget(
+            name: "codex-state",
+            dependencies: [
+                "Workspace",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Workspace", "GitKit", "StateModel", "StateStore"]
+        ),
+    ]
+)

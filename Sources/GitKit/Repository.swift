@@ -1,0 +1,174 @@
+import CLibGit2
+
+/// Where HEAD points.
+public enum Head: Sendable, Equatable {
+    /// On a branch (short name, e.g. `feature/x`) at a commit.
+    case branch(String, ObjectID)
+    case detached(ObjectID)
+    /// On a branch with no commits yet.
+    case unborn(String)
+
+    public var commit: ObjectID? {
+        switch self {
+        case let .branch(_, c), let .detached(c): return c
+        case .unborn: return nil
+        }
+    }
+
+    public var branchName: String? {
+        switch self {
+        case let .branch(b, _), let .unborn(b): return b
+        case .detached: return nil
+        }
+    }
+}
+
+public struct CommitInfo: Sendable, Equatable {
+    public let id: ObjectID
+    /// The first paragraph of the message, folded to one line. Invalid UTF-8 is replaced, never
+    /// fatal: commit messages are bytes.
+    public let summary: String
+    public let time: Int64
+}
+
+/// Whether a commit is an ancestor of (or equal to) HEAD.
+public enum Ancestry: Sendable, Equatable {
+    case ancestor
+    case notAncestor
+    case missing
+}
+
+/// An open repository. The only owner of libgit2 handles; nothing outside GitKit sees a pointer.
+public final class Repository {
+    let handle: OpaquePointer
+
+    private init(handle: OpaquePointer) { self.handle = handle }
+
+    deinit { git_repository_free(handle) }
+
+    /// Opens the repository containing `path`, searching upwards as git does and honouring
+    /// `GIT_DIR` and friends (git sets them when it runs hooks).
+    public static func discover(from path: String) throws -> Repository {
+        _ = libgit2Ready
+        var repo: OpaquePointer?
+        let rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil)
+        if rc == GIT_ENOTFOUND.rawValue { throw NotARepository(path: path) }
+        try check(rc, "open repository at \(path)")
+        guard let repo else { throw NotARepository(path: path) }
+        return Repository(handle: repo)
+    }
+
+    /// The working tree's root with a trailing slash, or nil for a bare repository.
+    public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
+
+    /// This worktree's git directory (`.git/`, or `.git/worktrees/NAME/` for a linked worktree).
+    public var gitDir: String { String(cString: git_repository_path(handle)) }
+
+    /// The directory shared by all worktrees (equal to ``gitDir`` outside linked worktrees).
+    public var commonDir: String { String(cString: git_repository_commondir(handle)) }
+
+    public var isLinkedWorktree: Bool { git_repository_is_worktree(handle) == 1 }
+
+    public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+
+    public func head() throws -> Head {
+        if try check(git_repository_head_unborn(handle), "read HEAD") == 1 {
+            var ref: OpaquePointer?
+            try check(git_reference_lookup(&ref, handle, "HEAD"), "read HEAD")
+            defer { git_reference_free(ref) }
+            let target = git_reference_symbolic_target(ref).map { String(cString: $0) } ?? "HEAD"
+            return .unborn(target.hasPrefix("refs/heads/") ? String(target.dropFirst(11)) : target)
+        }
+        var ref: OpaquePointer?
+        try check(git_repository_head(&ref, handle), "resolve HEAD")
+        defer { git_reference_free(ref) }
+        guard let oidPtr = git_reference_target(ref) else {
+            throw GitError(operation: "resolve HEAD", code: -1, errorClass: 0, message: "HEAD is not a direct reference")
+        }
+        let oid = ObjectID(oidPtr.pointee)
+        if try check(git_repository_head_detached(handle), "read HEAD") == 1 { return .detached(oid) }
+        let name = String(cString: git_reference_shorthand(ref))
+        return .branch(name, oid)
+    }
+
+    /// Resolves any revision git understands (`HEAD~2`, a branch, a short SHA) to a commit.
+    public func resolveCommit(_ revision: String) throws -> ObjectID {
+        var obj: OpaquePointer?
+        try check(git_revparse_single(&obj, handle, revision), "resolve revision '\(revision)'")
+        defer { git_object_free(obj) }
+        var commit: OpaquePointer?
+        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "resolve revision '\(revision)' to a commit")
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit).pointee)
+    }
+
+    public func commitExists(_ id: ObjectID) -> Bool {
+        var oid = id.gitOID
+        var commit: OpaquePointer?
+        guard git_commit_lookup(&commit, handle, &oid) == 0 else { return false }
+        git_commit_free(commit)
+        return true
+    }
+
+    public func commit(_ id: ObjectID) throws -> CommitInfo {
+        var oid = id.gitOID
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, handle, &oid), "look up commit \(id.short)")
+        defer { git_commit_free(commit) }
+        let summary = git_commit_summary(commit).map { String(cString: $0) } ?? ""
+        return CommitInfo(id: id, summary: summary, time: Int64(git_commit_time(commit)))
+    }
+
+    /// For each commit, whether it is an ancestor of `head`, in one walk.
+    ///
+    /// The walk pushes the candidates and hides `head`: what it yields is reachable from a
+    /// candidate but not from HEAD, so a candidate is an ancestor exactly when it is not yielded.
+    /// libgit2 stops once every commit left to visit is hidden, so the cost follows the distance
+    /// from HEAD down to the oldest candidate, not the number of candidates.
+    public func ancestry(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
+        var result: [ObjectID: Ancestry] = [:]
+        var present: [ObjectID] = []
+        for c in commits {
+            if c == head {
+                result[c] = .ancestor
+            } else if commitExists(c) {
+                present.append(c)
+            } else {
+                result[c] = .missing
+            }
+        }
+        guard !present.isEmpty else { return result }
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, handle), "start history walk")
+        defer { git_revwalk_free(walk) }
+        git_revwalk_sorting(walk, GIT_SORT_NONE.rawValue)
+        for c in present {
+            var oid = c.gitOID
+            try check(git_revwalk_push(walk, &oid), "walk from \(c.short)")
+        }
+        var headOID = head.gitOID
+        try check(git_revwalk_hide(walk, &headOID), "hide HEAD \(head.short)")
+        let wanted = Set(present)
+        var outside = Set<ObjectID>()
+        var oid = git_oid()
+        while true {
+            let rc = git_revwalk_next(&oid, walk)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "walk history")
+            let id = ObjectID(oid)
+            if wanted.contains(id) { outside.insert(id) }
+        }
+        for c in present { result[c] = outside.contains(c) ? .notAncestor : .ancestor }
+        return result
+    }
+
+    /// A configuration value from the repository's view of config (local, global, system).
+    public func configString(_ key: String) -> String? {
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, handle) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, key) == 0, let value else { return nil }
+        return String(cString: value)
+    }
+}

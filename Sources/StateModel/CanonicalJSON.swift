@@ -1,0 +1,198 @@
+import Foundation
+
+/// The one byte form of the state file: keys sorted, two-space indent, `"key": value`, no escaped
+/// slashes, a trailing newline. Every write produces it, and `check` can demand it like a
+/// formatter does.
+public enum CanonicalJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let compact = try encoder.encode(value)
+        return indent(Array(compact))
+    }
+
+    /// Compact single-line encoding (sorted keys), used for journal lines and index blobs.
+    public static func encodeCompact<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Re-indents compact JSON (as JSONEncoder writes it: no whitespace outside strings).
+    static func indent(_ input: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count + input.count / 2)
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var i = 0
+        func newline() {
+            out.append(0x0A)
+            for _ in 0..<(depth * 2) { out.append(0x20) }
+        }
+        while i < input.count {
+            let c = input[i]
+            if inString {
+                out.append(c)
+                if escaped {
+                    escaped = false
+                } else if c == 0x5C {
+                    escaped = true
+                } else if c == 0x22 {
+                    inString = false
+                }
+                i += 1
+                continue
+            }
+            switch c {
+            case 0x22:
+                inString = true
+                out.append(c)
+            case 0x7B, 0x5B:  // { [
+                out.append(c)
+                if i + 1 < input.count, input[i + 1] == c + 2 {  // {} or []
+                    out.append(c + 2)
+                    i += 1
+                } else {
+                    depth += 1
+                    newline()
+                }
+            case 0x7D, 0x5D:  // } ]
+                depth -= 1
+                newline()
+                out.append(c)
+            case 0x2C:
+                out.append(c)
+                newline()
+            case 0x3A:
+                out.append(c)
+                out.append(0x20)
+            default:
+                out.append(c)
+            }
+            i += 1
+        }
+        out.append(0x0A)
+        return out
+    }
+}
+
+/// Why bytes are not a usable state file. The store adds the file's path to the message.
+public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case conflictMarkers(line: Int)
+    case malformedJSON(String)
+    case schema(String)
+    case unsupportedSchema(found: Int, supported: Int)
+
+    public var description: String {
+        switch self {
+        case let .conflictMarkers(line):
+            return "unresolved git conflict markers (line \(line)); resolve the merge, then run 'codex-state init' to install the merge driver"
+        case let .malformedJSON(reason): return "not valid JSON: \(reason)"
+        case let .schema(reason): return "does not match schema 1: \(reason)"
+        case let .unsupportedSchema(found, supported):
+            return ModelError.unsupportedSchema(found: found, supported: supported).description
+        }
+    }
+}
+
+public enum StateCodec {
+    /// Decodes and validates a state file's bytes.
+    public static func decode(_ bytes: [UInt8]) throws -> ProjectState {
+        if let line = conflictMarkerLine(bytes) { throw StateDecodeError.conflictMarkers(line: line) }
+        let data = Data(bytes)
+        // Syntax first, so a truncated or hand-mangled file gets a JSON error, not a schema one.
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw StateDecodeError.malformedJSON(syntaxReason(error))
+        }
+        guard let top = object as? [String: Any] else {
+            throw StateDecodeError.schema("the top level must be an object")
+        }
+        guard let schema = top["schema"] as? Int else {
+            throw StateDecodeError.schema("missing integer field 'schema'")
+        }
+        guard schema == ProjectState.currentSchema else {
+            throw StateDecodeError.unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
+        }
+        let state: ProjectState
+        do {
+            state = try JSONDecoder().decode(ProjectState.self, from: data)
+        } catch let error as DecodingError {
+            throw StateDecodeError.schema(describe(error))
+        }
+        try validate(state)
+        return state
+    }
+
+    public static func encode(_ state: ProjectState) throws -> [UInt8] {
+        try CanonicalJSON.encode(state)
+    }
+
+    /// Structural rules the decoder cannot express. References to missing entities are not
+    /// errors here (the drift check reports them); a file that breaks these rules is unusable.
+    static func validate(_ state: ProjectState) throws {
+        func require(_ ok: Bool, _ reason: @autoclosure () -> String) throws {
+            if !ok { throw StateDecodeError.schema(reason()) }
+        }
+        for (key, task) in state.tasks {
+            try require(key == task.id, "tasks.\(key): key does not match its id '\(task.id)'")
+            try require(key.hasPrefix("t-"), "tasks.\(key): task ids start with 't-'")
+            try require((0...4).contains(task.priority), "tasks.\(key).priority: \(task.priority) is not 0-4")
+            try require(!task.title.isEmpty, "tasks.\(key).title: must not be empty")
+        }
+        for (key, m) in state.milestones {
+            try require(key == m.id, "milestones.\(key): key does not match its id '\(m.id)'")
+        }
+        for (key, g) in state.goals {
+            try require(key == g.id, "goals.\(key): key does not match its id '\(g.id)'")
+        }
+    }
+
+    /// The 1-based line of the first `<<<<<<< `, `=======` or `>>>>>>> ` line, if any.
+    public static func conflictMarkerLine(_ bytes: [UInt8]) -> Int? {
+        var line = 1
+        var atLineStart = true
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if atLineStart, c == 0x3C || c == 0x3E || c == 0x3D, i + 7 <= bytes.count {
+                let run = bytes[i..<(i + 7)]
+                if run.allSatisfy({ $0 == c }) {
+                    let after = i + 7 < bytes.count ? bytes[i + 7] : 0x0A
+                    if c == 0x3D ? (after == 0x0A || after == 0x0D) : (after == 0x20 || after == 0x0A) {
+                        return line
+                    }
+                }
+            }
+            atLineStart = c == 0x0A
+            if atLineStart { line += 1 }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func syntaxReason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let detail = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+        return ns.localizedDescription
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ p: [CodingKey]) -> String {
+            p.isEmpty ? "(top level)" : p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case let .keyNotFound(key, ctx):
+            return "\(path(ctx.codingPath + [key])): missing"
+        case let .typeMismatch(type, ctx): return "\(path(ctx.codingPath)): expected \(type)"
+        case let .valueNotFound(type, ctx): return "\(path(ctx.codingPath)): expected \(type), found null"
+        case let .dataCorrupted(ctx):
+            return "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

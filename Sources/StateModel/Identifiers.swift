@@ -1,0 +1,59 @@
+import Crypto
+
+/// Hash-based identifiers.
+///
+/// Sequential ids and per-parent counters collide when two branches or two machines create
+/// entities independently (the lesson of Task Master and beads). An id here is the first
+/// ``hexLength`` hex digits of SHA-256 over the entity's kind, its text, the actor, the time and
+/// a random nonce supplied by the caller (the model itself has no randomness), so children get
+/// ids from the same space as everything else.
+public enum Identifiers {
+    /// 10 hex digits = 40 bits: a 1-in-20,000 chance of any collision among 10,000 tasks made
+    /// independently, and ``make(kind:text:actor:at:nonce:existing:)`` re-draws on a local clash.
+    public static let hexLength = 10
+
+    public static func make(
+        kind: EntityKind, text: String, actor: String, at: Timestamp, nonce: UInt64,
+        existing: (String) -> Bool
+    ) -> String {
+        var n = nonce
+        while true {
+            let material = "\(kind.rawValue)\u{0}\(text)\u{0}\(actor)\u{0}\(at.seconds)\u{0}\(n)"
+            let digest = SHA256.hash(data: Array(material.utf8))
+            let id = kind.idPrefix + hex(digest).prefix(hexLength)
+            if !existing(id) { return id }
+            n = n &+ 0x9E37_79B9_7F4A_7C15
+        }
+    }
+
+    /// Resolves a full id or a unique prefix of one, with or without the kind's `t-`/`m-`/`g-`.
+    public static func resolve<S: Sequence>(_ input: String, kind: EntityKind, among ids: S) throws
+        -> String where S.Element == String
+    {
+        let needle = input.lowercased()
+        guard !needle.isEmpty else { throw ModelError.emptyText(field: "\(kind.rawValue) id") }
+        let full = needle.hasPrefix(kind.idPrefix) ? needle : kind.idPrefix + needle
+        var matches: [String] = []
+        for id in ids {
+            if id == needle || id == full { return id }
+            if id.hasPrefix(full) { matches.append(id) }
+        }
+        switch matches.count {
+        case 0: throw ModelError.unknownID(kind: kind, id: input)
+        case 1: return matches[0]
+        default: throw ModelError.ambiguousPrefix(kind: kind, prefix: input, candidates: matches.sorted())
+        }
+    }
+
+    /// Lower-case hex of any byte sequence.
+    public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,51 @@
+/// Everything the pure model can refuse. Each case carries what a one-line message needs.
+public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownID(kind: EntityKind, id: String)
+    case ambiguousPrefix(kind: EntityKind, prefix: String, candidates: [String])
+    case selfDependency(id: String)
+    case dependencyCycle(path: [String])
+    case parentCycle(path: [String])
+    case invalidPriority(Int)
+    case invalidValue(field: String, value: String, reason: String)
+    case emptyText(field: String)
+    case unsupportedSchema(found: Int, supported: Int)
+    case invalidState(String)
+    case alreadyInStatus(id: String, status: TaskStatus)
+
+    public var description: String {
+        switch self {
+        case let .unknownID(kind, id): return "no \(kind.rawValue) with id '\(id)'"
+        case let .ambiguousPrefix(kind, prefix, candidates):
+            let shown = candidates.prefix(5).joined(separator: ", ")
+            let more = candidates.count > 5 ? ", …" : ""
+            return "\(kind.rawValue) id prefix '\(prefix)' is ambiguous: matches \(shown)\(more)"
+        case let .selfDependency(id): return "task \(id) cannot depend on itself"
+        case let .dependencyCycle(path):
+            return "dependency would create a cycle: \(path.joined(separator: " -> "))"
+        case let .parentCycle(path):
+            return "parent would create a cycle: \(path.joined(separator: " -> "))"
+        case let .invalidPriority(p): return "priority \(p) is out of range (0 most urgent … 4)"
+        case let .invalidValue(field, value, reason): return "\(field) '\(value)': \(reason)"
+        case let .emptyText(field): return "\(field) must not be empty"
+        case let .unsupportedSchema(found, supported):
+            return found > supported
+                ? "schema version \(found) is newer than this codex-state understands (\(supported)); upgrade codex-state"
+                : "schema version \(found) is not supported (expected \(supported))"
+        case let .invalidState(reason): return reason
+        case let .alreadyInStatus(id, status): return "task \(id) is already \(status.rawValue)"
+        }
+    }
+}
+
+public enum EntityKind: String, Sendable, Codable {
+    case task, milestone, goal
+
+    /// The prefix of this kind's ids: `t-`, `m-`, `g-`.
+    public var idPrefix: String {
+        switch self {
+        case .task: return "t-"
+        case .milestone: return "m-"
+        case .goal: return "g-"
+        }
+    }
+}

@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Identity and version of a file as `stat` reports it. When all of it is unchanged the content
+/// is taken as unchanged (git's index makes the same bet), so warm commands skip hashing.
+public struct FileStamp: Hashable, Sendable {
+    public var size: Int64
+    public var mtimeNanos: Int64
+    public var ctimeNanos: Int64
+    public var inode: UInt64
+
+    public var encoded: String { "\(size):\(mtimeNanos):\(ctimeNanos):\(inode)" }
+}
+
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+public enum Files {
+    public static func stamp(_ path: String) -> FileStamp? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileStamp(
+            size: Int64(st.st_size),
+            mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+            ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+            inode: UInt64(st.st_ino))
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "read", reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        let hint = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var out = [UInt8](repeating: 0, count: max(hint, 4096))
+        var used = 0
+        while true {
+            if used == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io(path: path, operation: "read", reason: errnoText())
+            }
+            if n == 0 { break }
+            used += n
+        }
+        out.removeSubrange(used...)
+        return out
+    }
+
+    /// Creates a directory and its parents (mode 0755 before umask).
+    public static func makeDirectory(_ path: String) throws {
+        if isDirectory(path) { return }
+        let parent = (path as String).split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            .joined(separator: "/")
+        if !parent.isEmpty, !isDirectory(parent) { try makeDirectory(parent) }
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw StoreError.io(path: path, operation: "create directory", reason: errnoText())
+        }
+    }
+
+    /// Replaces `path` atomically: the bytes go to a temporary file in the same directory, which
+    /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
+    /// crash at any moment leaves either the old file or the new one, never a mix.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let dir = directory(of: path)
+        let name = String(path.split(separator: "/").last ?? "file")
+        let temp = "\(dir)/.\(name).tmp.\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "write", reason: errnoText()) }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        do {
+            defer { close(fd) }
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.io(path: path, operation: "write", reason: errnoText())
+                }
+                done += n
+            }
+            guard fsync(fd) == 0 else { throw StoreError.io(path: path, operation: "flush", reason: errnoText()) }
+        }
+        guard rename(temp, path) == 0 else {
+            throw StoreError.io(path: path, operation: "replace", reason: errnoText())
+        }
+        ok = true
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    /// Removes temporary files a killed writer left beside `path`.
+    public static func removeStaleTemporaries(besides path: String) {
+        let dir = directory(of: path)
+        let prefix = ".\(path.split(separator: "/").last ?? "").tmp."
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasPrefix(prefix) { unlink("\(dir)/\(name)") }
+        }
+    }
+
+    /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it.
+    public static func appendLine(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
+        defer { close(fd) }
+        let line = bytes + [0x0A]
+        let n = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        guard n == line.count else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
+        _ = fsync(fd)
+    }
+
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a file, held until the value is released or the
+/// process dies (the kernel drops it then, so a `kill -9` never leaves a stale lock).
+public final class FileLock {
+    private let fd: Int32
+    public let path: String
+
+    public init(path: String, timeout: Double) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "open lock", reason: errnoText()) }
+        let deadline = Self.now() + timeout
+        var delay: UInt32 = 500
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                let reason = errnoText()
+                close(fd)
+                throw StoreError.io(path: path, operation: "lock", reason: reason)
+            }
+            if Self.now() >= deadline {
+                close(fd)
+                throw StoreError.lockTimeout(path: path, seconds: timeout)
+            }
+            usleep(delay)
+            delay = min(delay * 2, 20_000)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import StateModel
+
+/// One recorded mutation: enough to show who changed what, and to undo it.
+public struct JournalRecord: Codable, Sendable, Equatable {
+    public var at: Timestamp
+    public var actor: String
+    /// The command line as the user typed it (or the hook or tool that ran it).
+    public var command: String
+    public var worktree: String
+    public var branch: String?
+    public var head: String?
+    /// Content hashes of the state file before and after.
+    public var stateBefore: String?
+    public var stateAfter: String
+    public var changes: [EntityChange]
+
+    public init(
+        at: Timestamp, actor: String, command: String, worktree: String, branch: String?, head: String?,
+        stateBefore: String?, stateAfter: String, changes: [EntityChange]
+    ) {
+        self.at = at
+        self.actor = actor
+        self.command = command
+        self.worktree = worktree
+        self.branch = branch
+        self.head = head
+        self.stateBefore = stateBefore
+        self.stateAfter = stateAfter
+        self.changes = changes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at, actor, command, worktree, branch, head, changes
+        case stateBefore = "state_before"
+        case stateAfter = "state_after"
+    }
+}
+
+/// The operation journal: one JSON line per mutation, local to the clone (under the git common
+/// directory), never committed.
+public struct Journal: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func append(_ record: JournalRecord) throws {
+        try Files.makeDirectory(Files.directory(of: path))
+        try Files.appendLine(try CanonicalJSON.encodeCompact(record), to: path)
+    }
+
+    /// All records, oldest first. A line torn by a crash (the last one) is skipped.
+    public func records() throws -> [JournalRecord] {
+        guard Files.exists(path) else { return [] }
+        let bytes = try Files.read(path)
+        let decoder = JSONDecoder()
+        var out: [JournalRecord] = []
+        for line in bytes.split(separator: 0x0A) where !line.isEmpty {
+            if let r = try? decoder.decode(JournalRecord.self, from: Data(line)) { out.append(r) }
+        }
+        return out
+    }
+}

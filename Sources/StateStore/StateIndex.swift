@@ -1,0 +1,283 @@
+import Foundation
+import GRDB
+import StateModel
+
+/// What read commands need, straight from the index.
+public struct IndexedState: Sendable {
+    public var hash: String
+    public var projectName: String
+    public var goals: [Goal]
+    public var milestones: [Milestone]
+    public var tasks: [String: TaskSummary]
+}
+
+/// The SQLite index (GRDB, WAL): a cache of the state file keyed by its content hash.
+///
+/// It is derived data and nothing else. It is rebuilt whenever the file's hash differs from the
+/// one it was built from (an edit by hand, a checkout, a merge), it is deleted and rebuilt if it
+/// is damaged or from another version, and nothing in it is ever written back to the state file.
+/// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
+public final class StateIndex {
+    /// Bump when the tables change; an index of another version is dropped and rebuilt.
+    static let version = 1
+    let queue: DatabaseQueue
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            queue = try Self.open(path)
+        } catch {
+            // A cache that cannot be opened is thrown away and made again.
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            do {
+                queue = try Self.open(path)
+            } catch {
+                throw StoreError.index(path: path, reason: "\(error)")
+            }
+        }
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        try queue.write { db in
+            let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            if v == version { return }
+            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads"] {
+                try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
+            }
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE tasks(
+                        id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL,
+                        priority INTEGER NOT NULL, parent TEXT, deps TEXT NOT NULL, labels TEXT NOT NULL,
+                        milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
+                        started_branch TEXT, started_at INTEGER, completion_commit TEXT,
+                        completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
+                        record BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
+                        PRIMARY KEY(head, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE reach_heads(head TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = \(version);
+                    """)
+        }
+        return queue
+    }
+
+    /// The hash and file stamp the index was built from, if any.
+    public func builtFrom() throws -> (hash: String, stamp: String)? {
+        try wrap {
+            try queue.read { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('hash', 'stamp')")
+                var m: [String: String] = [:]
+                for r in rows { m[r[0]] = r[1] }
+                guard let h = m["hash"] else { return nil }
+                return (h, m["stamp"] ?? "")
+            }
+        }
+    }
+
+    public func setStamp(_ stamp: FileStamp?, forHash hash: String) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hash'")
+                if current == hash {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('stamp', ?)",
+                        arguments: [stamp?.encoded ?? ""])
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// Replaces everything with `state`.
+    public func rebuild(from state: ProjectState, hash: String, stamp: FileStamp?) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(sql: "DELETE FROM tasks; DELETE FROM milestones; DELETE FROM goals; DELETE FROM meta")
+                let insert = try Self.taskInsert(db)
+                for t in state.tasks.values { try Self.put(t, insert) }
+                for m in state.milestones.values { try Self.put(m, db) }
+                for g in state.goals.values { try Self.put(g, db) }
+                try Self.setMeta(db, hash: hash, stamp: stamp, project: state.project)
+                return .commit
+            }
+        }
+    }
+
+    /// Applies one operation's changes, if the index was built from `oldHash`; returns false
+    /// (and changes nothing) otherwise, so the caller rebuilds.
+    public func apply(
+        _ changes: [EntityChange], project: ProjectInfo, oldHash: String, newHash: String, stamp: FileStamp?
+    ) throws -> Bool {
+        try wrap {
+            var applied = false
+            try queue.inTransaction(.immediate) { db in
+                let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hash'")
+                guard current == oldHash else { return .rollback }
+                let insert = try Self.taskInsert(db)
+                for c in changes {
+                    switch c.after {
+                    case let .task(t)?: try Self.put(t, insert)
+                    case let .milestone(m)?: try Self.put(m, db)
+                    case let .goal(g)?: try Self.put(g, db)
+                    case .project?: break
+                    case nil:
+                        let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"
+                        try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [c.id])
+                    }
+                }
+                try Self.setMeta(db, hash: newHash, stamp: stamp, project: project)
+                applied = true
+                return .commit
+            }
+            return applied
+        }
+    }
+
+    public func load() throws -> IndexedState {
+        try wrap {
+            try queue.read { db in
+                var meta: [String: String] = [:]
+                for r in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { meta[r[0]] = r[1] }
+                var tasks: [String: TaskSummary] = [:]
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT id, title, status, priority, parent, deps, labels, milestone, created_at,
+                               started_actor, started_branch, started_at, completion_commit,
+                               completion_branch, claim_actor, claim_expires FROM tasks
+                        """)
+                while let r = try cursor.next() {
+                    let id: String = r[0]
+                    let deps: String = r[5]
+                    let labels: String = r[6]
+                    tasks[id] = TaskSummary(
+                        id: id, title: r[1], status: TaskStatus(rawValue: r[2]) ?? .open, priority: r[3],
+                        parent: r[4], deps: Self.split(deps), labels: Self.split(labels), milestone: r[7],
+                        createdAt: Timestamp(seconds: r[8]), startedActor: r[9], startedBranch: r[10],
+                        startedAt: (r[11] as Int64?).map(Timestamp.init(seconds:)), completionCommit: r[12],
+                        completionBranch: r[13], claimActor: r[14],
+                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)))
+                }
+                let decoder = JSONDecoder()
+                let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
+                    try decoder.decode(Milestone.self, from: $0)
+                }
+                let goals = try Data.fetchAll(db, sql: "SELECT record FROM goals").map {
+                    try decoder.decode(Goal.self, from: $0)
+                }
+                return IndexedState(
+                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,
+                    milestones: milestones, tasks: tasks)
+            }
+        }
+    }
+
+    public func task(_ id: String) throws -> TaskRecord? {
+        try wrap {
+            try queue.read { db in
+                guard let blob = try Data.fetchOne(db, sql: "SELECT record FROM tasks WHERE id = ?", arguments: [id])
+                else { return nil }
+                return try JSONDecoder().decode(TaskRecord.self, from: blob)
+            }
+        }
+    }
+
+    /// Cached answers for `head`.
+    public func reachability(head: String) throws -> [String: Reachability] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: Reachability] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT commit_id, answer FROM reach WHERE head = ?", arguments: [head])
+                while let r = try rows.next() { out[r[0]] = Reachability(rawValue: r[1]) }
+                return out
+            }
+        }
+    }
+
+    /// Adds answers for `head`, keeping the answers of the most recent `keepHeads` heads only.
+    public func storeReachability(head: String, _ answers: [String: Reachability], now: Timestamp, keepHeads: Int = 8)
+        throws
+    {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO reach(head, commit_id, answer) VALUES (?, ?, ?)")
+                for (c, a) in answers { try insert.execute(arguments: [head, c, a.rawValue]) }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO reach_heads(head, used) VALUES (?, ?)", arguments: [head, now.seconds])
+                let stale = try String.fetchAll(
+                    db, sql: "SELECT head FROM reach_heads ORDER BY used DESC, head LIMIT -1 OFFSET ?",
+                    arguments: [keepHeads])
+                for h in stale {
+                    try db.execute(sql: "DELETE FROM reach WHERE head = ?", arguments: [h])
+                    try db.execute(sql: "DELETE FROM reach_heads WHERE head = ?", arguments: [h])
+                }
+                return .commit
+            }
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func taskInsert(_ db: Database) throws -> Statement {
+        try db.makeStatement(
+            sql: """
+                INSERT OR REPLACE INTO tasks(id, title, status, priority, parent, deps, labels, milestone,
+                    created_at, started_actor, started_branch, started_at, completion_commit,
+                    completion_branch, claim_actor, claim_expires, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+    }
+
+    private static func put(_ t: TaskRecord, _ insert: Statement) throws {
+        let record = Data(try CanonicalJSON.encodeCompact(t))
+        try insert.execute(arguments: [
+            t.id, t.title, t.status.rawValue, t.priority, t.parent, t.deps.joined(separator: "\u{1F}"),
+            t.labels.joined(separator: "\u{1F}"), t.milestone, t.created.at.seconds, t.started?.actor,
+            t.started?.branch, t.started?.at.seconds, t.completion?.commit, t.completion?.branch,
+            t.claim?.actor, t.claim?.expires.seconds, record,
+        ])
+    }
+
+    private static func put(_ m: Milestone, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO milestones(id, record) VALUES (?, ?)",
+            arguments: [m.id, Data(try CanonicalJSON.encodeCompact(m))])
+    }
+
+    private static func put(_ g: Goal, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO goals(id, record) VALUES (?, ?)",
+            arguments: [g.id, Data(try CanonicalJSON.encodeCompact(g))])
+    }
+
+    private static func setMeta(_ db: Database, hash: String, stamp: FileStamp?, project: ProjectInfo) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('hash', ?), ('stamp', ?), ('project', ?)",
+            arguments: [hash, stamp?.encoded ?? "", project.name])
+    }
+
+    private static func split(_ s: String) -> [String] {
+        s.isEmpty ? [] : s.split(separator: "\u{1F}", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
+        }
+    }
+}

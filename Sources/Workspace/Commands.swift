@@ -1,0 +1,83 @@
+import GitKit
+import StateModel
+import StateStore
+
+/// The operations behind the commands, each one transaction.
+extension Workspace {
+    public func addTask(_ new: NewTask, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.addTask(new, ctx) }
+    }
+
+    public func editTask(_ id: String, _ edit: TaskEdit, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.editTask(id, edit, ctx) }
+    }
+
+    public func startTask(_ id: String, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.startTask(id, ctx) }
+    }
+
+    public func blockTask(_ id: String, reason: String, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.blockTask(id, reason: reason, ctx) }
+    }
+
+    public func cancelTask(_ id: String, reason: String?, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.cancelTask(id, reason: reason, ctx) }
+    }
+
+    public func reopenTask(_ id: String, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.reopenTask(id, ctx) }
+    }
+
+    public func addDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
+        try transaction(command: command) { state, ctx in try state.addDependency(id, on: dep, ctx) }
+    }
+
+    public func removeDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
+        try transaction(command: command) { state, ctx in try state.removeDependency(id, on: dep, ctx) }
+    }
+
+    public func addMilestone(title: String, due: String?, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.addMilestone(title: title, due: due, ctx) }
+    }
+
+    public func addGoal(_ text: String, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.addGoal(text, ctx) }
+    }
+
+    public struct CompletionResult: Sendable {
+        public var id: String
+        public var commit: String
+        public var branch: String?
+    }
+
+    /// Records `revision` (HEAD when nil) as the commit that finishes the task.
+    public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
+        let head = try self.head()
+        let commit: String
+        if let rev = revision {
+            commit = try repository.resolveCommit(rev).hex
+        } else {
+            guard let c = head.commit else { throw WorkspaceError.unbornHead(operation: "complete a task") }
+            commit = c
+        }
+        let done = try transaction(command: command) { state, ctx in
+            try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+        }
+        return CompletionResult(id: done, commit: commit, branch: head.branch)
+    }
+
+    /// Atomically picks the best ready task and starts it for this actor with a lease. Another
+    /// claim running at the same time waits for the lock and then sees this task in progress, so
+    /// it gets the next one.
+    public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
+        try transaction(command: command) { state, ctx in
+            let eval = try evaluate(state)
+            let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
+            guard let top = ranked.first(where: { eval.ready.contains($0.id) }) else {
+                throw WorkspaceError.nothingReady
+            }
+            _ = try state.startTask(top.id, ctx, lease: leaseSeconds)
+            return (top.id, top.terms)
+        }
+    }
+}

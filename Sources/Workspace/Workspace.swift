@@ -1,0 +1,251 @@
+import GitKit
+import StateModel
+import StateStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Failures of the application layer that are not the store's, git's or the model's.
+public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
+    case bareRepository(String)
+    case unbornHead(operation: String)
+    case invalidEnvironment(name: String, value: String, reason: String)
+    case nothingReady
+
+    public var description: String {
+        switch self {
+        case let .bareRepository(path):
+            return "\(path) is a bare repository; codex-state needs a working tree"
+        case let .unbornHead(operation):
+            return "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
+        case let .invalidEnvironment(name, value, reason): return "\(name)='\(value)': \(reason)"
+        case .nothingReady: return "no task is ready to claim"
+        }
+    }
+}
+
+/// HEAD as the commands show it.
+public struct HeadInfo: Sendable, Equatable {
+    public var branch: String?
+    public var commit: String?
+    public var subject: String?
+    public var unborn: Bool { commit == nil }
+    public var detached: Bool { branch == nil }
+    public var shortCommit: String? { commit.map { String($0.prefix(7)) } }
+}
+
+/// The application layer: the one path every command, hook and tool goes through. It opens the
+/// repository, knows who the actor is and what time it is, serves reads from the index and runs
+/// every mutation as one locked transaction that writes the file, the journal and the index.
+public final class Workspace {
+    public let repository: Repository
+    public let store: StateStore
+    public var paths: StorePaths { store.paths }
+    public let environment: [String: String]
+    private let actorOverride: String?
+    /// Things worth telling the user that did not stop the command (the executable prints them).
+    public private(set) var warnings: [String] = []
+    private var cachedHead: HeadInfo?
+
+    /// Opens the repository containing `directory`.
+    public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
+        let repo = try Repository.discover(from: directory)
+        guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
+        repository = repo
+        self.environment = environment
+        actorOverride = actor
+        store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
+    }
+
+    // MARK: - Context
+
+    /// `--actor`, else `CODEX_STATE_ACTOR`, else git's `user.name`, else the login name.
+    public var actor: String {
+        if let a = actorOverride, !a.isEmpty { return a }
+        if let a = environment["CODEX_STATE_ACTOR"], !a.isEmpty { return a }
+        if let a = repository.configString("user.name"), !a.isEmpty { return a }
+        return environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+    }
+
+    /// The current time, or `CODEX_STATE_NOW` (an ISO-8601 UTC time) when set, for reproducible
+    /// runs and tests.
+    public func now() throws -> Timestamp {
+        if let fixed = environment["CODEX_STATE_NOW"], !fixed.isEmpty {
+            guard let t = Timestamp(iso8601: fixed) else {
+                throw WorkspaceError.invalidEnvironment(
+                    name: "CODEX_STATE_NOW", value: fixed, reason: "expected a UTC time like 2026-01-31T12:00:00Z")
+            }
+            return t
+        }
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(seconds: Int64(ts.tv_sec))
+    }
+
+    var lockTimeout: Double {
+        environment["CODEX_STATE_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
+    }
+
+    public func head() throws -> HeadInfo {
+        if let h = cachedHead { return h }
+        let h: HeadInfo
+        switch try repository.head() {
+        case let .branch(name, c):
+            h = HeadInfo(branch: name, commit: c.hex, subject: try? repository.commit(c).summary)
+        case let .detached(c):
+            h = HeadInfo(branch: nil, commit: c.hex, subject: try? repository.commit(c).summary)
+        case let .unborn(name):
+            h = HeadInfo(branch: name, commit: nil, subject: nil)
+        }
+        cachedHead = h
+        return h
+    }
+
+    // MARK: - Init
+
+    public struct InitResult: Sendable {
+        public var created: Bool
+        public var stateFile: String
+        public var projectName: String
+    }
+
+    /// Creates `.codex-state/` with an empty state and `sessions/`; on an initialised repository
+    /// it validates the state file and changes nothing.
+    public func initialize(projectName: String?, command: String) throws -> InitResult {
+        let lock = try store.lock(timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        try Files.makeDirectory(paths.sessionsDir)
+        let keep = paths.sessionsDir + "/.gitkeep"
+        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+        if store.isInitialized {
+            let loaded = try store.readState()
+            _ = try store.loadIndexed()
+            return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
+        }
+        let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
+        let state = ProjectState(projectName: name)
+        let hash = try store.write(state, replacing: nil, changes: [])
+        try record(
+            command: command, before: nil, after: hash,
+            changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+                .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) })
+        return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` as one transaction: under the worktree lock, the state file is read and
+    /// validated, `body` changes it, and if anything changed the file is replaced atomically,
+    /// the change is journaled and the index brought along. A throwing `body` changes nothing.
+    public func transaction<T>(
+        command: String, _ body: (inout ProjectState, MutationContext) throws -> T
+    ) throws -> T {
+        let head = try self.head()
+        let ctx = MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
+        let lock = try store.lock(timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        let loaded = try store.readState()
+        var state = loaded.state
+        let result = try body(&state, ctx)
+        let changes = loaded.state.changes(to: state)
+        guard !changes.isEmpty else { return result }
+        let hash = try store.write(state, replacing: loaded, changes: changes)
+        try record(command: command, before: loaded.hash, after: hash, changes: changes)
+        return result
+    }
+
+    private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
+        let head = try self.head()
+        let rec = JournalRecord(
+            at: try now(), actor: actor, command: command, worktree: paths.workdir, branch: head.branch,
+            head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
+        do {
+            try Journal(path: paths.journalFile).append(rec)
+        } catch {
+            // The state is already written; losing its journal line must not look like failure.
+            warnings.append("warning: operation saved, but not journaled: \(error)")
+        }
+    }
+
+    public func journal() throws -> [JournalRecord] {
+        try Journal(path: paths.journalFile).records()
+    }
+
+    // MARK: - Reads
+
+    /// The task graph evaluated at HEAD, from the index.
+    public func view() throws -> HeadView {
+        let head = try self.head()
+        let (indexed, index) = try store.loadIndexed()
+        let reach = try reachability(of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
+        return HeadView(head: head, state: indexed, evaluation: Evaluation(tasks: indexed.tasks, reachability: reach))
+    }
+
+    /// The full record of one task (id or unique prefix).
+    public func task(_ idOrPrefix: String) throws -> (TaskRecord, HeadView) {
+        let v = try view()
+        let id = try Identifiers.resolve(idOrPrefix, kind: .task, among: v.state.tasks.keys)
+        let (_, index) = try store.loadIndexed()
+        if let index, let t = try index.task(id) { return (t, v) }
+        guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        return (t, v)
+    }
+
+    /// Whether each completion commit is reachable from HEAD: cached answers from the index,
+    /// the rest in one batched walk whose answers are cached in turn.
+    func reachability<S: Sequence>(of commits: S, head: HeadInfo, index: StateIndex?) throws
+        -> [String: Reachability] where S.Element == String
+    {
+        let wanted = Set(commits)
+        guard !wanted.isEmpty else { return [:] }
+        var out: [String: Reachability] = [:]
+        guard let headHex = head.commit, let headID = ObjectID(hex: headHex) else {
+            for c in wanted {
+                out[c] = ObjectID(hex: c).map { repository.commitExists($0) } == true ? .unreachable : .unknownCommit
+            }
+            return out
+        }
+        if let index { out = (try? index.reachability(head: headHex)) ?? [:] }
+        var missing = Set<ObjectID>()
+        for c in wanted where out[c] == nil {
+            if let id = ObjectID(hex: c) { missing.insert(id) } else { out[c] = .unknownCommit }
+        }
+        guard !missing.isEmpty else { return out }
+        var fresh: [String: Reachability] = [:]
+        for (id, a) in try repository.ancestry(of: missing, head: headID) {
+            switch a {
+            case .ancestor: fresh[id.hex] = .reachable
+            case .notAncestor: fresh[id.hex] = .unreachable
+            case .missing: fresh[id.hex] = .unknownCommit
+            }
+        }
+        out.merge(fresh) { $1 }
+        if let index { try? index.storeReachability(head: headHex, fresh, now: try now()) }
+        return out
+    }
+
+    /// Reachability over a full state (used inside transactions, which parse the file anyway).
+    func evaluate(_ state: ProjectState) throws -> Evaluation {
+        var summaries: [String: TaskSummary] = [:]
+        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+        let index = try? StateIndex(path: paths.indexFile)
+        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: try head(), index: index)
+        return Evaluation(tasks: summaries, reachability: reach)
+    }
+}
+
+/// The state as seen from HEAD.
+public struct HeadView: Sendable {
+    public let head: HeadInfo
+    public let state: IndexedState
+    public let evaluation: Evaluation
+
+    public var milestoneOrder: [String: Int] {
+        var p = ProjectState(projectName: state.projectName)
+        for m in state.milestones { p.milestones[m.id] = m }
+        return p.milestoneOrder
+    }
+}

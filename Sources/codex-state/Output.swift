@@ -1,0 +1,144 @@
+import Foundation
+import StateModel
+import Workspace
+
+enum Output {
+    static func line(_ s: String) {
+        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+
+    static func error(_ s: String) {
+        FileHandle.standardError.write(Data(("codex-state: error: " + s + "\n").utf8))
+    }
+
+    static func warnings(_ ws: Workspace) {
+        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + w + "\n").utf8)) }
+    }
+
+    /// JSON in the same canonical form as the state file: sorted keys, two-space indent.
+    static func json<T: Encodable>(_ value: T) throws {
+        FileHandle.standardOutput.write(Data(try CanonicalJSON.encode(value)))
+    }
+
+    /// Makes text from the state file safe for one terminal line.
+    static func clean(_ s: String) -> String {
+        String(s.map { $0.isNewline || $0 == "\t" ? " " : $0 }).filter { c in
+            !c.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        }
+    }
+}
+
+// MARK: - JSON shapes (documented in docs/cli.md)
+
+struct HeadJSON: Encodable {
+    var branch: String?
+    var commit: String?
+    var subject: String?
+    var detached: Bool
+    var unborn: Bool
+
+    init(_ h: HeadInfo) {
+        branch = h.branch
+        commit = h.commit
+        subject = h.subject
+        detached = h.detached
+        unborn = h.unborn
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(branch, forKey: .branch)
+        try c.encode(commit, forKey: .commit)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(detached, forKey: .detached)
+        try c.encode(unborn, forKey: .unborn)
+    }
+    enum K: String, CodingKey { case branch, commit, subject, detached, unborn }
+}
+
+struct CompletionJSON: Encodable {
+    var commit: String
+    var branch: String?
+    var at: String?
+    var actor: String?
+    var note: String?
+}
+
+/// One task as listed by `tasks` and `next`.
+struct TaskListJSON: Encodable {
+    var id: String
+    var title: String
+    var status: String
+    var effectiveStatus: String
+    var ready: Bool
+    var priority: Int
+    var parent: String?
+    var deps: [String]
+    var waitingOn: [String]
+    var labels: [String]
+    var milestone: String?
+    var startedBy: String?
+    var startedBranch: String?
+    var completion: CompletionJSON?
+
+    init(_ t: TaskSummary, _ eval: Evaluation) {
+        id = t.id
+        title = t.title
+        status = t.status.rawValue
+        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        ready = eval.ready.contains(t.id)
+        priority = t.priority
+        parent = t.parent
+        deps = t.deps
+        let w = eval.waitingOn(t.id)
+        waitingOn = (w.deps + w.children).sorted()
+        labels = t.labels
+        milestone = t.milestone
+        startedBy = t.startedActor
+        startedBranch = t.startedBranch
+        completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(title, forKey: .title)
+        try c.encode(status, forKey: .status)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(parent, forKey: .parent)
+        try c.encode(deps, forKey: .deps)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(milestone, forKey: .milestone)
+        try c.encode(startedBy, forKey: .startedBy)
+        try c.encode(startedBranch, forKey: .startedBranch)
+        try c.encode(completion, forKey: .completion)
+    }
+
+    enum K: String, CodingKey {
+        case id, title, status, ready, priority, parent, deps, labels, milestone, completion
+        case effectiveStatus = "effective_status"
+        case waitingOn = "waiting_on"
+        case startedBy = "started_by"
+        case startedBranch = "started_branch"
+    }
+}
+
+extension CompletionJSON {
+    init(commit: String, branch: String?) {
+        self.init(commit: commit, branch: branch, at: nil, actor: nil, note: nil)
+    }
+}
+
+/// How a task's status reads in text output.
+func statusText(_ t: TaskSummary, _ eval: Evaluation) -> String {
+    let s = eval.status[t.id] ?? .open
+    switch s {
+    case .open: return eval.ready.contains(t.id) ? "ready" : "waiting"
+    case .doneElsewhere: return "done@" + (t.completionBranch ?? "elsewhere")
+    case .doneUnknown: return "done?"
+    default: return s.rawValue
+    }
+}

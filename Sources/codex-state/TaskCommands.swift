@@ -1,0 +1,298 @@
+import ArgumentParser
+import Foundation
+import StateModel
+import Workspace
+
+struct TaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "Add, show and change tasks.",
+        subcommands: [Add.self, Show.self, Edit.self, Start.self, Block.self, Cancel.self, Reopen.self, Dep.self]
+    )
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a task; prints its id.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "The task's title.") var title: String
+        @Option(help: "Parent task (id or unique prefix).") var parent: String?
+        @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
+        @Option(help: "0 (most urgent) to 4.") var priority: Int = 2
+        @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
+        @Option(help: "Milestone (id or unique prefix).") var milestone: String?
+        @Option(help: "Longer description.") var body: String?
+        @Option(name: .customLong("accept"), help: "An acceptance criterion (repeatable).")
+        var acceptance: [String] = []
+
+        func validate() throws {
+            guard (0...4).contains(priority) else {
+                throw ValidationError("--priority must be 0 (most urgent) to 4, not \(priority)")
+            }
+        }
+
+        func run() throws {
+            let ws = try common.workspace()
+            let id = try ws.addTask(
+                NewTask(
+                    title: title, body: body, parent: parent, deps: deps, priority: priority, labels: labels,
+                    milestone: milestone, acceptance: acceptance),
+                command: common.commandLine)
+            Output.warnings(ws)
+            if output.json { try Output.json(["id": id]) } else { Output.line(id) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one task in full.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let (t, view) = try ws.task(id)
+            let eval = view.evaluation
+            let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            if output.json {
+                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                return
+            }
+            Output.line("\(t.id)  \(Output.clean(t.title))")
+            Output.line("status:     \(statusText(summary, eval)) (stored: \(t.status.rawValue))")
+            Output.line("priority:   P\(t.priority)")
+            if let p = t.parent { Output.line("parent:     \(p)") }
+            if let kids = eval.children[t.id], !kids.isEmpty { Output.line("children:   \(kids.joined(separator: " "))") }
+            if !t.deps.isEmpty {
+                let marked = t.deps.map { d in "\(d) (\(eval.status[d]?.rawValue ?? "missing"))" }
+                Output.line("waits on:   \(marked.joined(separator: ", "))")
+            }
+            if let ds = eval.dependents[t.id], !ds.isEmpty { Output.line("blocks:     \(ds.joined(separator: " "))") }
+            if !t.labels.isEmpty { Output.line("labels:     \(t.labels.joined(separator: ", "))") }
+            if let m = t.milestone { Output.line("milestone:  \(m)") }
+            if let b = t.blocker { Output.line("blocked:    \(Output.clean(b))") }
+            Output.line("created:    \(t.created.at) by \(t.created.actor)")
+            Output.line("updated:    \(t.updated.at) by \(t.updated.actor)")
+            if let s = t.started {
+                Output.line(
+                    "started:    \(s.at) by \(s.actor) on \(s.branch ?? "detached HEAD")\(s.commit.map { " at " + $0.prefix(7) } ?? "")"
+                )
+            }
+            if let c = t.completion {
+                var where_ = ""
+                switch eval.status[t.id] {
+                case .done?: where_ = " (reachable from HEAD)"
+                case .doneElsewhere?: where_ = " (not on this branch)"
+                case .doneUnknown?: where_ = " (commit not in this repository)"
+                default: break
+                }
+                Output.line(
+                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(where_)")
+                if let n = c.note { Output.line("            \(Output.clean(n))") }
+            }
+            if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let body = t.body { Output.line("\n" + body) }
+            if !t.acceptance.isEmpty {
+                Output.line("\nacceptance:")
+                for a in t.acceptance { Output.line("  - \(Output.clean(a))") }
+            }
+            if !t.notes.isEmpty {
+                Output.line("\nnotes:")
+                for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
+            }
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a task's fields.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+        @Option var title: String?
+        @Option(help: "New description ('' clears it).") var body: String?
+        @Option(help: "0 (most urgent) to 4.") var priority: Int?
+        @Option(help: "New parent ('none' clears it).") var parent: String?
+        @Option(help: "New milestone ('none' clears it).") var milestone: String?
+        @Option(name: .customLong("add-label")) var addLabels: [String] = []
+        @Option(name: .customLong("rm-label")) var removeLabels: [String] = []
+        @Option(name: .customLong("accept"), help: "Add an acceptance criterion.") var acceptance: [String] = []
+        @Flag(name: .customLong("clear-accept"), help: "Remove all acceptance criteria first.")
+        var clearAcceptance = false
+        @Option(help: "Append a note.") var note: String?
+
+        func validate() throws {
+            if let p = priority, !(0...4).contains(p) {
+                throw ValidationError("--priority must be 0 (most urgent) to 4, not \(p)")
+            }
+        }
+
+        func run() throws {
+            var e = TaskEdit()
+            e.title = title
+            e.body = body.map { $0.isEmpty ? nil : $0 }
+            e.priority = priority
+            e.parent = parent.map { $0 == "none" ? nil : $0 }
+            e.milestone = milestone.map { $0 == "none" ? nil : $0 }
+            e.addLabels = addLabels
+            e.removeLabels = removeLabels
+            e.addAcceptance = acceptance
+            e.clearAcceptance = clearAcceptance
+            e.note = note
+            guard !e.isEmpty else { throw ValidationError("nothing to change: pass at least one option") }
+            let ws = try common.workspace()
+            let done = try ws.editTask(id, e, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+        }
+    }
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a task in progress (records actor, branch and HEAD).")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let done = try ws.startTask(id, command: common.commandLine)
+            Output.warnings(ws)
+            let head = try ws.head()
+            if output.json {
+                try Output.json(StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
+            } else {
+                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+            }
+        }
+    }
+
+    struct Block: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a task blocked, with the reason.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+        @Option(help: "Why it is blocked.") var reason: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let done = try ws.blockTask(id, reason: reason, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
+            } else {
+                Output.line("blocked \(done)")
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a task (it no longer holds up dependents).")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+        @Option(help: "Why (kept as a note).") var reason: String?
+
+        func run() throws {
+            let ws = try common.workspace()
+            let done = try ws.cancelTask(id, reason: reason, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
+            } else {
+                Output.line("cancelled \(done)")
+            }
+        }
+    }
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a blocked, cancelled, done or in-progress task back to open.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "Task id or unique prefix.") var id: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let done = try ws.reopenTask(id, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
+            } else {
+                Output.line("reopened \(done)")
+            }
+        }
+    }
+
+    struct Dep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or remove a dependency: ID waits on DEP.", subcommands: [DepAdd.self, DepRemove.self])
+    }
+
+    struct DepAdd: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "ID waits on DEP from now on.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "The waiting task.") var id: String
+        @Argument(help: "The task it waits on.") var dep: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+        }
+    }
+
+    struct DepRemove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "ID no longer waits on DEP.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Argument(help: "The waiting task.") var id: String
+        @Argument(help: "The task it waits on.") var dep: String
+
+        func run() throws {
+            let ws = try common.workspace()
+            let (a, b) = try ws.removeDependency(id, on: dep, command: common.commandLine)
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(["id": a, "dep": b])
+            } else {
+                Output.line("\(a) no longer waits on \(b)")
+            }
+        }
+    }
+}
+
+struct StatusChangeJSON: Encodable {
+    var id: String
+    var status: String
+    var branch: String?
+    var commit: String?
+}
+
+/// `task show --json`.
+struct TaskShowJSON: Encodable {
+    var task: TaskRecord
+    var effectiveStatus: String
+    var ready: Bool
+    var children: [String]
+    var dependents: [String]
+    var waitingOn: [String]
+    var head: HeadJSON
+
+    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
+        task = t
+        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        ready = eval.ready.contains(t.id)
+        children = eval.children[t.id] ?? []
+        dependents = eval.dependents[t.id] ?? []
+        let w = eval.waitingOn(t.id)
+        waitingOn = (w.deps + w.children).sorted()
+        self.head = HeadJSON(head)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, ready, children, dependents, head
+        case effectiveStatus = "effective_status"
+        case waitingOn = "waiting_on"
+    }
+}
