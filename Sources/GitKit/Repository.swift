@@ -1,5 +1,9 @@
 import CLibGit2
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where HEAD points.
 public enum Head: Sendable, Equatable {
     /// On a branch (short name, e.g. `feature/x`) at a commit.
@@ -36,6 +40,11 @@ public enum Ancestry: Sendable, Equatable {
     case ancestor
     case notAncestor
     case missing
+}
+
+/// Decodes C bytes as UTF-8, replacing invalid sequences: git stores messages as bytes.
+func decodeLossy(_ p: UnsafePointer<CChar>) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)).bindMemory(to: UInt8.self), as: UTF8.self)
 }
 
 /// An open repository. The only owner of libgit2 handles; nothing outside GitKit sees a pointer.
@@ -115,7 +124,7 @@ public final class Repository {
         var commit: OpaquePointer?
         try check(git_commit_lookup(&commit, handle, &oid), "look up commit \(id.short)")
         defer { git_commit_free(commit) }
-        let summary = git_commit_summary(commit).map { String(cString: $0) } ?? ""
+        let summary = git_commit_summary(commit).map(decodeLossy) ?? ""
         return CommitInfo(id: id, summary: summary, time: Int64(git_commit_time(commit)))
     }
 

@@ -20,9 +20,10 @@ enum Main {
         } catch {
             let code = CodexState.exitCode(for: error)
             if code == .validationFailure || code.rawValue == 64 {
-                var message = CodexState.fullMessage(for: error)
+                // One line, like every other error; `--help` has the usage.
+                var message = CodexState.message(for: error)
                 if message.isEmpty { message = "\(error)" }
-                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Output.error(message.split(whereSeparator: \.isNewline).joined(separator: " ") + " (see --help)")
                 Foundation.exit(2)
             }
             if code != .failure && code != .success {

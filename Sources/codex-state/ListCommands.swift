@@ -15,7 +15,7 @@ struct Tasks: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
-    @Option(help: "Only this effective status: open, ready, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled.")
+    @Option(help: "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled.")
     var status: String?
     @Option(help: "Only tasks with this label.") var label: String?
     @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
@@ -23,9 +23,10 @@ struct Tasks: ParsableCommand {
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
 
     func validate() throws {
-        if let s = status, s != "ready", EffectiveStatus(rawValue: s) == nil {
+        if let s = status, s != "ready", s != "waiting", EffectiveStatus(rawValue: s) == nil {
             throw ValidationError(
-                "unknown --status '\(s)'; use one of: ready, " + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
+                "unknown --status '\(s)'; use one of: ready, waiting, "
+                    + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
@@ -39,8 +40,10 @@ struct Tasks: ParsableCommand {
         func shown(_ t: TaskSummary) -> Bool {
             let s = eval.status[t.id] ?? .open
             if let want = status {
-                if want == "ready" { if !eval.ready.contains(t.id) { return false } } else if s.rawValue != want {
-                    return false
+                switch want {
+                case "ready": if !eval.ready.contains(t.id) { return false }
+                case "waiting": if s != .open || eval.ready.contains(t.id) { return false }
+                default: if s.rawValue != want { return false }
                 }
             } else if !all, s == .done || s == .cancelled {
                 return false

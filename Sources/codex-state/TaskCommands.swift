@@ -267,6 +267,15 @@ struct StatusChangeJSON: Encodable {
     var status: String
     var branch: String?
     var commit: String?
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(branch, forKey: .branch)
+        try c.encode(commit, forKey: .commit)
+    }
+    enum CodingKeys: String, CodingKey { case id, status, branch, commit }
 }
 
 /// `task show --json`.
