@@ -98,33 +98,38 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
 
 public enum StateCodec {
     /// Decodes and validates a state file's bytes.
+    ///
+    /// The happy path parses once. Only when decoding fails is the text parsed again, untyped,
+    /// to tell a syntax error from a newer schema from a field of the wrong shape.
     public static func decode(_ bytes: [UInt8]) throws -> ProjectState {
         if let line = conflictMarkerLine(bytes) { throw StateDecodeError.conflictMarkers(line: line) }
         let data = Data(bytes)
-        // Syntax first, so a truncated or hand-mangled file gets a JSON error, not a schema one.
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw StateDecodeError.malformedJSON(syntaxReason(error))
-        }
-        guard let top = object as? [String: Any] else {
-            throw StateDecodeError.schema("the top level must be an object")
-        }
-        guard let schema = top["schema"] as? Int else {
-            throw StateDecodeError.schema("missing integer field 'schema'")
-        }
-        guard schema == ProjectState.currentSchema else {
-            throw StateDecodeError.unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
-        }
         let state: ProjectState
         do {
             state = try JSONDecoder().decode(ProjectState.self, from: data)
         } catch let error as DecodingError {
-            throw StateDecodeError.schema(describe(error))
+            throw diagnose(data, error)
+        }
+        guard state.schema == ProjectState.currentSchema else {
+            throw StateDecodeError.unsupportedSchema(found: state.schema, supported: ProjectState.currentSchema)
         }
         try validate(state)
         return state
+    }
+
+    private static func diagnose(_ data: Data, _ error: DecodingError) -> StateDecodeError {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            return .malformedJSON(syntaxReason(error))
+        }
+        guard let top = object as? [String: Any] else { return .schema("the top level must be an object") }
+        guard let schema = top["schema"] as? Int else { return .schema("missing integer field 'schema'") }
+        if schema != ProjectState.currentSchema {
+            return .unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
+        }
+        return .schema(describe(error))
     }
 
     public static func encode(_ state: ProjectState) throws -> [UInt8] {
