@@ -7,7 +7,8 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible,
     /// Accepts exactly 40 hex digits; nil otherwise.
     public init?(hex: String) {
         let lower = hex.lowercased()
-        guard lower.utf8.count == 40, lower.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        guard lower.utf8.count == 40,
+            lower.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else { return nil }
         self.hex = lower
     }

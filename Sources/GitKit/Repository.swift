@@ -14,14 +14,14 @@ public enum Head: Sendable, Equatable {
 
     public var commit: ObjectID? {
         switch self {
-        case let .branch(_, c), let .detached(c): return c
+        case .branch(_, let c), .detached(let c): return c
         case .unborn: return nil
         }
     }
 
     public var branchName: String? {
         switch self {
-        case let .branch(b, _), let .unborn(b): return b
+        case .branch(let b, _), .unborn(let b): return b
         case .detached: return nil
         }
     }
@@ -92,7 +92,8 @@ public final class Repository {
         try check(git_repository_head(&ref, handle), "resolve HEAD")
         defer { git_reference_free(ref) }
         guard let oidPtr = git_reference_target(ref) else {
-            throw GitError(operation: "resolve HEAD", code: -1, errorClass: 0, message: "HEAD is not a direct reference")
+            throw GitError(
+                operation: "resolve HEAD", code: -1, errorClass: 0, message: "HEAD is not a direct reference")
         }
         let oid = ObjectID(oidPtr.pointee)
         if try check(git_repository_head_detached(handle), "read HEAD") == 1 { return .detached(oid) }

@@ -86,11 +86,12 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case let .conflictMarkers(line):
-            return "unresolved git conflict markers (line \(line)); resolve the merge, then run 'codex-state init' to install the merge driver"
-        case let .malformedJSON(reason): return "not valid JSON: \(reason)"
-        case let .schema(reason): return "does not match schema 1: \(reason)"
-        case let .unsupportedSchema(found, supported):
+        case .conflictMarkers(let line):
+            return
+                "unresolved git conflict markers (line \(line)); resolve the merge, then run 'codex-state init' to install the merge driver"
+        case .malformedJSON(let reason): return "not valid JSON: \(reason)"
+        case .schema(let reason): return "does not match schema 1: \(reason)"
+        case .unsupportedSchema(let found, let supported):
             return ModelError.unsupportedSchema(found: found, supported: supported).description
         }
     }
@@ -187,15 +188,17 @@ public enum StateCodec {
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ p: [CodingKey]) -> String {
-            p.isEmpty ? "(top level)" : p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            p.isEmpty
+                ? "(top level)"
+                : p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                    .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
-        case let .keyNotFound(key, ctx):
+        case .keyNotFound(let key, let ctx):
             return "\(path(ctx.codingPath + [key])): missing"
-        case let .typeMismatch(type, ctx): return "\(path(ctx.codingPath)): expected \(type)"
-        case let .valueNotFound(type, ctx): return "\(path(ctx.codingPath)): expected \(type), found null"
-        case let .dataCorrupted(ctx):
+        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)): expected \(type)"
+        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)): expected \(type), found null"
+        case .dataCorrupted(let ctx):
             return "\(path(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
         }

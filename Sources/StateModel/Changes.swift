@@ -50,10 +50,10 @@ public struct EntityChange: Hashable, Sendable, Codable {
         func put(_ v: EntityValue?, _ key: CodingKeys) throws {
             switch v {
             case nil: try c.encodeNil(forKey: key)
-            case let .task(t)?: try c.encode(t, forKey: key)
-            case let .milestone(m)?: try c.encode(m, forKey: key)
-            case let .goal(g)?: try c.encode(g, forKey: key)
-            case let .project(p)?: try c.encode(p, forKey: key)
+            case .task(let t)?: try c.encode(t, forKey: key)
+            case .milestone(let m)?: try c.encode(m, forKey: key)
+            case .goal(let g)?: try c.encode(g, forKey: key)
+            case .project(let p)?: try c.encode(p, forKey: key)
             }
         }
         try put(before, .before)
@@ -66,7 +66,8 @@ extension ProjectState {
     public func changes(to newer: ProjectState) -> [EntityChange] {
         var out: [EntityChange] = []
         if project != newer.project {
-            out.append(EntityChange(kind: "project", id: "project", before: .project(project), after: .project(newer.project)))
+            out.append(
+                EntityChange(kind: "project", id: "project", before: .project(project), after: .project(newer.project)))
         }
         func diff<V: Equatable>(_ kind: String, _ a: [String: V], _ b: [String: V], _ wrap: (V) -> EntityValue) {
             for id in Set(a.keys).union(b.keys).sorted() where a[id] != b[id] {

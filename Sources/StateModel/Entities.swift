@@ -180,7 +180,7 @@ public struct ProjectState: Codable, Hashable, Sendable {
     public var orderedMilestones: [Milestone] {
         milestones.values.sorted { a, b in
             switch (a.due, b.due) {
-            case let (x?, y?) where x != y: return x < y
+            case (let x?, let y?) where x != y: return x < y
             case (.some, nil): return true
             case (nil, .some): return false
             default: break

@@ -14,25 +14,25 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unknownID(kind, id): return "no \(kind.rawValue) with id '\(id)'"
-        case let .ambiguousPrefix(kind, prefix, candidates):
+        case .unknownID(let kind, let id): return "no \(kind.rawValue) with id '\(id)'"
+        case .ambiguousPrefix(let kind, let prefix, let candidates):
             let shown = candidates.prefix(5).joined(separator: ", ")
             let more = candidates.count > 5 ? ", …" : ""
             return "\(kind.rawValue) id prefix '\(prefix)' is ambiguous: matches \(shown)\(more)"
-        case let .selfDependency(id): return "task \(id) cannot depend on itself"
-        case let .dependencyCycle(path):
+        case .selfDependency(let id): return "task \(id) cannot depend on itself"
+        case .dependencyCycle(let path):
             return "dependency would create a cycle: \(path.joined(separator: " -> "))"
-        case let .parentCycle(path):
+        case .parentCycle(let path):
             return "parent would create a cycle: \(path.joined(separator: " -> "))"
-        case let .invalidPriority(p): return "priority \(p) is out of range (0 most urgent … 4)"
-        case let .invalidValue(field, value, reason): return "\(field) '\(value)': \(reason)"
-        case let .emptyText(field): return "\(field) must not be empty"
-        case let .unsupportedSchema(found, supported):
+        case .invalidPriority(let p): return "priority \(p) is out of range (0 most urgent … 4)"
+        case .invalidValue(let field, let value, let reason): return "\(field) '\(value)': \(reason)"
+        case .emptyText(let field): return "\(field) must not be empty"
+        case .unsupportedSchema(let found, let supported):
             return found > supported
                 ? "schema version \(found) is newer than this codex-state understands (\(supported)); upgrade codex-state"
                 : "schema version \(found) is not supported (expected \(supported))"
-        case let .invalidState(reason): return reason
-        case let .alreadyInStatus(id, status): return "task \(id) is already \(status.rawValue)"
+        case .invalidState(let reason): return reason
+        case .alreadyInStatus(let id, let status): return "task \(id) is already \(status.rawValue)"
         }
     }
 }

@@ -188,7 +188,9 @@ extension ProjectState {
             t.notes.append(
                 Note(
                     at: ctx.now, actor: ctx.actor,
-                    text: "reopened; was completed by \(c.actor) at commit \(c.commit) on \(c.branch ?? "detached HEAD")"))
+                    text:
+                        "reopened; was completed by \(c.actor) at commit \(c.commit) on \(c.branch ?? "detached HEAD")")
+            )
         }
         t.status = .open
         t.completion = nil

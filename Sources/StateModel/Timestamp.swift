@@ -20,7 +20,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         let days = floorDiv(seconds, 86_400)
         let secs = seconds - days * 86_400
         let (y, m, d) = Self.civil(fromDays: days)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))Z"
+        return
+            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))Z"
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also accepting fractional seconds and `+00:00`, which

@@ -45,7 +45,10 @@ public enum Files {
         var used = 0
         while true {
             if used == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
+            let n = out.withUnsafeMutableBytes { buf -> Int in
+                guard let base = buf.baseAddress else { return 0 }
+                return Glibc.read(fd, base + used, buf.count - used)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw StoreError.io(path: path, operation: "read", reason: errnoText())
@@ -85,7 +88,10 @@ public enum Files {
             defer { close(fd) }
             var done = 0
             while done < bytes.count {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+                let n = bytes.withUnsafeBytes { buf -> Int in
+                    guard let base = buf.baseAddress else { return 0 }
+                    return write(fd, base + done, buf.count - done)
+                }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw StoreError.io(path: path, operation: "write", reason: errnoText())
@@ -113,7 +119,7 @@ public enum Files {
         defer { closedir(d) }
         while let entry = readdir(d) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if name.hasPrefix(prefix) { unlink("\(dir)/\(name)") }
         }
@@ -125,7 +131,10 @@ public enum Files {
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         defer { close(fd) }
         let line = bytes + [0x0A]
-        let n = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        let n = line.withUnsafeBytes { buf -> Int in
+            guard let base = buf.baseAddress else { return 0 }
+            return write(fd, base, buf.count)
+        }
         guard n == line.count else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         _ = fsync(fd)
     }

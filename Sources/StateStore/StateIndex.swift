@@ -125,9 +125,9 @@ public final class StateIndex {
                 let insert = try Self.taskInsert(db)
                 for c in changes {
                     switch c.after {
-                    case let .task(t)?: try Self.put(t, insert)
-                    case let .milestone(m)?: try Self.put(m, db)
-                    case let .goal(g)?: try Self.put(g, db)
+                    case .task(let t)?: try Self.put(t, insert)
+                    case .milestone(let m)?: try Self.put(m, db)
+                    case .goal(let g)?: try Self.put(g, db)
                     case .project?: break
                     case nil:
                         let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"

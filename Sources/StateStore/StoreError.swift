@@ -10,12 +10,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .notInitialized(file): return "\(file) does not exist; run 'codex-state init' first"
-        case let .invalidStateFile(path, reason): return "\(path): \(reason)"
-        case let .io(path, op, reason): return "\(path): cannot \(op): \(reason)"
-        case let .lockTimeout(path, seconds):
+        case .notInitialized(let file): return "\(file) does not exist; run 'codex-state init' first"
+        case .invalidStateFile(let path, let reason): return "\(path): \(reason)"
+        case .io(let path, let op, let reason): return "\(path): cannot \(op): \(reason)"
+        case .lockTimeout(let path, let seconds):
             return "\(path): another codex-state process held the lock for \(seconds) s; try again"
-        case let .index(path, reason): return "\(path): index: \(reason)"
+        case .index(let path, let reason): return "\(path): index: \(reason)"
         }
     }
 }

@@ -15,11 +15,12 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .bareRepository(path):
+        case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case let .unbornHead(operation):
-            return "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
-        case let .invalidEnvironment(name, value, reason): return "\(name)='\(value)': \(reason)"
+        case .unbornHead(let operation):
+            return
+                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
+        case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
         }
     }
@@ -91,11 +92,11 @@ public final class Workspace {
         if let h = cachedHead { return h }
         let h: HeadInfo
         switch try repository.head() {
-        case let .branch(name, c):
+        case .branch(let name, let c):
             h = HeadInfo(branch: name, commit: c.hex, subject: try? repository.commit(c).summary)
-        case let .detached(c):
+        case .detached(let c):
             h = HeadInfo(branch: nil, commit: c.hex, subject: try? repository.commit(c).summary)
-        case let .unborn(name):
+        case .unborn(let name):
             h = HeadInfo(branch: name, commit: nil, subject: nil)
         }
         cachedHead = h
@@ -232,7 +233,8 @@ public final class Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = try? StateIndex(path: paths.indexFile)
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: try head(), index: index)
+        let reach = try reachability(
+            of: summaries.values.compactMap(\.completionCommit), head: try head(), index: index)
         return Evaluation(tasks: summaries, reachability: reach)
     }
 }

@@ -15,7 +15,10 @@ struct Tasks: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
-    @Option(help: "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled.")
+    @Option(
+        help:
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+    )
     var status: String?
     @Option(help: "Only tasks with this label.") var label: String?
     @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
@@ -60,7 +63,8 @@ struct Tasks: ParsableCommand {
         }
         Output.line(headLine(view.head))
         if listed.isEmpty {
-            Output.line(view.state.tasks.isEmpty ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
+            Output.line(
+                view.state.tasks.isEmpty ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
             return
         }
         if tree {
@@ -103,7 +107,8 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
-    return "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
+    return
+        "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
 
 struct TasksJSON: Encodable {
@@ -154,17 +159,21 @@ struct Next: ParsableCommand {
             try Output.json(
                 NextJSON(
                     head: HeadJSON(view.head), claimed: claimed,
-                    candidates: top.enumerated().map { i, r in
-                        NextJSON.Candidate(
-                            rank: i + 1, task: TaskListJSON(view.evaluation.tasks[r.id]!, view.evaluation),
-                            terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
+                    candidates: top.enumerated().compactMap { i, r in
+                        view.evaluation.tasks[r.id].map {
+                            NextJSON.Candidate(
+                                rank: i + 1, task: TaskListJSON($0, view.evaluation),
+                                terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
+                        }
                     }))
             return
         }
         if top.isEmpty {
             let open = view.evaluation.status.values.filter { $0 == .open || $0 == .blocked }.count
             Output.line(
-                open == 0 ? "Nothing to do: no open tasks." : "Nothing is ready: \(open) open or blocked task(s) wait on others.")
+                open == 0
+                    ? "Nothing to do: no open tasks."
+                    : "Nothing is ready: \(open) open or blocked task(s) wait on others.")
             return
         }
         if let c = claimed { Output.line("claimed \(c)") }

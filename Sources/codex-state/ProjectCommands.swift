@@ -170,7 +170,8 @@ struct Log: ParsableCommand {
             let before = obj["before"] as? [String: Any], let after = obj["after"] as? [String: Any]
         else { return [] }
         return Set(before.keys).union(after.keys).sorted().filter { k in
-            k != "updated" && !NSDictionary(dictionary: ["v": before[k] ?? NSNull()]).isEqual(to: ["v": after[k] ?? NSNull()])
+            k != "updated"
+                && !NSDictionary(dictionary: ["v": before[k] ?? NSNull()]).isEqual(to: ["v": after[k] ?? NSNull()])
         }
     }
 }

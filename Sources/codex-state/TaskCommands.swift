@@ -61,7 +61,9 @@ struct TaskCommand: ParsableCommand {
             Output.line("status:     \(statusText(summary, eval)) (stored: \(t.status.rawValue))")
             Output.line("priority:   P\(t.priority)")
             if let p = t.parent { Output.line("parent:     \(p)") }
-            if let kids = eval.children[t.id], !kids.isEmpty { Output.line("children:   \(kids.joined(separator: " "))") }
+            if let kids = eval.children[t.id], !kids.isEmpty {
+                Output.line("children:   \(kids.joined(separator: " "))")
+            }
             if !t.deps.isEmpty {
                 let marked = t.deps.map { d in "\(d) (\(eval.status[d]?.rawValue ?? "missing"))" }
                 Output.line("waits on:   \(marked.joined(separator: ", "))")
@@ -78,15 +80,16 @@ struct TaskCommand: ParsableCommand {
                 )
             }
             if let c = t.completion {
-                var where_ = ""
+                var placeNote = ""
                 switch eval.status[t.id] {
-                case .done?: where_ = " (reachable from HEAD)"
-                case .doneElsewhere?: where_ = " (not on this branch)"
-                case .doneUnknown?: where_ = " (commit not in this repository)"
+                case .done?: placeNote = " (reachable from HEAD)"
+                case .doneElsewhere?: placeNote = " (not on this branch)"
+                case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
                 Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(where_)")
+                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
+                )
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
@@ -158,7 +161,8 @@ struct TaskCommand: ParsableCommand {
             Output.warnings(ws)
             let head = try ws.head()
             if output.json {
-                try Output.json(StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
+                try Output.json(
+                    StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
                 Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
             }

@@ -23,7 +23,10 @@ import Testing
 
     /// Runs the command, expects failure with one stderr line containing every `mentions`, and
     /// checks the state file did not change.
-    func refuses(_ w: World, _ args: [String], mentions: [String], status: Int32 = 1, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func refuses(
+        _ w: World, _ args: [String], mentions: [String], status: Int32 = 1,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let before = w.s.bytes(w.file)
         let r = try w.s.run(Sandbox.binary, args, in: w.repo)
         #expect(r.status == status, "\(args): exit \(r.status), stderr \(r.stderr)", sourceLocation: sourceLocation)
@@ -45,7 +48,8 @@ import Testing
 
     @Test func schemaViolation() throws {
         let w = try world()
-        try w.s.write(w.file, try w.s.read(w.file).replacingOccurrences(of: "\"priority\": 2", with: "\"priority\": \"high\""))
+        try w.s.write(
+            w.file, try w.s.read(w.file).replacingOccurrences(of: "\"priority\": 2", with: "\"priority\": \"high\""))
         try refuses(w, ["tasks"], mentions: ["project_state.json", "schema", "priority"])
         try refuses(w, ["task", "add", "x"], mentions: ["project_state.json", "priority"])
     }
@@ -59,7 +63,11 @@ import Testing
     @Test func conflictMarkers() throws {
         let w = try world()
         let text = try w.s.read(w.file)
-        try w.s.write(w.file, text.replacingOccurrences(of: "  \"schema\": 1,\n", with: "<<<<<<< HEAD\n  \"schema\": 1,\n=======\n  \"schema\": 1,\n>>>>>>> other\n"))
+        try w.s.write(
+            w.file,
+            text.replacingOccurrences(
+                of: "  \"schema\": 1,\n",
+                with: "<<<<<<< HEAD\n  \"schema\": 1,\n=======\n  \"schema\": 1,\n>>>>>>> other\n"))
         try refuses(w, ["tasks"], mentions: ["project_state.json", "conflict markers", "line"])
         try refuses(w, ["complete", w.a], mentions: ["project_state.json", "conflict markers"])
     }
@@ -71,7 +79,10 @@ import Testing
         try refuses(w, ["task", "start", "nope"], mentions: ["nope"])
         // Two ids sharing a prefix, written by hand.
         let text = try w.s.read(w.file)
-        try w.s.write(w.file, text.replacingOccurrences(of: w.a, with: "t-abcd000001").replacingOccurrences(of: w.b, with: "t-abcd000002"))
+        try w.s.write(
+            w.file,
+            text.replacingOccurrences(of: w.a, with: "t-abcd000001").replacingOccurrences(of: w.b, with: "t-abcd000002")
+        )
         try refuses(w, ["task", "show", "abcd"], mentions: ["abcd", "ambiguous", "t-abcd000001", "t-abcd000002"])
         try refuses(w, ["complete", "t-abcd"], mentions: ["ambiguous"])
     }
@@ -121,14 +132,18 @@ import Testing
         chmod(dir, 0o555)
         defer { chmod(dir, 0o755) }
         let before = w.s.bytes(w.file)
-        let r = try w.s.run(runAs.isEmpty ? Sandbox.binary : "setpriv", Array(runAs.dropFirst()) + (runAs.isEmpty ? [] : [Sandbox.binary]) + ["task", "add", "x"], in: w.repo)
+        let r = try w.s.run(
+            runAs.isEmpty ? Sandbox.binary : "setpriv",
+            Array(runAs.dropFirst()) + (runAs.isEmpty ? [] : [Sandbox.binary]) + ["task", "add", "x"], in: w.repo)
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains(".codex-state"))
         #expect(r.stderr.contains("Permission denied"))
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(w.s.bytes(w.file) == before)
         // Reads still work.
-        let list = try w.s.run(runAs.isEmpty ? Sandbox.binary : "setpriv", Array(runAs.dropFirst()) + (runAs.isEmpty ? [] : [Sandbox.binary]) + ["tasks"], in: w.repo)
+        let list = try w.s.run(
+            runAs.isEmpty ? Sandbox.binary : "setpriv",
+            Array(runAs.dropFirst()) + (runAs.isEmpty ? [] : [Sandbox.binary]) + ["tasks"], in: w.repo)
         #expect(list.ok, "\(list.stderr)")
     }
 

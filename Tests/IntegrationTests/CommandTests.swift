@@ -10,12 +10,15 @@ import Testing
         let m = try s.ok("milestone", "add", "Beta", "--due", "2026-03-01", in: repo)
         let epic = try s.ok("task", "add", "Epic", "--priority", "1", "--label", "core", in: repo)
         let kid = try s.ok(
-            "task", "add", "Child", "--parent", String(epic.dropFirst(2).prefix(6)), "--milestone", m, "--body", "Details",
+            "task", "add", "Child", "--parent", String(epic.dropFirst(2).prefix(6)), "--milestone", m, "--body",
+            "Details",
             "--accept", "works", "--accept", "tested", in: repo)
         let other = try s.ok("task", "add", "Other", "--label", "docs", in: repo)
 
         // edit
-        try s.ok("task", "edit", kid, "--title", "Child renamed", "--priority", "0", "--add-label", "x", "--note", "a note", in: repo)
+        try s.ok(
+            "task", "edit", kid, "--title", "Child renamed", "--priority", "0", "--add-label", "x", "--note", "a note",
+            in: repo)
         let shown = s.json(try s.ok("task", "show", kid, "--json", in: repo))
         let t = shown["task"] as? [String: Any] ?? [:]
         #expect(t["title"] as? String == "Child renamed")
@@ -64,15 +67,21 @@ import Testing
 
         // goals and milestones
         let g = try s.ok("goal", "add", "Ship a great tool", in: repo)
-        let goals = try JSONSerialization.jsonObject(with: Data(try s.ok("goal", "list", "--json", in: repo).utf8)) as? [[String: Any]]
+        let goals =
+            try JSONSerialization.jsonObject(with: Data(try s.ok("goal", "list", "--json", in: repo).utf8))
+            as? [[String: Any]]
         #expect(goals?.first?["id"] as? String == g)
         #expect(try s.ok("goal", "list", in: repo).contains("Ship a great tool"))
-        let ms = try JSONSerialization.jsonObject(with: Data(try s.ok("milestone", "list", "--json", in: repo).utf8)) as? [[String: Any]]
+        let ms =
+            try JSONSerialization.jsonObject(with: Data(try s.ok("milestone", "list", "--json", in: repo).utf8))
+            as? [[String: Any]]
         #expect(ms?.first?["id"] as? String == m)
         #expect(ms?.first?["tasks"] as? Int == 1)
 
         // the journal saw every mutation, with before and after
-        let log = try JSONSerialization.jsonObject(with: Data(try s.ok("log", "-n", "50", "--json", in: repo).utf8)) as? [[String: Any]] ?? []
+        let log =
+            try JSONSerialization.jsonObject(with: Data(try s.ok("log", "-n", "50", "--json", in: repo).utf8))
+            as? [[String: Any]] ?? []
         #expect(log.count == 14)
         let newest = log.first ?? [:]
         #expect((newest["command"] as? String)?.hasPrefix("codex-state goal add") == true)
@@ -100,7 +109,9 @@ import Testing
         #expect(out.contains("unblocks:   1"))
         #expect(out.contains("resume:     no"))
         let json = s.json(try s.ok("next", "-n", "3", "--json", in: repo))
-        let ids = (json["candidates"] as? [[String: Any]] ?? []).compactMap { ($0["task"] as? [String: Any])?["id"] as? String }
+        let ids = (json["candidates"] as? [[String: Any]] ?? []).compactMap {
+            ($0["task"] as? [String: Any])?["id"] as? String
+        }
         #expect(ids == [high, unblocker, low])
         let terms = (json["candidates"] as? [[String: Any]])?[1]["terms"] as? [String: Any]
         #expect(terms?["unblocks"] as? Int == 1)
@@ -117,7 +128,9 @@ import Testing
         let claim = s.json(try s.ok("next", "--claim", "--json", in: repo))
         #expect(claim["claimed"] as? String == high)
         let shown = s.json(try s.ok("task", "show", high, "--json", in: repo))
-        #expect(((shown["task"] as? [String: Any])?["claim"] as? [String: Any])?["expires"] as? String == "2026-01-15T11:00:00Z")
+        #expect(
+            ((shown["task"] as? [String: Any])?["claim"] as? [String: Any])?["expires"] as? String
+                == "2026-01-15T11:00:00Z")
     }
 
     @Test func emptyStatesSayWhatToDo() throws {

@@ -29,7 +29,9 @@ import Testing
         for w in 0..<8 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "for i in 1 2 3 4 5 6; do \"$0\" task add \"w\(w)-$i\" || exit 1; done", Sandbox.binary]
+            p.arguments = [
+                "-c", "for i in 1 2 3 4 5 6; do \"$0\" task add \"w\(w)-$i\" || exit 1; done", Sandbox.binary,
+            ]
             p.currentDirectoryURL = URL(fileURLWithPath: repo)
             p.environment = s.env.merging(["CODEX_STATE_ACTOR": "writer\(w)"]) { $1 }
             p.standardOutput = FileHandle.nullDevice
@@ -116,7 +118,9 @@ import Testing
         #expect(next > 3, "the writer should have made progress")
         // Whatever temp file a killed writer left is cleaned by the next write, and never tracked.
         try s.ok("task", "add", "after", in: repo)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: repo + "/.codex-state").filter { $0.contains(".tmp.") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: repo + "/.codex-state").filter {
+            $0.contains(".tmp.")
+        }
         #expect(leftovers.isEmpty)
     }
 }

@@ -71,7 +71,11 @@ import Testing
         #expect(try s.ok("task", "show", id, in: repo).contains("New title"))
         try s.git("add", "-A", in: repo)
         let tracked = try s.git("ls-files", in: repo).split(separator: "\n")
-        #expect(tracked.sorted() == ["", ".codex-state/project_state.json", ".codex-state/sessions/.gitkeep", "README"].filter { !$0.isEmpty })
+        #expect(
+            tracked.sorted()
+                == ["", ".codex-state/project_state.json", ".codex-state/sessions/.gitkeep", "README"].filter {
+                    !$0.isEmpty
+                })
     }
 
     @Test func deletedOrCorruptIndexIsRebuilt() throws {
@@ -195,6 +199,7 @@ import Testing
         #expect(((shown["task"] as? [String: Any])?["created"] as? [String: Any])?["actor"] as? String == "Repo Person")
         let flagged = try s.ok("task", "add", "y", "--actor", "Flag Person", in: repo)
         let shown2 = s.json(try s.ok("task", "show", flagged, "--json", in: repo))
-        #expect(((shown2["task"] as? [String: Any])?["created"] as? [String: Any])?["actor"] as? String == "Flag Person")
+        #expect(
+            ((shown2["task"] as? [String: Any])?["created"] as? [String: Any])?["actor"] as? String == "Flag Person")
     }
 }

@@ -70,7 +70,9 @@ final class Sandbox {
 
     /// Runs a program with the sandbox's environment; output goes through files so a large
     /// output can never deadlock a pipe.
-    func run(_ program: String, _ args: [String], in dir: String, env extra: [String: String] = [:], stdin: String? = nil)
+    func run(
+        _ program: String, _ args: [String], in dir: String, env extra: [String: String] = [:], stdin: String? = nil
+    )
         throws -> Run
     {
         let p = Process()
@@ -108,7 +110,9 @@ final class Sandbox {
     @discardableResult
     func git(_ args: String..., in dir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let r = try run("git", args, in: dir)
-        if !r.ok { Issue.record("git \(args.joined(separator: " ")) failed: \(r.stderr)", sourceLocation: sourceLocation) }
+        if !r.ok {
+            Issue.record("git \(args.joined(separator: " ")) failed: \(r.stderr)", sourceLocation: sourceLocation)
+        }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -122,7 +126,9 @@ final class Sandbox {
     func ok(_ args: String..., in dir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let r = try run(Self.binary, args, in: dir)
         if !r.ok {
-            Issue.record("codex-state \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+            Issue.record(
+                "codex-state \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)",
+                sourceLocation: sourceLocation)
         }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -163,7 +169,8 @@ final class Sandbox {
 
     /// `tasks --all --json`, keyed by task id.
     func tasks(in dir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: [String: Any]] {
-        let obj = json(try ok("tasks", "--all", "--json", in: dir, sourceLocation: sourceLocation), sourceLocation: sourceLocation)
+        let obj = json(
+            try ok("tasks", "--all", "--json", in: dir, sourceLocation: sourceLocation), sourceLocation: sourceLocation)
         var out: [String: [String: Any]] = [:]
         for t in obj["tasks"] as? [[String: Any]] ?? [] { out[t["id"] as! String] = t }
         return out

@@ -9,13 +9,17 @@ struct Fixture {
     var nonce: UInt64 = 100
     var clock = t0
 
-    mutating func add(_ name: String, deps: [String] = [], parent: String? = nil, priority: Int = 2, milestone: String? = nil)
+    mutating func add(
+        _ name: String, deps: [String] = [], parent: String? = nil, priority: Int = 2, milestone: String? = nil
+    )
         throws
     {
         nonce += 1
         clock = clock.adding(seconds: 60)
         ids[name] = try state.addTask(
-            NewTask(title: name, parent: parent.map { ids[$0]! }, deps: deps.map { ids[$0]! }, priority: priority, milestone: milestone),
+            NewTask(
+                title: name, parent: parent.map { ids[$0]! }, deps: deps.map { ids[$0]! }, priority: priority,
+                milestone: milestone),
             ctx(at: clock, nonce: nonce))
     }
 
@@ -125,20 +129,27 @@ struct Fixture {
             try f.state.addDependency(f["a"], on: f["c"], ctx())
         }
         #expect(throws: ModelError.selfDependency(id: f["a"])) { try f.state.addDependency(f["a"], on: f["a"], ctx()) }
-        #expect(throws: ModelError.unknownID(kind: .task, id: "t-ffff")) { try f.state.addDependency(f["a"], on: "t-ffff", ctx()) }
+        #expect(throws: ModelError.unknownID(kind: .task, id: "t-ffff")) {
+            try f.state.addDependency(f["a"], on: "t-ffff", ctx())
+        }
         try f.add("p")
         try f.add("kid", parent: "p")
         var e = TaskEdit()
         e.parent = .some(f["kid"])
-        #expect(throws: ModelError.parentCycle(path: [f["p"], f["kid"], f["p"]])) { try f.state.editTask(f["p"], e, ctx()) }
+        #expect(throws: ModelError.parentCycle(path: [f["p"], f["kid"], f["p"]])) {
+            try f.state.editTask(f["p"], e, ctx())
+        }
     }
 
     @Test func addValidatesInputs() throws {
         var s = ProjectState(projectName: "p")
         #expect(throws: ModelError.emptyText(field: "title")) { try s.addTask(NewTask(title: "  "), ctx()) }
         #expect(throws: ModelError.invalidPriority(5)) { try s.addTask(NewTask(title: "x", priority: 5), ctx()) }
-        #expect(throws: ModelError.unknownID(kind: .task, id: "nope")) { try s.addTask(NewTask(title: "x", deps: ["nope"]), ctx()) }
-        #expect(throws: ModelError.invalidValue(field: "due", value: "soon", reason: "expected a date like 2026-12-31")) {
+        #expect(throws: ModelError.unknownID(kind: .task, id: "nope")) {
+            try s.addTask(NewTask(title: "x", deps: ["nope"]), ctx())
+        }
+        #expect(throws: ModelError.invalidValue(field: "due", value: "soon", reason: "expected a date like 2026-12-31"))
+        {
             try s.addMilestone(title: "m", due: "soon", ctx())
         }
         #expect(s.tasks.isEmpty)

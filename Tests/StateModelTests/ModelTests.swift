@@ -5,7 +5,9 @@ import Testing
 
 let t0 = Timestamp(iso8601: "2026-01-15T09:00:00Z")!
 
-func ctx(_ actor: String = "alice", at: Timestamp = t0, branch: String? = "main", head: String? = nil, nonce: UInt64 = 1)
+func ctx(
+    _ actor: String = "alice", at: Timestamp = t0, branch: String? = "main", head: String? = nil, nonce: UInt64 = 1
+)
     -> MutationContext
 {
     MutationContext(actor: actor, now: at, branch: branch, head: head, nonce: nonce)
@@ -62,7 +64,10 @@ func ctx(_ actor: String = "alice", at: Timestamp = t0, branch: String? = "main"
         #expect(try Identifiers.resolve("t-bbbb", kind: .task, among: ids) == "t-bbbb333333")
         #expect(try Identifiers.resolve("bbbb", kind: .task, among: ids) == "t-bbbb333333")
         #expect(try Identifiers.resolve("T-AAAB", kind: .task, among: ids) == "t-aaab222222")
-        #expect(throws: ModelError.ambiguousPrefix(kind: .task, prefix: "aaa", candidates: ["t-aaaa111111", "t-aaab222222"])) {
+        #expect(
+            throws: ModelError.ambiguousPrefix(
+                kind: .task, prefix: "aaa", candidates: ["t-aaaa111111", "t-aaab222222"])
+        ) {
             try Identifiers.resolve("aaa", kind: .task, among: ids)
         }
         #expect(throws: ModelError.unknownID(kind: .task, id: "zzz")) {
@@ -76,7 +81,8 @@ func ctx(_ actor: String = "alice", at: Timestamp = t0, branch: String? = "main"
         var s = ProjectState(projectName: "demo/ünïcode \"quoted\"")
         let m = try s.addMilestone(title: "M1", due: "2026-02-01", ctx(nonce: 3))
         let a = try s.addTask(NewTask(title: "A", priority: 1, labels: ["z", "a", "a"], milestone: m), ctx(nonce: 4))
-        _ = try s.addTask(NewTask(title: "B\nwith newline", body: "path/with/slash", deps: [a], acceptance: ["ok"]), ctx(nonce: 5))
+        _ = try s.addTask(
+            NewTask(title: "B\nwith newline", body: "path/with/slash", deps: [a], acceptance: ["ok"]), ctx(nonce: 5))
         _ = try s.addGoal("Ship", ctx(nonce: 6))
         return s
     }
@@ -97,7 +103,9 @@ func ctx(_ actor: String = "alice", at: Timestamp = t0, branch: String? = "main"
         #expect(text.contains("\"body\": \"path/with/slash\""))  // no escaped slashes
         #expect(text.contains("\"notes\": []"))
         #expect(!text.contains(" : "))
-        let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { String($0.dropFirst(3).prefix { $0 != "\"" }) }
+        let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map {
+            String($0.dropFirst(3).prefix { $0 != "\"" })
+        }
         #expect(keys == keys.sorted())
     }
 
@@ -112,7 +120,10 @@ func ctx(_ actor: String = "alice", at: Timestamp = t0, branch: String? = "main"
     @Test func malformedAndSchemaErrorsSayWhere() throws {
         #expect(throws: StateDecodeError.self) { try StateCodec.decode(Array("{\"schema\": 1,".utf8)) }
         do {
-            _ = try StateCodec.decode(Array("{\"schema\": 1, \"project\": {\"name\": \"x\"}, \"goals\": {}, \"milestones\": {}, \"tasks\": {\"t-1\": {\"id\": \"t-1\"}}}".utf8))
+            _ = try StateCodec.decode(
+                Array(
+                    "{\"schema\": 1, \"project\": {\"name\": \"x\"}, \"goals\": {}, \"milestones\": {}, \"tasks\": {\"t-1\": {\"id\": \"t-1\"}}}"
+                        .utf8))
             Issue.record("expected a schema error")
         } catch let StateDecodeError.schema(reason) {
             #expect(reason.contains("tasks.t-1"))
