@@ -88,7 +88,7 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case .conflictMarkers(let line):
             return
-                "unresolved git conflict markers (line \(line)); resolve the merge, then run 'codex-state init' to install the merge driver"
+                "unresolved git conflict markers (line \(line)); resolve them (edit the file, or git checkout --ours/--theirs it) and commit"
         case .malformedJSON(let reason): return "not valid JSON: \(reason)"
         case .schema(let reason): return "does not match schema 1: \(reason)"
         case .unsupportedSchema(let found, let supported):
@@ -131,6 +131,41 @@ public enum StateCodec {
             return .unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
         }
         return .schema(describe(error))
+    }
+
+    /// Before a state read from `bytes` is rewritten: throws if the file holds fields this
+    /// version does not know, which a rewrite would silently drop. (A file that only differs in
+    /// formatting is fine: the rewrite makes it canonical.)
+    public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws {
+        guard let canonical = try? encode(decoded), canonical != bytes else { return }
+        guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
+            let known = try? JSONSerialization.jsonObject(with: Data(canonical))
+        else { return }
+        if let path = firstUnknownKey(original, known, path: "") {
+            throw StateDecodeError.schema(
+                "unknown field '\(path)'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"
+            )
+        }
+    }
+
+    private static func firstUnknownKey(_ a: Any, _ b: Any, path: String) -> String? {
+        switch (a, b) {
+        case (let x as [String: Any], let y as [String: Any]):
+            for key in x.keys.sorted() {
+                let sub = path.isEmpty ? key : path + "." + key
+                guard let yv = y[key] else {
+                    if x[key] is NSNull { continue }  // an explicit null decodes to absent: nothing lost
+                    return sub
+                }
+                if let found = firstUnknownKey(x[key] as Any, yv, path: sub) { return found }
+            }
+        case (let x as [Any], let y as [Any]) where x.count == y.count:
+            for (i, (xv, yv)) in zip(x, y).enumerated() {
+                if let found = firstUnknownKey(xv, yv, path: "\(path)[\(i)]") { return found }
+            }
+        default: break
+        }
+        return nil
     }
 
     public static func encode(_ state: ProjectState) throws -> [UInt8] {

@@ -79,7 +79,7 @@ public enum EffectiveStatus: String, Sendable, Codable, CaseIterable {
     case done
     /// Completed by a commit that exists but is not reachable from HEAD.
     case doneElsewhere = "done_elsewhere"
-    /// Completed by a commit this repository does not have (or HEAD is unborn).
+    /// Completed by a commit this repository does not have.
     case doneUnknown = "done_unknown"
     case cancelled
 

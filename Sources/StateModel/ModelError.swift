@@ -11,6 +11,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedSchema(found: Int, supported: Int)
     case invalidState(String)
     case alreadyInStatus(id: String, status: TaskStatus)
+    case claimed(id: String, actor: String, until: Timestamp)
 
     public var description: String {
         switch self {
@@ -33,6 +34,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
                 : "schema version \(found) is not supported (expected \(supported))"
         case .invalidState(let reason): return reason
         case .alreadyInStatus(let id, let status): return "task \(id) is already \(status.rawValue)"
+        case .claimed(let id, let actor, let until):
+            return "task \(id) is claimed by \(actor) until \(until); pass --force to take it over"
         }
     }
 }

@@ -119,7 +119,8 @@ extension ProjectState {
         }
         if let m = edit.milestone { t.milestone = try m.map(resolveMilestone) }
         if !edit.addLabels.isEmpty || !edit.removeLabels.isEmpty {
-            t.labels = Self.normalized(t.labels.filter { !edit.removeLabels.contains($0) } + edit.addLabels)
+            let removed = Set(edit.removeLabels.map(\.trimmingWhitespace))
+            t.labels = Self.normalized(t.labels.filter { !removed.contains($0) } + edit.addLabels)
         }
         if edit.clearAcceptance { t.acceptance = [] }
         t.acceptance += edit.addAcceptance.filter { !$0.isEmpty }
@@ -132,11 +133,17 @@ extension ProjectState {
     }
 
     /// Marks a task in progress for this actor, recording the branch and HEAD.
-    public mutating func startTask(_ idOrPrefix: String, _ ctx: MutationContext, lease: Int64? = nil) throws
-        -> String
-    {
+    ///
+    /// Another actor's unexpired claim is respected unless `force` is set; an expired claim may be
+    /// taken over.
+    public mutating func startTask(
+        _ idOrPrefix: String, _ ctx: MutationContext, lease: Int64? = nil, force: Bool = false
+    ) throws -> String {
         let id = try resolveTask(idOrPrefix)
         guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        if let c = t.claim, c.actor != ctx.actor, c.expires > ctx.now, !force {
+            throw ModelError.claimed(id: id, actor: c.actor, until: c.expires)
+        }
         switch t.status {
         case .done, .cancelled: throw ModelError.alreadyInStatus(id: id, status: t.status)
         case .inProgress where t.started?.actor == ctx.actor && t.started?.branch == ctx.branch:
@@ -208,6 +215,11 @@ extension ProjectState {
         let id = try resolveTask(idOrPrefix)
         guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
         if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: .cancelled) }
+        if let old = t.completion, old.commit != commit {
+            // Re-anchoring: keep the earlier completion on record.
+            let was = "\(old.actor) at commit \(old.commit) on \(old.branch ?? "detached HEAD")"
+            t.notes.append(Note(at: ctx.now, actor: ctx.actor, text: "re-completed; was completed by \(was)"))
+        }
         t.status = .done
         t.claim = nil
         t.blocker = nil

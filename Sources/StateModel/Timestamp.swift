@@ -50,6 +50,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         }
         guard Array(rest) == Array("Z".utf8) || Array(rest) == Array("+00:00".utf8) else { return nil }
         let days = Self.days(fromCivil: y, mo, d)
+        // Reject days past the month's end (2026-02-31) rather than rolling over.
+        guard Self.civil(fromDays: days) == (y, mo, d) else { return nil }
         self.seconds = days * 86_400 + h * 3600 + mi * 60 + s
     }
 

@@ -35,6 +35,20 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         case stateBefore = "state_before"
         case stateAfter = "state_after"
     }
+
+    /// Absent values are written as null, so every record has the same keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(at, forKey: .at)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(command, forKey: .command)
+        try c.encode(worktree, forKey: .worktree)
+        try c.encode(branch, forKey: .branch)
+        try c.encode(head, forKey: .head)
+        try c.encode(stateBefore, forKey: .stateBefore)
+        try c.encode(stateAfter, forKey: .stateAfter)
+        try c.encode(changes, forKey: .changes)
+    }
 }
 
 /// The operation journal: one JSON line per mutation, local to the clone (under the git common

@@ -31,6 +31,7 @@ public struct StorePaths: Sendable {
 public struct LoadedState: Sendable {
     public var state: ProjectState
     public var hash: String
+    public var bytes: [UInt8] = []
 }
 
 /// The state file and its caches for one worktree. Reads are served from the index when it was
@@ -45,7 +46,19 @@ public final class StateStore {
     /// Parses and validates the state file.
     public func readState() throws -> LoadedState {
         let bytes = try readBytes()
-        return LoadedState(state: try decode(bytes), hash: ContentHash.sha256(bytes))
+        return LoadedState(state: try decode(bytes), hash: ContentHash.sha256(bytes), bytes: bytes)
+    }
+
+    /// Reads the state to change it: as ``readState()``, and refuses a file whose rewrite would
+    /// drop fields this version does not know.
+    public func readStateForUpdate() throws -> LoadedState {
+        let loaded = try readState()
+        do {
+            try StateCodec.checkNothingDropped(loaded.bytes, decoded: loaded.state)
+        } catch let e as StateDecodeError {
+            throw StoreError.invalidStateFile(path: paths.stateFile, reason: e)
+        }
+        return loaded
     }
 
     func readBytes() throws -> [UInt8] {

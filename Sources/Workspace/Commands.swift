@@ -12,8 +12,8 @@ extension Workspace {
         try transaction(command: command) { state, ctx in try state.editTask(id, edit, ctx) }
     }
 
-    public func startTask(_ id: String, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.startTask(id, ctx) }
+    public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
+        try transaction(command: command) { state, ctx in try state.startTask(id, ctx, force: force) }
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {

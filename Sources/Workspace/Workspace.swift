@@ -84,8 +84,14 @@ public final class Workspace {
         return Timestamp(seconds: Int64(ts.tv_sec))
     }
 
-    var lockTimeout: Double {
-        environment["CODEX_STATE_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, default 10.
+    func lockTimeout() throws -> Double {
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return 10 }
+        guard let v = Double(raw), v >= 0, v.isFinite else {
+            throw WorkspaceError.invalidEnvironment(
+                name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
+        }
+        return v
     }
 
     public func head() throws -> HeadInfo {
@@ -114,7 +120,7 @@ public final class Workspace {
     /// Creates `.codex-state/` with an empty state and `sessions/`; on an initialised repository
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
-        let lock = try store.lock(timeout: lockTimeout)
+        let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
         let keep = paths.sessionsDir + "/.gitkeep"
@@ -146,9 +152,9 @@ public final class Workspace {
         let ctx = MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit,
             nonce: UInt64.random(in: .min ... .max))
-        let lock = try store.lock(timeout: lockTimeout)
+        let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
-        let loaded = try store.readState()
+        let loaded = try store.readStateForUpdate()
         var state = loaded.state
         let result = try body(&state, ctx)
         let changes = loaded.state.changes(to: state)
@@ -178,18 +184,22 @@ public final class Workspace {
     // MARK: - Reads
 
     /// The task graph evaluated at HEAD, from the index.
-    public func view() throws -> HeadView {
+    public func view() throws -> HeadView { try indexedView().0 }
+
+    private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
         let (indexed, index) = try store.loadIndexed()
-        let reach = try reachability(of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
-        return HeadView(head: head, state: indexed, evaluation: Evaluation(tasks: indexed.tasks, reachability: reach))
+        let reach = try reachability(
+            of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
+        let view = HeadView(
+            head: head, state: indexed, evaluation: Evaluation(tasks: indexed.tasks, reachability: reach))
+        return (view, index)
     }
 
     /// The full record of one task (id or unique prefix).
     public func task(_ idOrPrefix: String) throws -> (TaskRecord, HeadView) {
-        let v = try view()
+        let (v, index) = try indexedView()
         let id = try Identifiers.resolve(idOrPrefix, kind: .task, among: v.state.tasks.keys)
-        let (_, index) = try store.loadIndexed()
         if let index, let t = try index.task(id) { return (t, v) }
         guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
         return (t, v)

@@ -19,15 +19,16 @@ enum Main {
             Foundation.exit(error.rawValue)
         } catch {
             let code = CodexState.exitCode(for: error)
+            if code == .success {
+                // --help, -h, --version: argument-parser prints them and exits 0.
+                CodexState.exit(withError: error)
+            }
             if code == .validationFailure || code.rawValue == 64 {
                 // One line, like every other error; `--help` has the usage.
                 var message = CodexState.message(for: error)
                 if message.isEmpty { message = "\(error)" }
                 Output.error(message.split(whereSeparator: \.isNewline).joined(separator: " ") + " (see --help)")
                 Foundation.exit(2)
-            }
-            if code != .failure && code != .success {
-                CodexState.exit(withError: error)
             }
             Output.error(oneLine(error))
             Foundation.exit(1)
@@ -49,7 +50,7 @@ struct CodexState: ParsableCommand {
         commandName: "codex-state",
         abstract: "Git-anchored project state and task graph for coding agents.",
         discussion: """
-            State lives in .codex-state/project_state.json, committed with the code. A task is
+            State lives in .codex-state/project_state.json, committed with the code. A task is \
             done at HEAD only when the commit that completed it is reachable from HEAD.
             """,
         version: "0.1.0",
@@ -62,7 +63,7 @@ struct CodexState: ParsableCommand {
 
 /// Options every command takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .customShort("C"), help: "Run as if started in this directory.")
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in this directory.", valueName: "dir"))
     var directory: String?
 
     @Option(help: "Who is acting (default: $CODEX_STATE_ACTOR, then git's user.name).")

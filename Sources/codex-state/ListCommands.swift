@@ -7,9 +7,9 @@ struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List tasks with their effective status at HEAD.",
         discussion: """
-            Hides tasks done here and cancelled ones unless --all or --status asks for them.
-            Statuses: ready, waiting (open, but waits on a task or child), in_progress, blocked,
-            done, done@BRANCH (completed by a commit not reachable from HEAD), done? (completed
+            Hides tasks done here and cancelled ones unless --all or --status asks for them. \
+            Statuses: ready, waiting (open, but waits on a task or child), in_progress, blocked, \
+            done, done@BRANCH (completed by a commit not reachable from HEAD), done? (completed \
             by a commit this clone does not have), cancelled.
             """)
 
@@ -103,7 +103,8 @@ func headLine(_ h: HeadInfo) -> String {
 }
 
 func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
-    let status = statusText(t, eval).padding(toLength: 14, withPad: " ", startingAt: 0)
+    let status = statusText(t, eval).padding(
+        toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
@@ -120,10 +121,10 @@ struct Next: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the next task(s) to work on, best first.",
         discussion: """
-            Candidates are the tasks you have in progress on this branch and every ready task (open,
-            all dependencies done here or cancelled, no unfinished children). They are ranked by:
-            resume (yours, in progress here) first, then priority (0 first), then how many
-            unfinished tasks wait on it (more first), then milestone order, then age (older
+            Candidates are the tasks you have in progress on this branch and every ready task (open, \
+            all dependencies done here or cancelled, no unfinished children). They are ranked by: \
+            resume (yours, in progress here) first, then priority (0 first), then how many \
+            unfinished tasks wait on it (more first), then milestone order, then age (older \
             first), then id.
             """)
 
@@ -169,11 +170,19 @@ struct Next: ParsableCommand {
             return
         }
         if top.isEmpty {
-            let open = view.evaluation.status.values.filter { $0 == .open || $0 == .blocked }.count
-            Output.line(
-                open == 0
-                    ? "Nothing to do: no open tasks."
-                    : "Nothing is ready: \(open) open or blocked task(s) wait on others.")
+            let statuses = view.evaluation.status.values
+            let waiting = statuses.filter { $0 == .open }.count
+            let blocked = statuses.filter { $0 == .blocked }.count
+            let busy = statuses.filter { $0 == .inProgress }.count
+            if waiting + blocked == 0 {
+                Output.line(
+                    busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress.")
+            } else {
+                var parts: [String] = []
+                if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
+                if blocked > 0 { parts.append("\(blocked) blocked") }
+                Output.line("Nothing is ready: " + parts.joined(separator: ", ") + ".")
+            }
             return
         }
         if let c = claimed { Output.line("claimed \(c)") }

@@ -56,12 +56,17 @@ struct HeadJSON: Encodable {
     enum K: String, CodingKey { case branch, commit, subject, detached, unborn }
 }
 
+/// The anchor of a completion, as list shapes show it (`task show` has the whole record).
 struct CompletionJSON: Encodable {
     var commit: String
     var branch: String?
-    var at: String?
-    var actor: String?
-    var note: String?
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(commit, forKey: .commit)
+        try c.encode(branch, forKey: .branch)
+    }
+    enum CodingKeys: String, CodingKey { case commit, branch }
 }
 
 /// One task as listed by `tasks` and `next`.
@@ -123,12 +128,6 @@ struct TaskListJSON: Encodable {
         case waitingOn = "waiting_on"
         case startedBy = "started_by"
         case startedBranch = "started_branch"
-    }
-}
-
-extension CompletionJSON {
-    init(commit: String, branch: String?) {
-        self.init(commit: commit, branch: branch, at: nil, actor: nil, note: nil)
     }
 }
 

@@ -154,10 +154,11 @@ struct TaskCommand: ParsableCommand {
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
+        @Flag(help: "Take the task over even if another actor's claim has not expired.") var force = false
 
         func run() throws {
             let ws = try common.workspace()
-            let done = try ws.startTask(id, command: common.commandLine)
+            let done = try ws.startTask(id, force: force, command: common.commandLine)
             Output.warnings(ws)
             let head = try ws.head()
             if output.json {

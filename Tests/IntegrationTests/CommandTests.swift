@@ -145,3 +145,94 @@ import Testing
         #expect(noneReady.stderr.contains("no task is ready"))
     }
 }
+
+@Suite struct SafetyTests {
+    @Test func helpAndVersionExitZero() throws {
+        let s = try Sandbox()
+        for args in [["--help"], ["-h"], ["--version"], ["task", "add", "--help"], ["help", "next"]] {
+            let r = try s.run(Sandbox.binary, args, in: s.root)
+            #expect(r.ok, "\(args): \(r.stderr)")
+            #expect(!r.stdout.isEmpty)
+            #expect(r.stderr.isEmpty)
+        }
+    }
+
+    @Test func anotherActorsClaimIsRespectedUntilItExpires() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        let claim = s.json(
+            try s.run(
+                Sandbox.binary, ["next", "--claim", "--json", "--lease", "30"], in: repo,
+                env: ["CODEX_STATE_ACTOR": "bob"]
+            ).stdout)
+        #expect(claim["claimed"] as? String == a)
+        let refused = try s.cs("task", "start", a, in: repo)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("claimed by bob until 2026-01-15T09:30:00Z"))
+        // After the lease, anyone may take it over; before it, --force does.
+        let later = try s.cs("task", "start", a, in: repo, env: ["CODEX_STATE_NOW": "2026-01-15T09:31:00Z"])
+        #expect(later.ok, "\(later.stderr)")
+        let b = try s.ok("task", "add", "B", in: repo)
+        _ = try s.run(Sandbox.binary, ["task", "start", b], in: repo, env: ["CODEX_STATE_ACTOR": "bob"])
+        _ = try s.run(Sandbox.binary, ["next", "--claim"], in: repo, env: ["CODEX_STATE_ACTOR": "carol"])
+        #expect(try s.cs("task", "start", b, "--force", in: repo).ok)
+    }
+
+    @Test func reCompletingKeepsTheEarlierAnchor() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        let first = try s.git("rev-parse", "HEAD", in: repo)
+        try s.ok("complete", a, in: repo)
+        try s.commit("f", "x\n", "more", in: repo)
+        try s.ok("complete", a, in: repo)
+        let shown = try s.ok("task", "show", a, in: repo)
+        #expect(shown.contains("re-completed; was completed by tester at commit \(first)"))
+    }
+
+    @Test func unknownFieldsAreNeverSilentlyDropped() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let edited = try s.read(file).replacingOccurrences(
+            of: "\"title\": \"A\"", with: "\"title\": \"A\",\n      \"estimate\": 3")
+        try s.write(file, edited)
+        // Reading is fine; a write that would lose the field is refused and changes nothing.
+        #expect(try s.tasks(in: repo)[a] != nil)
+        let r = try s.cs("task", "add", "B", in: repo)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("unknown field 'tasks.\(a).estimate'"))
+        #expect(try s.read(file) == edited)
+        // An explicit null is the same as absent: nothing to lose, the rewrite is canonical.
+        try s.write(file, edited.replacingOccurrences(of: "\"estimate\": 3", with: "\"body\": null"))
+        #expect(try s.cs("task", "add", "B", in: repo).ok)
+        #expect(!(try s.read(file)).contains("null"))
+    }
+
+    @Test func heldLockTimesOutWithAClearMessage() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let before = s.bytes(file)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [repo + "/.git/codex-state/lock", "sleep", "5"]
+        try holder.run()
+        defer { holder.terminate() }
+        usleep(300_000)
+        let r = try s.cs("task", "add", "x", in: repo, env: ["CODEX_STATE_LOCK_TIMEOUT": "0.3"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("lock"))
+        #expect(r.stderr.contains("try again"))
+        #expect(s.bytes(file) == before)
+        let bad = try s.cs("task", "add", "x", in: repo, env: ["CODEX_STATE_LOCK_TIMEOUT": "soon"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("CODEX_STATE_LOCK_TIMEOUT='soon'"))
+    }
+}

@@ -141,3 +141,13 @@ func ctx(
         #expect(throws: StateDecodeError.self) { try StateCodec.decode(bytes) }
     }
 }
+
+@Suite struct CalendarTests {
+    @Test func impossibleDatesAreRejected() {
+        #expect(Timestamp(iso8601: "2026-02-31T00:00:00Z") == nil)
+        #expect(Timestamp(iso8601: "2028-02-29T00:00:00Z") != nil)
+        #expect(Timestamp(iso8601: "2026-02-29T00:00:00Z") == nil)
+        var s = ProjectState(projectName: "p")
+        #expect(throws: ModelError.self) { try s.addMilestone(title: "m", due: "2026-02-31", ctx()) }
+    }
+}
