@@ -95,6 +95,8 @@ public struct TaskRecord: Codable, Hashable, Sendable {
     public var claim: Claim?
     /// Why the task is blocked, when its status is `blocked`.
     public var blocker: String?
+    /// Fields a merge settled while both sides had changed them; nil when none (see Merge.swift).
+    public var conflicts: [FieldConflict]?
 
     public init(
         id: String, title: String, body: String? = nil, status: TaskStatus = .open, priority: Int = 2,
@@ -129,6 +131,8 @@ public struct Milestone: Codable, Hashable, Sendable {
     /// Optional target date, `YYYY-MM-DD`; milestones are ordered by it (undated ones last).
     public var due: String?
     public var created: Stamp
+    /// Unresolved merge conflict records; nil when none.
+    public var conflicts: [FieldConflict]?
     public init(id: String, title: String, due: String?, created: Stamp) {
         self.id = id
         self.title = title
@@ -141,6 +145,8 @@ public struct Goal: Codable, Hashable, Sendable {
     public var id: String
     public var text: String
     public var created: Stamp
+    /// Unresolved merge conflict records; nil when none.
+    public var conflicts: [FieldConflict]?
     public init(id: String, text: String, created: Stamp) {
         self.id = id
         self.text = text
@@ -150,6 +156,8 @@ public struct Goal: Codable, Hashable, Sendable {
 
 public struct ProjectInfo: Codable, Hashable, Sendable {
     public var name: String
+    /// Unresolved merge conflict records; nil when none.
+    public var conflicts: [FieldConflict]?
     public init(name: String) { self.name = name }
 }
 

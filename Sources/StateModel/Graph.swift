@@ -17,6 +17,8 @@ public struct TaskSummary: Hashable, Sendable, Codable {
     public var completionBranch: String?
     public var claimActor: String?
     public var claimExpires: Timestamp?
+    /// Unresolved merge conflict records on the task (`tasks` marks them).
+    public var conflictCount: Int
 
     public init(_ t: TaskRecord) {
         id = t.id
@@ -35,13 +37,14 @@ public struct TaskSummary: Hashable, Sendable, Codable {
         completionBranch = t.completion?.branch
         claimActor = t.claim?.actor
         claimExpires = t.claim?.expires
+        conflictCount = t.conflicts?.count ?? 0
     }
 
     public init(
         id: String, title: String, status: TaskStatus, priority: Int, parent: String?, deps: [String],
         labels: [String], milestone: String?, createdAt: Timestamp, startedActor: String?,
         startedBranch: String?, startedAt: Timestamp?, completionCommit: String?,
-        completionBranch: String?, claimActor: String?, claimExpires: Timestamp?
+        completionBranch: String?, claimActor: String?, claimExpires: Timestamp?, conflictCount: Int = 0
     ) {
         self.id = id
         self.title = title
@@ -59,6 +62,7 @@ public struct TaskSummary: Hashable, Sendable, Codable {
         self.completionBranch = completionBranch
         self.claimActor = claimActor
         self.claimExpires = claimExpires
+        self.conflictCount = conflictCount
     }
 }
 

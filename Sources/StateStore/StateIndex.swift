@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 1
+    static let version = 2
     let queue: DatabaseQueue
     public let path: String
 
@@ -58,7 +58,7 @@ public final class StateIndex {
                         milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
-                        record BLOB NOT NULL) WITHOUT ROWID;
+                        conflicts INTEGER NOT NULL, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
@@ -153,7 +153,7 @@ public final class StateIndex {
                     sql: """
                         SELECT id, title, status, priority, parent, deps, labels, milestone, created_at,
                                started_actor, started_branch, started_at, completion_commit,
-                               completion_branch, claim_actor, claim_expires FROM tasks
+                               completion_branch, claim_actor, claim_expires, conflicts FROM tasks
                         """)
                 while let r = try cursor.next() {
                     let id: String = r[0]
@@ -165,7 +165,7 @@ public final class StateIndex {
                         createdAt: Timestamp(seconds: r[8]), startedActor: r[9], startedBranch: r[10],
                         startedAt: (r[11] as Int64?).map(Timestamp.init(seconds:)), completionCommit: r[12],
                         completionBranch: r[13], claimActor: r[14],
-                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)))
+                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16])
                 }
                 let decoder = JSONDecoder()
                 let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
@@ -234,8 +234,8 @@ public final class StateIndex {
             sql: """
                 INSERT OR REPLACE INTO tasks(id, title, status, priority, parent, deps, labels, milestone,
                     created_at, started_actor, started_branch, started_at, completion_commit,
-                    completion_branch, claim_actor, claim_expires, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    completion_branch, claim_actor, claim_expires, conflicts, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
     }
 
@@ -245,7 +245,7 @@ public final class StateIndex {
             t.id, t.title, t.status.rawValue, t.priority, t.parent, t.deps.joined(separator: "\u{1F}"),
             t.labels.joined(separator: "\u{1F}"), t.milestone, t.created.at.seconds, t.started?.actor,
             t.started?.branch, t.started?.at.seconds, t.completion?.commit, t.completion?.branch,
-            t.claim?.actor, t.claim?.expires.seconds, record,
+            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, record,
         ])
     }
 

@@ -128,11 +128,14 @@ public final class Workspace {
         if store.isInitialized {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
+            // The merge driver is per-clone config: a fresh clone's `init` lands here.
+            try configureMergeDriver()
             return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         let state = ProjectState(projectName: name)
         let hash = try store.write(state, replacing: nil, changes: [])
+        try configureMergeDriver()
         try record(
             command: command, before: nil, after: hash,
             changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }

@@ -56,7 +56,7 @@ struct CodexState: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
-            GoalCommand.self, Log.self,
+            GoalCommand.self, Log.self, ConflictsCommand.self, MergeDriverCommand.self,
         ]
     )
 }

@@ -108,6 +108,7 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
+    if t.conflictCount > 0 { extra += "  !conflict" }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }

@@ -85,6 +85,8 @@ struct TaskListJSON: Encodable {
     var startedBy: String?
     var startedBranch: String?
     var completion: CompletionJSON?
+    /// Unresolved merge conflict records on the task.
+    var conflicts: Int
 
     init(_ t: TaskSummary, _ eval: Evaluation) {
         id = t.id
@@ -102,6 +104,7 @@ struct TaskListJSON: Encodable {
         startedBy = t.startedActor
         startedBranch = t.startedBranch
         completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
+        conflicts = t.conflictCount
     }
 
     func encode(to encoder: Encoder) throws {
@@ -120,10 +123,11 @@ struct TaskListJSON: Encodable {
         try c.encode(startedBy, forKey: .startedBy)
         try c.encode(startedBranch, forKey: .startedBranch)
         try c.encode(completion, forKey: .completion)
+        try c.encode(conflicts, forKey: .conflicts)
     }
 
     enum K: String, CodingKey {
-        case id, title, status, ready, priority, parent, deps, labels, milestone, completion
+        case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
         case startedBy = "started_by"

@@ -7,7 +7,9 @@ struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
         abstract: "Add, show and change tasks.",
-        subcommands: [Add.self, Show.self, Edit.self, Start.self, Block.self, Cancel.self, Reopen.self, Dep.self]
+        subcommands: [
+            Add.self, Show.self, Edit.self, Start.self, Block.self, Cancel.self, Reopen.self, Dep.self, Resolve.self,
+        ]
     )
 
     struct Add: ParsableCommand {
@@ -93,6 +95,11 @@ struct TaskCommand: ParsableCommand {
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let cs = t.conflicts, !cs.isEmpty {
+                Output.line(
+                    "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
+                for line in ConflictText.lines(cs) { Output.line("  " + line) }
+            }
             if let body = t.body { Output.line("\n" + body) }
             if !t.acceptance.isEmpty {
                 Output.line("\nacceptance:")
@@ -292,6 +299,8 @@ struct TaskShowJSON: Encodable {
     var dependents: [String]
     var waitingOn: [String]
     var head: HeadJSON
+    /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
+    var conflicts: [FieldConflict]
 
     init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
         task = t
@@ -302,10 +311,11 @@ struct TaskShowJSON: Encodable {
         let w = eval.waitingOn(t.id)
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
+        conflicts = t.conflicts ?? []
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head
+        case task, ready, children, dependents, head, conflicts
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }

@@ -42,7 +42,7 @@ import Testing
         let s = try Sandbox()
         let repo = try s.repo()
         try s.ok("init", in: repo)
-        try s.git("add", ".codex-state", in: repo)
+        try s.git("add", ".codex-state", ".gitattributes", in: repo)
         try s.git("commit", "-q", "-m", "state", in: repo)
         let wt = s.path("wt")
         try s.git("worktree", "add", "-q", "-b", "side", wt, in: repo)
@@ -73,9 +73,7 @@ import Testing
         let tracked = try s.git("ls-files", in: repo).split(separator: "\n")
         #expect(
             tracked.sorted()
-                == ["", ".codex-state/project_state.json", ".codex-state/sessions/.gitkeep", "README"].filter {
-                    !$0.isEmpty
-                })
+                == [".codex-state/project_state.json", ".codex-state/sessions/.gitkeep", ".gitattributes", "README"])
     }
 
     @Test func deletedOrCorruptIndexIsRebuilt() throws {
