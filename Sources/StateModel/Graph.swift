@@ -99,16 +99,26 @@ public struct Evaluation: Sendable {
     public let dependents: [String: [String]]
     public let ready: Set<String>
 
-    /// - Parameter reachability: the answer for each completion commit; a completion whose
-    ///   commit is missing from the map counts as `unknownCommit`.
-    public init(tasks: [String: TaskSummary], reachability: [String: Reachability]) {
+    /// How a completion whose recorded commit is not reachable was found on HEAD anyway, by task.
+    public let recovered: [String: RecoveredAnchor]
+
+    /// - Parameters:
+    ///   - reachability: the answer for each completion commit; a completion whose commit is
+    ///     missing from the map counts as `unknownCommit`.
+    ///   - recovered: completions found on HEAD under another commit (rewritten, squashed); they
+    ///     count as done here.
+    public init(
+        tasks: [String: TaskSummary], reachability: [String: Reachability],
+        recovered: [String: RecoveredAnchor] = [:]
+    ) {
         self.tasks = tasks
+        self.recovered = recovered
         var status: [String: EffectiveStatus] = [:]
         status.reserveCapacity(tasks.count)
         var children: [String: [String]] = [:]
         var dependents: [String: [String]] = [:]
         for (id, t) in tasks {
-            status[id] = Self.effective(t, reachability)
+            status[id] = recovered[id] != nil && t.status == .done ? .done : Self.effective(t, reachability)
             if let p = t.parent { children[p, default: []].append(id) }
             for d in t.deps { dependents[d, default: []].append(id) }
         }
@@ -193,5 +203,24 @@ public enum GraphRules {
             if let n = cur { path.append(n) }
         }
         return nil
+    }
+}
+
+/// A completion found on HEAD under a commit other than the one recorded.
+public struct RecoveredAnchor: Hashable, Sendable, Codable {
+    public enum Method: String, Sendable, Codable {
+        /// The recorded commit was rewritten (amend, rebase) into one on HEAD: the clone's map.
+        case rewrite
+        /// A commit on HEAD makes the same change (`git patch-id --stable`).
+        case patchID = "patch-id"
+        /// A commit on HEAD names the task in a `Codex-Task:` trailer (e.g. a squash merge).
+        case trailer
+    }
+    public var method: Method
+    /// The commit on HEAD that carries the work.
+    public var commit: String
+    public init(method: Method, commit: String) {
+        self.method = method
+        self.commit = commit
     }
 }

@@ -41,7 +41,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
             let mi = num(14..<16), let s = num(17..<19), (1...12).contains(mo), (1...31).contains(d),
-            h < 24, mi < 60, s < 61
+            h < 24, mi < 60, s < 60
         else { return nil }
         var rest = b[19...]
         if rest.first == 0x2E {  // fractional seconds are dropped

@@ -74,11 +74,11 @@ public enum Files {
     /// Replaces `path` atomically: the bytes go to a temporary file in the same directory, which
     /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
     /// crash at any moment leaves either the old file or the new one, never a mix.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "write", reason: errnoText()) }
         var ok = false
         defer {
@@ -99,6 +99,8 @@ public enum Files {
                 done += n
             }
             guard fsync(fd) == 0 else { throw StoreError.io(path: path, operation: "flush", reason: errnoText()) }
+            // The umask may have narrowed the mode given to open(); hooks must be executable.
+            if mode != 0o644 { _ = fchmod(fd, mode) }
         }
         guard rename(temp, path) == 0 else {
             throw StoreError.io(path: path, operation: "replace", reason: errnoText())
@@ -138,6 +140,32 @@ public enum Files {
         guard n == line.count else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         _ = fsync(fd)
     }
+
+    /// True for a symbolic link (not followed).
+    public static func isSymlink(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// True if anything (a file, a directory, a dangling link) is at `path`.
+    public static func entryExists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// Renames an entry; a symbolic link is moved as a link, never followed.
+    public static func move(_ from: String, to: String) throws {
+        guard rename(from, to) == 0 else { throw StoreError.io(path: from, operation: "rename", reason: errnoText()) }
+    }
+
+    public static func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw StoreError.io(path: path, operation: "remove", reason: errnoText())
+        }
+    }
+
+    /// Whether the current user may create files in `dir`.
+    public static func isWritableDirectory(_ dir: String) -> Bool { access(dir, W_OK | X_OK) == 0 }
 
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 2
+    static let version = 3
     let queue: DatabaseQueue
     public let path: String
 
@@ -46,7 +46,7 @@ public final class StateIndex {
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
-            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads"] {
+            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts"] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
             try db.execute(
@@ -64,6 +64,10 @@ public final class StateIndex {
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(head, commit_id)) WITHOUT ROWID;
                     CREATE TABLE reach_heads(head TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE recovered(head TEXT NOT NULL, task_id TEXT NOT NULL, commit_id TEXT NOT NULL,
+                        method TEXT, found TEXT, PRIMARY KEY(head, task_id, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE commit_facts(commit_id TEXT PRIMARY KEY, patch_id TEXT, tasks TEXT NOT NULL)
+                        WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -227,6 +231,73 @@ public final class StateIndex {
         }
     }
 
+    /// Settled recovery questions for `head`: (task, recorded commit) → the anchor found on
+    /// HEAD, or nil when none was found.
+    public func recoveries(head: String) throws -> [RecoveryKey: RecoveredAnchor?] {
+        try wrap {
+            try queue.read { db in
+                var out: [RecoveryKey: RecoveredAnchor?] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT task_id, commit_id, method, found FROM recovered WHERE head = ?", arguments: [head])
+                while let r = try rows.next() {
+                    let key = RecoveryKey(task: r[0], commit: r[1])
+                    let method: String? = r[2]
+                    let found: String? = r[3]
+                    if let m = method.flatMap(RecoveredAnchor.Method.init(rawValue:)), let f = found {
+                        out[key] = RecoveredAnchor(method: m, commit: f)
+                    } else {
+                        out[key] = .some(nil)
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    public func storeRecoveries(head: String, _ answers: [RecoveryKey: RecoveredAnchor?]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO recovered(head, task_id, commit_id, method, found) VALUES (?, ?, ?, ?, ?)")
+                for (k, v) in answers {
+                    try insert.execute(arguments: [head, k.task, k.commit, v?.method.rawValue, v?.commit])
+                }
+                // Keep only heads the reachability cache still keeps.
+                try db.execute(sql: "DELETE FROM recovered WHERE head NOT IN (SELECT head FROM reach_heads)")
+                return .commit
+            }
+        }
+    }
+
+    /// Facts about commits that never change (content-addressed): patch-id and trailer task ids.
+    public func commitFacts(_ commits: [String]) throws -> [String: CommitFacts] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: CommitFacts] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT patch_id, tasks FROM commit_facts WHERE commit_id = ?")
+                for c in commits {
+                    if let r = try Row.fetchOne(stmt, arguments: [c]) {
+                        let tasks: String = r[1]
+                        out[c] = CommitFacts(
+                            patchID: r[0], taskIDs: tasks.split(separator: " ").map(String.init))
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    public func storeCommitFacts(_ facts: [String: CommitFacts]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO commit_facts(commit_id, patch_id, tasks) VALUES (?, ?, ?)")
+                for (c, f) in facts { try insert.execute(arguments: [c, f.patchID, f.taskIDs.joined(separator: " ")]) }
+                return .commit
+            }
+        }
+    }
+
     // MARK: - Rows
 
     private static func taskInsert(_ db: Database) throws -> Statement {
@@ -279,5 +350,24 @@ public final class StateIndex {
         } catch {
             throw StoreError.index(path: path, reason: "\(error)")
         }
+    }
+}
+
+public struct RecoveryKey: Hashable, Sendable {
+    public var task: String
+    public var commit: String
+    public init(task: String, commit: String) {
+        self.task = task
+        self.commit = commit
+    }
+}
+
+public struct CommitFacts: Hashable, Sendable {
+    /// nil when not computed (patch-ids are computed only when needed) or for merge commits.
+    public var patchID: String?
+    public var taskIDs: [String]
+    public init(patchID: String?, taskIDs: [String]) {
+        self.patchID = patchID
+        self.taskIDs = taskIDs
     }
 }

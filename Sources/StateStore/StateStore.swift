@@ -21,6 +21,7 @@ public struct StorePaths: Sendable {
     public var lockFile: String { worktreeLocal + "/lock" }
     public var indexFile: String { worktreeLocal + "/index.sqlite" }
     public var journalFile: String { shared + "/journal.jsonl" }
+    public var rewritesFile: String { shared + "/rewrites.jsonl" }
 
     static func join(_ dir: String, _ name: String) -> String {
         dir.hasSuffix("/") ? dir + name : dir + "/" + name

@@ -84,9 +84,13 @@ public final class Workspace {
         return Timestamp(seconds: Int64(ts.tv_sec))
     }
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, default 10.
+    /// How long to wait for the lock when `CODEX_STATE_LOCK_TIMEOUT` is not set. Hooks use a
+    /// short wait: a git operation must never hang behind a slow codex-state.
+    public var defaultLockTimeout: Double = 10
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return 10 }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
@@ -120,6 +124,7 @@ public final class Workspace {
     /// Creates `.codex-state/` with an empty state and `sessions/`; on an initialised repository
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
+        _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -194,8 +199,10 @@ public final class Workspace {
         let (indexed, index) = try store.loadIndexed()
         let reach = try reachability(
             of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
+        let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
         let view = HeadView(
-            head: head, state: indexed, evaluation: Evaluation(tasks: indexed.tasks, reachability: reach))
+            head: head, state: indexed,
+            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
         return (view, index)
     }
 
@@ -246,9 +253,10 @@ public final class Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = try? StateIndex(path: paths.indexFile)
-        let reach = try reachability(
-            of: summaries.values.compactMap(\.completionCommit), head: try head(), index: index)
-        return Evaluation(tasks: summaries, reachability: reach)
+        let head = try head()
+        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
+        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
+        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
     }
 }
 

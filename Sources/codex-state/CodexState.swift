@@ -56,7 +56,8 @@ struct CodexState: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
-            GoalCommand.self, Log.self, ConflictsCommand.self, MergeDriverCommand.self,
+            GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
+            MergeDriverCommand.self,
         ]
     )
 }

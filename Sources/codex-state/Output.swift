@@ -69,6 +69,12 @@ struct CompletionJSON: Encodable {
     enum CodingKeys: String, CodingKey { case commit, branch }
 }
 
+/// A completion recognised on HEAD under another commit (see `codex-state reanchor`).
+struct AnchorJSON: Encodable {
+    var method: String
+    var commit: String
+}
+
 /// One task as listed by `tasks` and `next`.
 struct TaskListJSON: Encodable {
     var id: String
@@ -85,6 +91,7 @@ struct TaskListJSON: Encodable {
     var startedBy: String?
     var startedBranch: String?
     var completion: CompletionJSON?
+    var recovered: AnchorJSON?
     /// Unresolved merge conflict records on the task.
     var conflicts: Int
 
@@ -104,6 +111,7 @@ struct TaskListJSON: Encodable {
         startedBy = t.startedActor
         startedBranch = t.startedBranch
         completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
+        recovered = eval.recovered[t.id].map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
         conflicts = t.conflictCount
     }
 
@@ -123,11 +131,12 @@ struct TaskListJSON: Encodable {
         try c.encode(startedBy, forKey: .startedBy)
         try c.encode(startedBranch, forKey: .startedBranch)
         try c.encode(completion, forKey: .completion)
+        try c.encode(recovered, forKey: .recovered)
         try c.encode(conflicts, forKey: .conflicts)
     }
 
     enum K: String, CodingKey {
-        case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts
+        case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts, recovered
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
         case startedBy = "started_by"

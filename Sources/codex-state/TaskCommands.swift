@@ -84,7 +84,13 @@ struct TaskCommand: ParsableCommand {
             if let c = t.completion {
                 var placeNote = ""
                 switch eval.status[t.id] {
-                case .done?: placeNote = " (reachable from HEAD)"
+                case .done?:
+                    if let r = eval.recovered[t.id] {
+                        placeNote =
+                            " (on HEAD as \(r.commit.prefix(7)), found by \(r.method.rawValue); run codex-state reanchor)"
+                    } else {
+                        placeNote = " (reachable from HEAD)"
+                    }
                 case .doneElsewhere?: placeNote = " (not on this branch)"
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break

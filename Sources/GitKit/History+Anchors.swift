@@ -1,0 +1,96 @@
+import CLibGit2
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What anchor recovery needs from git: hooks location, commit messages, patch-ids, walks.
+extension Repository {
+    /// The directory git runs hooks from: `core.hooksPath` when set (relative paths are relative
+    /// to the working tree root, as git resolves them; `~/` is the home directory), else the
+    /// `hooks` directory of the common git dir (shared by every worktree).
+    public func hooksDirectory(home: String?) throws -> String {
+        if let configured = configString("core.hooksPath"), !configured.isEmpty {
+            if configured.hasPrefix("~/"), let home { return home + configured.dropFirst(1) }
+            if configured.hasPrefix("/") { return configured }
+            let base = workdir ?? gitDir
+            return (base.hasSuffix("/") ? base : base + "/") + configured
+        }
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        try check(git_repository_item_path(&buf, handle, GIT_REPOSITORY_ITEM_HOOKS), "locate the hooks directory")
+        var path = String(cString: buf.ptr)
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    /// The raw commit message, invalid UTF-8 replaced.
+    public func message(of id: ObjectID) throws -> String {
+        var oid = id.gitOID
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, handle, &oid), "look up commit \(id.short)")
+        defer { git_commit_free(commit) }
+        return git_commit_message_raw(commit).map(decodeLossy) ?? ""
+    }
+
+    /// The stable patch-id of a commit's change against its first parent (as
+    /// `git patch-id --stable` computes it), or nil for merge commits.
+    public func patchID(of id: ObjectID) throws -> ObjectID? {
+        var oid = id.gitOID
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, handle, &oid), "look up commit \(id.short)")
+        defer { git_commit_free(commit) }
+        guard git_commit_parentcount(commit) <= 1 else { return nil }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, commit), "read the tree of \(id.short)")
+        defer { git_tree_free(tree) }
+        var parentTree: OpaquePointer?
+        if git_commit_parentcount(commit) == 1 {
+            var parent: OpaquePointer?
+            try check(git_commit_parent(&parent, commit, 0), "read the parent of \(id.short)")
+            defer { git_commit_free(parent) }
+            try check(git_commit_tree(&parentTree, parent), "read the parent tree of \(id.short)")
+        }
+        defer { git_tree_free(parentTree) }
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, handle, parentTree, tree, nil), "diff \(id.short)")
+        defer { git_diff_free(diff) }
+        var out = git_oid()
+        try check(git_diff_patchid(&out, diff, nil), "patch-id of \(id.short)")
+        return ObjectID(out)
+    }
+
+    /// Commits reachable from `head` and not from any of `hidden`, newest first, at most `limit`.
+    /// The walk stops early once commits are older than `notBefore` (committer time, seconds).
+    public func commits(from head: ObjectID, hiding hidden: [ObjectID] = [], notBefore: Int64? = nil, limit: Int)
+        throws -> [CommitInfo]
+    {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, handle), "start history walk")
+        defer { git_revwalk_free(walk) }
+        git_revwalk_sorting(walk, GIT_SORT_TIME.rawValue)
+        var headOID = head.gitOID
+        try check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
+        for h in hidden where commitExists(h) {
+            var o = h.gitOID
+            try check(git_revwalk_hide(walk, &o), "hide \(h.short)")
+        }
+        var out: [CommitInfo] = []
+        var oid = git_oid()
+        while out.count < limit {
+            let rc = git_revwalk_next(&oid, walk)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "walk history")
+            let info = try commit(ObjectID(oid))
+            if let floor = notBefore, info.time < floor { break }
+            out.append(info)
+        }
+        return out
+    }
+
+    /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
+    public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
+
+    /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.
+    public func origHead() -> ObjectID? { try? resolveCommit("ORIG_HEAD") }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import GitKit
+import StateModel
+import StateStore
+
+/// What one hook file looks like to codex-state.
+public struct HookStatus: Sendable, Equatable {
+    public var name: HookName
+    public var path: String
+    /// Our shim is installed, at this version.
+    public var version: Int?
+    /// A hook that was there before ours, kept and run first.
+    public var chained: String?
+    /// A hook that is not ours occupies the name (ours is not installed).
+    public var foreign: Bool
+    public var installed: Bool { version != nil }
+    public var current: Bool { version == HookShim.version }
+}
+
+public enum HookChange: Sendable, Equatable {
+    case installed(HookName, chained: Bool)
+    case upgraded(HookName, from: Int)
+    case unchanged(HookName)
+    case removed(HookName, restored: Bool)
+    case absent(HookName)
+}
+
+public enum HookError: Error, Sendable, CustomStringConvertible {
+    case notWritable(String)
+    case bothOccupied(name: String, path: String)
+
+    public var description: String {
+        switch self {
+        case .notWritable(let dir): return "\(dir): hooks directory is not writable"
+        case .bothOccupied(let name, let path):
+            return
+                "\(path): a \(name) hook and \(name)\(HookShim.chainedSuffix) both exist and neither is codex-state's; move one away and retry"
+        }
+    }
+}
+
+extension Workspace {
+    public func hooksDirectory() throws -> String {
+        try repository.hooksDirectory(home: environment["HOME"])
+    }
+
+    public func hookStatus() throws -> [HookStatus] {
+        let dir = try hooksDirectory()
+        return HookName.allCases.map { name in
+            let path = dir + "/" + name.rawValue
+            let chained = path + HookShim.chainedSuffix
+            let text = (try? Files.read(path)).map { String(decoding: $0, as: UTF8.self) }
+            let version = text.flatMap(HookShim.version(of:))
+            return HookStatus(
+                name: name, path: path, version: version,
+                chained: Files.entryExists(chained) ? chained : nil,
+                foreign: version == nil && Files.entryExists(path))
+        }
+    }
+
+    /// Installs the shims for `names` into the hooks directory git uses. A hook already there is
+    /// kept as `<name>.codex-state-chained` and run first by the shim; our own older shim is
+    /// replaced; a current one is left alone, so installing twice changes nothing.
+    public func installHooks(_ names: [HookName], binary: String) throws -> [HookChange] {
+        let dir = try hooksDirectory()
+        if !Files.isDirectory(dir) { try Files.makeDirectory(dir) }
+        guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
+        let script = Array(HookShim.script(binary: binary).utf8)
+        var changes: [HookChange] = []
+        for name in names {
+            let path = dir + "/" + name.rawValue
+            let chained = path + HookShim.chainedSuffix
+            let existing = Files.entryExists(path)
+            let text = Files.isSymlink(path) ? nil : (try? Files.read(path)).map { String(decoding: $0, as: UTF8.self) }
+            if let version = text.flatMap(HookShim.version(of:)) {
+                if version == HookShim.version, (try? Files.read(path)) == script {
+                    changes.append(.unchanged(name))
+                } else {
+                    try Files.writeAtomically(script, to: path, mode: 0o755)
+                    changes.append(.upgraded(name, from: version))
+                }
+                continue
+            }
+            var didChain = false
+            if existing {
+                // Someone else's hook (a file or a symlink, moved as it is): keep it and chain it.
+                if Files.entryExists(chained) { throw HookError.bothOccupied(name: name.rawValue, path: path) }
+                try Files.move(path, to: chained)
+                didChain = true
+            }
+            try Files.writeAtomically(script, to: path, mode: 0o755)
+            changes.append(.installed(name, chained: didChain))
+        }
+        return changes
+    }
+
+    /// Removes our shims and puts chained hooks back exactly as they were.
+    public func uninstallHooks() throws -> [HookChange] {
+        let dir = try hooksDirectory()
+        var changes: [HookChange] = []
+        for status in try hookStatus() {
+            guard status.installed else {
+                changes.append(.absent(status.name))
+                continue
+            }
+            guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
+            try Files.remove(status.path)
+            if let chained = status.chained {
+                try Files.move(chained, to: status.path)
+                changes.append(.removed(status.name, restored: true))
+            } else {
+                changes.append(.removed(status.name, restored: false))
+            }
+        }
+        return changes
+    }
+
+    // MARK: - Running hooks
+
+    /// Runs the work behind one git hook. Returns the lines to show the user (on stderr). The
+    /// caller turns any thrown error into a single warning and exits 0: hooks never block git.
+    public func runHook(_ name: HookName, arguments: [String], input: String) throws -> [String] {
+        switch name {
+        case .postCheckout: return try postCheckout(arguments)
+        case .postMerge: return try postMerge()
+        case .postRewrite: return try postRewrite(kind: arguments.first ?? "rebase", input: input)
+        case .prepareCommitMsg: return try prepareCommitMessage(arguments)
+        case .prePush: return try prePush()
+        }
+    }
+
+    /// Branch switches only (git passes `1` as the third argument); file checkouts do nothing.
+    func postCheckout(_ args: [String]) throws -> [String] {
+        guard args.count >= 3, args[2] == "1", store.isInitialized else { return [] }
+        let view = try view()
+        // A rebase checks out commit after commit: stay quiet until it is done.
+        return repository.operationInProgress ? [] : [summaryLine(view)]
+    }
+
+    func summaryLine(_ view: HeadView) -> String {
+        let statuses = view.evaluation.status.values
+        let inProgress = statuses.filter { $0 == .inProgress }.count
+        var line = "codex-state: \(inProgress) in progress, \(view.evaluation.ready.count) ready"
+        line += " on \(view.head.branch ?? "detached HEAD \(view.head.shortCommit ?? "")")"
+        var drift: [String] = []
+        let elsewhere = statuses.filter { $0 == .doneElsewhere }.count
+        let unknown = statuses.filter { $0 == .doneUnknown }.count
+        if elsewhere > 0 { drift.append("\(elsewhere) done on other branches") }
+        if unknown > 0 { drift.append("\(unknown) completed by commits this clone lacks") }
+        if !drift.isEmpty { line += "; " + drift.joined(separator: ", ") }
+        return line
+    }
+
+    /// After a merge: the merged state must parse; re-index it.
+    func postMerge() throws -> [String] {
+        guard store.isInitialized else { return [] }
+        _ = try view()
+        return []
+    }
+
+    /// After `commit --amend` and `rebase`: re-point every anchor from old to new commits, record
+    /// the map for anchors kept elsewhere, and say which completions a rebase dropped.
+    func postRewrite(kind: String, input: String) throws -> [String] {
+        var lines: [String] = []
+        let (rewrites, malformed) = Rewrite.parse(input)
+        if !malformed.isEmpty {
+            lines.append("codex-state: warning: post-rewrite: ignored \(malformed.count) malformed input line(s)")
+        }
+        let map = RewriteMap(path: paths.rewritesFile)
+        try map.append(rewrites, kind: kind, at: try now())
+        guard store.isInitialized, !rewrites.isEmpty else { return lines }
+        let all = try map.load()
+        var remapped: [String] = []
+        try transaction(command: "codex-state hook post-rewrite \(kind)") { state, _ in
+            remapped = state.remapAnchors(all)
+        }
+        if !remapped.isEmpty {
+            lines.append(
+                "codex-state: re-anchored \(remapped.count) task(s) to rewritten commits; commit .codex-state/ to share it"
+            )
+        }
+        if kind == "rebase" { lines += try droppedCompletions(rewritten: Set(rewrites.map(\.old))) }
+        return lines
+    }
+
+    /// Completions whose commit the rebase left out: reachable from the pre-rebase tip
+    /// (ORIG_HEAD), not from HEAD, and not rewritten.
+    func droppedCompletions(rewritten: Set<String>) throws -> [String] {
+        guard let orig = repository.origHead(), let head = try head().commit.flatMap(ObjectID.init(hex:)) else {
+            return []
+        }
+        let state = try store.readState().state
+        let candidates = state.tasks.values.compactMap { t -> (String, ObjectID)? in
+            guard t.status == .done, let c = t.completion?.commit, !rewritten.contains(c), let id = ObjectID(hex: c)
+            else { return nil }
+            return (t.id, id)
+        }
+        guard !candidates.isEmpty else { return [] }
+        let commits = Set(candidates.map(\.1))
+        let onHead = try repository.ancestry(of: commits, head: head)
+        let onOrig = try repository.ancestry(of: commits, head: orig)
+        return candidates.sorted { $0.0 < $1.0 }.compactMap { task, commit in
+            guard onHead[commit] == .notAncestor, onOrig[commit] == .ancestor else { return nil }
+            return
+                "codex-state: warning: the rebase dropped \(commit.short), which completed \(task); it is no longer done here"
+        }
+    }
+
+    /// Adds a `Codex-Task:` trailer for each task this actor has in progress on this branch; on
+    /// a squash merge, turns the squashed commits' quoted trailers into real ones.
+    func prepareCommitMessage(_ args: [String]) throws -> [String] {
+        guard let file = args.first else { return [] }
+        let source = args.count > 1 ? args[1] : ""
+        if source == "merge" { return [] }
+        let path = file.hasPrefix("/") ? file : (paths.workdir + "/" + file)
+        let fullPath = Files.exists(path) ? path : file
+        let message = String(decoding: try Files.read(fullPath), as: UTF8.self)
+        var ids: [String] = []
+        if source == "squash" {
+            ids = TaskTrailer.taskIDs(in: message)
+        } else if store.isInitialized {
+            let view = try view()
+            let branch = view.head.branch
+            ids = view.state.tasks.values.filter {
+                $0.status == .inProgress && $0.startedActor == actor && $0.startedBranch == branch
+            }.map(\.id).sorted()
+        }
+        guard !ids.isEmpty else { return [] }
+        let updated = TaskTrailer.adding(ids, to: message)
+        if updated != message { try Files.writeAtomically(Array(updated.utf8), to: fullPath) }
+        return []
+    }
+
+    /// Before a push: the state must be valid; warn about what would mislead others.
+    func prePush() throws -> [String] {
+        guard store.isInitialized else { return [] }
+        let view = try view()
+        let unknown = view.evaluation.status.filter { $0.value == .doneUnknown }.map(\.key).sorted()
+        guard !unknown.isEmpty else { return [] }
+        return [
+            "codex-state: warning: \(unknown.count) completion(s) name commits this clone does not have: \(unknown.prefix(5).joined(separator: ", "))"
+        ]
+    }
+}

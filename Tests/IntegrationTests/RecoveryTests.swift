@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Anchors found again where no hook ran: another clone, a squash merge.
+@Suite struct RecoveryTests {
+    @Test func rebaseInACloneWithoutHooksIsRecognisedByPatchID() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "Feature", in: repo)
+        try s.git("add", ".codex-state", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("f.txt", "feature\n", "implement feature", in: repo)
+        try s.ok("complete", a, in: repo)
+        try s.git("commit", "-q", "-am", "state: done", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("m.txt", "main\n", "main moves", in: repo)
+        try s.git("checkout", "-q", "feature", in: repo)
+        try s.git("rebase", "-q", "main", in: repo)
+        #expect(!FileManager.default.fileExists(atPath: repo + "/.git/hooks/post-rewrite"))
+        let listed = try s.tasks(in: repo)[a]
+        #expect(listed?["effective_status"] as? String == "done")
+        let rewritten = try s.git("rev-parse", "HEAD~1", in: repo)
+        let recovered = listed?["recovered"] as? [String: Any]
+        #expect(recovered?["method"] as? String == "patch-id")
+        #expect(recovered?["commit"] as? String == rewritten)
+        #expect(try s.ok("task", "show", a, in: repo).contains("found by patch-id"))
+        // reanchor writes it down; afterwards the anchor is plainly reachable.
+        #expect(try s.ok("reanchor", in: repo).contains("(found by patch-id)"))
+        #expect(try s.tasks(in: repo)[a]?["recovered"] is NSNull)
+        #expect(try s.effective(a, in: repo) == "done")
+        #expect(try s.ok("reanchor", in: repo) == "Nothing to re-anchor.")
+    }
+
+    @Test func squashMergeIsRecognisedByTrailer() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.ok("hooks", "install", "--trailers", in: repo)
+        let a = try s.ok("task", "add", "Squash me", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.commit("one", "1\n", "first step", in: repo)
+        try s.commit("two", "2\n", "second step", in: repo)
+        #expect(try s.git("log", "-1", "--format=%B", in: repo).contains("Codex-Task: \(a)"))
+        try s.ok("complete", a, in: repo)
+        let state = try s.read(repo + "/.codex-state/project_state.json")
+        try s.git("checkout", "-q", "-f", "main", in: repo)
+        try s.git("merge", "-q", "--squash", "feature", in: repo)
+        try s.git("commit", "-q", "--no-edit", in: repo)
+        let squash = try s.git("rev-parse", "HEAD", in: repo)
+        #expect(try s.git("log", "-1", "--format=%B", in: repo).contains("Codex-Task: \(a)"))
+        // The completion (recorded on feature) arrives on main with the state file.
+        try s.write(repo + "/.codex-state/project_state.json", state)
+        let listed = try s.tasks(in: repo)[a]
+        #expect(listed?["effective_status"] as? String == "done")
+        let recovered = listed?["recovered"] as? [String: Any]
+        #expect(recovered?["commit"] as? String == squash)
+        #expect(["trailer", "patch-id"].contains(recovered?["method"] as? String ?? ""))
+    }
+
+    @Test func aTrailerAloneRecognisesWorkFromAnotherClone() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "Done elsewhere", in: repo)
+        // Completed in a clone whose commit never arrived here; the work landed as a commit
+        // carrying the trailer.
+        let file = repo + "/.codex-state/project_state.json"
+        try s.ok("complete", a, in: repo)
+        let head = try s.git("rev-parse", "HEAD", in: repo)
+        try s.write(file, try s.read(file).replacingOccurrences(of: head, with: String(repeating: "e", count: 40)))
+        #expect(try s.effective(a, in: repo) == "done_unknown")
+        try s.commit("w", "w\n", "Land the work\n\nCodex-Task: \(a)", in: repo)
+        #expect(try s.effective(a, in: repo) == "done")
+        #expect((try s.tasks(in: repo)[a]?["recovered"] as? [String: Any])?["method"] as? String == "trailer")
+    }
+}
