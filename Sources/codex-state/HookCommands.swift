@@ -66,10 +66,11 @@ struct HooksCommand: ParsableCommand {
             let ws = try common.workspace()
             let dir = try ws.hooksDirectory()
             let statuses = try ws.hookStatus()
+            let driver = try ws.mergeDriverStatus()
             if output.json {
                 try Output.json(
                     HooksStatusJSON(
-                        directory: dir, currentVersion: HookShim.version,
+                        directory: dir, currentVersion: HookShim.version, mergeDriver: driver.configured,
                         hooks: statuses.map {
                             HookStatusJSON(
                                 name: $0.name.rawValue, path: $0.path, installed: $0.installed, version: $0.version,
@@ -90,6 +91,11 @@ struct HooksCommand: ParsableCommand {
                 if let c = s.chained { text += "; chains \(c)" }
                 Output.line("  \(s.name.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)) \(text)")
             }
+            Output.line(
+                driver.configured
+                    ? "merge driver: configured"
+                    : "merge driver: NOT configured in this clone; run codex-state init (state-file merges fall back to git's text merge)"
+            )
         }
     }
 }
@@ -153,10 +159,12 @@ struct HookStatusJSON: Encodable {
 struct HooksStatusJSON: Encodable {
     var directory: String
     var currentVersion: Int
+    var mergeDriver: Bool
     var hooks: [HookStatusJSON]
     enum CodingKeys: String, CodingKey {
         case directory, hooks
         case currentVersion = "current_version"
+        case mergeDriver = "merge_driver"
     }
 }
 

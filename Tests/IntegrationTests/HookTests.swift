@@ -232,3 +232,16 @@ import Testing
         #expect(try s.git("log", "-1", "--format=%B", in: repo) == "other work")
     }
 }
+
+@Suite struct HookStatusTests {
+    @Test func statusReportsACloneWithoutTheMergeDriver() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        #expect(s.json(try s.ok("hooks", "status", "--json", in: repo))["merge_driver"] as? Bool == true)
+        try s.git("config", "--unset", "merge.codex-state.driver", in: repo)
+        let text = try s.ok("hooks", "status", in: repo)
+        #expect(text.contains("merge driver: NOT configured"))
+        #expect(s.json(try s.ok("hooks", "status", "--json", in: repo))["merge_driver"] as? Bool == false)
+    }
+}
