@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 3
+    static let version = 4
     let queue: DatabaseQueue
     public let path: String
 
@@ -46,7 +46,7 @@ public final class StateIndex {
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
-            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts"] {
+            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered"] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
             try db.execute(
@@ -64,6 +64,7 @@ public final class StateIndex {
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(head, commit_id)) WITHOUT ROWID;
                     CREATE TABLE reach_heads(head TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE rendered(key TEXT PRIMARY KEY, body BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE TABLE recovered(head TEXT NOT NULL, task_id TEXT NOT NULL, commit_id TEXT NOT NULL,
                         method TEXT, found TEXT, PRIMARY KEY(head, task_id, commit_id)) WITHOUT ROWID;
                     CREATE TABLE commit_facts(commit_id TEXT PRIMARY KEY, patch_id TEXT, tasks TEXT NOT NULL)
@@ -293,6 +294,39 @@ public final class StateIndex {
                 let insert = try db.makeStatement(
                     sql: "INSERT OR REPLACE INTO commit_facts(commit_id, patch_id, tasks) VALUES (?, ?, ?)")
                 for (c, f) in facts { try insert.execute(arguments: [c, f.patchID, f.taskIDs.joined(separator: " ")]) }
+                return .commit
+            }
+        }
+    }
+
+    /// The content hash the index was built from, if its file stamp still matches `stamp`:
+    /// the cheapest possible freshness check (one row).
+    public func currentHash(stamp: FileStamp) throws -> String? {
+        guard let built = try builtFrom(), built.stamp == stamp.encoded else { return nil }
+        return built.hash
+    }
+
+    /// A rendered output cached under `key` (which must include the state hash and HEAD).
+    public func rendered(_ key: String) throws -> [UInt8]? {
+        try wrap {
+            try queue.read { db in
+                try Data.fetchOne(db, sql: "SELECT body FROM rendered WHERE key = ?", arguments: [key]).map(Array.init)
+            }
+        }
+    }
+
+    /// Caches a rendered output, keeping the `keep` most recently stored.
+    public func storeRendered(_ key: String, _ body: [UInt8], now: Timestamp, keep: Int = 32) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO rendered(key, body, used) VALUES (?, ?, ?)",
+                    arguments: [key, Data(body), now.seconds])
+                try db.execute(
+                    sql: """
+                        DELETE FROM rendered WHERE key IN
+                        (SELECT key FROM rendered ORDER BY used DESC, key LIMIT -1 OFFSET ?)
+                        """, arguments: [keep])
                 return .commit
             }
         }

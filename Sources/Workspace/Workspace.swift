@@ -244,7 +244,10 @@ public final class Workspace {
             }
         }
         out.merge(fresh) { $1 }
-        if let index { try? index.storeReachability(head: headHex, fresh, now: try now()) }
+        // A missing commit may arrive with the next fetch: only settled answers are cached.
+        if let index {
+            try? index.storeReachability(head: headHex, fresh.filter { $0.value != .unknownCommit }, now: try now())
+        }
         return out
     }
 

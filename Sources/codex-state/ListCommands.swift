@@ -35,7 +35,13 @@ struct Tasks: ParsableCommand {
 
     func run() throws {
         let ws = try common.workspace()
-        let view = try ws.view()
+        let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
+            try Output.capture { try render(view) }
+        }
+        Output.emit(body)
+    }
+
+    func render(_ view: HeadView) throws {
         let eval = view.evaluation
         let milestoneID = try milestone.map {
             try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
@@ -149,9 +155,19 @@ struct Next: ParsableCommand {
             claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine).0
             Output.warnings(ws)
         }
-        let view = try ws.view()
+        guard let claimed else {
+            let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
+                try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
+            }
+            Output.emit(body)
+            return
+        }
+        try render(try ws.view(), actor: ws.actor, claimed: claimed)
+    }
+
+    func render(_ view: HeadView, actor: String, claimed: String?) throws {
         let ranked = Ranking.rank(
-            view.evaluation, actor: ws.actor, branch: view.head.branch, milestoneOrder: view.milestoneOrder)
+            view.evaluation, actor: actor, branch: view.head.branch, milestoneOrder: view.milestoneOrder)
         var top = Array(ranked.prefix(n))
         if let c = claimed {
             // The claimed task is now in progress: show it first.

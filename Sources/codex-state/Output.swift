@@ -3,8 +3,28 @@ import StateModel
 import Workspace
 
 enum Output {
+    /// While a read command renders into the render cache, output is collected here instead.
+    nonisolated(unsafe) private static var captured: [UInt8]?
+
+    /// Runs `body`, returning what it printed to standard output instead of printing it.
+    static func capture(_ body: () throws -> Void) rethrows -> [UInt8] {
+        let outer = captured
+        captured = []
+        defer { captured = outer }
+        try body()
+        return captured ?? []
+    }
+
+    static func emit(_ bytes: [UInt8]) {
+        if captured != nil {
+            captured?.append(contentsOf: bytes)
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+
     static func line(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+        emit(Array((s + "\n").utf8))
     }
 
     static func error(_ s: String) {
@@ -17,7 +37,7 @@ enum Output {
 
     /// JSON in the same canonical form as the state file: sorted keys, two-space indent.
     static func json<T: Encodable>(_ value: T) throws {
-        FileHandle.standardOutput.write(Data(try CanonicalJSON.encode(value)))
+        emit(try CanonicalJSON.encode(value))
     }
 
     /// Makes text from the state file safe for one terminal line.

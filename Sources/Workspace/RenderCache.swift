@@ -1,0 +1,37 @@
+import StateModel
+import StateStore
+
+extension Workspace {
+    /// The output of a read command, from the index's render cache when the state file, HEAD,
+    /// branch, actor, rewrite map and arguments are all the same as when it was last rendered;
+    /// otherwise rendered from a fresh view and cached.
+    ///
+    /// With 10,000 tasks, evaluating the graph and encoding the listing costs far more than the
+    /// process itself; repeated `next`/`tasks` calls between two changes are the common case.
+    public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
+        let head = try self.head()
+        guard let stamp = Files.stamp(paths.stateFile) else {
+            throw StoreError.notInitialized(stateFile: paths.stateFile)
+        }
+        let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
+        func key(_ hash: String) -> String {
+            let parts = ["render-v1", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites] + arguments
+            return ContentHash.sha256(Array(parts.joined(separator: "\u{0}").utf8))
+        }
+        let index = try? StateIndex(path: paths.indexFile)
+        if let index, let hash = try? index.currentHash(stamp: stamp), let body = try? index.rendered(key(hash)) {
+            return body
+        }
+        let view = try self.view()
+        let body = try render(view)
+        // Cache only what was rendered from the file as it still is, and nothing that names a
+        // commit this clone lacks: a fetch may bring it without HEAD or the file changing.
+        let settled = !view.evaluation.status.values.contains(.doneUnknown)
+        if settled, let index, Files.stamp(paths.stateFile) == stamp,
+            (try? index.currentHash(stamp: stamp)) == view.state.hash
+        {
+            try? index.storeRendered(key(view.state.hash), body, now: try now())
+        }
+        return body
+    }
+}
