@@ -46,7 +46,9 @@ public final class StateIndex {
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
-            for table in ["meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered"] {
+            for table in [
+                "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
+            ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
             try db.execute(
@@ -239,7 +241,8 @@ public final class StateIndex {
             try queue.read { db in
                 var out: [RecoveryKey: RecoveredAnchor?] = [:]
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT task_id, commit_id, method, found FROM recovered WHERE head = ?", arguments: [head])
+                    db, sql: "SELECT task_id, commit_id, method, found FROM recovered WHERE head = ?", arguments: [head]
+                )
                 while let r = try rows.next() {
                     let key = RecoveryKey(task: r[0], commit: r[1])
                     let method: String? = r[2]
@@ -259,7 +262,9 @@ public final class StateIndex {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 let insert = try db.makeStatement(
-                    sql: "INSERT OR REPLACE INTO recovered(head, task_id, commit_id, method, found) VALUES (?, ?, ?, ?, ?)")
+                    sql:
+                        "INSERT OR REPLACE INTO recovered(head, task_id, commit_id, method, found) VALUES (?, ?, ?, ?, ?)"
+                )
                 for (k, v) in answers {
                     try insert.execute(arguments: [head, k.task, k.commit, v?.method.rawValue, v?.commit])
                 }
