@@ -91,6 +91,17 @@ extension Repository {
     /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
     public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
 
+    /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
+    public func isUnmerged(_ path: String) -> Bool {
+        var index: OpaquePointer?
+        guard git_repository_index(&index, handle) == 0 else { return false }
+        defer { git_index_free(index) }
+        var ancestor: UnsafePointer<git_index_entry>?
+        var ours: UnsafePointer<git_index_entry>?
+        var theirs: UnsafePointer<git_index_entry>?
+        return git_index_conflict_get(&ancestor, &ours, &theirs, index, path) == 0
+    }
+
     /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.
     public func origHead() -> ObjectID? { try? resolveCommit("ORIG_HEAD") }
 }

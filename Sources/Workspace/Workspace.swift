@@ -12,6 +12,7 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
+    case unmergedState(String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,9 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
                 "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .unmergedState(let path):
+            return
+                "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
         }
     }
 }
@@ -160,6 +164,11 @@ public final class Workspace {
         let ctx = MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit,
             nonce: UInt64.random(in: .min ... .max))
+        // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
+        // and adding it would silently drop theirs.
+        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+            throw WorkspaceError.unmergedState(paths.stateFile)
+        }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()

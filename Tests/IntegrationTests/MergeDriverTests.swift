@@ -314,6 +314,11 @@ import Testing
         #expect(merge.stderr.contains("schema version 2 is newer"))
         #expect(s.bytes(file) == ours)
         #expect(try s.git("ls-files", "-u", in: repo).contains(Self.stateFile))
+        // Ours is valid JSON in the working tree, but writing it would bury theirs: refused.
+        let write = try s.cs("task", "add", "During the merge", in: repo)
+        #expect(write.status == 1)
+        #expect(write.stderr.contains("unmerged"))
+        #expect(s.bytes(file) == ours)
     }
 
     // MARK: - Calling the driver directly
