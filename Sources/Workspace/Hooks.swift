@@ -151,11 +151,17 @@ extension Workspace {
         return line
     }
 
-    /// After a merge: the merged state must parse; re-index it.
+    /// After a merge: the merged state must parse; re-index it, and point at the conflict
+    /// records the merge driver left.
     func postMerge() throws -> [String] {
         guard store.isInitialized else { return [] }
-        _ = try view()
-        return []
+        let view = try view()
+        let conflicted = view.state.tasks.values.filter { $0.conflictCount > 0 }.map(\.id).sorted()
+        guard !conflicted.isEmpty else { return [] }
+        let shown = conflicted.prefix(3).joined(separator: ", ") + (conflicted.count > 3 ? ", …" : "")
+        return [
+            "codex-state: the merge kept \(conflicted.count) task(s) with conflict records (\(shown)); see codex-state conflicts"
+        ]
     }
 
     /// After `commit --amend` and `rebase`: re-point every anchor from old to new commits, record

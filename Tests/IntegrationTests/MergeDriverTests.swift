@@ -185,6 +185,8 @@ import Testing
         let merge = try s.run("git", ["merge", "--no-edit", "feature"], in: repo)
         #expect(merge.ok, "\(merge.stderr)")
         #expect(merge.stderr.contains("1 field conflict kept for review"), "\(merge.stderr)")
+        // The post-merge hook points at them.
+        #expect(merge.stderr.contains("the merge kept 1 task(s) with conflict records"), "\(merge.stderr)")
 
         let t = try task(s, repo, id)
         #expect(t["title"] as? String == "Alice's title")
