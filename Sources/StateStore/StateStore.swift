@@ -20,6 +20,8 @@ public struct StorePaths: Sendable {
     public var sessionsDir: String { stateDir + "/sessions" }
     public var lockFile: String { worktreeLocal + "/lock" }
     public var indexFile: String { worktreeLocal + "/index.sqlite" }
+    /// This worktree's open session (per worktree, never committed).
+    public var openSessionFile: String { worktreeLocal + "/open-session.json" }
     public var journalFile: String { shared + "/journal.jsonl" }
     public var rewritesFile: String { shared + "/rewrites.jsonl" }
 

@@ -58,6 +58,7 @@ struct CodexState: ParsableCommand {
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self,
+            SessionCommand.self,
         ]
     )
 }
