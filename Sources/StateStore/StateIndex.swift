@@ -304,6 +304,16 @@ public final class StateIndex {
         }
     }
 
+    /// The HEADs with cached reachability answers, most recently used first.
+    public func recentHeads(limit: Int) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT head FROM reach_heads ORDER BY used DESC, head LIMIT ?", arguments: [limit])
+            }
+        }
+    }
+
     /// The content hash the index was built from, if its file stamp still matches `stamp`:
     /// the cheapest possible freshness check (one row).
     public func currentHash(stamp: FileStamp) throws -> String? {

@@ -164,14 +164,14 @@ public final class Workspace {
         let ctx = MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit,
             nonce: UInt64.random(in: .min ... .max))
+        let lock = try store.lock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(lock) {} }
+        let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
-        let lock = try store.lock(timeout: try lockTimeout())
-        defer { withExtendedLifetime(lock) {} }
-        let loaded = try store.readStateForUpdate()
         var state = loaded.state
         let result = try body(&state, ctx)
         let changes = loaded.state.changes(to: state)
@@ -245,7 +245,15 @@ public final class Workspace {
         }
         guard !missing.isEmpty else { return out }
         var fresh: [String: Reachability] = [:]
-        for (id, a) in try repository.ancestry(of: missing, head: headID) {
+        // HEAD usually moved forward from a HEAD already answered (a commit, a pull): carry
+        // those answers over and walk only the commits in between.
+        if let index, let carried = try? carryForward(missing, to: headID, index: index) {
+            for (id, r) in carried {
+                fresh[id.hex] = r
+                missing.remove(id)
+            }
+        }
+        for (id, a) in missing.isEmpty ? [:] : try repository.ancestry(of: missing, head: headID) {
             switch a {
             case .ancestor: fresh[id.hex] = .reachable
             case .notAncestor: fresh[id.hex] = .unreachable
@@ -258,6 +266,35 @@ public final class Workspace {
             try? index.storeReachability(head: headHex, fresh.filter { $0.value != .unknownCommit }, now: try now())
         }
         return out
+    }
+
+    /// Answers for `commits` at `head` derived from a cached earlier HEAD that `head` descends
+    /// from: reachable there stays reachable; unreachable there is reachable here exactly when
+    /// the commit is among those between the two HEADs. Nil when no cached HEAD is a recent
+    /// ancestor (the caller then walks).
+    func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
+        Reachability]?
+    {
+        for candidate in try index.recentHeads(limit: 4) {
+            guard let base = ObjectID(hex: candidate), base != head else { continue }
+            // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.
+            let between = try repository.commits(from: head, hiding: [base], limit: 2_000)
+            guard between.count < 2_000, try repository.ancestry(of: [base], head: head)[base] == .ancestor else {
+                continue
+            }
+            let known = try index.reachability(head: candidate)
+            let newer = Set(between.map(\.id))
+            var out: [ObjectID: Reachability] = [:]
+            for c in commits {
+                switch known[c.hex] {
+                case .reachable?: out[c] = .reachable
+                case .unreachable?: out[c] = newer.contains(c) ? .reachable : .unreachable
+                default: break  // not answered there: walk for it
+                }
+            }
+            return out
+        }
+        return nil
     }
 
     /// Reachability over a full state (used inside transactions, which parse the file anyway).
