@@ -131,10 +131,21 @@ extension Workspace {
 
     /// Branch switches only (git passes `1` as the third argument); file checkouts do nothing.
     func postCheckout(_ args: [String]) throws -> [String] {
-        guard args.count >= 3, args[2] == "1", store.isInitialized else { return [] }
+        // A rebase checks out commit after commit: nothing to say or switch until it is done.
+        guard args.count >= 3, args[2] == "1", !repository.operationInProgress else { return [] }
+        var lines: [String] = []
+        // The session of the branch left behind ends (or, idle, vanishes); one opens here.
+        do {
+            let head = try head()
+            let switched = try switchSession(
+                fromBranch: nil, toBranch: head.branch, head: head.commit, previousHead: args[0])
+            lines += switched.warnings.map { "codex-state: warning: \($0)" }
+        } catch {
+            lines.append("codex-state: warning: session: \(error)")
+        }
+        guard store.isInitialized else { return lines }
         let view = try view()
-        // A rebase checks out commit after commit: stay quiet until it is done.
-        return repository.operationInProgress ? [] : [summaryLine(view)]
+        return lines + [summaryLine(view)]
     }
 
     func summaryLine(_ view: HeadView) -> String {
@@ -174,8 +185,14 @@ extension Workspace {
         }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())
-        guard store.isInitialized, !rewrites.isEmpty else { return lines }
         let all = try map.load()
+        // The open session started at a commit that may just have been rewritten.
+        do {
+            try remapOpenSession(all)
+        } catch {
+            lines.append("codex-state: warning: session: \(error)")
+        }
+        guard store.isInitialized, !rewrites.isEmpty else { return lines }
         var remapped: [String] = []
         try transaction(command: "codex-state hook post-rewrite \(kind)") { state, _ in
             remapped = state.remapAnchors(all)

@@ -245,3 +245,36 @@ import Testing
         #expect(s.json(try s.ok("hooks", "status", "--json", in: repo))["merge_driver"] as? Bool == false)
     }
 }
+
+@Suite struct CheckoutSessionTests {
+    @Test func checkoutsOpenAndCloseSessionsAndIdleOnesLeaveNothing() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        let sessions = repo + "/.codex-state/sessions"
+        func files() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: sessions).filter { $0.hasSuffix(".json") }.sorted()
+        }
+        // An idle round trip writes nothing.
+        try s.git("checkout", "-q", "-b", "feature/login", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        #expect(try files().isEmpty)
+        // Work on the branch, then leave it: its session is written, named after the branch.
+        try s.git("checkout", "-q", "feature/login", in: repo)
+        let a = try s.ok("task", "add", "Login form", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.commit("login.swift", "// login\n", "Login form", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        let written = try files()
+        #expect(written.count == 1)
+        #expect(written.first?.contains("_feature-login-") == true)
+        let record = s.json(try s.read(sessions + "/" + (written.first ?? "")))
+        #expect(record["branch"] as? String == "feature/login")
+        #expect((record["tasks_created"] as? [Any])?.count == 1)
+        #expect((record["tasks_started"] as? [Any])?.count == 1)
+        let commits = record["commits"] as? [[String: Any]] ?? []
+        #expect(commits.contains { ($0["subject"] as? String) == "Login form" })
+    }
+}
