@@ -25,7 +25,7 @@ public struct StorePaths: Sendable {
     public var journalFile: String { shared + "/journal.jsonl" }
     public var rewritesFile: String { shared + "/rewrites.jsonl" }
 
-    static func join(_ dir: String, _ name: String) -> String {
+    public static func join(_ dir: String, _ name: String) -> String {
         dir.hasSuffix("/") ? dir + name : dir + "/" + name
     }
 }

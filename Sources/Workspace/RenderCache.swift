@@ -14,8 +14,12 @@ extension Workspace {
             throw StoreError.notInitialized(stateFile: paths.stateFile)
         }
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
+        // A completion naming a commit this clone lacks changes meaning when a fetch brings the
+        // commit, without HEAD or the state file changing: every fetch rewrites FETCH_HEAD.
+        let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
         func key(_ hash: String) -> String {
-            let parts = ["render-v1", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites] + arguments
+            let parts =
+                ["render-v2", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites, fetched] + arguments
             return ContentHash.sha256(Array(parts.joined(separator: "\u{0}").utf8))
         }
         let index = try? StateIndex(path: paths.indexFile)
@@ -24,10 +28,8 @@ extension Workspace {
         }
         let view = try self.view()
         let body = try render(view)
-        // Cache only what was rendered from the file as it still is, and nothing that names a
-        // commit this clone lacks: a fetch may bring it without HEAD or the file changing.
-        let settled = !view.evaluation.status.values.contains(.doneUnknown)
-        if settled, let index, Files.stamp(paths.stateFile) == stamp,
+        // Cache only what was rendered from the file as it still is.
+        if let index, Files.stamp(paths.stateFile) == stamp,
             (try? index.currentHash(stamp: stamp)) == view.state.hash
         {
             try? index.storeRendered(key(view.state.hash), body, now: try now())

@@ -79,3 +79,28 @@ import Testing
         #expect((try s.tasks(in: repo)[a]?["recovered"] as? [String: Any])?["method"] as? String == "trailer")
     }
 }
+
+@Suite struct RenderCacheTests {
+    @Test func aFetchedCompletionCommitChangesTheCachedListing() throws {
+        let s = try Sandbox()
+        let upstream = try s.repo("upstream")
+        try s.git("checkout", "-q", "-b", "side", in: upstream)
+        try s.commit("s", "s\n", "side work", in: upstream)
+        let sideCommit = try s.git("rev-parse", "HEAD", in: upstream)
+        try s.git("checkout", "-q", "main", in: upstream)
+        let clone = s.path("clone")
+        try s.git("clone", "-q", "--no-local", "--single-branch", "--branch", "main", upstream, clone, in: s.root)
+        try s.ok("init", in: clone)
+        let a = try s.ok("task", "add", "Done upstream", in: clone)
+        try s.ok("complete", a, in: clone)
+        let file = clone + "/.codex-state/project_state.json"
+        let head = try s.git("rev-parse", "HEAD", in: clone)
+        try s.write(file, try s.read(file).replacingOccurrences(of: head, with: sideCommit))
+        // Twice: the second answer comes from the render cache.
+        #expect(try s.ok("tasks", "--all", in: clone).contains("done?"))
+        #expect(try s.ok("tasks", "--all", in: clone).contains("done?"))
+        try s.git("fetch", "-q", "origin", "side", in: clone)
+        #expect(try s.effective(a, in: clone) == "done_elsewhere")
+        #expect(try s.ok("tasks", "--all", in: clone).contains("done@"))
+    }
+}
