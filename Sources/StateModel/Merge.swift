@@ -299,6 +299,13 @@ public enum StateMerge {
         m.notes()
         let completionFrom = try m.completion()
         try m.status(completionFrom: completionFrom)
+        // A reason for being blocked belongs to a blocked task only (one side may have blocked
+        // the task the other completed); the losing reason is kept in a conflict record.
+        if m.result.status != .blocked, let reason = m.result.blocker {
+            m.result.blocker = nil
+            try m.record(
+                "blocker", kept: String?.none, other: reason, winner: completionFrom ?? .ours, rule: .completionKept)
+        }
         // The merged task was last updated when its later side was.
         if case .take(let u) = pick(b?.updated, o.updated, t.updated) {
             m.result.updated = u
