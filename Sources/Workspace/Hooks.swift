@@ -144,8 +144,10 @@ extension Workspace {
             lines.append("codex-state: warning: session: \(error)")
         }
         guard store.isInitialized else { return lines }
-        let view = try view()
-        return lines + [summaryLine(view)]
+        // The summary line is cached like any listing: switching back and forth between two
+        // branches renders it once per branch and state.
+        let line = try cachedOutput(arguments: ["post-checkout-summary"]) { view in Array(summaryLine(view).utf8) }
+        return lines + [String(decoding: line, as: UTF8.self)]
     }
 
     func summaryLine(_ view: HeadView) -> String {
@@ -212,21 +214,19 @@ extension Workspace {
         guard let orig = repository.origHead(), let head = try head().commit.flatMap(ObjectID.init(hex:)) else {
             return []
         }
-        let state = try store.readState().state
-        let candidates = state.tasks.values.compactMap { t -> (String, ObjectID)? in
-            guard t.status == .done, let c = t.completion?.commit, !rewritten.contains(c), let id = ObjectID(hex: c)
-            else { return nil }
-            return (t.id, id)
-        }
-        guard !candidates.isEmpty else { return [] }
-        let commits = Set(candidates.map(\.1))
-        let onHead = try repository.ancestry(of: commits, head: head)
-        let onOrig = try repository.ancestry(of: commits, head: orig)
-        return candidates.sorted { $0.0 < $1.0 }.compactMap { task, commit in
-            guard onHead[commit] == .notAncestor, onOrig[commit] == .ancestor else { return nil }
-            return
-                "codex-state: warning: the rebase dropped \(commit.short), which completed \(task); it is no longer done here"
-        }
+        // The commits the rebase left behind: on the old tip, not on the new one. One bounded
+        // walk over the rebased range, not an ancestry query per completion.
+        let left = try repository.commits(from: orig, hiding: [head], limit: 10_000)
+        let gone = Set(left.map(\.id.hex)).subtracting(rewritten)
+        guard !gone.isEmpty else { return [] }
+        let (indexed, _) = try store.loadIndexed()
+        return indexed.tasks.values.filter { $0.status == .done && $0.completionCommit.map(gone.contains) == true }
+            .sorted { $0.id < $1.id }
+            .map { t in
+                let short = String((t.completionCommit ?? "").prefix(7))
+                return
+                    "codex-state: warning: the rebase dropped \(short), which completed \(t.id); it is no longer done here"
+            }
     }
 
     /// Adds a `Codex-Task:` trailer for each task this actor has in progress on this branch; on
