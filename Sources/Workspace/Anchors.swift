@@ -54,9 +54,10 @@ extension Workspace {
 
         // 2 and 3. HEAD's recent commits that the recorded commits cannot reach.
         if !remaining.isEmpty {
-            let recorded = remaining.compactMap { ObjectID(hex: $0.commit) }.filter { repository.commitExists($0) }
-            let window = try repository.commits(from: headID, hiding: recorded, limit: Self.recoveryWindow)
-            var facts = (try? index?.commitFacts(window.map(\.id.hex))) ?? [:]
+            // HEAD's newest commits, unfiltered: hiding the recorded commits would make libgit2
+            // mark their whole ancestry, often most of the history.
+            let window = try repository.commits(from: headID, limit: Self.recoveryWindow)
+            var facts = (try? index?.commitFacts(window.map(\.id.hex) + remaining.map(\.commit))) ?? [:]
             var newFacts: [String: CommitFacts] = [:]
             var byTrailer: [String: String] = [:]
             for info in window {
@@ -70,8 +71,14 @@ extension Workspace {
             // Patch-ids only when a recorded commit exists here to compare with.
             var wanted: [String: [String]] = [:]  // patch-id → tasks
             for (task, c) in remaining {
+                if let pid = facts[c]?.patchID {
+                    wanted[pid, default: []].append(task)
+                    continue
+                }
                 guard let id = ObjectID(hex: c), repository.commitExists(id), let pid = try? repository.patchID(of: id)
                 else { continue }
+                let ids = facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: (try? repository.message(of: id)) ?? "")
+                newFacts[c] = CommitFacts(patchID: pid.hex, taskIDs: ids)
                 wanted[pid.hex, default: []].append(task)
             }
             var byPatch: [String: String] = [:]  // task → commit
