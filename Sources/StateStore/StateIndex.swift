@@ -304,6 +304,21 @@ public final class StateIndex {
         }
     }
 
+    /// The content hash of the last state file this tool wrote (canonical by construction).
+    public func writtenCanonical() throws -> String? {
+        try wrap {
+            try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'written'") }
+        }
+    }
+
+    public func setWrittenCanonical(_ hash: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('written', ?)", arguments: [hash])
+            }
+        }
+    }
+
     /// The HEADs with cached reachability answers, most recently used first.
     public func recentHeads(limit: Int) throws -> [String] {
         try wrap {

@@ -56,6 +56,10 @@ public final class StateStore {
     /// drop fields this version does not know.
     public func readStateForUpdate() throws -> LoadedState {
         let loaded = try readState()
+        // Content this tool wrote itself is canonical with nothing unknown: skip re-encoding it.
+        if let written = try? StateIndex(path: paths.indexFile).writtenCanonical(), written == loaded.hash {
+            return loaded
+        }
         do {
             try StateCodec.checkNothingDropped(loaded.bytes, decoded: loaded.state)
         } catch let e as StateDecodeError {
@@ -147,6 +151,7 @@ public final class StateStore {
                     try index.apply(changes, project: state.project, oldHash: $0.hash, newHash: hash, stamp: stamp)
                 } ?? false) ?? false
             if !applied { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
+            try? index.setWrittenCanonical(hash)
         }
         return hash
     }
