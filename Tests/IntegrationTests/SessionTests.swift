@@ -6,10 +6,11 @@ import Workspace
 
 @Suite struct SessionTests {
     /// A repository with codex-state initialised and committed (with whatever else `init`
-    /// adds, such as `.gitattributes`), on `main`.
+    /// adds, such as `.gitattributes`), on `main`. Without the hooks: these tests drive
+    /// `switchSession` themselves, as the post-checkout hook does (HookTests covers the hook).
     func project(_ s: Sandbox) throws -> String {
         let repo = try s.repo()
-        try s.ok("init", in: repo)
+        try s.ok("init", "--no-hooks", in: repo)
         try s.git("add", "-A", in: repo)
         try s.git("commit", "-q", "-m", "codex-state", in: repo)
         return repo
