@@ -57,7 +57,7 @@ struct CodexState: ParsableCommand {
         subcommands: [
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
-            MergeDriverCommand.self,
+            MergeDriverCommand.self, Check.self,
             SessionCommand.self,
         ]
     )

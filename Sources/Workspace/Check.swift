@@ -1,0 +1,167 @@
+import GitKit
+import StateModel
+import StateStore
+
+/// What `codex-state check` found, with the facts the report shows beside the findings.
+public struct CheckResult: Sendable {
+    public var findings: [CheckFinding]
+    public var head: HeadInfo
+    /// The clone has truncated history (`git clone --depth`).
+    public var shallow: Bool
+    /// `CI` was set: findings about this clone's setup were skipped.
+    public var inCI: Bool
+    /// How many of HEAD's newest commits were read for `Codex-Task:` trailers.
+    public var trailerCommitsScanned: Int
+    /// Tasks in the state file (0 when it could not be read).
+    public var tasks: Int
+    /// `--fix` rewrote the file canonically before the check.
+    public var fixed: Bool
+}
+
+/// The drift check: the state file judged by `StateCheck` against what git says about HEAD, the
+/// history and this clone.
+extension Workspace {
+    /// How many of HEAD's newest commits the check reads for `Codex-Task:` trailers. Bounded, so
+    /// a cold check costs the same on 1,000 commits as on 1,000,000; the same window as anchor
+    /// recovery.
+    public static let checkTrailerWindow = 1000
+
+    /// Whether the environment says this is a CI run (`CI` set to `true`, `1` or `yes`, as
+    /// GitHub Actions, GitLab CI and most others do).
+    public var inCI: Bool {
+        guard let v = environment["CI"]?.lowercased() else { return false }
+        return v == "true" || v == "1" || v == "yes"
+    }
+
+    /// Runs every check. Throws only when the check cannot run at all (no state file, an
+    /// unreadable file, a git failure): what is wrong with the state is in the findings.
+    ///
+    /// With `fix`, a state file whose only finding is its formatting is first rewritten
+    /// canonically (under the lock; the content, and so the journal, does not change).
+    public func check(fix: Bool = false) throws -> CheckResult {
+        let head = try head()
+        let shallow = repository.isShallow
+        var findings: [CheckFinding] = []
+
+        let driver = try mergeDriverStatus()
+        findings += StateCheck.cloneFindings(
+            mergeDriver: MergeDriverFacts(
+                configured: driver.configured, gitattributesLine: driver.gitattributesLine,
+                detail: Self.driverGap(driver)),
+            inCI: inCI)
+
+        func result(tasks: Int, scanned: Int = 0, fixed: Bool = false) -> CheckResult {
+            CheckResult(
+                findings: findings, head: head, shallow: shallow, inCI: inCI, trailerCommitsScanned: scanned,
+                tasks: tasks, fixed: fixed)
+        }
+
+        if repository.isUnmerged(StateFileName.relative) {
+            findings.append(StateCheck.unmergedFinding(file: StateFileName.relative))
+            return result(tasks: 0)
+        }
+        guard store.isInitialized else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        var bytes = try Files.read(paths.stateFile)
+        var file = StateCheck.checkFile(bytes, file: StateFileName.relative)
+        var fixed = false
+        if fix, file.state != nil, !file.findings.isEmpty, file.findings.allSatisfy({ $0.code == .nonCanonical }) {
+            fixed = try rewriteCanonically()
+            bytes = try Files.read(paths.stateFile)
+            file = StateCheck.checkFile(bytes, file: StateFileName.relative)
+        }
+        findings += file.findings
+        guard let state = file.state else { return result(tasks: 0, fixed: fixed) }
+
+        let evaluation = shallow ? try evaluateWithinClone(state, head: head) : try evaluateForCheck(state, head: head)
+        var facts = AnchorFacts(head: head.commit, shallow: shallow)
+        if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
+            let (matches, scanned) = try repository.recentCommits(
+                from: headID, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+            facts.trailerWindow = scanned
+            facts.trailerCommits = matches.compactMap { m in
+                let ids = TaskTrailer.taskIDs(in: m.message)
+                guard !ids.isEmpty else { return nil }
+                return TrailerCommit(
+                    commit: m.info.id.hex, summary: m.info.summary, time: Timestamp(seconds: m.info.time), taskIDs: ids)
+            }
+        }
+        findings += StateCheck.checkContent(
+            state, bytes: bytes, evaluation: evaluation, facts: facts, file: StateFileName.relative)
+        return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
+    }
+
+    /// The graph at HEAD in a shallow clone, where libgit2 1.5 cannot walk history (it fails at
+    /// the boundary) and a commit not found may still be an ancestor: reachability from the
+    /// commits the clone has, no anchor recovery. What is not found is reported as undecided,
+    /// never as drift.
+    func evaluateWithinClone(_ state: ProjectState, head: HeadInfo) throws -> Evaluation {
+        var summaries: [String: TaskSummary] = [:]
+        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+        var reach: [String: Reachability] = [:]
+        if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
+            let commits = Set(summaries.values.compactMap { $0.completionCommit.flatMap(ObjectID.init(hex:)) })
+            for (id, a) in try repository.ancestryWithinClone(of: commits, head: headID) {
+                reach[id.hex] = a == .ancestor ? .reachable : a == .missing ? .unknownCommit : .unreachable
+            }
+        }
+        return Evaluation(tasks: summaries, reachability: reach)
+    }
+
+    /// The graph at HEAD as every command evaluates it (``evaluate(_:)``: cached answers, anchor
+    /// recovery), except that the reachability the index does not already hold is answered from
+    /// git's commit-graph file when the clone has one: a cold check then costs about what
+    /// `git merge-base --is-ancestor` costs for the deepest anchor, instead of a libgit2 walk
+    /// that reads every commit down to it. The answers are cached for the other commands.
+    func evaluateForCheck(_ state: ProjectState, head: HeadInfo) throws -> Evaluation {
+        var summaries: [String: TaskSummary] = [:]
+        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+        let commits = Set(summaries.values.compactMap(\.completionCommit))
+        let index = try? StateIndex(path: paths.indexFile)
+        var reach: [String: Reachability]?
+        if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
+            let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]
+            let open = commits.filter { cached[$0] == nil }
+            let ids = Set(open.compactMap(ObjectID.init(hex:)))
+            if !open.isEmpty, ids.count == open.count,
+                let answers = try repository.ancestryFromCommitGraph(of: ids, head: headID)
+            {
+                var fresh: [String: Reachability] = [:]
+                for (id, a) in answers {
+                    fresh[id.hex] = a == .ancestor ? .reachable : a == .missing ? .unknownCommit : .unreachable
+                }
+                try? index?.storeReachability(
+                    head: headHex, fresh.filter { $0.value != .unknownCommit }, now: try now())
+                reach = cached.merging(fresh) { $1 }
+            }
+        }
+        let answered = try reach ?? reachability(of: commits, head: head, index: index)
+        let recovered = try recoverAnchors(tasks: summaries, reach: answered, head: head, index: index)
+        return Evaluation(tasks: summaries, reachability: answered, recovered: recovered)
+    }
+
+    /// Rewrites the state file in canonical form, under the lock. Refuses (as every write does)
+    /// a file with fields this version does not know. Returns whether anything changed.
+    func rewriteCanonically() throws -> Bool {
+        if repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
+        let lock = try store.lock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(lock) {} }
+        let loaded = try store.readStateForUpdate()
+        let canonical = try StateCodec.encode(loaded.state)
+        guard canonical != loaded.bytes else { return false }
+        _ = try store.write(loaded.state, replacing: loaded, changes: [])
+        return true
+    }
+
+    /// What keeps the driver from running, in words.
+    static func driverGap(_ s: MergeDriverStatus) -> String {
+        if s.driverCommand == nil { return "merge.codex-state.driver is not set" }
+        if !s.driverValid { return "merge.codex-state.driver does not run 'codex-state merge-driver %O %A %B'" }
+        switch s.attribute {
+        case .value(let v) where v == MergeDriverSetup.driverName: return "configured"
+        case .value(let v): return "git applies merge=\(v) to the state file"
+        case .set: return "git applies merge (text) to the state file"
+        case .unset: return "git applies -merge to the state file"
+        case .unspecified: return "no merge attribute applies to the state file"
+        }
+    }
+}
