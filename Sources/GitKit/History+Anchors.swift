@@ -60,7 +60,8 @@ extension Repository {
         return ObjectID(out)
     }
 
-    /// Commits reachable from `head` and not from any of `hidden`, newest first, at most `limit`.
+    /// Commits reachable from `head` and not from any of `hidden`, at most `limit`: newest first
+    /// (by committer time) when `notBefore` is given, otherwise in walk order from `head`.
     /// The walk stops early once commits are older than `notBefore` (committer time, seconds).
     public func commits(from head: ObjectID, hiding hidden: [ObjectID] = [], notBefore: Int64? = nil, limit: Int)
         throws -> [CommitInfo]
@@ -68,7 +69,9 @@ extension Repository {
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, handle), "start history walk")
         defer { git_revwalk_free(walk) }
-        git_revwalk_sorting(walk, GIT_SORT_TIME.rawValue)
+        // libgit2 1.5 reads the whole history before yielding the first commit of a time-sorted
+        // walk (it treats it as limited): sort only when the early stop needs time order.
+        git_revwalk_sorting(walk, notBefore == nil ? GIT_SORT_NONE.rawValue : GIT_SORT_TIME.rawValue)
         var headOID = head.gitOID
         try check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
         for h in hidden where commitExists(h) {
