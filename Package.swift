@@ -43,7 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        .testTarget(name: "StateModelTests", dependencies: ["StateModel"], exclude: ["Goldens"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Workspace", "GitKit", "StateModel", "StateStore"]
