@@ -10,7 +10,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // The C library, reached only through GitKit.
@@ -19,11 +18,10 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // SHA-256 from libmbedcrypto, which libgit2 already links (libmbedtls-dev comes with libgit2-dev).
+        .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
         // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
-        .target(
-            name: "StateModel",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
+        .target(name: "StateModel", dependencies: ["CMbedCrypto"]),
         // The only importer of CLibGit2.
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
         // Files on disk: atomic writes, the lock, the SQLite index, the journal.

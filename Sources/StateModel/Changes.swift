@@ -1,5 +1,3 @@
-import Crypto
-
 /// One entity as it was or is, for the operation journal.
 public enum EntityValue: Hashable, Sendable {
     case task(TaskRecord)
@@ -84,6 +82,6 @@ extension ProjectState {
 public enum ContentHash {
     /// SHA-256 of the bytes, in hex: the key of every cache derived from a state file.
     public static func sha256(_ bytes: [UInt8]) -> String {
-        Identifiers.hex(SHA256.hash(data: bytes))
+        Identifiers.hex(SHA256.digest(bytes))
     }
 }

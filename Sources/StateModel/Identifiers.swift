@@ -1,5 +1,3 @@
-import Crypto
-
 /// Hash-based identifiers.
 ///
 /// Sequential ids and per-parent counters collide when two branches or two machines create
@@ -19,7 +17,7 @@ public enum Identifiers {
         var n = nonce
         while true {
             let material = "\(kind.rawValue)\u{0}\(text)\u{0}\(actor)\u{0}\(at.seconds)\u{0}\(n)"
-            let digest = SHA256.hash(data: Array(material.utf8))
+            let digest = SHA256.digest(Array(material.utf8))
             let id = kind.idPrefix + hex(digest).prefix(hexLength)
             if !existing(id) { return id }
             n = n &+ 0x9E37_79B9_7F4A_7C15

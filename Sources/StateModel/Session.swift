@@ -1,5 +1,3 @@
-import Crypto
-
 /// A session that has started in one worktree and not ended yet.
 ///
 /// It is per worktree and per clone, so it is never committed: it lives in the worktree's git
@@ -308,7 +306,7 @@ public enum SessionNaming {
     /// caller supplies, like every other id (the model has no randomness).
     public static func makeID(branch: String?, actor: String, at: Timestamp, nonce: UInt64) -> String {
         let material = "session\u{0}\(branch ?? "")\u{0}\(actor)\u{0}\(at.seconds)\u{0}\(nonce)"
-        return "s-" + Identifiers.hex(SHA256.hash(data: Array(material.utf8))).prefix(Identifiers.hexLength)
+        return "s-" + Identifiers.hex(SHA256.digest(Array(material.utf8))).prefix(Identifiers.hexLength)
     }
 
     /// Whether `text` has the shape of a session id.
@@ -345,7 +343,7 @@ public enum SessionNaming {
         var readable = trimmed(out)
         let exact = readable == Array(branch.utf8) && branch != detachedSlug
         if exact && readable.count <= slugLimit { return String(decoding: readable, as: UTF8.self) }
-        let suffix = Identifiers.hex(SHA256.hash(data: Array(branch.utf8))).prefix(suffixLength)
+        let suffix = Identifiers.hex(SHA256.digest(Array(branch.utf8))).prefix(suffixLength)
         readable = trimmed(Array(readable.prefix(slugLimit - suffixLength - 1)))
         if readable.isEmpty { readable = Array("branch".utf8) }
         return String(decoding: readable, as: UTF8.self) + "-" + suffix

@@ -261,7 +261,7 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["CODEX_BIN"] != nil))
 struct CodexHookEndToEndTests {
     static let mock = """
-        import http.server, json, sys
+        import http.server, json, os, sys, threading
         class H(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a): pass
             def do_POST(self):
@@ -279,7 +279,9 @@ struct CodexHookEndToEndTests {
                 ev("response.completed", {"response": {"id": "r1", "usage": {"input_tokens": 1,
                     "input_tokens_details": None, "output_tokens": 1, "output_tokens_details": None,
                     "total_tokens": 2}}})
-        s = http.server.HTTPServer(('127.0.0.1', 0), H)
+        s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        threading.Timer(120, lambda: os._exit(0)).start()  # never outlive the test
+        open(sys.argv[1] + '.pid', 'w').write(str(os.getpid()))
         open(sys.argv[1], 'w').write(str(s.server_address[1]))
         s.serve_forever()
         """
@@ -292,8 +294,16 @@ struct CodexHookEndToEndTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", s.path("mock.py"), s.path("port"), s.path("requests.jsonl")]
+        FileManager.default.createFile(atPath: s.path("mock.log"), contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: s.path("mock.log")))
+        server.standardOutput = log
+        server.standardError = log
         try server.run()
-        defer { server.terminate() }
+        defer {
+            // `python3` may be a shim that runs the interpreter as a child: stop the server by its pid.
+            if let pid = (try? s.read(s.path("port.pid"))).flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            server.terminate()
+        }
         var port = ""
         for _ in 0..<100 where port.isEmpty {
             usleep(50_000)
@@ -352,6 +362,8 @@ struct CodexHookEndToEndTests {
         let first = try #require(requests.first.map { s.json(String($0)) })
         let texts = (first["input"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == "developer" }
             .flatMap { $0["content"] as? [[String: Any]] ?? [] }.compactMap { $0["text"] as? String }
-        #expect(texts.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == preamble }, "\(texts)")
+        #expect(
+            texts.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == preamble },
+            "\(texts.filter { $0.contains("In progress") }) vs \(preamble)")
     }
 }
