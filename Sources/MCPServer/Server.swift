@@ -48,7 +48,7 @@ public enum MCPStateServer {
         await server.withMethodHandler(CallTool.self) { params in
             await runner.call(params.name, params.arguments)
         }
-        try await server.start(transport: StdioTransport()) { client, _ in
+        try await server.start(transport: RepairingStdioTransport()) { client, _ in
             await runner.setClient(client.name)
         }
         await server.waitUntilCompleted()
@@ -88,7 +88,7 @@ public enum MCPStateServer {
     /// The one-line message the CLI prints for `error` (without its `codex-state: error:` prefix),
     /// with what to do when the git directory cannot be written.
     public static func message(_ error: Error) -> String {
-        let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        let text = "\(error)"
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
