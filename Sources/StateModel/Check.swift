@@ -220,7 +220,7 @@ public enum StateCheck {
         }
         let state: ProjectState
         do {
-            state = try StateCodec.decode(bytes)
+            state = try StateCodec.decode(bytes, allowingDuplicates: true)
         } catch let error as StateDecodeError {
             return FileResult(state: nil, findings: [decodeFinding(error, bytes: bytes, file: file)])
         } catch {
@@ -260,6 +260,10 @@ public enum StateCheck {
             return CheckFinding(
                 .schemaInvalid, file: file, line: schemaErrorLine(reason, bytes: bytes),
                 message: "does not match schema 1: \(reason)", fix: "correct the field, or \(restore)")
+        case .duplicateKey(_, _, let line):
+            return CheckFinding(
+                .duplicateKey, file: file, line: line, message: error.description,
+                fix: "merge the copies by hand and delete one")
         }
     }
 

@@ -23,25 +23,36 @@ public final class StateIndex {
     let queue: DatabaseQueue
     public let path: String
 
-    public init(path: String) throws {
+    /// Opens (creating if needed) the index at `path`. `busyTimeout` bounds the wait for another
+    /// process's write transaction; past it the open fails and the caller parses the file.
+    public init(path: String, busyTimeout: Double = 10) throws {
         self.path = path
         do {
-            queue = try Self.open(path)
-        } catch {
-            // A cache that cannot be opened is thrown away and made again.
+            queue = try Self.open(path, busyTimeout: busyTimeout)
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            // A damaged cache is thrown away and made again. Only damage: a busy or locked
+            // database belongs to a live process, and unlinking its WAL would lose its writes.
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             do {
-                queue = try Self.open(path)
+                queue = try Self.open(path, busyTimeout: busyTimeout)
             } catch {
                 throw StoreError.index(path: path, reason: "\(error)")
             }
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
         }
     }
 
-    private static func open(_ path: String) throws -> DatabaseQueue {
+    /// SQLite's codes for a file that is not a usable database (as opposed to one that is
+    /// merely busy, locked, read-only or out of space).
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT].contains(error.resultCode)
+    }
+
+    private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
         var config = Configuration()
         config.journalMode = .wal
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         let queue = try DatabaseQueue(path: path, configuration: config)
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0

@@ -116,7 +116,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         var reach: [String: Reachability]?
         if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
             let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]

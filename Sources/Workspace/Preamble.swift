@@ -139,7 +139,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -350,7 +350,7 @@ private final class TaskRecords {
 
     init(store: StateStore, indexFile: String) {
         self.store = store
-        index = try? StateIndex(path: indexFile)
+        index = try? store.openIndex()
     }
 
     subscript(_ id: String) -> TaskRecord? {

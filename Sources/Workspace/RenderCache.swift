@@ -22,7 +22,7 @@ extension Workspace {
                 ["render-v2", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites, fetched] + arguments
             return ContentHash.sha256(Array(parts.joined(separator: "\u{0}").utf8))
         }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         if let index, let hash = try? index.currentHash(stamp: stamp), let body = try? index.rendered(key(hash)) {
             return body
         }

@@ -61,6 +61,9 @@ public final class Workspace {
         self.environment = environment
         actorOverride = actor
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
+        store.faultPoint = environment["CODEX_STATE_FAULT"]
+        // A committed `.codex-state` link would take every read and write out of the tree.
+        try store.checkLayout()
     }
 
     // MARK: - Context
@@ -143,12 +146,10 @@ public final class Workspace {
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         let state = ProjectState(projectName: name)
-        let hash = try store.write(state, replacing: nil, changes: [])
+        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+            .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
+        try write(state, replacing: nil, changes: initial, command: command)
         try configureMergeDriver()
-        try record(
-            command: command, before: nil, after: hash,
-            changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
-                .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) })
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -166,6 +167,7 @@ public final class Workspace {
             nonce: UInt64.random(in: .min ... .max))
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
+        try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
@@ -176,26 +178,43 @@ public final class Workspace {
         let result = try body(&state, ctx)
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
-        let hash = try store.write(state, replacing: loaded, changes: changes)
-        try record(command: command, before: loaded.hash, after: hash, changes: changes)
+        try write(state, replacing: loaded, changes: changes, command: command)
         return result
     }
 
-    private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
+    /// Writes the state and its journal record (the caller holds the lock).
+    private func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], command: String)
+        throws
+    {
         let head = try self.head()
-        let rec = JournalRecord(
-            at: try now(), actor: actor, command: command, worktree: paths.workdir, branch: head.branch,
-            head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
-        do {
-            try Journal(path: paths.journalFile).append(rec)
-        } catch {
+        let (at, actor, worktree) = (try now(), self.actor, paths.workdir)
+        let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
+            JournalRecord(
+                at: at, actor: actor, command: command, worktree: worktree, branch: head.branch,
+                head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+        }
+        if let journalError {
             // The state is already written; losing its journal line must not look like failure.
-            warnings.append("warning: operation saved, but not journaled: \(error)")
+            warnings.append("warning: operation saved, but not journaled yet (retried next time): \(journalError)")
         }
     }
 
     public func journal() throws -> [JournalRecord] {
-        try Journal(path: paths.journalFile).records()
+        // A crash may have left the last write's record pending: finish it first (under the
+        // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
+        // is alive and journals it itself).
+        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
+            defer { withExtendedLifetime(lock) {} }
+            try recoverJournal()
+        }
+        return try Journal(path: paths.journalFile).records()
+    }
+
+    /// Appends a journal record a crash left pending (the caller holds the lock).
+    private func recoverJournal() throws {
+        if try store.recoverPendingJournal() {
+            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
+        }
     }
 
     // MARK: - Reads
@@ -301,7 +320,7 @@ public final class Workspace {
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let head = try head()
         let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)

@@ -141,11 +141,17 @@ struct Next: ParsableCommand {
     @Flag(help: "Print every ranking term.") var explain = false
     @Flag(help: "Start the top ready task for you, atomically (a concurrent claim gets another task).")
     var claim = false
-    @Option(help: "With --claim: how long the claim lasts, in minutes.") var lease: Int = 120
+    @Option(help: "With --claim: how long the claim lasts, in minutes (1 to \(Self.maxLease), 30 days).")
+    var lease: Int = 120
+
+    /// A claim longer than this is a typo, and an unbounded one could not be written back.
+    static let maxLease = 43_200
 
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1") }
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 minute") }
+        guard (1...Self.maxLease).contains(lease) else {
+            throw ValidationError("--lease must be 1 to \(Self.maxLease) minutes (30 days), not \(lease)")
+        }
     }
 
     func run() throws {

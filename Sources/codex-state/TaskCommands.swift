@@ -19,7 +19,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "The task's title.") var title: String
         @Option(help: "Parent task (id or unique prefix).") var parent: String?
         @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
-        @Option(help: "0 (most urgent) to 4.") var priority: Int = 2
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int = 2
         @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
         @Option(help: "Milestone (id or unique prefix).") var milestone: String?
         @Option(help: "Longer description.") var body: String?
@@ -125,7 +125,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "Task id or unique prefix.") var id: String
         @Option var title: String?
         @Option(help: "New description ('' clears it).") var body: String?
-        @Option(help: "0 (most urgent) to 4.") var priority: Int?
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int?
         @Option(help: "New parent ('none' clears it).") var parent: String?
         @Option(help: "New milestone ('none' clears it).") var milestone: String?
         @Option(name: .customLong("add-label")) var addLabels: [String] = []
