@@ -26,11 +26,7 @@ struct Tasks: ParsableCommand {
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
 
     func validate() throws {
-        if let s = status, s != "ready", s != "waiting", EffectiveStatus(rawValue: s) == nil {
-            throw ValidationError(
-                "unknown --status '\(s)'; use one of: ready, waiting, "
-                    + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        if let s = status, let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -43,25 +39,7 @@ struct Tasks: ParsableCommand {
 
     func render(_ view: HeadView) throws {
         let eval = view.evaluation
-        let milestoneID = try milestone.map {
-            try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
-        }
-        func shown(_ t: TaskSummary) -> Bool {
-            let s = eval.status[t.id] ?? .open
-            if let want = status {
-                switch want {
-                case "ready": if !eval.ready.contains(t.id) { return false }
-                case "waiting": if s != .open || eval.ready.contains(t.id) { return false }
-                default: if s.rawValue != want { return false }
-                }
-            } else if !all, s == .done || s == .cancelled {
-                return false
-            }
-            if let l = label, !t.labels.contains(l) { return false }
-            if let m = milestoneID, t.milestone != m { return false }
-            return true
-        }
-        let listed = view.state.tasks.values.filter(shown).sorted(by: Self.order)
+        let listed = try TaskFilter(status: status, label: label, milestone: milestone, all: all).select(view)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -89,16 +67,6 @@ struct Tasks: ParsableCommand {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
     }
-
-    /// In progress first, then by priority, age and id.
-    static func order(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
-        let ar = a.status == .inProgress ? 0 : 1
-        let br = b.status == .inProgress ? 0 : 1
-        if ar != br { return ar < br }
-        if a.priority != b.priority { return a.priority < b.priority }
-        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
-        return a.id < b.id
-    }
 }
 
 func headLine(_ h: HeadInfo) -> String {
@@ -117,11 +85,6 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if t.conflictCount > 0 { extra += "  !conflict" }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
-}
-
-struct TasksJSON: Encodable {
-    var head: HeadJSON
-    var tasks: [TaskListJSON]
 }
 
 struct Next: ParsableCommand {
@@ -172,40 +135,13 @@ struct Next: ParsableCommand {
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {
-        let ranked = Ranking.rank(
-            view.evaluation, actor: actor, branch: view.head.branch, milestoneOrder: view.milestoneOrder)
-        var top = Array(ranked.prefix(n))
-        if let c = claimed {
-            // The claimed task is now in progress: show it first.
-            top = (ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n).map { $0 }
-        }
+        let top = view.next(actor: actor, n: n, claimed: claimed)
         if output.json {
-            try Output.json(
-                NextJSON(
-                    head: HeadJSON(view.head), claimed: claimed,
-                    candidates: top.enumerated().compactMap { i, r in
-                        view.evaluation.tasks[r.id].map {
-                            NextJSON.Candidate(
-                                rank: i + 1, task: TaskListJSON($0, view.evaluation),
-                                terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
-                        }
-                    }))
+            try Output.json(view.nextJSON(top, claimed: claimed))
             return
         }
         if top.isEmpty {
-            let statuses = view.evaluation.status.values
-            let waiting = statuses.filter { $0 == .open }.count
-            let blocked = statuses.filter { $0 == .blocked }.count
-            let busy = statuses.filter { $0 == .inProgress }.count
-            if waiting + blocked == 0 {
-                Output.line(
-                    busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress.")
-            } else {
-                var parts: [String] = []
-                if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
-                if blocked > 0 { parts.append("\(blocked) blocked") }
-                Output.line("Nothing is ready: " + parts.joined(separator: ", ") + ".")
-            }
+            Output.line(view.nothingReadyText)
             return
         }
         if let c = claimed { Output.line("claimed \(c)") }
@@ -227,63 +163,6 @@ struct Next: ParsableCommand {
             }
         }
     }
-}
-
-struct TermsJSON: Encodable {
-    var resume: Bool
-    var priority: Int
-    var unblocks: Int
-    var milestone: String?
-    var milestoneRank: Int?
-    var created: String
-    var id: String
-
-    init(_ t: RankTerms) {
-        resume = t.resume
-        priority = t.priority
-        unblocks = t.unblocks
-        milestone = t.milestone
-        milestoneRank = t.milestoneRank
-        created = t.created.iso8601
-        id = t.id
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(resume, forKey: .resume)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(unblocks, forKey: .unblocks)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(milestoneRank, forKey: .milestoneRank)
-        try c.encode(created, forKey: .created)
-        try c.encode(id, forKey: .id)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case resume, priority, unblocks, milestone, created, id
-        case milestoneRank = "milestone_rank"
-    }
-}
-
-struct NextJSON: Encodable {
-    var head: HeadJSON
-    var claimed: String?
-    var candidates: [Candidate]
-
-    struct Candidate: Encodable {
-        var rank: Int
-        var task: TaskListJSON
-        var terms: TermsJSON
-        var reason: String
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(head, forKey: .head)
-        try c.encode(claimed, forKey: .claimed)
-        try c.encode(candidates, forKey: .candidates)
-    }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
 }
 
 struct Complete: ParsableCommand {
