@@ -23,6 +23,9 @@ public struct StorePaths: Sendable {
     /// This worktree's open session (per worktree, never committed).
     public var openSessionFile: String { worktreeLocal + "/open-session.json" }
     public var journalFile: String { shared + "/journal.jsonl" }
+    /// The lock every worktree of the clone takes to claim or start a task: a claim is decided
+    /// and written while no other worktree can claim.
+    public var claimLockFile: String { shared + "/claim.lock" }
     public var rewritesFile: String { shared + "/rewrites.jsonl" }
 
     public static func join(_ dir: String, _ name: String) -> String {
@@ -127,6 +130,13 @@ public final class StateStore {
     public func lock(timeout: Double) throws -> FileLock {
         try Files.makeDirectory(paths.worktreeLocal)
         return try FileLock(path: paths.lockFile, timeout: timeout)
+    }
+
+    /// Takes the clone-wide claim lock (shared by every worktree). Taken before the worktree's
+    /// own lock, never after it.
+    public func claimLock(timeout: Double) throws -> FileLock {
+        try Files.makeDirectory(paths.shared)
+        return try FileLock(path: paths.claimLockFile, timeout: timeout)
     }
 
     /// Writes `state` canonically and atomically (the caller holds the lock), then brings the

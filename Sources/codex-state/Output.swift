@@ -114,12 +114,21 @@ struct TaskListJSON: Encodable {
     var recovered: AnchorJSON?
     /// Unresolved merge conflict records on the task.
     var conflicts: Int
+    /// Where the task is done or in progress when not here (another branch, worktree, clone).
+    var elsewhere: ElsewhereJSON?
+    /// Copies that disagree about the task, and which fact wins.
+    var disagreement: String?
+    /// The task exists only in other copies (`tasks --everywhere`).
+    var onlyElsewhere: Bool
 
     init(_ t: TaskSummary, _ eval: Evaluation) {
         id = t.id
         title = t.title
         status = t.status.rawValue
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        effectiveStatus = eval.effective(t.id).rawValue
+        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
+        disagreement = eval.disagreements[t.id]?.message
+        onlyElsewhere = eval.tasks[t.id] == nil
         ready = eval.ready.contains(t.id)
         priority = t.priority
         parent = t.parent
@@ -153,10 +162,15 @@ struct TaskListJSON: Encodable {
         try c.encode(completion, forKey: .completion)
         try c.encode(recovered, forKey: .recovered)
         try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(elsewhere, forKey: .elsewhere)
+        try c.encode(disagreement, forKey: .disagreement)
+        try c.encode(onlyElsewhere, forKey: .onlyElsewhere)
     }
 
     enum K: String, CodingKey {
         case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts, recovered
+        case elsewhere, disagreement
+        case onlyElsewhere = "only_elsewhere"
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
         case startedBy = "started_by"
@@ -164,13 +178,49 @@ struct TaskListJSON: Encodable {
     }
 }
 
-/// How a task's status reads in text output.
+/// Where a task is done or in progress, when not here.
+struct ElsewhereJSON: Encodable {
+    var kind: String
+    var place: String
+    var branch: String?
+    var worktree: String?
+    var copy: String
+    var actor: String?
+    var commit: String?
+
+    init(_ e: Elsewhere) {
+        kind = e.kind.rawValue
+        place = e.place
+        branch = e.branch
+        worktree = e.worktree
+        copy = e.copy
+        actor = e.actor
+        commit = e.commit
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(place, forKey: .place)
+        try c.encode(branch, forKey: .branch)
+        try c.encode(worktree, forKey: .worktree)
+        try c.encode(copy, forKey: .copy)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(commit, forKey: .commit)
+    }
+    enum K: String, CodingKey { case kind, place, branch, worktree, copy, actor, commit }
+}
+
+/// How a task's status reads in text output: `ready`, `done@feature`, `in_progress@worktree wt2`,
+/// `stale@feature`.
 func statusText(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let s = eval.status[t.id] ?? .open
+    let s = eval.effective(t.id)
+    let place = eval.elsewhere[t.id].map { "@" + $0.place } ?? ""
     switch s {
     case .open: return eval.ready.contains(t.id) ? "ready" : "waiting"
-    case .doneElsewhere: return "done@" + (t.completionBranch ?? "elsewhere")
+    case .doneElsewhere: return "done" + (place.isEmpty ? "@" + (t.completionBranch ?? "elsewhere") : place)
     case .doneUnknown: return "done?"
+    case .inProgress, .stale: return s.rawValue + place
     default: return s.rawValue
     }
 }
