@@ -296,8 +296,9 @@ extension Workspace {
         }
         input.completions = unwanted.prefix(Preamble.Limits.completions).map {
             PreambleInput.Completion(
-                kind: $0.kind, id: $0.task.id, title: $0.task.title, commit: $0.task.completionCommit ?? "",
-                branch: $0.task.completionBranch)
+                kind: $0.kind, id: $0.task.id, title: $0.task.title,
+                commit: eval.elsewhere[$0.task.id]?.commit ?? $0.task.completionCommit ?? "",
+                branch: eval.elsewhere[$0.task.id]?.place ?? $0.task.completionBranch)
         }
         var conflictRecords = 0
         var holders: [String] = []

@@ -9,12 +9,21 @@ public struct TaskFilter: Sendable, Equatable {
     public var milestone: String?
     /// Include tasks done here and cancelled ones.
     public var all: Bool
+    /// Only stale tasks (`tasks --stale`).
+    public var stale: Bool
+    /// Also tasks that exist only in another copy of the state (`tasks --everywhere`).
+    public var everywhere: Bool
 
-    public init(status: String? = nil, label: String? = nil, milestone: String? = nil, all: Bool = false) {
+    public init(
+        status: String? = nil, label: String? = nil, milestone: String? = nil, all: Bool = false,
+        stale: Bool = false, everywhere: Bool = false
+    ) {
         self.status = status
         self.label = label
         self.milestone = milestone
         self.all = all
+        self.stale = stale
+        self.everywhere = everywhere
     }
 
     /// The error for a status no task can have, or nil when `status` is accepted.
@@ -31,7 +40,8 @@ public struct TaskFilter: Sendable, Equatable {
             try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
         }
         func shown(_ t: TaskSummary) -> Bool {
-            let s = eval.status[t.id] ?? .open
+            let s = eval.effective(t.id)
+            if stale, s != .stale { return false }
             if let want = status {
                 switch want {
                 case "ready": if !eval.ready.contains(t.id) { return false }
@@ -45,7 +55,9 @@ public struct TaskFilter: Sendable, Equatable {
             if let m = milestoneID, t.milestone != m { return false }
             return true
         }
-        return view.state.tasks.values.filter(shown).sorted(by: Self.order)
+        var candidates = Array(view.state.tasks.values)
+        if everywhere { candidates += eval.foreignOnly.values }
+        return candidates.filter(shown).sorted(by: Self.order)
     }
 
     /// In progress first, then by priority, age and id.

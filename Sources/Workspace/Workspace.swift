@@ -13,6 +13,7 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
+    case inProgressElsewhere(id: String, place: String, actor: String?)
 
     public var description: String {
         switch self {
@@ -23,6 +24,9 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
                 "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .inProgressElsewhere(let id, let place, let actor):
+            return
+                "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -50,7 +54,7 @@ public final class Workspace {
     public let environment: [String: String]
     private let actorOverride: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
 
     /// Opens the repository containing `directory`.
@@ -219,19 +223,18 @@ public final class Workspace {
 
     // MARK: - Reads
 
-    /// The task graph evaluated at HEAD, from the index.
+    /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
+    /// worktree's file from the index, the other worktrees' files, the committed file at every
+    /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
+    /// warning each. The one read API the CLI, hooks and MCP share.
     public func view() throws -> HeadView { try indexedView().0 }
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
         let (indexed, index) = try store.loadIndexed()
-        let reach = try reachability(
-            of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
-        let view = HeadView(
-            head: head, state: indexed,
-            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
-        return (view, index)
+        let (evaluation, problems) = try evaluateEverywhere(indexed.tasks, head: head, index: index)
+        noteProblems(problems)
+        return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
 
     /// The full record of one task (id or unique prefix).
@@ -316,15 +319,15 @@ public final class Workspace {
         return nil
     }
 
-    /// Reachability over a full state (used inside transactions, which parse the file anyway).
+    /// The evaluation of a full state over every copy (used inside transactions, which parse the
+    /// file anyway).
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = try? store.openIndex()
-        let head = try head()
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
+        let (evaluation, problems) = try evaluateEverywhere(summaries, head: try head(), index: index)
+        noteProblems(problems)
+        return evaluation
     }
 }
 
@@ -333,6 +336,8 @@ public struct HeadView: Sendable {
     public let head: HeadInfo
     public let state: IndexedState
     public let evaluation: Evaluation
+    /// Other copies of the state that could not be read (skipped; `check` reports them).
+    public var copyProblems: [CopyProblem] = []
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

@@ -7,10 +7,14 @@ struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List tasks with their effective status at HEAD.",
         discussion: """
+            Every copy of the state this clone can see counts: this worktree's file, the other \
+            worktrees' files and the committed file at every local and remote-tracking branch tip. \
             Hides tasks done here and cancelled ones unless --all or --status asks for them. \
-            Statuses: ready, waiting (open, but waits on a task or child), in_progress, blocked, \
-            done, done@BRANCH (completed by a commit not reachable from HEAD), done? (completed \
-            by a commit this clone does not have), cancelled.
+            Statuses: ready, waiting (open, but waits on a task or child), in_progress, \
+            in_progress@BRANCH or @worktree W (started in another copy), stale (a start whose \
+            claim expired or that went quiet), blocked, done, done@BRANCH (completed by a commit \
+            not reachable from HEAD; BRANCH contains it), done? (completed by a commit this clone \
+            does not have), cancelled.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -24,6 +28,10 @@ struct Tasks: ParsableCommand {
     @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
+    @Flag(help: "Only stale tasks: started, but the claim expired or nothing happened for the stale time.")
+    var stale = false
+    @Flag(help: "Also list tasks that exist only in another copy (branch, remote-tracking branch, worktree).")
+    var everywhere = false
 
     func validate() throws {
         if let s = status, let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) }
@@ -35,11 +43,13 @@ struct Tasks: ParsableCommand {
             try Output.capture { try render(view) }
         }
         Output.emit(body)
+        Output.warnings(ws)
     }
 
     func render(_ view: HeadView) throws {
         let eval = view.evaluation
-        let listed = try TaskFilter(status: status, label: label, milestone: milestone, all: all).select(view)
+        let listed = try TaskFilter(
+                status: status, label: label, milestone: milestone, all: all, stale: stale, everywhere: everywhere).select(view)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -66,6 +76,7 @@ struct Tasks: ParsableCommand {
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
+        for t in listed { if let d = eval.disagreements[t.id] { Output.line("note: \(t.id): \(d.message)") } }
     }
 }
 
@@ -81,8 +92,13 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
         toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
-    if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
+    let s = eval.effective(t.id)
+    if s == .inProgress || s == .stale, let who = eval.elsewhere[t.id]?.actor ?? t.startedActor {
+        extra += "  @" + who
+    }
     if t.conflictCount > 0 { extra += "  !conflict" }
+    if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
+    if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -92,10 +108,11 @@ struct Next: ParsableCommand {
         abstract: "Show the next task(s) to work on, best first.",
         discussion: """
             Candidates are the tasks you have in progress on this branch and every ready task (open, \
-            all dependencies done here or cancelled, no unfinished children). They are ranked by: \
-            resume (yours, in progress here) first, then priority (0 first), then how many \
-            unfinished tasks wait on it (more first), then milestone order, then age (older \
-            first), then id.
+            all dependencies done here or cancelled, no unfinished children, not done or in \
+            progress in any other copy of the state), then stale tasks (marked [stale]). They are \
+            ranked by: resume (yours, in progress here) first, then fresh before stale, then \
+            priority (0 first), then how many unfinished tasks wait on it (more first), then \
+            milestone order, then age (older first), then id.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -129,6 +146,7 @@ struct Next: ParsableCommand {
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
             Output.emit(body)
+            Output.warnings(ws)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
@@ -147,10 +165,13 @@ struct Next: ParsableCommand {
         if let c = claimed { Output.line("claimed \(c)") }
         for (i, r) in top.enumerated() {
             guard let t = view.evaluation.tasks[r.id] else { continue }
-            Output.line("\(top.count > 1 ? "\(i + 1). " : "")\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
+            let marker = r.terms.stale ? "[stale] " : ""
+            Output.line(
+                "\(top.count > 1 ? "\(i + 1). " : "")\(marker)\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
             if explain {
                 let terms = r.terms
                 Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
+                if terms.stale { Output.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
@@ -160,9 +181,19 @@ struct Next: ParsableCommand {
                 Output.line("   id:         \(terms.id)")
             } else {
                 Output.line("   why: \(Ranking.reason(r.terms))")
+                if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
             }
         }
     }
+}
+
+/// Why a stale task is stale, in words.
+func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
+    let e = eval.elsewhere[t.id]
+    let who = e?.actor ?? t.startedActor ?? "someone"
+    let place = e.map { " in \($0.place)" } ?? ""
+    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
+    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
 struct Complete: ParsableCommand {
