@@ -299,9 +299,6 @@ public struct TaskShowJSON: Encodable {
     public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
         task = t
         effectiveStatus = eval.effective(t.id).rawValue
-        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
-        disagreement = eval.disagreements[t.id]?.message
-        onlyElsewhere = eval.tasks[t.id] == nil
         ready = eval.ready.contains(t.id)
         children = eval.children[t.id] ?? []
         dependents = eval.dependents[t.id] ?? []

@@ -49,7 +49,8 @@ struct Tasks: ParsableCommand {
     func render(_ view: HeadView) throws {
         let eval = view.evaluation
         let listed = try TaskFilter(
-                status: status, label: label, milestone: milestone, all: all, stale: stale, everywhere: everywhere).select(view)
+            status: status, label: label, milestone: milestone, all: all, stale: stale, everywhere: everywhere
+        ).select(view)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
