@@ -34,6 +34,41 @@ extension Repository {
         }
     }
 
+    /// The blob id of the file at `path` in `commit`'s tree; nil when there is no file there.
+    /// Comparing ids tells whether two commits hold the same bytes without reading them.
+    public func fileID(_ path: String, at commit: ObjectID) throws -> ObjectID? {
+        try withTree(of: commit) { tree in
+            var entry: OpaquePointer?
+            let rc = git_tree_entry_bypath(&entry, tree, path)
+            if rc == GIT_ENOTFOUND.rawValue { return nil }
+            try check(rc, "find \(path) in \(commit.short)")
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, let id = git_tree_entry_id(entry) else { return nil }
+            return ObjectID(id.pointee)
+        }
+    }
+
+    /// The bytes of the blob `id`.
+    public func blob(_ id: ObjectID) throws -> [UInt8] {
+        var oid = id.gitOID
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    /// The parents of `commit`, first parent first.
+    public func parents(of commit: ObjectID) throws -> [ObjectID] {
+        var oid = commit.gitOID
+        var c: OpaquePointer?
+        try check(git_commit_lookup(&c, handle, &oid), "look up commit \(commit.short)")
+        defer { git_commit_free(c) }
+        return (0..<git_commit_parentcount(c)).compactMap { i in git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
+        }
+    }
+
     /// The names of the files directly in the directory `path` of `commit`'s tree, unsorted;
     /// empty when there is no such directory.
     public func fileNames(in path: String, at commit: ObjectID) throws -> [String] {

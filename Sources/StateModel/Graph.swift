@@ -107,9 +107,11 @@ public struct Evaluation: Sendable {
     ///     missing from the map counts as `unknownCommit`.
     ///   - recovered: completions found on HEAD under another commit (rewritten, squashed); they
     ///     count as done here.
+    ///   - uncommittedElsewhere: completions recorded without a commit on another branch that no
+    ///     commit on HEAD holds yet (the file was carried over by a checkout): done elsewhere.
     public init(
         tasks: [String: TaskSummary], reachability: [String: Reachability],
-        recovered: [String: RecoveredAnchor] = [:]
+        recovered: [String: RecoveredAnchor] = [:], uncommittedElsewhere: Set<String> = []
     ) {
         self.tasks = tasks
         self.recovered = recovered
@@ -118,7 +120,11 @@ public struct Evaluation: Sendable {
         var children: [String: [String]] = [:]
         var dependents: [String: [String]] = [:]
         for (id, t) in tasks {
-            status[id] = recovered[id] != nil && t.status == .done ? .done : Self.effective(t, reachability)
+            if t.status == .done, uncommittedElsewhere.contains(id) {
+                status[id] = .doneElsewhere
+            } else {
+                status[id] = recovered[id] != nil && t.status == .done ? .done : Self.effective(t, reachability)
+            }
             if let p = t.parent { children[p, default: []].append(id) }
             for d in t.deps { dependents[d, default: []].append(id) }
         }
@@ -143,7 +149,9 @@ public struct Evaluation: Sendable {
         case .blocked: return .blocked
         case .cancelled: return .cancelled
         case .done:
-            guard let c = t.completionCommit else { return .doneUnknown }
+            // No commit named: a completion recorded with the work (anchored by the commit that
+            // adds it to the file). This copy of the file holds it, so it is done here.
+            guard let c = t.completionCommit else { return .done }
             switch reach[c] ?? .unknownCommit {
             case .reachable: return .done
             case .unreachable: return .doneElsewhere

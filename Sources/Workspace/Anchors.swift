@@ -133,3 +133,103 @@ extension Workspace {
         return done
     }
 }
+
+/// What anchors a completion, as `task show` explains it.
+public enum CompletionAnchor: Sendable, Equatable {
+    /// The commit the record names (`complete --commit REV`, or a file written before
+    /// completions could be recorded without one).
+    case recorded(String)
+    /// Recorded without a commit: the commit that first holds the record in the state file.
+    case introduced(String)
+    /// Recorded without a commit, and no commit holds it yet: the record is only in this working
+    /// tree (commit `.codex-state/` with the work).
+    case uncommitted
+
+    public var commit: String? {
+        switch self {
+        case .recorded(let c), .introduced(let c): return c
+        case .uncommitted: return nil
+        }
+    }
+}
+
+extension Workspace {
+    /// How far back the history of the state file is followed to find the commit that
+    /// introduced a completion record.
+    static let introductionWalkLimit = 50_000
+
+    /// The commit that anchors `completion` of task `id` as seen from `tip` — the one rule every
+    /// reader applies, to this worktree's file and to any other copy of the state (another
+    /// branch's tip, another worktree). A completion naming a commit is anchored by that commit.
+    /// One recorded without a commit (plain `complete`, before the work is committed) is
+    /// anchored by the commit that first holds the record: starting at `tip`, follow parents
+    /// whose state file still holds the same record; the last one that does is the commit that
+    /// added it, i.e. the commit that carries the work (a commit cannot name itself, but the
+    /// commit that introduces a record can be found). Nothing in the file changes when that
+    /// commit is amended or rebased, so neither re-dirties it. Answers are cached in the index
+    /// for good (they are facts about history), and reused when the cached commit is on `tip`.
+    /// Nil when the completion names no commit and `tip`'s state file does not hold it.
+    public func anchorCommit(of id: String, _ completion: Completion, from tip: ObjectID?) throws -> String? {
+        if let c = completion.commit { return c }
+        guard let tip else { return nil }
+        let record = SHA256.hex(try CanonicalJSON.encode(completion))
+        let index = try? StateIndex(path: paths.indexFile)
+        let cached = ((try? index?.introducingCommits(task: id, record: record)) ?? []).compactMap(ObjectID.init(hex:))
+        if !cached.isEmpty {
+            let answers = try repository.ancestry(of: Set(cached), head: tip)
+            if let hit = cached.first(where: { answers[$0] == .ancestor }) { return hit.hex }
+        }
+        var holds: [ObjectID: Bool] = [:]  // state file blob → holds the record
+        func holdsRecord(_ commit: ObjectID) throws -> Bool {
+            guard let blob = try repository.fileID(StateFileName.relative, at: commit) else { return false }
+            if let known = holds[blob] { return known }
+            let answer = StateCodec.task(id, in: try repository.blob(blob))?.completion == completion
+            holds[blob] = answer
+            return answer
+        }
+        guard try holdsRecord(tip) else { return nil }
+        var current = tip
+        for _ in 0..<Self.introductionWalkLimit {
+            guard let older = try repository.parents(of: current).first(where: holdsRecord) else { break }
+            current = older
+        }
+        try? index?.storeIntroducingCommit(task: id, record: record, commit: current.hex)
+        return current.hex
+    }
+
+    /// How the completion of `task` is anchored at HEAD (nil when it has none).
+    public func completionAnchor(of task: TaskRecord) throws -> CompletionAnchor? {
+        guard let completion = task.completion else { return nil }
+        if let c = completion.commit { return .recorded(c) }
+        let tip = try head().commit.flatMap(ObjectID.init(hex:))
+        return try anchorCommit(of: task.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+    }
+}
+
+extension Workspace {
+    /// Completions recorded without a commit on another branch than HEAD's that no commit on HEAD
+    /// holds: the working file was carried over by a checkout with the record uncommitted, so the
+    /// work is on that branch's working tree, not here. (A record merged or committed here is in
+    /// HEAD's own file and counts as done.) Reads HEAD's file only when such a record exists and
+    /// the working file differs from it.
+    func uncommittedElsewhere(
+        _ tasks: [String: TaskSummary], head: HeadInfo, stateHash: String?, record: (String) throws -> TaskRecord?
+    ) throws -> Set<String> {
+        let candidates = tasks.values.filter {
+            $0.status == .done && $0.completionCommit == nil && $0.completionBranch != nil
+                && $0.completionBranch != head.branch
+        }
+        guard !candidates.isEmpty else { return [] }
+        guard let tip = head.commit.flatMap(ObjectID.init(hex:)),
+            let blob = try repository.fileID(StateFileName.relative, at: tip)
+        else { return Set(candidates.map(\.id)) }
+        let committed = try repository.blob(blob)
+        if let stateHash, ContentHash.sha256(committed) == stateHash { return [] }
+        var out: Set<String> = []
+        for t in candidates {
+            guard let completion = try record(t.id)?.completion else { continue }
+            if StateCodec.task(t.id, in: committed)?.completion != completion { out.insert(t.id) }
+        }
+        return out
+    }
+}

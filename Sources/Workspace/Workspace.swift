@@ -9,7 +9,6 @@ import StateStore
 /// Failures of the application layer that are not the store's, git's or the model's.
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
-    case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
@@ -18,9 +17,6 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case .unbornHead(let operation):
-            return
-                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
         case .unmergedState(let path):
@@ -209,9 +205,12 @@ public final class Workspace {
         let reach = try reachability(
             of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
         let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
+        let elsewhere = try uncommittedElsewhere(
+            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
         let view = HeadView(
             head: head, state: indexed,
-            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
+            evaluation: Evaluation(
+                tasks: indexed.tasks, reachability: reach, recovered: recovered, uncommittedElsewhere: elsewhere))
         return (view, index)
     }
 
@@ -305,7 +304,9 @@ public final class Workspace {
         let head = try head()
         let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
+        let elsewhere = try uncommittedElsewhere(
+            summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered, uncommittedElsewhere: elsewhere)
     }
 }
 

@@ -282,8 +282,13 @@ struct NextJSON: Encodable {
 
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record the commit that finishes a task (HEAD by default).",
-        discussion: "The task counts as done on every branch whose HEAD can reach that commit.")
+        abstract: "Record that a task is finished; the commit that adds the record anchors it.",
+        discussion: """
+            Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \
+            or git commit --amend): that commit anchors the completion, and nothing is left to commit. \
+            With --commit REV, REV anchors it instead. The task counts as done on every branch whose HEAD \
+            can reach the anchoring commit.
+            """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
@@ -298,7 +303,13 @@ struct Complete: ParsableCommand {
         if output.json {
             try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
         } else {
-            Output.line("completed \(r.id) at \(r.commit.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            if let c = r.commit {
+                Output.line("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            } else {
+                Output.line(
+                    "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
+                )
+            }
         }
     }
 }

@@ -55,8 +55,9 @@ struct TaskCommand: ParsableCommand {
             let (t, view) = try ws.task(id)
             let eval = view.evaluation
             let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            let anchor = try ws.completionAnchor(of: t)
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
@@ -95,9 +96,13 @@ struct TaskCommand: ParsableCommand {
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
-                Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
-                )
+                let at: String
+                switch anchor {
+                case .recorded(let commit)?: at = "at \(commit.prefix(7))"
+                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .uncommitted?, nil: at = "with the work, not committed yet"
+                }
+                Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
@@ -307,8 +312,21 @@ struct TaskShowJSON: Encodable {
     var head: HeadJSON
     /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
     var conflicts: [FieldConflict]
+    /// What anchors the completion: `{"commit", "how": "recorded" | "introduced" | "uncommitted"}`.
+    var anchor: AnchorShowJSON?
 
-    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
+    struct AnchorShowJSON: Encodable {
+        var commit: String?
+        var how: String
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(commit, forKey: .commit)
+            try c.encode(how, forKey: .how)
+        }
+        enum CodingKeys: String, CodingKey { case commit, how }
+    }
+
+    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor?) {
         task = t
         effectiveStatus = (eval.status[t.id] ?? .open).rawValue
         ready = eval.ready.contains(t.id)
@@ -318,10 +336,30 @@ struct TaskShowJSON: Encodable {
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
         conflicts = t.conflicts ?? []
+        self.anchor = anchor.map { a in
+            switch a {
+            case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
+            case .introduced(let c): return AnchorShowJSON(commit: c, how: "introduced")
+            case .uncommitted: return AnchorShowJSON(commit: nil, how: "uncommitted")
+            }
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(children, forKey: .children)
+        try c.encode(dependents, forKey: .dependents)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(head, forKey: .head)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(anchor, forKey: .anchor)
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
+        case task, ready, children, dependents, head, conflicts, anchor
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }

@@ -142,3 +142,97 @@ import Testing
         #expect(try w.s.effective(w.task, in: w.repo) == "done")
     }
 }
+
+/// Item 1: finish the edits, `complete`, commit — the task ends anchored to the commit that holds
+/// the work, and nothing is left to commit, with or without an amend.
+@Suite struct CompleteThenCommitTests {
+    func world() throws -> (Sandbox, String, String) {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Implement", in: repo)
+        try s.git("add", ".", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        return (s, repo, a)
+    }
+
+    func anchor(_ s: Sandbox, _ id: String, in repo: String) throws -> (commit: String?, how: String?) {
+        let shown = s.json(try s.ok("task", "show", id, "--json", in: repo))
+        let a = shown["anchor"] as? [String: Any]
+        return (a?["commit"] as? String, a?["how"] as? String)
+    }
+
+    @Test func editCompleteCommitAnchorsTheCommitHoldingTheWork() throws {
+        let (s, repo, a) = try world()
+        try s.write(repo + "/f.txt", "work\n")
+        try s.git("add", "f.txt", in: repo)
+        let done = try s.ok("complete", a, in: repo)
+        #expect(done.contains("commit .codex-state/ with the work"))
+        #expect(try s.effective(a, in: repo) == "done")
+        #expect(try anchor(s, a, in: repo) == (nil, "uncommitted"))
+        try s.git("commit", "-q", "-am", "implement", in: repo)
+        let work = try s.git("rev-parse", "HEAD", in: repo)
+        #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
+        #expect(try anchor(s, a, in: repo) == (work, "introduced"))
+        #expect(try s.effective(a, in: repo) == "done")
+        #expect(try s.ok("task", "show", a, in: repo).contains("at \(work.prefix(7)) (the commit that added"))
+        // Later commits do not move it.
+        try s.commit("g.txt", "more\n", "more", in: repo)
+        #expect(try anchor(s, a, in: repo) == (work, "introduced"))
+        let check = try s.cs("check", in: repo)
+        #expect(check.ok, "\(check.stdout)\(check.stderr)")
+    }
+
+    @Test func completeThenAmendLeavesACleanTree() throws {
+        let (s, repo, a) = try world()
+        try s.commit("f.txt", "work\n", "implement", in: repo)
+        try s.ok("complete", a, in: repo)
+        try s.git("add", ".codex-state", in: repo)
+        try s.git("commit", "-q", "--amend", "--no-edit", in: repo)
+        #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
+        var head = try s.git("rev-parse", "HEAD", in: repo)
+        #expect(try anchor(s, a, in: repo) == (head, "introduced"))
+        // Amending again (a message fix) keeps it clean and anchored.
+        try s.git("commit", "-q", "--amend", "-m", "implement it", in: repo)
+        #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
+        head = try s.git("rev-parse", "HEAD", in: repo)
+        #expect(try anchor(s, a, in: repo) == (head, "introduced"))
+        #expect(try s.effective(a, in: repo) == "done")
+    }
+
+    @Test func aRebaseMovesTheAnchorWithoutTouchingTheFile() throws {
+        let (s, repo, a) = try world()
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.write(repo + "/f.txt", "work\n")
+        try s.git("add", "f.txt", in: repo)
+        try s.ok("complete", a, in: repo)
+        try s.git("commit", "-q", "-am", "implement", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        #expect(try s.effective(a, in: repo) == "open")
+        try s.commit("m.txt", "main\n", "main moves", in: repo)
+        try s.git("checkout", "-q", "feature", in: repo)
+        try s.git("rebase", "-q", "main", in: repo)
+        let status = try s.git("status", "--porcelain", "--untracked-files=no", in: repo)
+        #expect(status.isEmpty, "\(status)")
+        #expect(try anchor(s, a, in: repo) == (try s.git("rev-parse", "HEAD", in: repo), "introduced"))
+        #expect(try s.effective(a, in: repo) == "done")
+    }
+
+    @Test func theFirstCommitOfARepositoryAnchorsACompletionMadeBeforeIt() throws {
+        let s = try Sandbox()
+        let repo = try s.repo(commit: false)
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Start the project", in: repo)
+        try s.write(repo + "/README", "hello\n")
+        try s.ok("complete", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "initial", in: repo)
+        #expect(try anchor(s, a, in: repo) == (try s.git("rev-parse", "HEAD", in: repo), "introduced"))
+    }
+
+    @Test func thePreambleTellsAgentsTheOneFlow() throws {
+        let (s, repo, _) = try world()
+        let text = try s.ok("preamble", in: repo)
+        #expect(text.contains("then commit the edits with `.codex-state/`"))
+    }
+}
