@@ -65,6 +65,7 @@ extension Workspace {
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
+            "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)

@@ -236,3 +236,50 @@ import Testing
         #expect(text.contains("then commit the edits with `.codex-state/`"))
     }
 }
+
+/// Item 5: a session belongs to its branch — never written into another branch's working tree,
+/// never lost to `git clean`.
+@Suite struct SessionPlacementTests {
+    @Test func sessionsNeverLitterAnotherBranchAndSurviveGitClean() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        try s.git("branch", "feature", in: repo)
+        // An afternoon of switching, with work on both branches.
+        for round in 0..<3 {
+            try s.git("checkout", "-q", "feature", in: repo)
+            try s.commit("f\(round).txt", "f\n", "feature work \(round)", in: repo)
+            try s.git("checkout", "-q", "main", in: repo)
+            let status = try s.git("status", "--porcelain", "--untracked-files=all", in: repo)
+            #expect(!status.contains("_feature_"), "\(status)")
+            try s.commit("m\(round).txt", "m\n", "main work \(round)", in: repo)
+        }
+        try s.git("checkout", "-q", "feature", in: repo)
+        // feature's sessions arrive on feature; main's do not.
+        let here = try s.git("status", "--porcelain", "--untracked-files=all", in: repo)
+        #expect(!here.isEmpty && !here.contains("_main_"), "\(here)")
+        #expect(
+            here.split(separator: "\n").allSatisfy {
+                $0.hasPrefix("?? .codex-state/sessions/") && $0.contains("_feature_")
+            })
+        // git clean deletes the working-tree copies; the clone still has every session.
+        try s.git("clean", "-q", "-f", "-d", "-x", in: repo)
+        let listed = s.json(try s.ok("session", "list", "--all", "--json", in: repo))
+        let branches = (listed["sessions"] as? [[String: Any]] ?? []).compactMap { $0["branch"] as? String }
+        #expect(branches.filter { $0 == "feature" }.count == 3 && branches.filter { $0 == "main" }.count == 3)
+        // The next visit brings them back, to be committed on their own branch.
+        try s.git("checkout", "-q", "main", in: repo)
+        let onMain = try s.git("status", "--porcelain", "--untracked-files=all", in: repo)
+        #expect(onMain.split(separator: "\n").count == 3 && !onMain.contains("_feature_"), "\(onMain)")
+        try s.git("add", ".codex-state", in: repo)
+        try s.git("commit", "-q", "-m", "main's sessions", in: repo)
+        try s.git("checkout", "-q", "feature", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        // Committed sessions are not delivered again (only the session that just ended arrives).
+        let again = try s.git("status", "--porcelain", "--untracked-files=all", in: repo)
+        #expect(again.split(separator: "\n").count <= 1, "\(again)")
+        for line in onMain.split(separator: "\n") { #expect(!again.contains(line.dropFirst(3))) }
+    }
+}

@@ -267,6 +267,9 @@ import Testing
         try s.ok("task", "start", a, in: repo)
         try s.commit("login.swift", "// login\n", "Login form", in: repo)
         try s.git("checkout", "-q", "main", in: repo)
+        // Not in main's working tree: it waits in the clone until feature/login is checked out.
+        #expect(try files().isEmpty)
+        try s.git("checkout", "-q", "feature/login", in: repo)
         let written = try files()
         #expect(written.count == 1)
         #expect(written.first?.contains("_feature-login-") == true)
