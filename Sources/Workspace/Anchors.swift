@@ -59,14 +59,14 @@ extension Workspace {
             let window = try repository.commits(from: headID, limit: Self.recoveryWindow)
             var facts = (try? index?.commitFacts(window.map(\.id.hex) + remaining.map(\.commit))) ?? [:]
             var newFacts: [String: CommitFacts] = [:]
-            var byTrailer: [String: String] = [:]
+            var byTrailer: [String: [ObjectID]] = [:]  // task → commits naming it, newest first
             for info in window {
                 if facts[info.id.hex] == nil {
                     let ids = TaskTrailer.taskIDs(in: (try? repository.message(of: info.id)) ?? "")
                     facts[info.id.hex] = CommitFacts(patchID: nil, taskIDs: ids)
                     newFacts[info.id.hex] = facts[info.id.hex]
                 }
-                for id in facts[info.id.hex]?.taskIDs ?? [] where byTrailer[id] == nil { byTrailer[id] = info.id.hex }
+                for id in facts[info.id.hex]?.taskIDs ?? [] { byTrailer[id, default: []].append(info.id) }
             }
             // Patch-ids only when a recorded commit exists here to compare with.
             var wanted: [String: [String]] = [:]  // patch-id → tasks
@@ -100,8 +100,8 @@ extension Workspace {
                 let key = RecoveryKey(task: task, commit: c)
                 if let n = byPatch[task] {
                     result[task] = RecoveredAnchor(method: .patchID, commit: n)
-                } else if let n = byTrailer[task] {
-                    result[task] = RecoveredAnchor(method: .trailer, commit: n)
+                } else if let n = try finishingCommit(among: byTrailer[task] ?? [], recorded: c) {
+                    result[task] = RecoveredAnchor(method: .trailer, commit: n.hex)
                 }
                 fresh[key] = result[task]
             }
@@ -110,6 +110,35 @@ extension Workspace {
         if !fresh.isEmpty { try? index?.storeRecoveries(head: headHex, fresh) }
         settled.merge(fresh) { $1 }
         return result
+    }
+
+    /// Among commits whose `Codex-Task:` trailer names a task, the one that carries the work of
+    /// the recorded completion commit. Work-in-progress commits carry the trailer too (the
+    /// `prepare-commit-msg` hook adds it to every commit while the task is in progress), so a
+    /// trailer alone proves nothing when the recorded commit is here to compare with: the message
+    /// must identify that commit — its full id (`git merge --squash` writes `commit <sha>` for
+    /// each squashed commit) or its subject as a line of its own (hosting services list the
+    /// squashed commits' messages). Only when this clone lacks the recorded commit is the newest
+    /// trailer commit taken, as the only evidence there is.
+    func finishingCommit(among candidates: [ObjectID], recorded: String) throws -> ObjectID? {
+        guard !candidates.isEmpty else { return nil }
+        guard let id = ObjectID(hex: recorded), repository.commitExists(id) else { return candidates.first }
+        let subject = Self.trimmed(Substring(try repository.commit(id).summary))
+        for c in candidates where c != id {
+            let message = try repository.message(of: c)
+            if message.contains(recorded) { return c }
+            guard !subject.isEmpty else { continue }
+            // Below the commit's own subject: a quoted or listed message of a squashed commit.
+            let quoted = message.split(whereSeparator: \.isNewline).dropFirst().map {
+                Self.trimmed($0.drop { $0 == " " || $0 == "\t" || $0 == "*" || $0 == "-" || $0 == ">" })
+            }
+            if quoted.contains(subject) { return c }
+        }
+        return nil
+    }
+
+    private static func trimmed(_ s: Substring) -> String {
+        String(s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 
     /// Writes recovered anchors into the state file (`codex-state reanchor`): each recovered

@@ -283,3 +283,37 @@ import Testing
         for line in onMain.split(separator: "\n") { #expect(!again.contains(line.dropFirst(3))) }
     }
 }
+
+/// Item 3: recovery finds the commit that finished a task, never any commit that mentions it.
+@Suite struct DroppedCompletionTests {
+    @Test func aDroppedFinishingCommitIsNotRescuedByAWorkInProgressTrailer() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.ok("hooks", "install", "--trailers", in: repo)
+        let a = try s.ok("task", "add", "Two steps", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        let base = try s.git("rev-parse", "HEAD", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "start", in: repo)
+        try s.commit("one", "1\n", "first step", in: repo)
+        try s.commit("two", "2\n", "finishing step", in: repo)
+        #expect(try s.git("log", "-1", "--format=%B", in: repo).contains("Codex-Task: \(a)"))
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
+        try s.git("commit", "-q", "-am", "state: done", in: repo)
+        let editor = s.path("drop.sh")
+        try s.write(editor, "#!/bin/sh\nsed -i '/ finishing step$/d' \"$1\"\n")
+        chmod(editor, 0o755)
+        let r = try s.run(
+            "git", ["rebase", "-i", base], in: repo, env: ["GIT_SEQUENCE_EDITOR": editor, "GIT_EDITOR": "true"])
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stderr.contains("no longer done here"))
+        // "first step" names the task too, as work in progress: it did not finish it.
+        #expect(try s.effective(a, in: repo) == "done_elsewhere")
+        #expect(!(try s.tasks(in: repo)[a]?["recovered"] is [String: Any]))
+        let check = try s.cs("check", "--format", "json", in: repo)
+        #expect(check.status == 1, "\(check.stdout)")
+    }
+}
