@@ -317,3 +317,70 @@ import Testing
         #expect(check.status == 1, "\(check.stdout)")
     }
 }
+
+/// Item 4: trailers are written where git keeps them.
+@Suite struct TrailerPlacementTests {
+    func world() throws -> (Sandbox, String, String) {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.ok("hooks", "install", "--trailers", in: repo)
+        let a = try s.ok("task", "add", "Trailer me", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        return (s, repo, a)
+    }
+
+    func trailers(_ s: Sandbox, in repo: String) throws -> String {
+        try s.git("log", "-1", "--format=%(trailers:key=Codex-Task,valueonly)", in: repo)
+    }
+
+    /// Commits through an editor that writes the subject, as a person would.
+    func commitWithEditor(_ s: Sandbox, _ repo: String, _ config: [String], content: String = "w\n") throws -> Run {
+        let editor = s.path("editor.sh")
+        try s.write(editor, "#!/bin/sh\nsed -i '1s/^$/work on it/' \"$1\"\n")
+        chmod(editor, 0o755)
+        try s.write(repo + "/w.txt", content)
+        try s.git("add", "w.txt", in: repo)
+        return try s.run("git", config + ["commit", "-q"], in: repo, env: ["GIT_EDITOR": editor])
+    }
+
+    @Test func verboseCommitKeepsTheTrailerAboveTheScissors() throws {
+        let (s, repo, a) = try world()
+        let r = try commitWithEditor(s, repo, ["-c", "commit.verbose=true"])
+        #expect(r.ok, "\(r.stderr)")
+        #expect(try s.git("log", "-1", "--format=%s", in: repo) == "work on it")
+        #expect(try trailers(s, in: repo) == a)
+    }
+
+    @Test func coreCommentCharIsRespected() throws {
+        let (s, repo, a) = try world()
+        try s.git("config", "core.commentChar", ";", in: repo)
+        let r = try commitWithEditor(s, repo, ["-c", "commit.verbose=true"])
+        #expect(r.ok, "\(r.stderr)")
+        #expect(try trailers(s, in: repo) == a)
+        #expect(!(try s.git("log", "-1", "--format=%B", in: repo)).contains(";"))
+        // `auto`: git picks the character; the hook reads it from the message git wrote.
+        try s.git("config", "core.commentChar", "auto", in: repo)
+        let auto = try commitWithEditor(
+            s, repo, ["-c", "commit.verbose=true"], content: "# a line starting with the default comment character\n")
+        #expect(auto.ok, "\(auto.stderr)")
+        #expect(try trailers(s, in: repo) == a)
+    }
+
+    @Test func squashMergeGetsARealTrailer() throws {
+        let (s, repo, _) = try world()
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        let b = try s.ok("task", "add", "On feature", in: repo)
+        try s.ok("task", "start", b, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan b", in: repo)
+        try s.commit("f.txt", "f\n", "feature work", in: repo)
+        #expect(try trailers(s, in: repo) == b)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.git("merge", "-q", "--squash", "feature", in: repo)
+        try s.git("commit", "-q", "--no-edit", in: repo)
+        #expect(try trailers(s, in: repo) == b)
+    }
+}
