@@ -262,3 +262,31 @@ extension Workspace {
         return out
     }
 }
+
+extension Workspace {
+    /// When `.codex-state/` is missing here but a branch has it: HEAD predates the state (or is on
+    /// a history without it). Finds the commit that added the state file on the first branch
+    /// (local first) whose tip has it, walking only the commits that HEAD cannot reach.
+    public func stateIntroduction() throws -> WorkspaceError? {
+        guard !store.isInitialized, let headHex = try head().commit, let head = ObjectID(hex: headHex) else {
+            return nil
+        }
+        let file = StateFileName.relative
+        for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
+            for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
+                guard try repository.fileID(file, at: info.id) != nil,
+                    try repository.parents(of: info.id).allSatisfy({ try repository.fileID(file, at: $0) == nil })
+                else { continue }
+                return .predatesState(head: headHex, commit: info.id.hex, subject: info.summary, branch: branch.name)
+            }
+        }
+        return nil
+    }
+
+    /// The error for a missing state file: that HEAD predates it when a branch has it, else
+    /// `error` (which says to run `init`).
+    func explainingMissingState(_ error: Error) -> Error {
+        guard case StoreError.notInitialized = error, let better = try? stateIntroduction() else { return error }
+        return better
+    }
+}

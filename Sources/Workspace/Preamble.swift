@@ -57,6 +57,8 @@ extension Workspace {
     public func preamble(_ request: PreambleRequest) throws -> [UInt8] {
         _ = try now()  // a bad CODEX_STATE_NOW fails here, as in every other command
         let target = try preambleTarget(request)
+        // A commit older than the state has nothing to say; an agent session there starts clean.
+        if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
             repository.operationInProgress && repository.isUnmerged(".codex-state/project_state.json")

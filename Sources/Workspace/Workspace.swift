@@ -12,6 +12,8 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
+    /// HEAD is older than the state file: a branch has it, added by `commit`.
+    case predatesState(head: String, commit: String, subject: String, branch: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,9 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
             return "\(path) is a bare repository; codex-state needs a working tree"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .predatesState(let head, let commit, let subject, let branch):
+            return
+                "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -125,6 +130,9 @@ public final class Workspace {
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
         _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
+        // On a commit older than the state, new files would stop git from checking the branch
+        // that has it out again.
+        if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -160,6 +168,7 @@ public final class Workspace {
         let ctx = MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit,
             nonce: UInt64.random(in: .min ... .max))
+        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()
@@ -201,7 +210,13 @@ public final class Workspace {
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
-        let (indexed, index) = try store.loadIndexed()
+        let indexed: IndexedState
+        let index: StateIndex?
+        do {
+            (indexed, index) = try store.loadIndexed()
+        } catch {
+            throw explainingMissingState(error)
+        }
         let reach = try reachability(
             of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
         let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)

@@ -31,7 +31,9 @@ struct Init: ParsableCommand {
                     hooks: hooks.map(HookChangeJSON.init)))
         } else if r.created {
             Output.line("Initialized codex-state for '\(r.projectName)' in \(r.stateFile)")
-            Output.line("Commit .codex-state/ so the state travels with the code.")
+            Output.line(
+                "Commit it so the state and its merge rule travel with the code: git add .codex-state .gitattributes && git commit -m \"Track project state\""
+            )
         } else {
             Output.line("Already initialized: \(r.stateFile) is valid.")
         }

@@ -384,3 +384,39 @@ import Testing
         #expect(try trailers(s, in: repo) == b)
     }
 }
+
+/// Item 6: init says what to commit; a commit older than the state file is named as such.
+@Suite struct OldCommitTests {
+    @Test func initSaysToCommitGitattributesToo() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        let out = try s.ok("init", in: repo)
+        #expect(out.contains("git add .codex-state .gitattributes"), "\(out)")
+        try s.git("add", ".codex-state", ".gitattributes", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
+    }
+
+    @Test func aCommitOlderThanTheStateSaysSoAndNeverBlocksCheckout() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        let added = try s.git("rev-parse", "--short=7", "HEAD", in: repo)
+        try s.commit("later", "l\n", "later work", in: repo)
+        let old = try s.run("git", ["checkout", "-q", "HEAD~2"], in: repo)
+        #expect(old.ok && !old.stderr.contains("warning"), "\(old.stderr)")
+        let r = try s.cs("tasks", in: repo)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("predates the project state") && r.stderr.contains(added), "\(r.stderr)")
+        #expect(!r.stderr.contains("run 'codex-state init' first"))
+        let preamble = try s.cs("preamble", in: repo)
+        #expect(preamble.ok && preamble.stdout.isEmpty, "\(preamble.stdout)\(preamble.stderr)")
+        let initHere = try s.cs("init", in: repo)
+        #expect(initHere.status == 1 && initHere.stderr.contains(added), "\(initHere.stderr)")
+        #expect(try s.git("status", "--porcelain", "--untracked-files=all", in: repo).isEmpty)
+        let back = try s.run("git", ["checkout", "-q", "main"], in: repo)
+        #expect(back.ok, "\(back.stderr)")
+    }
+}
