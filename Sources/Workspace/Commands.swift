@@ -57,9 +57,19 @@ extension Workspace {
     /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
         let head = try self.head()
-        let commit = try revision.map { try repository.resolveCommit($0).hex }
+        let resolved = try revision.map { try repository.resolveCommit($0) }
+        let commit = resolved?.hex
+        var created: Timestamp?
         let done = try transaction(command: command) { state, ctx in
-            try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            created = state.tasks[done]?.created.at
+            return done
+        }
+        // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
+        if let resolved, let created, let info = try? repository.commit(resolved), info.time < created.seconds {
+            warnings.append(
+                "warning: \(resolved.short) (\(Timestamp(seconds: info.time))) is older than task \(done), created \(created); is that the commit that finished it?"
+            )
         }
         return CompletionResult(id: done, commit: commit, branch: head.branch)
     }

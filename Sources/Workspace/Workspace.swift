@@ -51,7 +51,7 @@ public final class Workspace {
     public let environment: [String: String]
     private let actorOverride: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
 
     /// Opens the repository containing `directory`.

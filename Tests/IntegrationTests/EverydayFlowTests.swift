@@ -420,3 +420,26 @@ import Testing
         #expect(back.ok, "\(back.stderr)")
     }
 }
+
+/// Item 7: `complete --commit REV` with a commit older than the task warns.
+@Suite struct CompleteCommitAgeTests {
+    @Test func aCommitOlderThanTheTaskWarns() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.write(repo + "/old.txt", "old\n")
+        try s.git("add", "old.txt", in: repo)
+        let old = try s.run(
+            "git", ["commit", "-q", "-m", "long ago"], in: repo,
+            env: ["GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z"])
+        #expect(old.ok)
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "New work", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        let typo = try s.cs("complete", a, "--commit", "HEAD~1", in: repo)
+        #expect(typo.ok)
+        #expect(typo.stderr.contains("warning:") && typo.stderr.contains("is older than task \(a)"), "\(typo.stderr)")
+        let fine = try s.cs("complete", a, "--commit", "HEAD", in: repo)
+        #expect(fine.ok && fine.stderr.isEmpty, "\(fine.stderr)")
+    }
+}
