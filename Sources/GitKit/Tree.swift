@@ -74,6 +74,24 @@ extension Repository {
         }
     }
 
+    /// The id git gives `bytes` as a blob (`git hash-object`), without writing anything.
+    public func blobID(of bytes: [UInt8]) throws -> ObjectID {
+        var oid = git_oid()
+        try bytes.withUnsafeBytes { buf in
+            try check(git_odb_hash(&oid, buf.baseAddress, buf.count, GIT_OBJECT_BLOB), "hash a blob")
+        }
+        return ObjectID(oid)
+    }
+
+    /// Whether `path` held exactly the blob `blob` at `head` or any of its newest `limit`
+    /// commits: whether a version of a file is part of HEAD's history.
+    public func historyHolds(_ path: String, blob: ObjectID, from head: ObjectID, limit: Int) throws -> Bool {
+        for info in try commits(from: head, limit: limit) where try fileID(path, at: info.id) == blob {
+            return true
+        }
+        return false
+    }
+
     /// The bytes of the blob `id`.
     public func blob(_ id: ObjectID) throws -> [UInt8] {
         var oid = id.gitOID

@@ -443,3 +443,29 @@ import Testing
         #expect(fine.ok && fine.stderr.isEmpty, "\(fine.stderr)")
     }
 }
+
+/// Item 7: cherry-picking a state commit is not a merge of two histories.
+@Suite struct CherryPickTests {
+    @Test func cherryPickingAStateCommitRecordsNoConflict() throws {
+        let s = try Sandbox()
+        // git runs the merge driver through the shell: codex-state must be on PATH.
+        let bin = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+        s.env["PATH"] = bin + ":" + (s.env["PATH"] ?? "/usr/bin:/bin")
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        let x = try s.ok("task", "add", "Made on feature", in: repo)
+        try s.git("commit", "-q", "-am", "add x", in: repo)
+        try s.ok("task", "edit", x, "--title", "Renamed on feature", in: repo)
+        try s.git("commit", "-q", "-am", "rename x", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        let pick = try s.run("git", ["cherry-pick", "feature"], in: repo)
+        #expect(pick.ok, "\(pick.stderr)")
+        #expect(!pick.stderr.contains("conflicts kept"), "\(pick.stderr)")
+        let conflicts = s.json(try s.ok("conflicts", "--json", in: repo))
+        #expect(conflicts["count"] as? Int == 0)
+        #expect(try s.tasks(in: repo)[x]?["title"] as? String == "Renamed on feature")
+    }
+}
