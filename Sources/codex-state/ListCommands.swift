@@ -304,9 +304,9 @@ struct Complete: ParsableCommand {
             try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
         } else {
             if let c = r.commit {
-                Output.line("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+                Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
             } else {
-                Output.line(
+                Output.confirm(
                     "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
                 )
             }

@@ -162,7 +162,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.editTask(id, e, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+            if output.json { try Output.json(["id": done]) } else { Output.confirm("updated \(done)") }
         }
     }
 
@@ -183,7 +183,7 @@ struct TaskCommand: ParsableCommand {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
-                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+                Output.confirm("started \(done) on \(head.branch ?? "detached HEAD")")
             }
         }
     }
@@ -202,7 +202,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
             } else {
-                Output.line("blocked \(done)")
+                Output.confirm("blocked \(done)")
             }
         }
     }
@@ -221,7 +221,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
             } else {
-                Output.line("cancelled \(done)")
+                Output.confirm("cancelled \(done)")
             }
         }
     }
@@ -240,7 +240,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
             } else {
-                Output.line("reopened \(done)")
+                Output.confirm("reopened \(done)")
             }
         }
     }
@@ -261,7 +261,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.confirm("\(a) now waits on \(b)") }
         }
     }
 
@@ -279,7 +279,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(["id": a, "dep": b])
             } else {
-                Output.line("\(a) no longer waits on \(b)")
+                Output.confirm("\(a) no longer waits on \(b)")
             }
         }
     }

@@ -469,3 +469,40 @@ import Testing
         #expect(try s.tasks(in: repo)[x]?["title"] as? String == "Renamed on feature")
     }
 }
+
+/// CLI papercuts a beads or Taskwarrior user hits in the first hour.
+@Suite struct FirstHourTests {
+    func world() throws -> (Sandbox, String) {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        return (s, repo)
+    }
+
+    @Test func directoryBeforeTheSubcommandAsInGit() throws {
+        let (s, repo) = try world()
+        let a = try s.ok("-C", repo, "task", "add", "From elsewhere", in: s.root)
+        #expect(try s.ok("-C", s.root, "-C", "repo", "tasks", in: "/").contains(a))
+        let bad = try s.cs("-C", s.path("nope"), "tasks", in: s.root)
+        #expect(bad.status == 1 && bad.stderr.contains("cannot change to"), "\(bad.stderr)")
+    }
+
+    @Test func mistypedSubcommandsGetASuggestion() throws {
+        let (s, repo) = try world()
+        let r = try s.cs("taks", in: repo)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("did you mean 'tasks'?"), "\(r.stderr)")
+        let nested = try s.cs("task", "ad", "x", in: repo)
+        #expect(nested.status == 2 && nested.stderr.contains("did you mean 'add'?"), "\(nested.stderr)")
+        #expect(try s.cs("help", "tasks", in: repo).ok)
+    }
+
+    @Test func quietLeavesOutConfirmationsOnly() throws {
+        let (s, repo) = try world()
+        let a = try s.ok("task", "add", "Quiet", "-q", in: repo)
+        #expect(a.hasPrefix("t-"))  // asked for: the id
+        #expect(try s.ok("task", "start", a, "--quiet", in: repo).isEmpty)
+        #expect(try s.ok("-q", "complete", a, in: repo).isEmpty)
+        #expect(try s.ok("tasks", "--all", "-q", in: repo).contains(a))
+    }
+}
