@@ -637,7 +637,7 @@ extension ProjectState {
                 kind: "milestone", id: id, take: take, resolved: done, remaining: left, deletedEntity: gone)
         }
         if target.hasPrefix(EntityKind.goal.idPrefix) {
-            let id = try Identifiers.resolve(target, kind: .goal, among: goals.keys)
+            let id = try resolveGoal(target)
             guard var g = goals[id] else { throw ModelError.unknownID(kind: .goal, id: id) }
             let (done, left) = try Self.resolve(&g, field: field, take: take, describe: "goal \(id)")
             let gone = take == .other && done.contains { $0.field == FieldConflict.deletedField }

@@ -70,8 +70,14 @@ extension ProjectState {
         try Identifiers.resolve(idOrPrefix, kind: .task, among: tasks.keys)
     }
 
+    /// A milestone by id, unique id prefix or title.
     public func resolveMilestone(_ idOrPrefix: String) throws -> String {
-        try Identifiers.resolve(idOrPrefix, kind: .milestone, among: milestones.keys)
+        try Identifiers.resolve(idOrPrefix, kind: .milestone, titles: milestones.mapValues(\.title))
+    }
+
+    /// A goal by id, unique id prefix or text.
+    public func resolveGoal(_ idOrPrefix: String) throws -> String {
+        try Identifiers.resolve(idOrPrefix, kind: .goal, titles: goals.mapValues(\.text))
     }
 
     @discardableResult

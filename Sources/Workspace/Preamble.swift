@@ -221,7 +221,11 @@ extension Workspace {
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority, reason: Ranking.reason(r.terms))
+                    id: $0.id, title: $0.title, priority: $0.priority,
+                    reason: Ranking.reason(
+                        r.terms,
+                        milestoneTitles: Dictionary(
+                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
         input.readyTotal = eval.ready.count

@@ -331,6 +331,11 @@ public struct HeadView: Sendable {
     public let state: IndexedState
     public let evaluation: Evaluation
 
+    /// Milestone titles by id, to name milestones by title in listings.
+    public var milestoneTitles: [String: String] {
+        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+    }
+
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)
         for m in state.milestones { p.milestones[m.id] = m }

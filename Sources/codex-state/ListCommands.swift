@@ -17,16 +17,22 @@ struct Tasks: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Option(
         help:
-            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled. Repeat for any of several."
     )
-    var status: String?
-    @Option(help: "Only tasks with this label.") var label: String?
-    @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
+    var status: [String] = []
+    @Option(help: "Only tasks with this label. Repeat for tasks with every one of them.") var label: [String] = []
+    @Option(help: "Only tasks in this milestone (id, unique prefix or title). Repeat for any of several.")
+    var milestone: [String] = []
+    @Option(
+        name: .customLong("search"),
+        help: "Only tasks whose title, body or notes contain this text (any case). Repeat for every one of them.")
+    var search: [String] = []
+    @Option(help: "Only tasks started or claimed by this actor. Repeat for any of several.") var by: [String] = []
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
 
     func validate() throws {
-        if let s = status, s != "ready", s != "waiting", EffectiveStatus(rawValue: s) == nil {
+        for s in status where s != "ready" && s != "waiting" && EffectiveStatus(rawValue: s) == nil {
             throw ValidationError(
                 "unknown --status '\(s)'; use one of: ready, waiting, "
                     + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
@@ -36,32 +42,44 @@ struct Tasks: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view) }
+            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
         Output.emit(body)
     }
 
-    func render(_ view: HeadView) throws {
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
         let eval = view.evaluation
-        let milestoneID = try milestone.map {
-            try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
-        }
-        func shown(_ t: TaskSummary) -> Bool {
+        let milestoneIDs = try Set(
+            milestone.map { try Identifiers.resolve($0, kind: .milestone, titles: view.milestoneTitles) })
+        let needles = search.map { $0.lowercased() }
+        func matchesStatus(_ t: TaskSummary, _ want: String) -> Bool {
             let s = eval.status[t.id] ?? .open
-            if let want = status {
-                switch want {
-                case "ready": if !eval.ready.contains(t.id) { return false }
-                case "waiting": if s != .open || eval.ready.contains(t.id) { return false }
-                default: if s.rawValue != want { return false }
-                }
+            switch want {
+            case "ready": return eval.ready.contains(t.id)
+            case "waiting": return s == .open && !eval.ready.contains(t.id)
+            default: return s.rawValue == want
+            }
+        }
+        func shown(_ t: TaskSummary) throws -> Bool {
+            let s = eval.status[t.id] ?? .open
+            if !status.isEmpty {
+                if !status.contains(where: { matchesStatus(t, $0) }) { return false }
             } else if !all, s == .done || s == .cancelled {
                 return false
             }
-            if let l = label, !t.labels.contains(l) { return false }
-            if let m = milestoneID, t.milestone != m { return false }
+            if !label.allSatisfy(t.labels.contains) { return false }
+            if !milestoneIDs.isEmpty, !(t.milestone.map(milestoneIDs.contains) ?? false) { return false }
+            if !by.isEmpty, !by.contains(where: { $0 == t.startedActor || $0 == t.claimActor }) { return false }
+            if !needles.isEmpty {
+                let r = try records(t.id)
+                let text = ([r.title, r.body ?? ""] + r.notes.map(\.text)).joined(separator: "\n").lowercased()
+                if !needles.allSatisfy(text.contains) { return false }
+            }
             return true
         }
-        let listed = view.state.tasks.values.filter(shown).sorted(by: Self.order)
+        let listed = try view.state.tasks.values.filter(shown).sorted(by: Self.order)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -181,7 +199,8 @@ struct Next: ParsableCommand {
                         view.evaluation.tasks[r.id].map {
                             NextJSON.Candidate(
                                 rank: i + 1, task: TaskListJSON($0, view.evaluation),
-                                terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
+                                terms: TermsJSON(r.terms),
+                                reason: Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles))
                         }
                     }))
             return
@@ -212,12 +231,12 @@ struct Next: ParsableCommand {
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
-                    "   milestone:  \(terms.milestone.map { "\($0) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 Output.line("   created:    \(terms.created)")
                 Output.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Ranking.reason(r.terms))")
+                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
             }
         }
     }

@@ -506,3 +506,39 @@ import Testing
         #expect(try s.ok("tasks", "--all", "-q", in: repo).contains(a))
     }
 }
+
+@Suite struct TaskFilterTests {
+    @Test func repeatedFiltersCombineAsDocumented() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let beta = try s.ok("milestone", "add", "Beta", in: repo)
+        try s.ok("milestone", "add", "Later", in: repo)
+        let both = try s.ok(
+            "task", "add", "Parse TOML", "--label", "a", "--label", "b", "--milestone", "Beta", in: repo)
+        let onlyA = try s.ok("task", "add", "Parse YAML", "--label", "a", "--milestone", "later", in: repo)
+        let c = try s.ok("task", "add", "Write docs", "--body", "mention the TOML parser", in: repo)
+        try s.ok("task", "start", c, in: repo)
+        try s.ok("task", "edit", onlyA, "--note", "blocked by the spec", in: repo)
+        func ids(_ args: String...) throws -> Set<String> {
+            let r = try s.run(Sandbox.binary, ["tasks", "--json"] + args, in: repo)
+            #expect(r.ok, "\(r.stderr)")
+            let obj = s.json(r.stdout)
+            return Set((obj["tasks"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        }
+        #expect(try ids("--label", "a", "--label", "b") == [both])  // AND
+        #expect(try ids("--label", "a") == [both, onlyA])
+        #expect(try ids("--status", "ready", "--status", "in_progress") == [both, onlyA, c])  // OR
+        #expect(try ids("--status", "in_progress") == [c])
+        #expect(try ids("--milestone", "Beta") == [both])  // by title
+        #expect(try ids("--milestone", beta, "--milestone", "Later") == [both, onlyA])  // OR
+        #expect(try ids("--search", "toml") == [both, c])  // title and body, any case
+        #expect(try ids("--search", "SPEC") == [onlyA])  // notes
+        #expect(try ids("--search", "toml", "--search", "docs") == [c])  // AND
+        #expect(try ids("--by", "tester") == [c])
+        #expect(try ids("--by", "nobody").isEmpty)
+        let explain = try s.ok("next", "-n", "3", "--explain", in: repo)
+        #expect(explain.contains("milestone:  \"Beta\" \(beta)"), "\(explain)")
+        #expect(try s.ok("next", "-n", "3", in: repo).contains("milestone \"Beta\""))
+    }
+}
