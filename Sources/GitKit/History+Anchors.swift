@@ -112,6 +112,15 @@ extension Repository {
         return nil
     }
 
+    /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
+    /// added. Throws when the index cannot be read, so a caller deciding to delete never guesses.
+    public func isInIndex(_ path: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        return git_index_get_bypath(index, path, 0) != nil
+    }
+
     /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
     public func isUnmerged(_ path: String) -> Bool {
         var index: OpaquePointer?

@@ -616,7 +616,10 @@ public enum StateCheck {
                         fix: "codex-state complete \(t.id) --commit REV   (the commit that finished it)"))
                 continue
             }
-            let short = String(c.commit.prefix(7))
+            // Recorded without a commit: the commit that added the record to the file anchors
+            // it, and this file has it, so that commit is on HEAD (or not committed yet).
+            guard let commit = c.commit else { continue }
+            let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
             if let found = evaluation.recovered[t.id] {
                 out.append(
@@ -636,12 +639,12 @@ public enum StateCheck {
             }
             let recorded = "recorded by \(c.actor) on \(c.branch.map { "branch \($0)" } ?? "a detached HEAD")"
             if status == .doneUnknown {
-                let notACommit = !isFullSHA(c.commit)
+                let notACommit = !isFullSHA(commit)
                 out.append(
                     PendingFinding(
                         code: .completionCommitUnknown, path: path, entity: t.id,
                         message: notACommit
-                            ? "task \(t.id) is done by '\(c.commit)', which is not a full commit id"
+                            ? "task \(t.id) is done by '\(commit)', which is not a full commit id"
                             : "task \(t.id) is done by commit \(short) (\(recorded)), which this clone does not have",
                         fix:
                             "push or fetch the commit that finished it; if it is gone, codex-state complete \(t.id) --commit REV (the commit that has the work), or codex-state task reopen \(t.id)"

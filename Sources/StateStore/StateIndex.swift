@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 5
+    static let version = 6
     let queue: DatabaseQueue
     public let path: String
 
@@ -59,7 +59,7 @@ public final class StateIndex {
             if v == version { return }
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
-                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged",
+                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -92,6 +92,8 @@ public final class StateIndex {
                         WITHOUT ROWID;
                     CREATE TABLE contains(tip TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(tip, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE introduced(task_id TEXT NOT NULL, record TEXT NOT NULL, commit_id TEXT NOT NULL,
+                        PRIMARY KEY(task_id, record, commit_id)) WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -293,6 +295,29 @@ public final class StateIndex {
                 // Keep only heads the reachability cache still keeps.
                 try db.execute(sql: "DELETE FROM recovered WHERE head NOT IN (SELECT head FROM reach_heads)")
                 return .commit
+            }
+        }
+    }
+
+    /// Commits found to first hold a completion recorded without a commit (`record` is the hash
+    /// of the completion's canonical bytes). Facts about history: kept for good, and several per
+    /// record when the record reached different histories separately (a cherry-pick).
+    public func introducingCommits(task: String, record: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT commit_id FROM introduced WHERE task_id = ? AND record = ? ORDER BY commit_id",
+                    arguments: [task, record])
+            }
+        }
+    }
+
+    public func storeIntroducingCommit(task: String, record: String, commit: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO introduced(task_id, record, commit_id) VALUES (?, ?, ?)",
+                    arguments: [task, record, commit])
             }
         }
     }

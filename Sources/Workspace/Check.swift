@@ -60,7 +60,9 @@ extension Workspace {
             findings.append(StateCheck.unmergedFinding(file: StateFileName.relative))
             return result(tasks: 0)
         }
-        guard store.isInitialized else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        guard store.isInitialized else {
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
+        }
         var bytes = try Files.read(paths.stateFile)
         var file = StateCheck.checkFile(bytes, file: StateFileName.relative)
         var fixed = false

@@ -60,22 +60,30 @@ extension Workspace {
 
     public struct CompletionResult: Sendable {
         public var id: String
-        public var commit: String
+        /// The commit named with `--commit`; nil when the commit that adds the record anchors it.
+        public var commit: String?
         public var branch: String?
     }
 
-    /// Records `revision` (HEAD when nil) as the commit that finishes the task.
+    /// Records that the task is finished. With `revision`, that commit finishes it; without, the
+    /// completion names no commit and the commit that first holds it anchors it — so the flow
+    /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
+    /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
         let head = try self.head()
-        let commit: String
-        if let rev = revision {
-            commit = try repository.resolveCommit(rev).hex
-        } else {
-            guard let c = head.commit else { throw WorkspaceError.unbornHead(operation: "complete a task") }
-            commit = c
-        }
+        let resolved = try revision.map { try repository.resolveCommit($0) }
+        let commit = resolved?.hex
+        var created: Timestamp?
         let done = try transaction(command: command) { state, ctx in
-            try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            created = state.tasks[done]?.created.at
+            return done
+        }
+        // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
+        if let resolved, let created, let info = try? repository.commit(resolved), info.time < created.seconds {
+            warnings.append(
+                "warning: \(resolved.short) (\(Timestamp(seconds: info.time))) is older than task \(done), created \(created); is that the commit that finished it?"
+            )
         }
         return CompletionResult(id: done, commit: commit, branch: head.branch)
     }

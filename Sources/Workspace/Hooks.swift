@@ -270,9 +270,28 @@ extension Workspace {
             }.map(\.id).sorted()
         }
         guard !ids.isEmpty else { return [] }
-        let updated = TaskTrailer.adding(ids, to: message)
+        let updated = TaskTrailer.adding(ids, to: message, commentChar: commentChar(in: message))
         if updated != message { try Files.writeAtomically(Array(updated.utf8), to: fullPath) }
         return []
+    }
+
+    /// The character git starts comment lines with in this message: `core.commentChar` (or
+    /// `core.commentString`), `#` by default. With `auto` git picks one the message does not
+    /// use; the scissors line and comment lines it wrote show which.
+    func commentChar(in message: String) -> Character {
+        let configured = repository.configString("core.commentChar") ?? repository.configString("core.commentString")
+        if let c = configured, c != "auto", let first = c.first { return first }
+        guard configured == "auto" else { return "#" }
+        let lines = message.split(separator: "\n")
+        if let scissors = lines.first(where: {
+            $0.dropFirst() == " ------------------------ >8 ------------------------"
+        }),
+            let c = scissors.first
+        {
+            return c
+        }
+        let candidates: [Character] = ["#", ";", "@", "!", "$", "%", "^", "&", "|", ":"]
+        return lines.last(where: { $0.first.map(candidates.contains) == true }).flatMap(\.first) ?? "#"
     }
 
     /// Before a push: the state must be valid; warn about what would mislead others.

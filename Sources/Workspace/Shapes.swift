@@ -295,8 +295,21 @@ public struct TaskShowJSON: Encodable {
     public var head: HeadJSON
     /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
     public var conflicts: [FieldConflict]
+    /// What anchors the completion: `{"commit", "how": "recorded" | "introduced" | "uncommitted"}`.
+    public var anchor: AnchorShowJSON?
 
-    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
+    public struct AnchorShowJSON: Encodable {
+        public var commit: String?
+        public var how: String
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(commit, forKey: .commit)
+            try c.encode(how, forKey: .how)
+        }
+        enum CodingKeys: String, CodingKey { case commit, how }
+    }
+
+    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor? = nil) {
         task = t
         effectiveStatus = eval.effective(t.id).rawValue
         ready = eval.ready.contains(t.id)
@@ -306,10 +319,30 @@ public struct TaskShowJSON: Encodable {
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
         conflicts = t.conflicts ?? []
+        self.anchor = anchor.map { a in
+            switch a {
+            case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
+            case .introduced(let c): return AnchorShowJSON(commit: c, how: "introduced")
+            case .uncommitted: return AnchorShowJSON(commit: nil, how: "uncommitted")
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(children, forKey: .children)
+        try c.encode(dependents, forKey: .dependents)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(head, forKey: .head)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(anchor, forKey: .anchor)
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
+        case task, ready, children, dependents, head, conflicts, anchor
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }
