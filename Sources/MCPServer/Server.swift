@@ -14,9 +14,9 @@ public enum MCPStateServer {
     /// What the client shows the model about this server (Codex: the namespace text).
     public static let instructions = """
         This repository's task graph, evaluated at the checked-out HEAD. Call preamble at the start. \
-        next with claim=true starts the best ready task; after committing the work, complete records HEAD \
-        as the finishing commit. tasks and task_show read; task_add and task_update change the graph. \
-        Ids accept a unique prefix.
+        next with claim=true starts the best ready task. When its edits are done, call complete, then \
+        commit the edits together with .codex-state/ (that commit anchors it). tasks and task_show read; \
+        task_add and task_update change the graph. Ids accept a unique prefix.
         """
 
     public struct Options: Sendable {

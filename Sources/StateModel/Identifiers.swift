@@ -43,6 +43,23 @@ public enum Identifiers {
         }
     }
 
+    /// An id, unique id prefix, or — when neither matches — a title: `titles` by id (exact,
+    /// case-insensitive, surrounding spaces ignored). Two entities with the title is an error
+    /// naming both ids.
+    public static func resolve(_ input: String, kind: EntityKind, titles: [String: String]) throws -> String {
+        do {
+            return try resolve(input, kind: kind, among: titles.keys)
+        } catch ModelError.unknownID {
+            let wanted = input.trimmingWhitespace.lowercased()
+            let matches = titles.filter { $0.value.trimmingWhitespace.lowercased() == wanted }.keys.sorted()
+            switch matches.count {
+            case 0: throw ModelError.unknownID(kind: kind, id: input)
+            case 1: return matches[0]
+            default: throw ModelError.ambiguousPrefix(kind: kind, prefix: input, candidates: matches)
+            }
+        }
+    }
+
     /// Lower-case hex of any byte sequence.
     public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)

@@ -57,6 +57,8 @@ extension Workspace {
     public func preamble(_ request: PreambleRequest) throws -> [UInt8] {
         _ = try now()  // a bad CODEX_STATE_NOW fails here, as in every other command
         let target = try preambleTarget(request)
+        // A commit older than the state has nothing to say; an agent session there starts clean.
+        if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
             repository.operationInProgress && repository.isUnmerged(".codex-state/project_state.json")
@@ -65,6 +67,7 @@ extension Workspace {
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
+            "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)
@@ -139,7 +142,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -218,7 +221,11 @@ extension Workspace {
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority, reason: Ranking.reason(r.terms))
+                    id: $0.id, title: $0.title, priority: $0.priority,
+                    reason: Ranking.reason(
+                        r.terms,
+                        milestoneTitles: Dictionary(
+                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
         input.readyTotal = eval.ready.count
@@ -296,8 +303,9 @@ extension Workspace {
         }
         input.completions = unwanted.prefix(Preamble.Limits.completions).map {
             PreambleInput.Completion(
-                kind: $0.kind, id: $0.task.id, title: $0.task.title, commit: $0.task.completionCommit ?? "",
-                branch: $0.task.completionBranch)
+                kind: $0.kind, id: $0.task.id, title: $0.task.title,
+                commit: eval.elsewhere[$0.task.id]?.commit ?? $0.task.completionCommit ?? "",
+                branch: eval.elsewhere[$0.task.id]?.place ?? $0.task.completionBranch)
         }
         var conflictRecords = 0
         var holders: [String] = []
@@ -350,7 +358,7 @@ private final class TaskRecords {
 
     init(store: StateStore, indexFile: String) {
         self.store = store
-        index = try? StateIndex(path: indexFile)
+        index = try? store.openIndex()
     }
 
     subscript(_ id: String) -> TaskRecord? {

@@ -67,12 +67,21 @@ public struct TaskListJSON: Encodable {
     public var recovered: AnchorJSON?
     /// Unresolved merge conflict records on the task.
     public var conflicts: Int
+    /// Where the task is done or in progress when not here (another branch, worktree, clone).
+    public var elsewhere: ElsewhereJSON?
+    /// Copies that disagree about the task, and which fact wins.
+    public var disagreement: String?
+    /// The task exists only in other copies (`tasks --everywhere`).
+    public var onlyElsewhere: Bool
 
     public init(_ t: TaskSummary, _ eval: Evaluation) {
         id = t.id
         title = t.title
         status = t.status.rawValue
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        effectiveStatus = eval.effective(t.id).rawValue
+        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
+        disagreement = eval.disagreements[t.id]?.message
+        onlyElsewhere = eval.tasks[t.id] == nil
         ready = eval.ready.contains(t.id)
         priority = t.priority
         parent = t.parent
@@ -106,10 +115,15 @@ public struct TaskListJSON: Encodable {
         try c.encode(completion, forKey: .completion)
         try c.encode(recovered, forKey: .recovered)
         try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(elsewhere, forKey: .elsewhere)
+        try c.encode(disagreement, forKey: .disagreement)
+        try c.encode(onlyElsewhere, forKey: .onlyElsewhere)
     }
 
     enum K: String, CodingKey {
         case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts, recovered
+        case elsewhere, disagreement
+        case onlyElsewhere = "only_elsewhere"
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
         case startedBy = "started_by"
@@ -117,13 +131,49 @@ public struct TaskListJSON: Encodable {
     }
 }
 
-/// How a task's status reads in text output.
+/// Where a task is done or in progress, when not here.
+public struct ElsewhereJSON: Encodable {
+    public var kind: String
+    public var place: String
+    public var branch: String?
+    public var worktree: String?
+    public var copy: String
+    public var actor: String?
+    public var commit: String?
+
+    public init(_ e: Elsewhere) {
+        kind = e.kind.rawValue
+        place = e.place
+        branch = e.branch
+        worktree = e.worktree
+        copy = e.copy
+        actor = e.actor
+        commit = e.commit
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(place, forKey: .place)
+        try c.encode(branch, forKey: .branch)
+        try c.encode(worktree, forKey: .worktree)
+        try c.encode(copy, forKey: .copy)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(commit, forKey: .commit)
+    }
+    enum K: String, CodingKey { case kind, place, branch, worktree, copy, actor, commit }
+}
+
+/// How a task's status reads in text output: `ready`, `done@feature`, `in_progress@worktree wt2`,
+/// `stale@feature`.
 public func statusText(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let s = eval.status[t.id] ?? .open
+    let s = eval.effective(t.id)
+    let place = eval.elsewhere[t.id].map { "@" + $0.place } ?? ""
     switch s {
     case .open: return eval.ready.contains(t.id) ? "ready" : "waiting"
-    case .doneElsewhere: return "done@" + (t.completionBranch ?? "elsewhere")
+    case .doneElsewhere: return "done" + (place.isEmpty ? "@" + (t.completionBranch ?? "elsewhere") : place)
     case .doneUnknown: return "done?"
+    case .inProgress, .stale: return s.rawValue + place
     default: return s.rawValue
     }
 }
@@ -140,6 +190,7 @@ public struct TasksJSON: Encodable {
 
 public struct TermsJSON: Encodable {
     public var resume: Bool
+    public var stale: Bool
     public var priority: Int
     public var unblocks: Int
     public var milestone: String?
@@ -149,6 +200,7 @@ public struct TermsJSON: Encodable {
 
     public init(_ t: RankTerms) {
         resume = t.resume
+        stale = t.stale
         priority = t.priority
         unblocks = t.unblocks
         milestone = t.milestone
@@ -160,6 +212,7 @@ public struct TermsJSON: Encodable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(resume, forKey: .resume)
+        try c.encode(stale, forKey: .stale)
         try c.encode(priority, forKey: .priority)
         try c.encode(unblocks, forKey: .unblocks)
         try c.encode(milestone, forKey: .milestone)
@@ -169,7 +222,7 @@ public struct TermsJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case resume, priority, unblocks, milestone, created, id
+        case resume, stale, priority, unblocks, milestone, created, id
         case milestoneRank = "milestone_rank"
     }
 }
@@ -242,10 +295,23 @@ public struct TaskShowJSON: Encodable {
     public var head: HeadJSON
     /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
     public var conflicts: [FieldConflict]
+    /// What anchors the completion: `{"commit", "how": "recorded" | "introduced" | "uncommitted"}`.
+    public var anchor: AnchorShowJSON?
 
-    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
+    public struct AnchorShowJSON: Encodable {
+        public var commit: String?
+        public var how: String
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(commit, forKey: .commit)
+            try c.encode(how, forKey: .how)
+        }
+        enum CodingKeys: String, CodingKey { case commit, how }
+    }
+
+    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor? = nil) {
         task = t
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        effectiveStatus = eval.effective(t.id).rawValue
         ready = eval.ready.contains(t.id)
         children = eval.children[t.id] ?? []
         dependents = eval.dependents[t.id] ?? []
@@ -253,10 +319,30 @@ public struct TaskShowJSON: Encodable {
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
         conflicts = t.conflicts ?? []
+        self.anchor = anchor.map { a in
+            switch a {
+            case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
+            case .introduced(let c): return AnchorShowJSON(commit: c, how: "introduced")
+            case .uncommitted: return AnchorShowJSON(commit: nil, how: "uncommitted")
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(children, forKey: .children)
+        try c.encode(dependents, forKey: .dependents)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(head, forKey: .head)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(anchor, forKey: .anchor)
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
+        case task, ready, children, dependents, head, conflicts, anchor
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }

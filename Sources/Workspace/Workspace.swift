@@ -9,20 +9,25 @@ import StateStore
 /// Failures of the application layer that are not the store's, git's or the model's.
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
-    case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
+    case inProgressElsewhere(id: String, place: String, actor: String?)
+    /// HEAD is older than the state file: a branch has it, added by `commit`.
+    case predatesState(head: String, commit: String, subject: String, branch: String)
 
     public var description: String {
         switch self {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case .unbornHead(let operation):
-            return
-                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .inProgressElsewhere(let id, let place, let actor):
+            return
+                "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
+        case .predatesState(let head, let commit, let subject, let branch):
+            return
+                "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -50,7 +55,7 @@ public final class Workspace {
     public let environment: [String: String]
     private let actorOverride: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
 
     /// Opens the repository containing `directory`.
@@ -61,6 +66,9 @@ public final class Workspace {
         self.environment = environment
         actorOverride = actor
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
+        store.faultPoint = environment["CODEX_STATE_FAULT"]
+        // A committed `.codex-state` link would take every read and write out of the tree.
+        try store.checkLayout()
     }
 
     // MARK: - Context
@@ -129,6 +137,9 @@ public final class Workspace {
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
         _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
+        // On a commit older than the state, new files would stop git from checking the branch
+        // that has it out again.
+        if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -143,12 +154,10 @@ public final class Workspace {
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         let state = ProjectState(projectName: name)
-        let hash = try store.write(state, replacing: nil, changes: [])
+        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+            .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
+        try write(state, replacing: nil, changes: initial, command: command)
         try configureMergeDriver()
-        try record(
-            command: command, before: nil, after: hash,
-            changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
-                .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) })
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -164,8 +173,10 @@ public final class Workspace {
         let ctx = MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit,
             nonce: UInt64.random(in: .min ... .max))
+        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
+        try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
@@ -176,43 +187,68 @@ public final class Workspace {
         let result = try body(&state, ctx)
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
-        let hash = try store.write(state, replacing: loaded, changes: changes)
-        try record(command: command, before: loaded.hash, after: hash, changes: changes)
+        try write(state, replacing: loaded, changes: changes, command: command)
         return result
     }
 
-    private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
+    /// Writes the state and its journal record (the caller holds the lock).
+    private func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], command: String)
+        throws
+    {
         let head = try self.head()
-        let rec = JournalRecord(
-            at: try now(), actor: actor, command: command, worktree: paths.workdir, branch: head.branch,
-            head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
-        do {
-            try Journal(path: paths.journalFile).append(rec)
-        } catch {
+        let (at, actor, worktree) = (try now(), self.actor, paths.workdir)
+        let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
+            JournalRecord(
+                at: at, actor: actor, command: command, worktree: worktree, branch: head.branch,
+                head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+        }
+        if let journalError {
             // The state is already written; losing its journal line must not look like failure.
-            warnings.append("warning: operation saved, but not journaled: \(error)")
+            warnings.append("warning: operation saved, but not journaled yet (retried next time): \(journalError)")
         }
     }
 
     public func journal() throws -> [JournalRecord] {
-        try Journal(path: paths.journalFile).records()
+        // A crash may have left the last write's record pending: finish it first (under the
+        // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
+        // is alive and journals it itself).
+        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
+            defer { withExtendedLifetime(lock) {} }
+            try recoverJournal()
+        }
+        return try Journal(path: paths.journalFile).records()
+    }
+
+    /// Appends a journal record a crash left pending (the caller holds the lock).
+    private func recoverJournal() throws {
+        if try store.recoverPendingJournal() {
+            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
+        }
     }
 
     // MARK: - Reads
 
-    /// The task graph evaluated at HEAD, from the index.
+    /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
+    /// worktree's file from the index, the other worktrees' files, the committed file at every
+    /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
+    /// warning each. The one read API the CLI, hooks and MCP share.
     public func view() throws -> HeadView { try indexedView().0 }
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
-        let (indexed, index) = try store.loadIndexed()
-        let reach = try reachability(
-            of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
-        let view = HeadView(
-            head: head, state: indexed,
-            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
-        return (view, index)
+        let indexed: IndexedState
+        let index: StateIndex?
+        do {
+            (indexed, index) = try store.loadIndexed()
+        } catch {
+            throw explainingMissingState(error)
+        }
+        let elsewhere = try uncommittedElsewhere(
+            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
+        let (evaluation, problems) = try evaluateEverywhere(
+            indexed.tasks, head: head, index: index, uncommittedElsewhere: elsewhere)
+        noteProblems(problems)
+        return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
 
     /// The full record of one task (id or unique prefix).
@@ -297,15 +333,18 @@ public final class Workspace {
         return nil
     }
 
-    /// Reachability over a full state (used inside transactions, which parse the file anyway).
+    /// The evaluation of a full state over every copy (used inside transactions, which parse the
+    /// file anyway).
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let head = try head()
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
+        let elsewhere = try uncommittedElsewhere(summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        let (evaluation, problems) = try evaluateEverywhere(
+            summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
+        noteProblems(problems)
+        return evaluation
     }
 }
 
@@ -314,6 +353,13 @@ public struct HeadView: Sendable {
     public let head: HeadInfo
     public let state: IndexedState
     public let evaluation: Evaluation
+    /// Other copies of the state that could not be read (skipped; `check` reports them).
+    public var copyProblems: [CopyProblem] = []
+
+    /// Milestone titles by id, to name milestones by title in listings.
+    public var milestoneTitles: [String: String] {
+        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+    }
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

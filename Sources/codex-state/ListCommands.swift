@@ -7,39 +7,59 @@ struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List tasks with their effective status at HEAD.",
         discussion: """
+            Every copy of the state this clone can see counts: this worktree's file, the other \
+            worktrees' files and the committed file at every local and remote-tracking branch tip. \
             Hides tasks done here and cancelled ones unless --all or --status asks for them. \
-            Statuses: ready, waiting (open, but waits on a task or child), in_progress, blocked, \
-            done, done@BRANCH (completed by a commit not reachable from HEAD), done? (completed \
-            by a commit this clone does not have), cancelled.
+            Statuses: ready, waiting (open, but waits on a task or child), in_progress, \
+            in_progress@BRANCH or @worktree W (started in another copy), stale (a start whose \
+            claim expired or that went quiet), blocked, done, done@BRANCH (completed by a commit \
+            not reachable from HEAD; BRANCH contains it), done? (completed by a commit this clone \
+            does not have), cancelled.
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
     @Option(
         help:
-            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled. Repeat for any of several."
     )
-    var status: String?
-    @Option(help: "Only tasks with this label.") var label: String?
-    @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
+    var status: [String] = []
+    @Option(help: "Only tasks with this label. Repeat for tasks with every one of them.") var label: [String] = []
+    @Option(help: "Only tasks in this milestone (id, unique prefix or title). Repeat for any of several.")
+    var milestone: [String] = []
+    @Option(
+        name: .customLong("search"),
+        help: "Only tasks whose title, body or notes contain this text (any case). Repeat for every one of them.")
+    var search: [String] = []
+    @Option(help: "Only tasks started or claimed by this actor. Repeat for any of several.") var by: [String] = []
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
+    @Flag(help: "Only stale tasks: started, but the claim expired or nothing happened for the stale time.")
+    var stale = false
+    @Flag(help: "Also list tasks that exist only in another copy (branch, remote-tracking branch, worktree).")
+    var everywhere = false
 
     func validate() throws {
-        if let s = status, let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) }
+        for s in status { if let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) } }
     }
 
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view) }
+            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
         Output.emit(body)
+        Output.warnings(ws)
     }
 
-    func render(_ view: HeadView) throws {
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
         let eval = view.evaluation
-        let listed = try TaskFilter(status: status, label: label, milestone: milestone, all: all).select(view)
+        let listed = try TaskFilter(
+            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
+            everywhere: everywhere
+        ).select(view, records: records)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -66,6 +86,7 @@ struct Tasks: ParsableCommand {
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
+        for t in listed { if let d = eval.disagreements[t.id] { Output.line("note: \(t.id): \(d.message)") } }
     }
 }
 
@@ -81,8 +102,13 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
         toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
-    if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
+    let s = eval.effective(t.id)
+    if s == .inProgress || s == .stale, let who = eval.elsewhere[t.id]?.actor ?? t.startedActor {
+        extra += "  @" + who
+    }
     if t.conflictCount > 0 { extra += "  !conflict" }
+    if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
+    if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -92,10 +118,11 @@ struct Next: ParsableCommand {
         abstract: "Show the next task(s) to work on, best first.",
         discussion: """
             Candidates are the tasks you have in progress on this branch and every ready task (open, \
-            all dependencies done here or cancelled, no unfinished children). They are ranked by: \
-            resume (yours, in progress here) first, then priority (0 first), then how many \
-            unfinished tasks wait on it (more first), then milestone order, then age (older \
-            first), then id.
+            all dependencies done here or cancelled, no unfinished children, not done or in \
+            progress in any other copy of the state), then stale tasks (marked [stale]). They are \
+            ranked by: resume (yours, in progress here) first, then fresh before stale, then \
+            priority (0 first), then how many unfinished tasks wait on it (more first), then \
+            milestone order, then age (older first), then id.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -104,11 +131,17 @@ struct Next: ParsableCommand {
     @Flag(help: "Print every ranking term.") var explain = false
     @Flag(help: "Start the top ready task for you, atomically (a concurrent claim gets another task).")
     var claim = false
-    @Option(help: "With --claim: how long the claim lasts, in minutes.") var lease: Int = 120
+    @Option(help: "With --claim: how long the claim lasts, in minutes (1 to \(Self.maxLease), 30 days).")
+    var lease: Int = 120
+
+    /// A claim longer than this is a typo, and an unbounded one could not be written back.
+    static let maxLease = 43_200
 
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1") }
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 minute") }
+        guard (1...Self.maxLease).contains(lease) else {
+            throw ValidationError("--lease must be 1 to \(Self.maxLease) minutes (30 days), not \(lease)")
+        }
     }
 
     func run() throws {
@@ -123,6 +156,7 @@ struct Next: ParsableCommand {
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
             Output.emit(body)
+            Output.warnings(ws)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
@@ -141,28 +175,46 @@ struct Next: ParsableCommand {
         if let c = claimed { Output.line("claimed \(c)") }
         for (i, r) in top.enumerated() {
             guard let t = view.evaluation.tasks[r.id] else { continue }
-            Output.line("\(top.count > 1 ? "\(i + 1). " : "")\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
+            let marker = r.terms.stale ? "[stale] " : ""
+            Output.line(
+                "\(top.count > 1 ? "\(i + 1). " : "")\(marker)\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
             if explain {
                 let terms = r.terms
                 Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
+                if terms.stale { Output.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
-                    "   milestone:  \(terms.milestone.map { "\($0) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 Output.line("   created:    \(terms.created)")
                 Output.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Ranking.reason(r.terms))")
+                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
+                if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
             }
         }
     }
 }
 
+/// Why a stale task is stale, in words.
+func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
+    let e = eval.elsewhere[t.id]
+    let who = e?.actor ?? t.startedActor ?? "someone"
+    let place = e.map { " in \($0.place)" } ?? ""
+    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
+    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
+}
+
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record the commit that finishes a task (HEAD by default).",
-        discussion: "The task counts as done on every branch whose HEAD can reach that commit.")
+        abstract: "Record that a task is finished; the commit that adds the record anchors it.",
+        discussion: """
+            Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \
+            or git commit --amend): that commit anchors the completion, and nothing is left to commit. \
+            With --commit REV, REV anchors it instead. The task counts as done on every branch whose HEAD \
+            can reach the anchoring commit.
+            """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
@@ -177,7 +229,13 @@ struct Complete: ParsableCommand {
         if output.json {
             try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
         } else {
-            Output.line("completed \(r.id) at \(r.commit.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            if let c = r.commit {
+                Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            } else {
+                Output.confirm(
+                    "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
+                )
+            }
         }
     }
 }

@@ -27,11 +27,21 @@ enum Output {
         emit(Array((s + "\n").utf8))
     }
 
+    /// `-q`/`--quiet`: no confirmations and no warnings; what a command was asked for (a
+    /// listing, an id, `--json`) and errors are still printed.
+    nonisolated(unsafe) static var quiet = false
+
+    /// A confirmation of a change ("completed t-…"): left out with `--quiet`.
+    static func confirm(_ s: String) {
+        if !quiet { line(s) }
+    }
+
     static func error(_ s: String) {
         FileHandle.standardError.write(Data(("codex-state: error: " + s + "\n").utf8))
     }
 
     static func warnings(_ ws: Workspace) {
+        if quiet { return }
         for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + w + "\n").utf8)) }
     }
 

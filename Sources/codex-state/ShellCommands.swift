@@ -72,7 +72,7 @@ struct SkillCommand: ParsableCommand {
         - Pick work: `codex-state next --claim` starts the best ready task for you.
         - List: `codex-state tasks` (`--all`, `--status ready`); one task: `codex-state task show ID`.
         - Add: `codex-state task add "Title" [--dep ID] [--parent ID] [--accept "criterion"]`.
-        - Finished: commit the work, then `codex-state complete ID` (HEAD is the finishing commit).
+        - Finished: `codex-state complete ID`, then commit the edits with `.codex-state/` (that commit anchors it).
         - Ids accept a unique prefix. Add `--json` for machine-readable output.
         - In Codex, prefer the MCP tools (`mcp__codex_state`: preamble, next, complete, …) when they are listed;
           never run `codex next`: there `codex` is the Codex CLI itself.

@@ -19,7 +19,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "The task's title.") var title: String
         @Option(help: "Parent task (id or unique prefix).") var parent: String?
         @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
-        @Option(help: "0 (most urgent) to 4.") var priority: Int = 2
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int = 2
         @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
         @Option(help: "Milestone (id or unique prefix).") var milestone: String?
         @Option(help: "Longer description.") var body: String?
@@ -55,8 +55,9 @@ struct TaskCommand: ParsableCommand {
             let (t, view) = try ws.task(id)
             let eval = view.evaluation
             let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            let anchor = try ws.completionAnchor(of: t)
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
@@ -95,9 +96,13 @@ struct TaskCommand: ParsableCommand {
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
-                Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
-                )
+                let at: String
+                switch anchor {
+                case .recorded(let commit)?: at = "at \(commit.prefix(7))"
+                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .uncommitted?, nil: at = "with the work, not committed yet"
+                }
+                Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
@@ -125,7 +130,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "Task id or unique prefix.") var id: String
         @Option var title: String?
         @Option(help: "New description ('' clears it).") var body: String?
-        @Option(help: "0 (most urgent) to 4.") var priority: Int?
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int?
         @Option(help: "New parent ('none' clears it).") var parent: String?
         @Option(help: "New milestone ('none' clears it).") var milestone: String?
         @Option(name: .customLong("add-label")) var addLabels: [String] = []
@@ -157,7 +162,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.editTask(id, e, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+            if output.json { try Output.json(["id": done]) } else { Output.confirm("updated \(done)") }
         }
     }
 
@@ -178,7 +183,7 @@ struct TaskCommand: ParsableCommand {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
-                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+                Output.confirm("started \(done) on \(head.branch ?? "detached HEAD")")
             }
         }
     }
@@ -197,7 +202,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
             } else {
-                Output.line("blocked \(done)")
+                Output.confirm("blocked \(done)")
             }
         }
     }
@@ -216,7 +221,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
             } else {
-                Output.line("cancelled \(done)")
+                Output.confirm("cancelled \(done)")
             }
         }
     }
@@ -235,7 +240,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
             } else {
-                Output.line("reopened \(done)")
+                Output.confirm("reopened \(done)")
             }
         }
     }
@@ -256,7 +261,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.confirm("\(a) now waits on \(b)") }
         }
     }
 
@@ -274,7 +279,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(["id": a, "dep": b])
             } else {
-                Output.line("\(a) no longer waits on \(b)")
+                Output.confirm("\(a) no longer waits on \(b)")
             }
         }
     }

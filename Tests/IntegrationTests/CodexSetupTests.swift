@@ -288,7 +288,7 @@ import Testing
         #expect(r.ok, "\(r.stderr)")
         let text = try w.s.read(w.repo + "/.agents/skills/codex-state/SKILL.md")
         #expect(text.hasPrefix("---\nname: codex-state\ndescription: "))
-        #expect(text.contains("codex-state next --claim") && text.contains("codex-state complete ID"))
+        #expect(text.contains("codex-state next --claim") && text.contains("codex-state complete ID`"))
         #expect(text.contains("never run `codex next`"))
         #expect(try w.cs("skill").stdout.hasPrefix("unchanged"))
     }
