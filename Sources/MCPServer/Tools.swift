@@ -145,7 +145,8 @@ enum ToolTable {
             return try json(TaskListJSON(view.evaluation.tasks[id] ?? TaskSummary(t), view.evaluation))
         },
         ToolEntry(
-            "complete", "Record the commit that finishes a task (default HEAD): done where it is reachable.",
+            "complete",
+            "Mark a task done; then commit the work with .codex-state (that commit anchors it). commit: an existing one.",
             readOnly: false, ["id": str(idHint), "commit": str(), "note": str()], required: ["id"]
         ) { args, ws in
             let r = try ws.complete(

@@ -231,6 +231,15 @@ extension Workspace {
             guard let older = try repository.parents(of: current).first(where: holdsRecord) else { break }
             current = older
         }
+        // A commit that records only state (`complete` after the work was committed, then a
+        // separate state commit) anchors the work below it: the nearest commit that changes more
+        // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
+        for _ in 0..<Self.introductionWalkLimit {
+            guard try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current),
+                let parent = try repository.parents(of: current).first
+            else { break }
+            current = parent
+        }
         try? index?.storeIntroducingCommit(task: id, record: record, commit: current.hex)
         return current.hex
     }

@@ -135,6 +135,8 @@ public enum MergeDriver {
 /// The state file's path relative to the working tree's root, as git and `.gitattributes` name it.
 public enum StateFileName {
     public static let relative = ".codex-state/project_state.json"
+    /// The top-level directory that holds the state.
+    public static let directory = ".codex-state"
 }
 
 /// Whether this clone will merge the state file with the driver.

@@ -208,7 +208,7 @@ import Testing
         try s.ok("complete", a, in: repo)
         try s.git("commit", "-q", "-am", "implement", in: repo)
         try s.git("checkout", "-q", "main", in: repo)
-        #expect(try s.effective(a, in: repo) == "open")
+        #expect(try s.effective(a, in: repo) == "done_elsewhere", "done@feature (issue 7), not here")
         try s.commit("m.txt", "main\n", "main moves", in: repo)
         try s.git("checkout", "-q", "feature", in: repo)
         try s.git("rebase", "-q", "main", in: repo)
