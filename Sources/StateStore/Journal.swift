@@ -14,6 +14,9 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var stateBefore: String?
     public var stateAfter: String
     public var changes: [EntityChange]
+    /// Secrets redacted from the text this operation stored (rule and line, never the secret);
+    /// absent when none.
+    public var redactions: [Redaction.RuleHit]?
 
     public init(
         at: Timestamp, actor: String, command: String, worktree: String, branch: String?, head: String?,
@@ -31,7 +34,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case at, actor, command, worktree, branch, head, changes
+        case at, actor, command, worktree, branch, head, changes, redactions
         case stateBefore = "state_before"
         case stateAfter = "state_after"
     }
@@ -48,6 +51,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         try c.encode(stateBefore, forKey: .stateBefore)
         try c.encode(stateAfter, forKey: .stateAfter)
         try c.encode(changes, forKey: .changes)
+        try c.encodeIfPresent(redactions, forKey: .redactions)
     }
 }
 

@@ -50,8 +50,10 @@ public final class Workspace {
     public let environment: [String: String]
     private let actorOverride: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
+    var pendingRedactions: [Redaction.RuleHit] = []
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -160,10 +162,7 @@ public final class Workspace {
     public func transaction<T>(
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
-        let ctx = MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+        let ctx = try mutationContext()
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()
@@ -181,11 +180,21 @@ public final class Workspace {
         return result
     }
 
+    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
+    func mutationContext() throws -> MutationContext {
+        let head = try self.head()
+        return MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
+    }
+
     private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
         let head = try self.head()
-        let rec = JournalRecord(
-            at: try now(), actor: actor, command: command, worktree: paths.workdir, branch: head.branch,
-            head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
+        var rec = JournalRecord(
+            at: try now(), actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
+            branch: head.branch, head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
+        rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
+        pendingRedactions = []
         do {
             try Journal(path: paths.journalFile).append(rec)
         } catch {

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+/// Project memory through the real binary in real repositories: recall across sessions, branch
+/// semantics and the merge driver, private memories, forgetting, bad input and redaction.
+@Suite struct MemoryCommandTests {
+    static let stateFile = ".codex-state/project_state.json"
+
+    /// An initialised repository (merge driver configured, `codex-state` on PATH for git).
+    func world() throws -> (Sandbox, String) { try MergeDriverTests().world() }
+
+    func commitState(_ s: Sandbox, _ repo: String, _ message: String) throws {
+        try s.git("add", Self.stateFile, in: repo)
+        try s.git("commit", "-q", "-m", message, in: repo)
+    }
+
+    func memories(_ s: Sandbox, _ repo: String, _ extra: String...) throws -> [[String: Any]] {
+        let r = try s.run(Sandbox.binary, ["memories", "--json"] + extra, in: repo)
+        #expect(r.ok, "\(r.stderr)")
+        return s.json(r.stdout)["memories"] as? [[String: Any]] ?? []
+    }
+
+    func recall(_ s: Sandbox, _ repo: String, _ query: String) throws -> [[String: Any]] {
+        let r = try s.run(Sandbox.binary, ["recall", query, "--json"], in: repo)
+        #expect(r.ok, "\(r.stderr)")
+        return s.json(r.stdout)["results"] as? [[String: Any]] ?? []
+    }
+
+    func text(_ result: [String: Any]) -> String? { (result["memory"] as? [String: Any])?["text"] as? String }
+
+    @Test func aLaterSessionRecallsTheDecisionFirst() throws {
+        let (s, repo) = try world()
+        let postgres = try s.ok(
+            "remember", "Postgres 16 is the primary database; MySQL was rejected", "--kind", "decision", "--why",
+            "JSONB, partial indexes", in: repo)
+        try s.ok("remember", "`any` is banned in TypeScript (use `unknown`)", "--kind", "constraint", in: repo)
+        try s.ok(
+            "remember", "EADDRINUSE on :3000 in tests: a dev server from the last run; kill it in globalTeardown",
+            "--kind", "note", "--path", "test/setup.ts", in: repo)
+        // A fresh process is a fresh session: nothing but the files carries the facts over.
+        let hits = try recall(s, repo, "what database do we use")
+        #expect((hits.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
+        #expect((hits.first?["matched"] as? [String])?.contains("database") == true)
+        #expect(text(try recall(s, repo, "EADDRINUSE").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
+        #expect(text(try recall(s, repo, "test/setup.ts").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
+        let plain = try s.ok("recall", "typescript any", in: repo)
+        #expect(plain.contains("`any` is banned in TypeScript") && plain.contains("matched: typescript, any (strict)"))
+    }
+
+    @Test func aDecisionOnAFeatureBranchIsCurrentOnlyThereUntilMerged() throws {
+        let (s, repo) = try world()
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        let feature = try s.ok("remember", "Feature flags live in LaunchDarkly", "--kind", "decision", in: repo)
+        try commitState(s, repo, "remember on feature")
+        try s.git("checkout", "-q", "main", in: repo)
+        let onMain = try s.ok("remember", "Deploys go through ArgoCD", "--kind", "decision", in: repo)
+        try commitState(s, repo, "remember on main")
+        #expect(try memories(s, repo).map { $0["id"] as? String } == [onMain])
+
+        // The file carried over without the commits: recorded elsewhere, not current here.
+        try s.git("checkout", "feature", "--", Self.stateFile, in: repo)
+        #expect(try memories(s, repo).isEmpty)
+        let all = try memories(s, repo, "--history")
+        #expect(all.first { $0["id"] as? String == feature }?["status"] as? String == "elsewhere")
+        #expect(try recall(s, repo, "LaunchDarkly").isEmpty)
+        try s.git("checkout", "HEAD", "--", Self.stateFile, in: repo)
+
+        try s.git("merge", "-q", "--no-edit", "feature", in: repo)
+        let merged = try memories(s, repo)
+        #expect(Set(merged.compactMap { $0["id"] as? String }) == [feature, onMain])
+        #expect(merged.allSatisfy { $0["status"] as? String == "current" })
+    }
+
+    @Test func supersedingOneMemoryOnTwoBranchesLeavesAConflictRecordAndBothSuccessors() throws {
+        let (s, repo) = try world()
+        let old = try s.ok("remember", "Cache with memcached", "--kind", "decision", in: repo)
+        try commitState(s, repo, "old decision")
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        let theirs = try s.ok("remember", "Cache with Redis 7", "--kind", "decision", "--supersedes", old, in: repo)
+        try commitState(s, repo, "redis")
+        try s.git("checkout", "-q", "main", in: repo)
+        let ours = try s.ok(
+            "remember", "Cache in process (no server)", "--kind", "decision", "--supersedes", old, in: repo)
+        try commitState(s, repo, "in process")
+        try s.git("merge", "-q", "--no-edit", "feature", in: repo)
+        let current = Set(try memories(s, repo).compactMap { $0["id"] as? String })
+        #expect(current == [ours, theirs])
+        let conflicts = try s.ok("conflicts", in: repo)
+        #expect(conflicts.contains(old) && conflicts.contains("superseded_by"))
+        let check = try s.cs("check", in: repo)
+        #expect(check.stdout.contains("CS050"))
+        try s.ok("conflicts", "resolve", old, in: repo)
+        #expect(try s.ok("conflicts", in: repo).contains(old) == false)
+    }
+
+    @Test func privateMemoriesStayOutOfTheRepository() throws {
+        let (s, repo) = try world()
+        let id = try s.ok("remember", "I prefer tabs in my scratch scripts", "--kind", "note", "--private", in: repo)
+        #expect(try s.read(repo + "/" + Self.stateFile).contains(id) == false)
+        #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
+        let listed = try memories(s, repo)
+        #expect(listed.first?["id"] as? String == id && listed.first?["private"] as? Bool == true)
+        #expect(text(try recall(s, repo, "tabs scratch").first ?? [:]) == "I prefer tabs in my scratch scripts")
+        let forgot = try s.ok("forget", id, in: repo)
+        #expect(forgot.contains("private: nothing of it was committed"))
+        #expect(try memories(s, repo).isEmpty)
+    }
+
+    @Test func forgetLeavesATombstoneAndSaysWhatGitStillHas() throws {
+        let (s, repo) = try world()
+        let id = try s.ok("remember", "The staging box is 10.0.0.7", "--kind", "note", in: repo)
+        try commitState(s, repo, "note")
+        let out = try s.ok("forget", String(id.prefix(8)), in: repo)
+        #expect(out.contains("git history still holds") && out.contains("git filter-repo"))
+        let file = try s.read(repo + "/" + Self.stateFile)
+        #expect(!file.contains("10.0.0.7") && file.contains(id) && file.contains("\"forgotten\""))
+        #expect(try memories(s, repo, "--history").first?["status"] as? String == "forgotten")
+        #expect(try recall(s, repo, "staging").isEmpty)
+    }
+
+    @Test func badInputIsRefusedClearlyAndNothingIsLost() throws {
+        let (s, repo) = try world()
+        try s.ok("remember", "Keep me", "--kind", "note", in: repo)
+        let before = try s.read(repo + "/" + Self.stateFile)
+
+        let empty = try s.cs("remember", "  ", "--kind", "note", in: repo)
+        #expect(empty.status == 1 && empty.stderr.contains("memory text must not be empty"))
+        let big = try s.run(
+            Sandbox.binary, ["remember", "-", "--kind", "note"], in: repo,
+            stdin: String(repeating: "0123456789abcdef", count: 65_536))
+        #expect(big.status == 1 && big.stderr.contains("1048576 bytes") && big.stderr.contains("limit"))
+        let invalid = try s.run(
+            "/bin/sh", ["-c", "printf 'bad \\377\\376 bytes' | \"$0\" remember - --kind note", Sandbox.binary], in: repo
+        )
+        #expect(invalid.status == 1 && invalid.stderr.contains("not valid UTF-8"))
+        let kind = try s.cs("remember", "x", "--kind", "rule", in: repo)
+        #expect(kind.status == 2 && kind.stderr.contains("--kind must be decision, constraint or note"))
+        for query in ["\"", "*", "-", "\" * - ( ) :"] {
+            let r = try s.cs("recall", query, in: repo)
+            #expect(r.status == 1 && r.stderr.contains("has no words to search for"), "\(query)")
+        }
+        for query in ["NEAR", "NOT", "\"Keep", "keep*", "-keep", "AND OR"] {
+            let r = try s.cs("recall", "--", query, in: repo)
+            #expect(r.ok, "\(query): \(r.stderr)")
+        }
+        let duplicate = try s.cs("remember", "keep me.", "--kind", "note", in: repo)
+        #expect(duplicate.status == 1 && duplicate.stderr.contains("nearly the same as"))
+        #expect(try s.read(repo + "/" + Self.stateFile) == before)
+    }
+
+    @Test func aSecretInADecisionIsRedactedEverywhereAndJournaled() throws {
+        let (s, repo) = try world()
+        let key = "AKIA" + "IOSFODNN7EXAMPLE"
+        let r = try s.cs(
+            "remember", "CI deploys with \(key)", "--kind", "decision", "--why", "token: Zx9" + "Yw8Vu7Ts6", in: repo)
+        #expect(r.ok && r.stderr.contains("redacted 2 secret(s) (aws-access-key, secret-assignment)"))
+        let file = try s.read(repo + "/" + Self.stateFile)
+        #expect(!file.contains(key) && file.contains("CI deploys with [REDACTED:aws-access-key]"))
+        let gitDir = try s.git("rev-parse", "--git-common-dir", in: repo)
+        let journal = try s.read((gitDir.hasPrefix("/") ? gitDir : repo + "/" + gitDir) + "/codex-state/journal.jsonl")
+        #expect(
+            !journal.contains(key)
+                && journal.contains("\"redactions\":[{\"allowed\":false,\"line\":1,\"rule\":\"aws-access-key\"}"))
+        // The explicit way to keep a fixture.
+        let fixture = "test fixture \(key) codex-state:allow-secret"
+        try s.ok("remember", fixture, "--kind", "note", in: repo)
+        #expect(try s.read(repo + "/" + Self.stateFile).contains(fixture))
+    }
+
+    @Test func checkReportsAConstraintEditedByHand() throws {
+        let (s, repo) = try world()
+        let id = try s.ok("remember", "Never force-push main", "--kind", "constraint", in: repo)
+        let path = repo + "/" + Self.stateFile
+        try s.write(
+            path, try s.read(path).replacingOccurrences(of: "Never force-push main", with: "Force-push main if needed"))
+        let r = try s.cs("check", in: repo)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("CS070") && r.stdout.contains(id) && r.stdout.contains("no longer matches its hash"))
+    }
+}
