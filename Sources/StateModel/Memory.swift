@@ -346,3 +346,58 @@ public struct MemoryEvaluation: Sendable {
         }
     }
 }
+
+/// Which memories the preamble shows: every current constraint, and the current decisions most
+/// relevant to the work in progress.
+public enum MemoryRelevance {
+    /// The work the preamble is about: tasks in progress and the paths they touched.
+    public struct Work: Sendable {
+        public var taskIDs: [String]
+        public var titles: [String]
+        public var paths: [String]
+        public init(taskIDs: [String], titles: [String], paths: [String]) {
+            self.taskIDs = taskIDs
+            self.titles = titles
+            self.paths = paths
+        }
+    }
+
+    /// Decisions best first: linked to a task in progress (8), about a path it touched (4), one
+    /// point per topic word shared with its titles; then the newest.
+    public static func decisions(_ current: [Memory], for work: Work) -> [Memory] {
+        let words = Set(work.titles.flatMap(topicWords))
+        func score(_ m: Memory) -> Int {
+            var s = 0
+            if m.tasks.contains(where: work.taskIDs.contains) { s += 8 }
+            if m.paths.contains(where: { p in work.paths.contains { pathsOverlap(p, $0) } }) { s += 4 }
+            s += Set(topicWords(m.text + " " + (m.why ?? ""))).intersection(words).count
+            return s
+        }
+        let scored = current.filter { $0.kind == .decision && !$0.isForgotten }.map { ($0, score($0)) }
+        return scored.sorted { a, b in
+            if a.1 != b.1 { return a.1 > b.1 }
+            if a.0.created.at != b.0.created.at { return a.0.created.at > b.0.created.at }
+            return a.0.id < b.0.id
+        }.map(\.0)
+    }
+
+    static func topicWords(_ text: String) -> [String] {
+        MemoryText.terms(text).map(\.whole).filter { !MemoryText.stopwords.contains($0) }.map(MemoryText.stem)
+    }
+
+    /// `src/auth` covers `src/auth/jwt.ts` and the other way round.
+    public static func pathsOverlap(_ a: String, _ b: String) -> Bool {
+        a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+    }
+}
+
+extension PreambleInput {
+    /// Adds every current constraint and the `limit` most relevant current decisions.
+    public mutating func addMemories(_ evaluation: MemoryEvaluation, work: MemoryRelevance.Work, limit: Int = 3) {
+        let current = evaluation.current
+        constraints = current.filter { $0.kind == .constraint }.map { Fact(id: $0.id, text: $0.text) }
+        let ranked = MemoryRelevance.decisions(current, for: work)
+        decisionsTotal = ranked.count
+        decisions = ranked.prefix(limit).map { Fact(id: $0.id, text: $0.text, why: $0.why) }
+    }
+}

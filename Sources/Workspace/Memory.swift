@@ -227,9 +227,21 @@ extension Workspace {
         }
     }
 
-    /// `src/auth` covers `src/auth/jwt.ts` and the other way round.
     static func pathsOverlap(_ a: String, _ b: String) -> Bool {
-        a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/") || a.isEmpty || b.isEmpty
+        a.isEmpty || b.isEmpty || MemoryRelevance.pathsOverlap(a, b)
+    }
+
+    /// The work a preamble's decisions are chosen for: the tasks in progress it lists, and the
+    /// paths changed since the first of them was started.
+    func preambleWork(_ input: PreambleInput, record: (String) -> TaskRecord?, head: HeadInfo) -> MemoryRelevance.Work {
+        var paths: [String] = []
+        if let top = input.inProgress.first, let start = record(top.id)?.started?.commit,
+            let base = ObjectID(hex: start), let tip = head.commit.flatMap(ObjectID.init(hex:))
+        {
+            paths = (try? repository.changedPaths(from: base, to: tip, limit: 200).paths) ?? []
+        }
+        return MemoryRelevance.Work(
+            taskIDs: input.inProgress.map(\.id), titles: input.inProgress.map(\.title), paths: paths)
     }
 
     /// Memories ranked for `query`: FTS5 bm25 over every quoted term (the strict pass, all

@@ -43,6 +43,13 @@ import Testing
         #expect((hits.first?["matched"] as? [String])?.contains("database") == true)
         #expect(text(try recall(s, repo, "EADDRINUSE").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
         #expect(text(try recall(s, repo, "test/setup.ts").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
+        // The preamble of the next session carries the constraint byte-exact, and the decision.
+        let preamble = try s.ok("preamble", in: repo)
+        #expect(preamble.contains("```text\n`any` is banned in TypeScript (use `unknown`)\n```"))
+        #expect(preamble.contains(postgres))
+        let json = s.json(try s.ok("preamble", "--format", "json", in: repo))
+        let constraints = json["constraints"] as? [[String: Any]] ?? []
+        #expect(constraints.first?["text"] as? String == "`any` is banned in TypeScript (use `unknown`)")
         let plain = try s.ok("recall", "typescript any", in: repo)
         #expect(plain.contains("`any` is banned in TypeScript") && plain.contains("matched: typescript, any (strict)"))
     }
@@ -95,15 +102,19 @@ import Testing
 
     @Test func privateMemoriesStayOutOfTheRepository() throws {
         let (s, repo) = try world()
+        // The preamble is cached; a private memory (outside the state file) must still reach it.
+        #expect(!(try s.ok("preamble", in: repo)).contains("Constraints"))
+        try s.ok("remember", "Never run migrations from my laptop", "--kind", "constraint", "--private", in: repo)
+        #expect(try s.ok("preamble", in: repo).contains("\nNever run migrations from my laptop\n"))
         let id = try s.ok("remember", "I prefer tabs in my scratch scripts", "--kind", "note", "--private", in: repo)
         #expect(try s.read(repo + "/" + Self.stateFile).contains(id) == false)
         #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
-        let listed = try memories(s, repo)
+        let listed = try memories(s, repo, "--kind", "note")
         #expect(listed.first?["id"] as? String == id && listed.first?["private"] as? Bool == true)
         #expect(text(try recall(s, repo, "tabs scratch").first ?? [:]) == "I prefer tabs in my scratch scripts")
         let forgot = try s.ok("forget", id, in: repo)
         #expect(forgot.contains("private: nothing of it was committed"))
-        #expect(try memories(s, repo).isEmpty)
+        #expect(try memories(s, repo, "--kind", "note").isEmpty)
     }
 
     @Test func forgetLeavesATombstoneAndSaysWhatGitStillHas() throws {
