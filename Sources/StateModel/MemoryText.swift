@@ -108,12 +108,20 @@ public enum MemoryText {
     public struct Query: Sendable, Equatable {
         /// Whole terms that carry the topic (stopwords dropped unless nothing else is left).
         public var terms: [String]
-        /// Parts of compound terms, searched in the relaxed pass.
-        public var parts: [String]
+        /// For each term, what else stands for it in the relaxed pass: the parts of a compound
+        /// term, then related words (``MemorySynonyms``).
+        public var alternatives: [[String]]
         /// Every term required (`"a" AND "b"`).
         public var strict: String
-        /// Any term or part (`"a" OR "b" OR "a-part"`).
+        /// Any term or alternative (`"a" OR "b" OR "a-part" OR "synonym"`).
         public var relaxed: String
+
+        /// Parts of compound terms and related words, each once.
+        public var parts: [String] {
+            var out: [String] = []
+            for alts in alternatives { for a in alts where !out.contains(a) { out.append(a) } }
+            return out
+        }
     }
 
     /// Nil when the input has no word at all (only punctuation or operators such as `"`, `*`,
@@ -126,18 +134,21 @@ public enum MemoryText {
         var kept = all.filter { !stopwords.contains($0.whole) && !(question && questionNoise.contains($0.whole)) }
         if kept.isEmpty { kept = all }
         var wholes: [String] = []
-        var parts: [String] = []
-        for t in kept {
-            if !wholes.contains(t.whole) { wholes.append(t.whole) }
-            for p in t.parts where !parts.contains(p) && !wholes.contains(p) && !stopwords.contains(p) {
-                parts.append(p)
-            }
+        var alternatives: [[String]] = []
+        for t in kept where !wholes.contains(t.whole) {
+            wholes.append(t.whole)
+            let candidates = t.parts.filter { !stopwords.contains($0) } + MemorySynonyms.related(t.whole)
+            var alts: [String] = []
+            for a in candidates where !alts.contains(a) { alts.append(a) }
+            alternatives.append(alts)
         }
-        parts.removeAll { wholes.contains($0) }
+        for i in alternatives.indices { alternatives[i].removeAll { wholes.contains($0) } }
         let quoted = wholes.map(quote)
+        var relaxed = quoted
+        for alts in alternatives { for a in alts where !relaxed.contains(quote(a)) { relaxed.append(quote(a)) } }
         return Query(
-            terms: wholes, parts: parts, strict: quoted.joined(separator: " AND "),
-            relaxed: (quoted + parts.map(quote)).joined(separator: " OR "))
+            terms: wholes, alternatives: alternatives, strict: quoted.joined(separator: " AND "),
+            relaxed: relaxed.joined(separator: " OR "))
     }
 
     /// An FTS5 string literal: the term in double quotes, inner quotes doubled (the tokenizer

@@ -274,17 +274,26 @@ extension Workspace {
             guard statusWeight > 0 else { continue }
             let m = item.memory
             let haystack = MemoryRecallText.terms(of: m)
-            let matched = q.terms.filter { haystack.contains(MemoryRecallText.fold($0)) }
-            let matchedParts = q.parts.filter { haystack.contains(MemoryRecallText.fold($0)) }
-            let coverage =
-                q.terms.isEmpty ? 1 : (Double(matched.count) + 0.5 * Double(matchedParts.count)) / Double(q.terms.count)
+            // Coverage: each query term found counts 1; found only through a part or a related
+            // word, a half.
+            var matched: [String] = []
+            var credit = 0.0
+            for (term, alts) in zip(q.terms, q.alternatives) {
+                if haystack.contains(MemoryRecallText.fold(term)) {
+                    matched.append(term)
+                    credit += 1
+                } else if let alt = alts.first(where: { haystack.contains(MemoryRecallText.fold($0)) }) {
+                    matched.append(alt)
+                    credit += 0.5
+                }
+            }
+            let coverage = q.terms.isEmpty ? 1 : credit / Double(q.terms.count)
             let isStrict = strictIDs.contains(id)
             let score =
                 max(bm25, 0.000_001) * (0.3 + 0.7 * min(coverage, 1)) * (isStrict ? 1.25 : 1) * statusWeight
                 * (1 + 0.05 * (recency[id] ?? 0))
             hits.append(
-                RecallHit(
-                    item: item, score: score, matched: matched + matchedParts, pass: isStrict ? "strict" : "relaxed"))
+                RecallHit(item: item, score: score, matched: matched, pass: isStrict ? "strict" : "relaxed"))
         }
         hits.sort { ($0.score, $1.item.memory.id) > ($1.score, $0.item.memory.id) }
         return Array(hits.prefix(max(limit, 0)))

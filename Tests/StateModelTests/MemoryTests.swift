@@ -28,6 +28,13 @@ import Testing
         #expect(MemoryText.query("what is it")?.terms == ["what", "is", "it"])
     }
 
+    @Test func relatedWordsOnlyWidenTheRelaxedPass() throws {
+        let q = try #require(MemoryText.query("why were 2FA codes rejected?"))
+        #expect(q.terms == ["2fa", "codes", "rejected"])
+        #expect(q.strict == #""2fa" AND "codes" AND "rejected""#)
+        #expect(q.relaxed.contains(#""totp""#) && q.alternatives[0].contains("two-factor"))
+    }
+
     @Test func nearDuplicatesButNotNegationsOrOtherNumbers() {
         #expect(MemoryText.nearDuplicate("Use Postgres for the main database.", "use postgres for the main database"))
         #expect(!MemoryText.nearDuplicate("Use X for caching", "Do not use X for caching"))
