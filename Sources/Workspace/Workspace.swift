@@ -172,7 +172,17 @@ public final class Workspace {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
+        pendingRedactions = []
         let result = try body(&state, ctx)
+        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
+        let found = state.redactChangedText(since: loaded.state)
+        if found.contains(where: { !$0.allowed }) {
+            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
+            warnings.append(
+                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                    + "\(Redaction.allowPragma) on its line")
+        }
+        pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
         let hash = try store.write(state, replacing: loaded, changes: changes)
