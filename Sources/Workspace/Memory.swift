@@ -124,6 +124,51 @@ extension Workspace {
         return MemoryItem(memory: m, status: .forgotten, isPrivate: false, supersededBy: [])
     }
 
+    /// Undoes one journaled operation (`op`, or a unique prefix of it; default: this worktree's
+    /// latest) through the same transaction paths, as a new operation. Refuses when a later
+    /// change touched the same fields (``Undo``).
+    public func undo(_ op: String?, command: String) throws -> JournalRecord {
+        let records = try journal()
+        let target: JournalRecord
+        if let op {
+            let wanted = op.hasPrefix("op-") ? op : "op-" + op
+            let found = records.filter { $0.op.hasPrefix(wanted.lowercased()) }
+            guard let first = found.last else {
+                throw ModelError.invalidValue(field: "operation", value: op, reason: "not in this clone's journal")
+            }
+            guard Set(found.map(\.op)).count == 1 else {
+                throw ModelError.invalidValue(field: "operation", value: op, reason: "ambiguous; give more of the id")
+            }
+            target = first
+        } else {
+            guard let last = records.last(where: { $0.worktree == paths.workdir }) else {
+                throw ModelError.invalidState("nothing to undo: no operation in this worktree's journal")
+            }
+            target = last
+        }
+        pendingRedactions = []
+        if target.privateStore == true {
+            try privateTransaction(command: command) { priv, state, ctx in
+                var unused = state
+                let before = priv
+                try Undo.apply(target.changes, to: &unused, privateMemories: &priv.memories, isPrivate: true, ctx)
+                if priv == before { throw Self.alreadyUndone(target) }
+            }
+        } else {
+            try transaction(command: command) { state, ctx in
+                var unused: [String: Memory] = [:]
+                let before = state
+                try Undo.apply(target.changes, to: &state, privateMemories: &unused, isPrivate: false, ctx)
+                if state == before { throw Self.alreadyUndone(target) }
+            }
+        }
+        return target
+    }
+
+    static func alreadyUndone(_ r: JournalRecord) -> ModelError {
+        ModelError.invalidState("nothing to undo: the changes of \(r.op) (\(r.command)) are not in the state any more")
+    }
+
     /// The private store's transaction: the worktree lock, the state read for duplicate and
     /// task checks, the private file replaced atomically, one journal record.
     private func privateTransaction<T>(
@@ -154,6 +199,8 @@ extension Workspace {
             head: head.commit, stateBefore: beforeHash.isEmpty ? nil : beforeHash, stateAfter: afterHash,
             changes: changes)
         rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
+        rec.client = client
+        rec.privateStore = true
         pendingRedactions = []
         do {
             try Journal(path: paths.journalFile).append(rec)

@@ -52,6 +52,8 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
+    public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
     var pendingRedactions: [Redaction.RuleHit] = []
 
@@ -204,6 +206,7 @@ public final class Workspace {
             at: try now(), actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
             branch: head.branch, head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
         rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
+        rec.client = client
         pendingRedactions = []
         do {
             try Journal(path: paths.journalFile).append(rec)

@@ -241,3 +241,34 @@ struct ForgetJSON: Encodable {
     var memory: MemoryJSON
     var note: String
 }
+
+struct Undo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Undo one operation of the journal (default: this worktree's latest), as a new operation.",
+        discussion: """
+            Puts back what the operation changed, field by field, and keeps later changes to \
+            other fields. Refuses when a later operation (or a merge, or an edit) changed the same \
+            fields. Operation ids are shown by 'codex-state log'. Undoing an undo redoes.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "Operation id (op-…) or a unique prefix.") var op: String?
+
+    func run() throws {
+        let ws = try common.workspace()
+        let undone = try ws.undo(op, command: common.commandLine)
+        Output.warnings(ws)
+        let changed = undone.changes.map { "\($0.kind) \($0.id)" }
+        if output.json {
+            try Output.json(UndoJSON(undone: undone.op, command: undone.command, entities: changed))
+        } else {
+            Output.line("undid \(undone.op) (\(Output.clean(undone.command))): \(changed.joined(separator: ", "))")
+        }
+    }
+}
+
+struct UndoJSON: Encodable {
+    var undone: String
+    var command: String
+    var entities: [String]
+}

@@ -210,3 +210,61 @@ import Testing
         #expect(!log.contains(token) && !log.contains("Hunter2Hunter2"))
     }
 }
+
+/// Audit and undo: every operation journaled with who, what ran it, branch and HEAD; `undo`
+/// through the same transaction path, refusing when a later change touched the same fields.
+@Suite struct UndoTests {
+    func log(_ s: Sandbox, _ repo: String, _ args: String...) throws -> [[String: Any]] {
+        let r = try s.run(Sandbox.binary, ["log", "--json"] + args, in: repo)
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    @Test func undoRestoresTheFieldsOfOneOperationAndKeepsLaterOnes() throws {
+        let (s, repo) = try MergeDriverTests().world()
+        let id = try s.ok("task", "add", "Write the parser", "--priority", "3", in: repo)
+        try s.ok("task", "edit", id, "--title", "Write the TOML parser", in: repo)
+        let retitle = try #require(try log(s, repo).first?["op"] as? String)
+        try s.ok("task", "edit", id, "--priority", "1", in: repo)
+        let out = try s.ok("undo", retitle, in: repo)
+        #expect(out.hasPrefix("undid \(retitle)") && out.contains("task \(id)"))
+        let task = s.json(try s.ok("task", "show", id, "--json", in: repo))["task"] as? [String: Any]
+        #expect(task?["title"] as? String == "Write the parser" && task?["priority"] as? Int == 1)
+        // The undo is an operation too: journaled, and undoing it redoes.
+        let latest = try #require(try log(s, repo).first)
+        #expect((latest["command"] as? String)?.contains("undo") == true && latest["client"] as? String == "cli")
+        try s.ok("undo", in: repo)
+        let again = s.json(try s.ok("task", "show", id, "--json", in: repo))["task"] as? [String: Any]
+        #expect(again?["title"] as? String == "Write the TOML parser")
+    }
+
+    @Test func undoRefusesWhenALaterOperationTouchedTheSameField() throws {
+        let (s, repo) = try MergeDriverTests().world()
+        let id = try s.ok("task", "add", "A", in: repo)
+        try s.ok("task", "edit", id, "--title", "B", in: repo)
+        let first = try #require(try log(s, repo).first?["op"] as? String)
+        try s.ok("task", "edit", id, "--title", "C", in: repo)
+        let before = try s.read(repo + "/.codex-state/project_state.json")
+        let r = try s.cs("undo", String(first.prefix(9)), in: repo)
+        #expect(r.status == 1 && r.stderr.contains("a later change touched the same fields (title)"))
+        #expect(try s.read(repo + "/.codex-state/project_state.json") == before)
+    }
+
+    @Test func undoOfRememberAndForgetAndOneFactsHistory() throws {
+        let (s, repo) = try MergeDriverTests().world()
+        let id = try s.ok("remember", "Use Postgres 16", "--kind", "decision", in: repo)
+        try s.ok("forget", id, in: repo)
+        try s.ok("undo", in: repo)  // the forget
+        let listed = s.json(try s.ok("memories", "--json", in: repo))["memories"] as? [[String: Any]] ?? []
+        #expect(listed.first?["text"] as? String == "Use Postgres 16")
+        let history = try log(s, repo, "--memory", String(id.prefix(8)))
+        #expect(history.count == 3)
+        #expect(history.allSatisfy { ($0["head"] as? String)?.count == 40 && $0["branch"] as? String != nil })
+        let text = try s.ok("log", "--memory", id, in: repo)
+        #expect(text.contains("remember") && text.contains("forget") && text.contains("[op-"))
+        // Private memories undo through their own store.
+        let p = try s.ok("remember", "my private note", "--kind", "note", "--private", in: repo)
+        try s.ok("undo", in: repo)
+        #expect(!(try s.ok("memories", in: repo)).contains(p))
+        #expect(try log(s, repo, "--memory", p).first?["private"] as? Bool == true)
+    }
+}
