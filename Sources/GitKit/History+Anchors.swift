@@ -94,6 +94,24 @@ extension Repository {
     /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
     public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
 
+    /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in
+    /// this worktree's git dir) while one is under way, else nil. git deletes it when the rebase
+    /// finishes or is aborted, after running `post-rewrite rebase`.
+    public var rebaseDirectory: String? {
+        let state = git_repository_state(handle)
+        let rebasing = [
+            GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE,
+            GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE,
+        ].contains { Int32($0.rawValue) == state }
+        guard rebasing else { return nil }
+        let base = gitDir.hasSuffix("/") ? gitDir : gitDir + "/"
+        var info = stat()
+        for name in ["rebase-merge", "rebase-apply"] where stat(base + name, &info) == 0 {
+            return base + name
+        }
+        return nil
+    }
+
     /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
     public func isUnmerged(_ path: String) -> Bool {
         var index: OpaquePointer?

@@ -58,7 +58,7 @@ extension Repository {
         }
     }
 
-    private func withTree<T>(of commit: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
+    func withTree<T>(of commit: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
         var oid = commit.gitOID
         var c: OpaquePointer?
         try check(git_commit_lookup(&c, handle, &oid), "look up commit \(commit.short)")

@@ -83,6 +83,9 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
     case malformedJSON(String)
     case schema(String)
     case unsupportedSchema(found: Int, supported: Int)
+    /// The same key twice in one object: a JSON reader keeps one copy, so a rewrite would drop
+    /// the other silently. (What a text merge without the merge driver leaves behind.)
+    case duplicateKey(path: String, firstLine: Int, line: Int)
 
     public var description: String {
         switch self {
@@ -93,6 +96,9 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
         case .schema(let reason): return "does not match schema 1: \(reason)"
         case .unsupportedSchema(let found, let supported):
             return ModelError.unsupportedSchema(found: found, supported: supported).description
+        case .duplicateKey(let path, let first, let line):
+            return
+                "'\(path)' appears twice (lines \(first) and \(line)); a write would keep only one: merge the copies by hand and delete one"
         }
     }
 }
@@ -100,9 +106,11 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
 public enum StateCodec {
     /// Decodes and validates a state file's bytes.
     ///
-    /// The happy path parses once. Only when decoding fails is the text parsed again, untyped,
-    /// to tell a syntax error from a newer schema from a field of the wrong shape.
-    public static func decode(_ bytes: [UInt8]) throws -> ProjectState {
+    /// The happy path parses once (plus a scan for repeated keys, which the decoder would
+    /// silently collapse). Only when decoding fails is the text parsed again, untyped, to tell a
+    /// syntax error from a newer schema from a field of the wrong shape. `check` passes
+    /// `allowingDuplicates` to report every duplicate itself and go on checking.
+    public static func decode(_ bytes: [UInt8], allowingDuplicates: Bool = false) throws -> ProjectState {
         if let line = conflictMarkerLine(bytes) { throw StateDecodeError.conflictMarkers(line: line) }
         let data = Data(bytes)
         let state: ProjectState
@@ -115,6 +123,10 @@ public enum StateCodec {
             throw StateDecodeError.unsupportedSchema(found: state.schema, supported: ProjectState.currentSchema)
         }
         try validate(state)
+        if !allowingDuplicates, let d = JSONScanner.duplicateKeys(in: bytes).first {
+            throw StateDecodeError.duplicateKey(
+                path: JSONPathComponent.render(d.path), firstLine: d.firstLine, line: d.line)
+        }
         return state
     }
 
@@ -126,11 +138,57 @@ public enum StateCodec {
             return .malformedJSON(syntaxReason(error))
         }
         guard let top = object as? [String: Any] else { return .schema("the top level must be an object") }
-        guard let schema = top["schema"] as? Int else { return .schema("missing integer field 'schema'") }
+        guard let raw = top["schema"] else { return .schema("schema: missing (expected the integer 1)") }
+        guard let schema = exactInt(raw) else {
+            return .schema("schema: expected the integer \(ProjectState.currentSchema), found \(render(raw))")
+        }
         if schema != ProjectState.currentSchema {
             return .unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
         }
-        return .schema(describe(error))
+        return .schema(describe(error, in: object))
+    }
+
+    /// The integer a JSON number holds exactly (not 1.5, not 10^25, not `"1"`, not `true`).
+    private static func exactInt(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber, !isBoolean(n) else { return nil }
+        guard let d = Double(exactly: n.doubleValue), d.rounded() == d, abs(d) < 1e15 else { return nil }
+        return Int(d)
+    }
+
+    /// JSONSerialization gives `true` and `false` as NSNumbers of type char.
+    private static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
+    /// A short rendering of a JSON value for a message: `"1"`, `1.5`, `1e+25`, `null`, `an object`.
+    static func render(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case let s as String:
+            let shown = s.count > 40 ? String(s.prefix(40)) + "…" : s
+            return "\"" + String(shown.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+                + "\""
+        case is [String: Any]: return "an object"
+        case is [Any]: return "an array"
+        case let n as NSNumber:
+            if isBoolean(n) { return n.boolValue ? "true" : "false" }
+            return "\(n)"
+        default: return "\(value)"
+        }
+    }
+
+    /// The value at a decoder's coding path in the untyped parse, if it is there.
+    private static func value(at path: [CodingKey], in object: Any) -> Any? {
+        var current: Any = object
+        for key in path {
+            if let i = key.intValue, let a = current as? [Any] {
+                guard a.indices.contains(i) else { return nil }
+                current = a[i]
+            } else if let o = current as? [String: Any], let next = o[key.stringValue] {
+                current = next
+            } else {
+                return nil
+            }
+        }
+        return current
     }
 
     /// Before a state read from `bytes` is rewritten: throws if the file holds fields this
@@ -225,6 +283,42 @@ public enum StateCodec {
         let ns = error as NSError
         if let detail = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
         return ns.localizedDescription
+    }
+
+    /// As ``describe(_:)``, naming the value found where the decoder expected another shape.
+    static func describe(_ error: DecodingError, in object: Any) -> String {
+        let expected: String
+        let codingPath: [CodingKey]
+        switch error {
+        case .typeMismatch(let type, let ctx):
+            (expected, codingPath) = (expectation(type), ctx.codingPath)
+        case .dataCorrupted(let ctx) where !ctx.codingPath.isEmpty:
+            // Foundation reports a number that does not fit the field (1.5 for an integer) as
+            // "not valid JSON"; the field and the value say more.
+            guard let found = value(at: ctx.codingPath, in: object) as? NSNumber, !isBoolean(found) else {
+                return describe(error)
+            }
+            (expected, codingPath) = ("an integer", ctx.codingPath)
+        default: return describe(error)
+        }
+        let name = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+        guard let found = value(at: codingPath, in: object) else { return "\(name): expected \(expected)" }
+        return "\(name): expected \(expected), found \(render(found))"
+    }
+
+    private static func expectation(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Double.Type: return "a number"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return name
+        }
     }
 
     static func describe(_ error: DecodingError) -> String {

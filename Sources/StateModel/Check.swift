@@ -44,8 +44,11 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case mergeDriverMissing = "CS060"
     case gitattributesLineMissing = "CS061"
     case shallowClone = "CS062"
+    // Other copies of the state (other branches, remote-tracking branches, worktrees).
+    case copyUnreadable = "CS070"
+    case copiesDisagree = "CS071"
     // Memories.
-    case memoryTextChanged = "CS070"
+    case memoryTextChanged = "CS080"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -74,6 +77,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .mergeDriverMissing: return "merge-driver-missing"
         case .gitattributesLineMissing: return "gitattributes-line-missing"
         case .shallowClone: return "shallow-clone"
+        case .copyUnreadable: return "copy-unreadable"
+        case .copiesDisagree: return "copies-disagree"
         case .memoryTextChanged: return "memory-text-changed"
         }
     }
@@ -82,7 +87,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone:
+            .gitattributesLineMissing, .shallowClone, .copyUnreadable, .copiesDisagree:
             return .warning
         default: return .error
         }
@@ -223,7 +228,7 @@ public enum StateCheck {
         }
         let state: ProjectState
         do {
-            state = try StateCodec.decode(bytes)
+            state = try StateCodec.decode(bytes, allowingDuplicates: true)
         } catch let error as StateDecodeError {
             return FileResult(state: nil, findings: [decodeFinding(error, bytes: bytes, file: file)])
         } catch {
@@ -263,6 +268,10 @@ public enum StateCheck {
             return CheckFinding(
                 .schemaInvalid, file: file, line: schemaErrorLine(reason, bytes: bytes),
                 message: "does not match schema 1: \(reason)", fix: "correct the field, or \(restore)")
+        case .duplicateKey(_, _, let line):
+            return CheckFinding(
+                .duplicateKey, file: file, line: line, message: error.description,
+                fix: "merge the copies by hand and delete one")
         }
     }
 
@@ -764,6 +773,34 @@ public enum StateCheck {
                     "this clone does not merge the state file with the merge driver (\(mergeDriver.detail)); git will merge it as text",
                 fix: "codex-state init (or codex-state merge-driver --install); each clone needs it once")
         ]
+    }
+
+    /// Other copies of the state: one finding per copy every read skips (corrupt, conflicted,
+    /// newer schema), and one per task the copies disagree about.
+    public static func copyFindings(
+        unreadable: [(label: String, location: String, reason: String)], disagreements: [Disagreement]
+    ) -> [CheckFinding] {
+        var out: [CheckFinding] = []
+        for u in unreadable.sorted(by: { $0.location < $1.location }) {
+            out.append(
+                CheckFinding(
+                    .copyUnreadable, file: nil, line: nil,
+                    message:
+                        "the state of \(u.label) (\(u.location)) cannot be read: \(u.reason); every read skips it, so its completions and claims count nowhere",
+                    fix:
+                        "check out \(u.label) and fix its \(stateFile) (codex-state check there names the problem), or delete the branch if it is dead"
+                ))
+        }
+        for d in disagreements.sorted(by: { $0.task < $1.task }) {
+            out.append(
+                CheckFinding(
+                    .copiesDisagree, file: nil, line: nil, entity: d.task,
+                    message: "task \(d.task): \(d.message)",
+                    fix:
+                        "merge the branches (the merge driver keeps the completion), or reopen and complete it again where it belongs"
+                ))
+        }
+        return out
     }
 
     /// The state file is unmerged in git's index: nothing in it can be trusted yet.

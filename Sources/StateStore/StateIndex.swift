@@ -19,35 +19,47 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 4
+    static let version = 5
     let queue: DatabaseQueue
     public let path: String
 
-    public init(path: String) throws {
+    /// Opens (creating if needed) the index at `path`. `busyTimeout` bounds the wait for another
+    /// process's write transaction; past it the open fails and the caller parses the file.
+    public init(path: String, busyTimeout: Double = 10) throws {
         self.path = path
         do {
-            queue = try Self.open(path)
-        } catch {
-            // A cache that cannot be opened is thrown away and made again.
+            queue = try Self.open(path, busyTimeout: busyTimeout)
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            // A damaged cache is thrown away and made again. Only damage: a busy or locked
+            // database belongs to a live process, and unlinking its WAL would lose its writes.
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             do {
-                queue = try Self.open(path)
+                queue = try Self.open(path, busyTimeout: busyTimeout)
             } catch {
                 throw StoreError.index(path: path, reason: "\(error)")
             }
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
         }
     }
 
-    private static func open(_ path: String) throws -> DatabaseQueue {
+    /// SQLite's codes for a file that is not a usable database (as opposed to one that is
+    /// merely busy, locked, read-only or out of space).
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT].contains(error.resultCode)
+    }
+
+    private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
         var config = Configuration()
         config.journalMode = .wal
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         let queue = try DatabaseQueue(path: path, configuration: config)
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
+                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -60,17 +72,26 @@ public final class StateIndex {
                         milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
-                        conflicts INTEGER NOT NULL, record BLOB NOT NULL) WITHOUT ROWID;
+                        conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(head, commit_id)) WITHOUT ROWID;
                     CREATE TABLE reach_heads(head TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE rendered(key TEXT PRIMARY KEY, body BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE rendered(key TEXT PRIMARY KEY, body BLOB NOT NULL, used INTEGER NOT NULL,
+                        valid_until INTEGER) WITHOUT ROWID;
                     CREATE TABLE recovered(head TEXT NOT NULL, task_id TEXT NOT NULL, commit_id TEXT NOT NULL,
                         method TEXT, found TEXT, PRIMARY KEY(head, task_id, commit_id)) WITHOUT ROWID;
                     CREATE TABLE commit_facts(commit_id TEXT PRIMARY KEY, patch_id TEXT, tasks TEXT NOT NULL)
                         WITHOUT ROWID;
+                    CREATE TABLE copy_merged(signature TEXT PRIMARY KEY, facts BLOB NOT NULL, used INTEGER NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE tip_blobs(commit_id TEXT PRIMARY KEY, blob TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE copy_facts(key TEXT PRIMARY KEY, problem TEXT, facts BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE file_stamps(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, hash TEXT NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE contains(tip TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
+                        PRIMARY KEY(tip, commit_id)) WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -160,7 +181,7 @@ public final class StateIndex {
                     sql: """
                         SELECT id, title, status, priority, parent, deps, labels, milestone, created_at,
                                started_actor, started_branch, started_at, completion_commit,
-                               completion_branch, claim_actor, claim_expires, conflicts FROM tasks
+                               completion_branch, claim_actor, claim_expires, conflicts, updated_at FROM tasks
                         """)
                 while let r = try cursor.next() {
                     let id: String = r[0]
@@ -172,7 +193,8 @@ public final class StateIndex {
                         createdAt: Timestamp(seconds: r[8]), startedActor: r[9], startedBranch: r[10],
                         startedAt: (r[11] as Int64?).map(Timestamp.init(seconds:)), completionCommit: r[12],
                         completionBranch: r[13], claimActor: r[14],
-                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16])
+                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16],
+                        updatedAt: (r[17] as Int64?).map(Timestamp.init(seconds:)))
                 }
                 let decoder = JSONDecoder()
                 let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
@@ -336,27 +358,183 @@ public final class StateIndex {
         return built.hash
     }
 
-    /// A rendered output cached under `key` (which must include the state hash and HEAD).
-    public func rendered(_ key: String) throws -> [UInt8]? {
+    /// A rendered output cached under `key` (which must include the state hash and HEAD), if it
+    /// is still valid at `now` (a claim that expires changes what `next` offers).
+    public func rendered(_ key: String, now: Timestamp? = nil) throws -> [UInt8]? {
         try wrap {
             try queue.read { db in
-                try Data.fetchOne(db, sql: "SELECT body FROM rendered WHERE key = ?", arguments: [key]).map(Array.init)
+                guard
+                    let r = try Row.fetchOne(
+                        db, sql: "SELECT body, valid_until FROM rendered WHERE key = ?", arguments: [key])
+                else { return nil }
+                let until: Int64? = r[1]
+                if let until, let now, now.seconds >= until { return nil }
+                let body: Data = r[0]
+                return Array(body)
             }
         }
     }
 
-    /// Caches a rendered output, keeping the `keep` most recently stored.
-    public func storeRendered(_ key: String, _ body: [UInt8], now: Timestamp, keep: Int = 32) throws {
+    /// Caches a rendered output, valid until `validUntil` (nil: for good), keeping the `keep`
+    /// most recently stored.
+    public func storeRendered(
+        _ key: String, _ body: [UInt8], now: Timestamp, validUntil: Timestamp? = nil, keep: Int = 32
+    ) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO rendered(key, body, used) VALUES (?, ?, ?)",
-                    arguments: [key, Data(body), now.seconds])
+                    sql: "INSERT OR REPLACE INTO rendered(key, body, used, valid_until) VALUES (?, ?, ?, ?)",
+                    arguments: [key, Data(body), now.seconds, validUntil?.seconds])
                 try db.execute(
                     sql: """
                         DELETE FROM rendered WHERE key IN
                         (SELECT key FROM rendered ORDER BY used DESC, key LIMIT -1 OFFSET ?)
                         """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
+    // MARK: - Other copies of the state
+
+    /// The blob of the state file at each of `commits` (commits never change, so neither does the
+    /// answer); "" when the commit has no state file.
+    public func tipBlobs(_ commits: [String]) throws -> [String: String] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: String] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT blob FROM tip_blobs WHERE commit_id = ?")
+                for c in commits { if let b = try String.fetchOne(stmt, arguments: [c]) { out[c] = b } }
+                return out
+            }
+        }
+    }
+
+    public func storeTipBlobs(_ answers: [String: String]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO tip_blobs(commit_id, blob) VALUES (?, ?)")
+                for (c, b) in answers { try insert.execute(arguments: [c, b]) }
+                return .commit
+            }
+        }
+    }
+
+    /// The facts extracted from the copies with these content keys (`blob:<id>`, `file:<sha256>`),
+    /// or the problem that kept a copy from being read.
+    public func copyFacts(_ keys: [String]) throws -> [String: (problem: String?, facts: [UInt8])] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: (problem: String?, facts: [UInt8])] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT problem, facts FROM copy_facts WHERE key = ?")
+                for k in keys {
+                    if let r = try Row.fetchOne(stmt, arguments: [k]) {
+                        let problem: String? = r[0]
+                        let facts: Data = r[1]
+                        out[k] = (problem, Array(facts))
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores one copy's facts, keeping those of the `keep` most recent copies.
+    public func storeCopyFacts(key: String, problem: String?, facts: [UInt8]) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO copy_facts(key, problem, facts) VALUES (?, ?, ?)",
+                    arguments: [key, problem, Data(facts)])
+            }
+        }
+    }
+
+    /// Drops the facts of copies no longer seen (a deleted branch, a removed worktree).
+    public func pruneCopyFacts(keeping keys: Set<String>) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let all = try String.fetchAll(db, sql: "SELECT key FROM copy_facts")
+                for k in all where !keys.contains(k) {
+                    try db.execute(sql: "DELETE FROM copy_facts WHERE key = ?", arguments: [k])
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// The grouped facts of every other copy, for one listing of copies (by content).
+    public func mergedCopies(_ signature: String) throws -> [UInt8]? {
+        try wrap {
+            try queue.read { db in
+                try Data.fetchOne(db, sql: "SELECT facts FROM copy_merged WHERE signature = ?", arguments: [signature])
+                    .map(Array.init)
+            }
+        }
+    }
+
+    /// Stores the grouped facts of a listing, keeping the `keep` most recently stored.
+    public func storeMergedCopies(_ signature: String, _ facts: [UInt8], now: Timestamp, keep: Int = 8) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO copy_merged(signature, facts, used) VALUES (?, ?, ?)",
+                    arguments: [signature, Data(facts), now.seconds])
+                try db.execute(
+                    sql: """
+                        DELETE FROM copy_merged WHERE signature IN
+                        (SELECT signature FROM copy_merged ORDER BY used DESC, signature LIMIT -1 OFFSET ?)
+                        """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
+    /// The content hash of another worktree's state file when its stamp is still `stamp`.
+    public func fileHash(path: String, stamp: FileStamp) throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(
+                    db, sql: "SELECT hash FROM file_stamps WHERE path = ? AND stamp = ?",
+                    arguments: [path, stamp.encoded])
+            }
+        }
+    }
+
+    public func storeFileHash(path: String, stamp: FileStamp, hash: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO file_stamps(path, stamp, hash) VALUES (?, ?, ?)",
+                    arguments: [path, stamp.encoded, hash])
+            }
+        }
+    }
+
+    /// Whether `tip` contains `commit`, for the pairs already answered (ancestry between two
+    /// commits never changes).
+    public func contains(tips: [String], commits: [String]) throws -> [String: [String: Bool]] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: [String: Bool]] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT answer FROM contains WHERE tip = ? AND commit_id = ?")
+                for t in tips {
+                    for c in commits {
+                        if let a = try Int.fetchOne(stmt, arguments: [t, c]) { out[c, default: [:]][t] = a == 1 }
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    public func storeContains(_ answers: [(tip: String, commit: String, contains: Bool)]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO contains(tip, commit_id, answer) VALUES (?, ?, ?)")
+                for a in answers { try insert.execute(arguments: [a.tip, a.commit, a.contains ? 1 : 0]) }
                 return .commit
             }
         }
@@ -369,8 +547,8 @@ public final class StateIndex {
             sql: """
                 INSERT OR REPLACE INTO tasks(id, title, status, priority, parent, deps, labels, milestone,
                     created_at, started_actor, started_branch, started_at, completion_commit,
-                    completion_branch, claim_actor, claim_expires, conflicts, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    completion_branch, claim_actor, claim_expires, conflicts, updated_at, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
     }
 
@@ -380,7 +558,7 @@ public final class StateIndex {
             t.id, t.title, t.status.rawValue, t.priority, t.parent, t.deps.joined(separator: "\u{1F}"),
             t.labels.joined(separator: "\u{1F}"), t.milestone, t.created.at.seconds, t.started?.actor,
             t.started?.branch, t.started?.at.seconds, t.completion?.commit, t.completion?.branch,
-            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, record,
+            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, t.updated.at.seconds, record,
         ])
     }
 

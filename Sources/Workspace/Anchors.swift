@@ -16,22 +16,31 @@ extension Workspace {
     func recoverAnchors(
         tasks: [String: TaskSummary], reach: [String: Reachability], head: HeadInfo, index: StateIndex?
     ) throws -> [String: RecoveredAnchor] {
+        try recoverAnchors(
+            completions: CopyInputs.completionCommits(here: tasks, facts: [:]), reach: reach, head: head, index: index)
+    }
+
+    /// As above, for completions recorded in any copy: (task, commit) pairs. A task with one
+    /// completion reachable from HEAD needs no recovery.
+    func recoverAnchors(
+        completions: [(task: String, commit: String)], reach: [String: Reachability], head: HeadInfo,
+        index: StateIndex?
+    ) throws -> [String: RecoveredAnchor] {
         guard let headHex = head.commit, let headID = ObjectID(hex: headHex) else { return [:] }
-        let lost = tasks.values.filter {
-            $0.status == .done && $0.completionCommit.map { reach[$0] != .reachable } == true
-        }
+        let doneHere = Set(completions.filter { reach[$0.commit] == .reachable }.map(\.task))
+        let lost = completions.filter { reach[$0.commit] != .reachable && !doneHere.contains($0.task) }
         guard !lost.isEmpty else { return [:] }
         var settled = (try? index?.recoveries(head: headHex)) ?? [:]
         var result: [String: RecoveredAnchor] = [:]
         var open: [(task: String, commit: String)] = []
-        for t in lost {
-            guard let c = t.completionCommit else { continue }
-            if let answer = settled[RecoveryKey(task: t.id, commit: c)] {
-                if let found = answer { result[t.id] = found }
+        for (task, c) in lost where result[task] == nil {
+            if let answer = settled[RecoveryKey(task: task, commit: c)] {
+                if let found = answer { result[task] = found }
             } else {
-                open.append((t.id, c))
+                open.append((task, c))
             }
         }
+        open.removeAll { result[$0.task] != nil }
         guard !open.isEmpty else { return result }
 
         var fresh: [RecoveryKey: RecoveredAnchor?] = [:]
@@ -42,7 +51,7 @@ extension Workspace {
         let mapped = Set(viaMap.values.compactMap(ObjectID.init(hex:)))
         let mappedReach = mapped.isEmpty ? [:] : try repository.ancestry(of: mapped, head: headID)
         var remaining: [(task: String, commit: String)] = []
-        for (task, c) in open {
+        for (task, c) in open where result[task] == nil {
             if let n = viaMap[c], let id = ObjectID(hex: n), mappedReach[id] == .ancestor {
                 let found = RecoveredAnchor(method: .rewrite, commit: n)
                 result[task] = found
@@ -98,9 +107,9 @@ extension Workspace {
             }
             for (task, c) in remaining {
                 let key = RecoveryKey(task: task, commit: c)
-                if let n = byPatch[task] {
+                if let n = byPatch[task], result[task] == nil {
                     result[task] = RecoveredAnchor(method: .patchID, commit: n)
-                } else if let n = byTrailer[task] {
+                } else if let n = byTrailer[task], result[task] == nil {
                     result[task] = RecoveredAnchor(method: .trailer, commit: n)
                 }
                 fresh[key] = result[task]

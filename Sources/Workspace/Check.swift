@@ -87,6 +87,15 @@ extension Workspace {
         }
         findings += StateCheck.checkContent(
             state, bytes: bytes, evaluation: evaluation, facts: facts, file: StateFileName.relative)
+        if !shallow {
+            var summaries: [String: TaskSummary] = [:]
+            for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+            let (everywhere, problems) = try evaluateEverywhere(
+                summaries, head: head, index: try? store.openIndex())
+            findings += StateCheck.copyFindings(
+                unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
+                disagreements: Array(everywhere.disagreements.values))
+        }
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }
 
@@ -116,7 +125,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         var reach: [String: Reachability]?
         if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
             let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]

@@ -177,13 +177,34 @@ extension Workspace {
         ]
     }
 
+    /// Where mid-rebase amends wait for the end of the rebase, inside git's rebase directory.
+    static let pendingRewritesFile = "codex-state-rewrites"
+
     /// After `commit --amend` and `rebase`: re-point every anchor from old to new commits, record
     /// the map for anchors kept elsewhere, and say which completions a rebase dropped.
     func postRewrite(kind: String, input: String) throws -> [String] {
         var lines: [String] = []
-        let (rewrites, malformed) = Rewrite.parse(input)
+        var (rewrites, malformed) = Rewrite.parse(input)
         if !malformed.isEmpty {
             lines.append("codex-state: warning: post-rewrite: ignored \(malformed.count) malformed input line(s)")
+        }
+        if let rebaseDir = repository.rebaseDirectory {
+            let pending = rebaseDir + "/" + Self.pendingRewritesFile
+            if kind == "amend" {
+                // Mid-rebase amends (reword, squash, fixup, an amend at an `edit` stop): touching
+                // the working tree now would stop the next pick that changes the state file. They
+                // wait in git's own rebase directory, so an aborted rebase leaves nothing behind,
+                // and join the final list at the end.
+                let text = rewrites.map { "\($0.old) \($0.new)\n" }.joined()
+                if !text.isEmpty { try Files.appendLine(Array(text.dropLast().utf8), to: pending) }
+                return lines
+            }
+            // git's final list maps originals to what they became when they were last picked; an
+            // amend after that (a fixup after an `exec`, an amend at an `edit` stop) is a link
+            // in the chain only the pending list has.
+            if Files.exists(pending) {
+                rewrites = Rewrite.parse(String(decoding: try Files.read(pending), as: UTF8.self)).rewrites + rewrites
+            }
         }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())

@@ -143,7 +143,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -307,8 +307,9 @@ extension Workspace {
         }
         input.completions = unwanted.prefix(Preamble.Limits.completions).map {
             PreambleInput.Completion(
-                kind: $0.kind, id: $0.task.id, title: $0.task.title, commit: $0.task.completionCommit ?? "",
-                branch: $0.task.completionBranch)
+                kind: $0.kind, id: $0.task.id, title: $0.task.title,
+                commit: eval.elsewhere[$0.task.id]?.commit ?? $0.task.completionCommit ?? "",
+                branch: eval.elsewhere[$0.task.id]?.place ?? $0.task.completionBranch)
         }
         var conflictRecords = 0
         var holders: [String] = []
@@ -361,7 +362,7 @@ private final class TaskRecords {
 
     init(store: StateStore, indexFile: String) {
         self.store = store
-        index = try? StateIndex(path: indexFile)
+        index = try? store.openIndex()
     }
 
     subscript(_ id: String) -> TaskRecord? {

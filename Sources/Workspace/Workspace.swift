@@ -13,6 +13,7 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
+    case inProgressElsewhere(id: String, place: String, actor: String?)
 
     public var description: String {
         switch self {
@@ -23,6 +24,9 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
                 "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .inProgressElsewhere(let id, let place, let actor):
+            return
+                "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -65,6 +69,9 @@ public final class Workspace {
         self.environment = environment
         actorOverride = actor
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
+        store.faultPoint = environment["CODEX_STATE_FAULT"]
+        // A committed `.codex-state` link would take every read and write out of the tree.
+        try store.checkLayout()
     }
 
     // MARK: - Context
@@ -147,12 +154,10 @@ public final class Workspace {
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         let state = ProjectState(projectName: name)
-        let hash = try store.write(state, replacing: nil, changes: [])
+        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+            .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
+        try write(state, replacing: nil, changes: initial, command: command)
         try configureMergeDriver()
-        try record(
-            command: command, before: nil, after: hash,
-            changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
-                .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) })
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -167,6 +172,7 @@ public final class Workspace {
         let ctx = try mutationContext()
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
+        try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
@@ -187,8 +193,7 @@ public final class Workspace {
         pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
-        let hash = try store.write(state, replacing: loaded, changes: changes)
-        try record(command: command, before: loaded.hash, after: hash, changes: changes)
+        try write(state, replacing: loaded, changes: changes, command: command)
         return result
     }
 
@@ -200,41 +205,60 @@ public final class Workspace {
             nonce: UInt64.random(in: .min ... .max))
     }
 
-    private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
+    /// Writes the state and its journal record (the caller holds the lock).
+    private func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], command: String)
+        throws
+    {
         let head = try self.head()
-        var rec = JournalRecord(
-            at: try now(), actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
-            branch: head.branch, head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
-        rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
-        rec.client = client
+        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
+        let redactions = pendingRedactions
         pendingRedactions = []
-        do {
-            try Journal(path: paths.journalFile).append(rec)
-        } catch {
+        let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
+            var rec = JournalRecord(
+                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
+                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            rec.redactions = redactions.isEmpty ? nil : redactions
+            rec.client = client
+            return rec
+        }
+        if let journalError {
             // The state is already written; losing its journal line must not look like failure.
-            warnings.append("warning: operation saved, but not journaled: \(error)")
+            warnings.append("warning: operation saved, but not journaled yet (retried next time): \(journalError)")
         }
     }
 
     public func journal() throws -> [JournalRecord] {
-        try Journal(path: paths.journalFile).records()
+        // A crash may have left the last write's record pending: finish it first (under the
+        // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
+        // is alive and journals it itself).
+        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
+            defer { withExtendedLifetime(lock) {} }
+            try recoverJournal()
+        }
+        return try Journal(path: paths.journalFile).records()
+    }
+
+    /// Appends a journal record a crash left pending (the caller holds the lock).
+    private func recoverJournal() throws {
+        if try store.recoverPendingJournal() {
+            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
+        }
     }
 
     // MARK: - Reads
 
-    /// The task graph evaluated at HEAD, from the index.
+    /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
+    /// worktree's file from the index, the other worktrees' files, the committed file at every
+    /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
+    /// warning each. The one read API the CLI, hooks and MCP share.
     public func view() throws -> HeadView { try indexedView().0 }
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
         let (indexed, index) = try store.loadIndexed()
-        let reach = try reachability(
-            of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
-        let view = HeadView(
-            head: head, state: indexed,
-            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
-        return (view, index)
+        let (evaluation, problems) = try evaluateEverywhere(indexed.tasks, head: head, index: index)
+        noteProblems(problems)
+        return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
 
     /// The full record of one task (id or unique prefix).
@@ -319,15 +343,15 @@ public final class Workspace {
         return nil
     }
 
-    /// Reachability over a full state (used inside transactions, which parse the file anyway).
+    /// The evaluation of a full state over every copy (used inside transactions, which parse the
+    /// file anyway).
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
-        let head = try head()
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
+        let index = try? store.openIndex()
+        let (evaluation, problems) = try evaluateEverywhere(summaries, head: try head(), index: index)
+        noteProblems(problems)
+        return evaluation
     }
 }
 
@@ -336,6 +360,8 @@ public struct HeadView: Sendable {
     public let head: HeadInfo
     public let state: IndexedState
     public let evaluation: Evaluation
+    /// Other copies of the state that could not be read (skipped; `check` reports them).
+    public var copyProblems: [CopyProblem] = []
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

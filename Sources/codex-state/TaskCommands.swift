@@ -19,7 +19,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "The task's title.") var title: String
         @Option(help: "Parent task (id or unique prefix).") var parent: String?
         @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
-        @Option(help: "0 (most urgent) to 4.") var priority: Int = 2
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int = 2
         @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
         @Option(help: "Milestone (id or unique prefix).") var milestone: String?
         @Option(help: "Longer description.") var body: String?
@@ -125,7 +125,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "Task id or unique prefix.") var id: String
         @Option var title: String?
         @Option(help: "New description ('' clears it).") var body: String?
-        @Option(help: "0 (most urgent) to 4.") var priority: Int?
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int?
         @Option(help: "New parent ('none' clears it).") var parent: String?
         @Option(help: "New milestone ('none' clears it).") var milestone: String?
         @Option(name: .customLong("add-label")) var addLabels: [String] = []
@@ -277,52 +277,5 @@ struct TaskCommand: ParsableCommand {
                 Output.line("\(a) no longer waits on \(b)")
             }
         }
-    }
-}
-
-struct StatusChangeJSON: Encodable {
-    var id: String
-    var status: String
-    var branch: String?
-    var commit: String?
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
-    }
-    enum CodingKeys: String, CodingKey { case id, status, branch, commit }
-}
-
-/// `task show --json`.
-struct TaskShowJSON: Encodable {
-    var task: TaskRecord
-    var effectiveStatus: String
-    var ready: Bool
-    var children: [String]
-    var dependents: [String]
-    var waitingOn: [String]
-    var head: HeadJSON
-    /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
-    var conflicts: [FieldConflict]
-
-    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
-        task = t
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
-        ready = eval.ready.contains(t.id)
-        children = eval.children[t.id] ?? []
-        dependents = eval.dependents[t.id] ?? []
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
-        self.head = HeadJSON(head)
-        conflicts = t.conflicts ?? []
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
     }
 }

@@ -186,7 +186,7 @@ import Testing
             path, try s.read(path).replacingOccurrences(of: "Never force-push main", with: "Force-push main if needed"))
         let r = try s.cs("check", in: repo)
         #expect(r.status == 1)
-        #expect(r.stdout.contains("CS070") && r.stdout.contains(id) && r.stdout.contains("no longer matches its hash"))
+        #expect(r.stdout.contains("CS080") && r.stdout.contains(id) && r.stdout.contains("no longer matches its hash"))
     }
 }
 
