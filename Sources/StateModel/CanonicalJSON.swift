@@ -295,6 +295,12 @@ public enum StateCodec {
         for (key, g) in state.goals {
             try require(key == g.id, "goals.\(key): key does not match its id '\(g.id)'")
         }
+        for (key, m) in state.memoryMap {
+            try require(key == m.id, "memories.\(key): key does not match its id '\(m.id)'")
+            try require(key.hasPrefix(EntityKind.memory.idPrefix), "memories.\(key): memory ids start with 'mem-'")
+            try require(
+                m.isForgotten || !m.text.trimmingWhitespace.isEmpty, "memories.\(key).text: must not be empty")
+        }
     }
 
     /// The 1-based line of the first `<<<<<<< `, `=======` or `>>>>>>> ` line, if any.

@@ -47,6 +47,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     // Other copies of the state (other branches, remote-tracking branches, worktrees).
     case copyUnreadable = "CS070"
     case copiesDisagree = "CS071"
+    // Memories.
+    case memoryTextChanged = "CS080"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -77,6 +79,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .shallowClone: return "shallow-clone"
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
+        case .memoryTextChanged: return "memory-text-changed"
         }
     }
 
@@ -394,6 +397,7 @@ public enum StateCheck {
         pending += anchors
         pending += trailerFindings(state, facts: facts)
         pending += conflictFindings(state)
+        pending += memoryFindings(state)
 
         let located = lines(of: Set(pending.compactMap(\.path)), in: bytes)
         var out = pending.map { p in
@@ -721,6 +725,9 @@ public enum StateCheck {
             case "milestone":
                 path = [.key("milestones"), .key(e.id), .key("conflicts")]
                 resolve = "codex-state conflicts resolve \(e.id)"
+            case "memory":
+                path = [.key("memories"), .key(e.id), .key("conflicts")]
+                resolve = "codex-state conflicts resolve \(e.id)"
             default:
                 path = taskPath(e.id, .key("conflicts"))
                 resolve = "codex-state task resolve \(e.id)"
@@ -731,6 +738,19 @@ public enum StateCheck {
                 message:
                     "\(e.kind == "project" ? "the project" : "\(e.kind) \(e.id)") has \(n) unresolved merge conflict record\(n == 1 ? "" : "s") (\(fields))",
                 fix: "review them (codex-state conflicts), then \(resolve) [--take other]")
+        }
+    }
+
+    /// A memory whose text no longer matches its hash was edited by hand: a constraint is
+    /// promised byte-exact, so this is an error for every kind.
+    static func memoryFindings(_ state: ProjectState) -> [PendingFinding] {
+        state.memoryMap.values.sorted { $0.id < $1.id }.filter { !$0.hashMatches }.map { m in
+            PendingFinding(
+                code: .memoryTextChanged, path: [.key("memories"), .key(m.id), .key("text")], entity: m.id,
+                message: "\(m.kind.rawValue) \(m.id): its text no longer matches its hash (edited by hand)",
+                fix:
+                    "restore the recorded text (git log -p \(stateFile)), or record the new wording: codex-state remember TEXT --kind \(m.kind.rawValue) --supersedes \(m.id)"
+            )
         }
     }
 
@@ -810,7 +830,7 @@ public enum StateCheck {
             if case .key("project")? = path.first { return "project" }
             return nil
         }
-        return ["tasks", "milestones", "goals"].contains(top) ? id : nil
+        return ["tasks", "milestones", "goals", "memories"].contains(top) ? id : nil
     }
 
     static func entityDescription(_ path: [JSONPathComponent]) -> String {
@@ -819,6 +839,7 @@ public enum StateCheck {
             case "tasks": return "task \(id)"
             case "milestones": return "milestone \(id)"
             case "goals": return "goal \(id)"
+            case "memories": return "memory \(id)"
             default: break
             }
         }

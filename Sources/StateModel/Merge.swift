@@ -30,6 +30,8 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
     case changedOverDeleted = "changed_over_deleted"
     /// Theirs' value would have closed a dependency or parent cycle: ours' value is kept.
     case cycle
+    /// Both sides superseded the same memory with different successors: both are kept.
+    case supersededOnBothSides = "superseded_on_both_sides"
 
     public var explanation: String {
         switch self {
@@ -39,6 +41,7 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
         case .completionKept: return "a completion is never dropped"
         case .changedOverDeleted: return "changed on one side, deleted on the other; kept"
         case .cycle: return "the other value would close a cycle"
+        case .supersededOnBothSides: return "superseded differently on both sides; both successors kept"
         }
     }
 }
@@ -159,6 +162,7 @@ public enum StateMerge {
         try breakParentCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         try breakDependencyCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         result.tasks = attach(tasks, kind: "task", label: \.title, into: &added)
+        result.memoryMap = try mergeMemories(base?.memoryMap, ours.memoryMap, theirs.memoryMap, at: at, into: &added)
 
         try StateCodec.validate(result)
         return MergeReport(state: result, added: added)
@@ -608,6 +612,11 @@ extension ProjectState {
                 out.append(EntityConflicts(kind: "task", id: t.id, label: t.title, conflicts: c))
             }
         }
+        for m in memoryMap.values.sorted(by: { $0.id < $1.id }) {
+            if let c = m.conflicts, !c.isEmpty {
+                out.append(EntityConflicts(kind: "memory", id: m.id, label: m.text, conflicts: c))
+            }
+        }
         return out
     }
 
@@ -626,6 +635,14 @@ extension ProjectState {
             project = p
             return ConflictResolution(
                 kind: "project", id: "project", take: take, resolved: done, remaining: left, deletedEntity: false)
+        }
+        if target.hasPrefix(EntityKind.memory.idPrefix) {
+            let id = try resolveMemory(target)
+            guard var m = memoryMap[id] else { throw ModelError.unknownID(kind: .memory, id: id) }
+            let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "memory \(id)")
+            memoryMap[id] = m
+            return ConflictResolution(
+                kind: "memory", id: id, take: take, resolved: done, remaining: left, deletedEntity: false)
         }
         if target.hasPrefix(EntityKind.milestone.idPrefix) {
             let id = try resolveMilestone(target)

@@ -158,7 +158,7 @@ public final class StateIndex {
                     case .task(let t)?: try Self.put(t, insert)
                     case .milestone(let m)?: try Self.put(m, db)
                     case .goal(let g)?: try Self.put(g, db)
-                    case .project?: break
+                    case .project?, .memory?: break
                     case nil:
                         let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"
                         try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [c.id])

@@ -68,12 +68,16 @@ extension Workspace {
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
+            "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
+            let memories = try memoryView()
+            input.addMemories(
+                memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
@@ -155,6 +159,13 @@ extension Workspace {
             session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false
         input.head.requested = target.requested
+        // Memories as committed there (every one in that file holds at that commit), and this
+        // clone's private ones.
+        let memories = MemoryEvaluation(
+            committed: state.memoryMap, private: (try? privateMemoryFile.read().memories.memories) ?? [:],
+            head: MemoryHead(
+                branch: target.head.branch, commit: target.head.commit, committedIDs: Set(state.memoryMap.keys)))
+        input.addMemories(memories, work: preambleWork(input, record: { state.tasks[$0] }, head: target.head))
         return Preamble.render(input, budget: request.budget, format: request.format)
     }
 

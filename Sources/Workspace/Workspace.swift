@@ -57,6 +57,10 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
+    public var client = "cli"
+    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
+    var pendingRedactions: [Redaction.RuleHit] = []
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -169,10 +173,7 @@ public final class Workspace {
     public func transaction<T>(
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
-        let ctx = MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+        let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
@@ -184,11 +185,29 @@ public final class Workspace {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
+        pendingRedactions = []
         let result = try body(&state, ctx)
+        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
+        let found = state.redactChangedText(since: loaded.state)
+        if found.contains(where: { !$0.allowed }) {
+            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
+            warnings.append(
+                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                    + "\(Redaction.allowPragma) on its line")
+        }
+        pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
         try write(state, replacing: loaded, changes: changes, command: command)
         return result
+    }
+
+    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
+    func mutationContext() throws -> MutationContext {
+        let head = try self.head()
+        return MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
     }
 
     /// Writes the state and its journal record (the caller holds the lock).
@@ -196,11 +215,16 @@ public final class Workspace {
         throws
     {
         let head = try self.head()
-        let (at, actor, worktree) = (try now(), self.actor, paths.workdir)
+        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
+        let redactions = pendingRedactions
+        pendingRedactions = []
         let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
-            JournalRecord(
-                at: at, actor: actor, command: command, worktree: worktree, branch: head.branch,
-                head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            var rec = JournalRecord(
+                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
+                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            rec.redactions = redactions.isEmpty ? nil : redactions
+            rec.client = client
+            return rec
         }
         if let journalError {
             // The state is already written; losing its journal line must not look like failure.

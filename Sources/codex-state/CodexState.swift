@@ -63,7 +63,8 @@ struct CodexState: ParsableCommand {
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
-            SessionCommand.self, Preamble.self, MCPCommand.self,
+            SessionCommand.self, Preamble.self, MCPCommand.self, Remember.self, Memories.self, Recall.self,
+            Forget.self, Undo.self,
         ]
     )
 }

@@ -191,6 +191,7 @@ struct HookCommand: ParsableCommand {
             let ws = try Workspace(
                 directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
             ws.defaultLockTimeout = 2
+            ws.client = "hook"
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
             for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
         } catch {
