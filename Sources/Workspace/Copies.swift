@@ -92,10 +92,21 @@ extension Workspace {
     /// content (its facts are kept in the index by blob id), and the grouped facts of the whole
     /// listing are kept by the listing's signature, so an unchanged set of copies costs one
     /// cached row however many branches there are.
-    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], index: StateIndex?) -> OtherCopies {
+    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?)
+        -> OtherCopies
+    {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
         let signature = listing.signature
+        // What the copies add to this worktree's own (usually a few facts), for this file's
+        // content: the common case of a read with nothing changed but HEAD or the render cache.
+        let filteredKey = hereHash.map { signature + "|" + $0 }
+        if let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
+            out.problems = readCopyProblems(listing, index: index)
+            let failed = Set(out.problems.map(\.copy))
+            out.facts = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
+            return out
+        }
         var merged: [String: [CopyFact]]
         if let index, let bytes = try? index.mergedCopies(signature) {
             out.problems = readCopyProblems(listing, index: index)
@@ -135,6 +146,11 @@ extension Workspace {
             merged[id] = adding.isEmpty ? nil : adding
         }
         out.facts = merged
+        let failed = Set(out.problems.map(\.copy))
+        if let index, let key = filteredKey, let now = try? now() {
+            let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
+            try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
+        }
         return out
     }
 
@@ -220,11 +236,11 @@ extension Workspace {
     /// Every copy's facts folded into an evaluation of `tasks` at HEAD: reachability and anchor
     /// recovery for every copy's completions, the branches containing the unreachable ones, and
     /// staleness at this time.
-    func evaluateEverywhere(_ tasks: [String: TaskSummary], head: HeadInfo, index: StateIndex?) throws -> (
-        Evaluation, [CopyProblem]
-    ) {
+    func evaluateEverywhere(
+        _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?
+    ) throws -> (Evaluation, [CopyProblem]) {
         let listing = try listCopies(index: index)
-        let others = readCopies(listing, here: tasks, index: index)
+        let others = readCopies(listing, here: tasks, hereHash: hash, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)
@@ -241,10 +257,26 @@ extension Workspace {
         let containing = containingBranches(
             unreachable, preferring: preferred, tips: others.tips, head: head, index: index)
         let inputs = CopyInputs(
-            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter())
+            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
+            workOnHead: trailerEvidence(head: head, index: index))
         return (
             Evaluation(tasks: tasks, reachability: reach, recovered: recovered, copies: inputs), others.problems
         )
+    }
+
+    /// Tasks named by a `Codex-Task:` trailer among HEAD's newest commits (the window `check`
+    /// reads for CS040), with the newest commit naming each. Cached per HEAD in the index.
+    func trailerEvidence(head: HeadInfo, index: StateIndex?) -> [String: String] {
+        guard let hex = head.commit, let id = ObjectID(hex: hex) else { return [:] }
+        if let cached = try? index?.headTrailers(hex) { return cached }
+        let window = try? repository.recentCommits(
+            from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+        var out: [String: String] = [:]
+        for m in window?.matches ?? [] {
+            for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
+        }
+        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
+        return out
     }
 
     /// The warnings a read prints for copies it skipped, one per copy.
@@ -265,9 +297,9 @@ extension String {
 extension Workspace {
     /// The problems of listed copies already known to the index (one cached lookup).
     func readCopyProblems(_ listing: CopyListing, index: StateIndex) -> [CopyProblem] {
-        let stored = (try? index.copyFacts(Array(Set(listing.entries.map(\.key))))) ?? [:]
+        let problems = (try? index.copyProblems(listing.entries.map(\.key))) ?? [:]
         return listing.entries.compactMap { e in
-            stored[e.key]?.problem.map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
+            problems[e.key].map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
         }
     }
 }

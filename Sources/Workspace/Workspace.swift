@@ -213,7 +213,8 @@ public final class Workspace {
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
         let (indexed, index) = try store.loadIndexed()
-        let (evaluation, problems) = try evaluateEverywhere(indexed.tasks, head: head, index: index)
+        let (evaluation, problems) = try evaluateEverywhere(
+            indexed.tasks, hash: indexed.hash, head: head, index: index)
         noteProblems(problems)
         return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }

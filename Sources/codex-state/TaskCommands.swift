@@ -101,6 +101,14 @@ struct TaskCommand: ParsableCommand {
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let e = eval.elsewhere[t.id], e.copy != "here" {
+                let what =
+                    e.kind == .done
+                    ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
+                    : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
+                Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
+            }
+            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
@@ -307,10 +315,15 @@ struct TaskShowJSON: Encodable {
     var head: HeadJSON
     /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
     var conflicts: [FieldConflict]
+    /// Where the task is done or in progress when not here (see TaskItem).
+    var elsewhere: ElsewhereJSON?
+    var disagreement: String?
 
     init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
         task = t
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
+        effectiveStatus = eval.effective(t.id).rawValue
+        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
+        disagreement = eval.disagreements[t.id]?.message
         ready = eval.ready.contains(t.id)
         children = eval.children[t.id] ?? []
         dependents = eval.dependents[t.id] ?? []
@@ -321,8 +334,22 @@ struct TaskShowJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
+        case task, ready, children, dependents, head, conflicts, elsewhere, disagreement
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(children, forKey: .children)
+        try c.encode(dependents, forKey: .dependents)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(head, forKey: .head)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(elsewhere, forKey: .elsewhere)
+        try c.encode(disagreement, forKey: .disagreement)
     }
 }
