@@ -48,12 +48,13 @@ struct OtherCopies {
 extension Workspace {
     static let stateFilePath = ".codex-state/project_state.json"
 
-    /// Lists the other copies: every local and remote-tracking branch tip but the branch checked
-    /// out here (this worktree's file supersedes it), and every other worktree with a state file.
-    /// Costs a reference listing, one cached lookup per tip and one `stat` per worktree.
+    /// Lists the copies besides this worktree's file: every local and remote-tracking branch tip,
+    /// and every other worktree with a state file. The branch checked out here is listed too, so
+    /// the listing (and its cached facts) does not change with a checkout; its facts are left out
+    /// when read (this worktree's file supersedes them). Costs a reference listing, one cached
+    /// lookup per tip and one `stat` per worktree.
     func listCopies(index: StateIndex?) throws -> CopyListing {
-        let head = try self.head()
-        let tips = try repository.branchTips().filter { $0.remote || $0.name != head.branch || head.detached }
+        let tips = try repository.branchTips()
         var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
         var fresh: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
@@ -100,7 +101,8 @@ extension Workspace {
         let signature = listing.signature
         // What the copies add to this worktree's own (usually a few facts), for this file's
         // content: the common case of a read with nothing changed but HEAD or the render cache.
-        let filteredKey = hereHash.map { signature + "|" + $0 }
+        let excluded = try? head().branch.map { CopyName(kind: .branch, name: $0) }
+        let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
         if let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
             out.problems = readCopyProblems(listing, index: index)
             let failed = Set(out.problems.map(\.copy))
@@ -141,8 +143,16 @@ extension Workspace {
             }
         }
         for (id, facts) in merged {
-            guard let h = here[id] else { continue }
-            let adding = facts.filter { $0.fact.adds(to: h) }
+            var adding = facts
+            if let x = excluded {
+                // The branch checked out here: this worktree's file supersedes its committed copy.
+                adding = adding.compactMap { f in
+                    var f = f
+                    f.copies.removeAll { $0 == x }
+                    return f.copies.isEmpty ? nil : f
+                }
+            }
+            if let h = here[id] { adding = adding.filter { $0.fact.adds(to: h) } }
             merged[id] = adding.isEmpty ? nil : adding
         }
         out.facts = merged
@@ -184,9 +194,8 @@ extension Workspace {
         index: StateIndex?
     ) -> [String: String] {
         guard !commits.isEmpty else { return [:] }
-        // The branch checked out here contains nothing unreachable from HEAD (`listCopies` left it
-        // out; a detached HEAD leaves every branch in).
-        var all = tips
+        // The branch checked out here contains nothing unreachable from HEAD.
+        var all = tips.filter { $0.remote || $0.name != head.branch }
         let rank = Dictionary(preferred.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
         all.sort { a, b in
             if a.remote != b.remote { return !a.remote }
