@@ -206,7 +206,11 @@ extension Workspace {
 
         // 2. In progress on this branch: mine first, then by priority, start time and id.
         func startedHere(_ t: TaskSummary) -> Bool { t.startedAt != nil && t.startedBranch == branch }
-        let active = tasks.values.filter { eval.status[$0.id] == .inProgress && startedHere($0) }.sorted { a, b in
+        // Stale included: an expired claim of yours is still your work here.
+        let active = tasks.values.filter {
+            (eval.status[$0.id] == .inProgress || eval.status[$0.id] == .stale) && eval.elsewhere[$0.id] == nil
+                && startedHere($0)
+        }.sorted { a, b in
             let am = a.startedActor == me
             let bm = b.startedActor == me
             if am != bm { return am }

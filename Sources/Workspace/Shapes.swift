@@ -297,6 +297,10 @@ public struct TaskShowJSON: Encodable {
     public var conflicts: [FieldConflict]
     /// What anchors the completion: `{"commit", "how": "recorded" | "introduced" | "uncommitted"}`.
     public var anchor: AnchorShowJSON?
+    /// Where the task is done or in progress when not here (as in `tasks --json`).
+    public var elsewhere: ElsewhereJSON?
+    /// Copies that disagree about the task, and which fact wins.
+    public var disagreement: String?
 
     public struct AnchorShowJSON: Encodable {
         public var commit: String?
@@ -319,6 +323,8 @@ public struct TaskShowJSON: Encodable {
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
         conflicts = t.conflicts ?? []
+        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
+        disagreement = eval.disagreements[t.id]?.message
         self.anchor = anchor.map { a in
             switch a {
             case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
@@ -339,10 +345,12 @@ public struct TaskShowJSON: Encodable {
         try c.encode(head, forKey: .head)
         try c.encode(conflicts, forKey: .conflicts)
         try c.encode(anchor, forKey: .anchor)
+        try c.encode(elsewhere, forKey: .elsewhere)
+        try c.encode(disagreement, forKey: .disagreement)
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts, anchor
+        case task, ready, children, dependents, head, conflicts, anchor, elsewhere, disagreement
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }

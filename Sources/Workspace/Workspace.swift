@@ -270,7 +270,7 @@ public final class Workspace {
         let elsewhere = try uncommittedElsewhere(
             indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
         let (evaluation, problems) = try evaluateEverywhere(
-            indexed.tasks, head: head, index: index, uncommittedElsewhere: elsewhere)
+            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }

@@ -106,6 +106,14 @@ struct TaskCommand: ParsableCommand {
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let e = eval.elsewhere[t.id], e.copy != "here" {
+                let what =
+                    e.kind == .done
+                    ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
+                    : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
+                Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
+            }
+            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
