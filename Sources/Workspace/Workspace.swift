@@ -95,14 +95,21 @@ public final class Workspace {
     /// short wait: a git operation must never hang behind a slow codex-state.
     public var defaultLockTimeout: Double = 10
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
+    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
+    /// cap, so an exported large value cannot make git wait.
+    public var maximumLockTimeout: Double = .infinity
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
+    /// never more than ``maximumLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
+            return min(defaultLockTimeout, maximumLockTimeout)
+        }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return v
+        return min(v, maximumLockTimeout)
     }
 
     public func head() throws -> HeadInfo {

@@ -190,7 +190,11 @@ struct HookCommand: ParsableCommand {
         do {
             let ws = try Workspace(
                 directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+            // Git never waits on us: at most 2 s for the lock (whatever the environment asks),
+            // and an index another process is writing is skipped (the file is parsed instead).
             ws.defaultLockTimeout = 2
+            ws.maximumLockTimeout = 2
+            ws.store.indexBusyTimeout = 0.2
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
             for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
         } catch {

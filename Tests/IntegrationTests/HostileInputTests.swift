@@ -168,3 +168,88 @@ import Testing
         #expect(hook.stderr.contains("symbolic link"), "\(hook.stderr)")
     }
 }
+
+/// Git never waits on codex-state (issue 9, items 7-10).
+@Suite struct GitNeverWaitsTests {
+    /// Hooks installed, the state committed, one task done at HEAD.
+    func world() throws -> (Sandbox, String) {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        return (s, repo)
+    }
+
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test func hooksCapAnExportedLockTimeout() throws {
+        let (s, repo) = try world()
+        let fd = open(repo + "/.git/codex-state/lock", O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX) == 0)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds {
+            r = try s.run(
+                "git", ["commit", "-q", "--amend", "-m", "amended"], in: repo, env: ["CODEX_STATE_LOCK_TIMEOUT": "60"])
+        }
+        #expect(r.ok)
+        #expect(r.stderr.contains("held the lock for 2.0 s"), "\(r.stderr)")
+        #expect(took < 30, "git commit --amend waited \(took) s")
+    }
+
+    @Test func hooksSkipAnIndexAnotherProcessIsWriting() throws {
+        let (s, repo) = try world()
+        try s.ok("tasks", in: repo)  // the index exists
+        let index = repo + "/.git/codex-state/index.sqlite"
+        // Another process holds a write transaction on the index for as long as the hook runs.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["sqlite3", index]
+        let pipe = Pipe()
+        holder.standardInput = pipe
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        pipe.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
+        defer {
+            try? pipe.fileHandleForWriting.close()
+            holder.waitUntilExit()
+        }
+        usleep(300_000)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds { r = try s.run("git", ["checkout", "-q", "-b", "other"], in: repo) }
+        #expect(r.ok)
+        #expect(r.stderr.contains("0 in progress"), "\(r.stderr)")
+        #expect(took < 5, "git checkout waited \(took) s behind the index: \(r.stderr)")
+    }
+
+    @Test func theShimStopsAHungBinaryAndSaysSoOnce() throws {
+        let (s, repo) = try world()
+        let hung = s.path("hung-codex-state")
+        try s.write(hung, "#!/bin/sh\nexec sleep 600\n")
+        chmod(hung, 0o755)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds {
+            r = try s.run(
+                "git", ["checkout", "-q", "-b", "other"], in: repo,
+                env: ["CODEX_STATE_BIN": hung, "CODEX_STATE_HOOK_TIMEOUT": "1"])
+        }
+        #expect(r.ok)
+        let warnings = r.stderr.split(separator: "\n").filter { $0.contains("stopped codex-state after 1 s") }
+        #expect(warnings.count == 1, "\(r.stderr)")
+        #expect(took < 60, "git checkout took \(took) s")
+    }
+
+    @Test func hooksInstallClearsTemporariesAKilledInstallLeft() throws {
+        let (s, repo) = try world()
+        let stale = repo + "/.git/hooks/.post-checkout.tmp.999999"
+        try s.write(stale, "half a shim")
+        try s.ok("hooks", "install", in: repo)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+    }
+}
