@@ -236,17 +236,28 @@ public enum StateCodec {
         func require(_ ok: Bool, _ reason: @autoclosure () -> String) throws {
             if !ok { throw StateDecodeError.schema(reason()) }
         }
-        for (key, task) in state.tasks {
-            try require(key == task.id, "tasks.\(key): key does not match its id '\(task.id)'")
-            try require(key.hasPrefix("t-"), "tasks.\(key): task ids start with 't-'")
+        func requireID(_ id: String, _ kind: EntityKind, at path: @autoclosure () -> String) throws {
+            try require(
+                Identifiers.isWellFormed(id, kind: kind),
+                "\(path()): \(Identifiers.quoted(id)) is not a \(kind.rawValue) id ('\(kind.idPrefix)' and 10 of 0-9a-f)"
+            )
+        }
+        for (key, task) in state.tasks.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .task, at: "tasks")
+            try require(key == task.id, "tasks.\(key): key does not match its id \(Identifiers.quoted(task.id))")
             try require((0...4).contains(task.priority), "tasks.\(key).priority: \(task.priority) is not 0-4")
             try require(!task.title.isEmpty, "tasks.\(key).title: must not be empty")
+            for (i, d) in task.deps.enumerated() { try requireID(d, .task, at: "tasks.\(key).deps[\(i)]") }
+            if let p = task.parent { try requireID(p, .task, at: "tasks.\(key).parent") }
+            if let m = task.milestone { try requireID(m, .milestone, at: "tasks.\(key).milestone") }
         }
-        for (key, m) in state.milestones {
-            try require(key == m.id, "milestones.\(key): key does not match its id '\(m.id)'")
+        for (key, m) in state.milestones.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .milestone, at: "milestones")
+            try require(key == m.id, "milestones.\(key): key does not match its id \(Identifiers.quoted(m.id))")
         }
-        for (key, g) in state.goals {
-            try require(key == g.id, "goals.\(key): key does not match its id '\(g.id)'")
+        for (key, g) in state.goals.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .goal, at: "goals")
+            try require(key == g.id, "goals.\(key): key does not match its id \(Identifiers.quoted(g.id))")
         }
     }
 

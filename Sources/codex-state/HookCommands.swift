@@ -196,14 +196,14 @@ struct HookCommand: ParsableCommand {
             ws.maximumLockTimeout = 2
             ws.store.indexBusyTimeout = 0.2
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
-            for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
+            for l in lines { FileHandle.standardError.write(Data((Output.clean(l) + "\n").utf8)) }
         } catch {
             warn("\(hook.rawValue): \(Main.oneLine(error)) (git continues)")
         }
     }
 
     func warn(_ text: String) {
-        FileHandle.standardError.write(Data(("codex-state: warning: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("codex-state: warning: " + Output.clean(text) + "\n").utf8))
     }
 }
 

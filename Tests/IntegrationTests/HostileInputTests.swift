@@ -253,3 +253,66 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale))
     }
 }
+
+/// Text from the state file, sessions and the journal never reaches a terminal raw (items 5, 6).
+@Suite struct TerminalInjectionTests {
+    static let escape = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
+
+    @Test func textOutputIsCleanAndJSONIsExact() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let evil = Self.escape + "x\nt-0000000000  FORGED ROW"
+        let env = ["CODEX_STATE_ACTOR": "mallory" + evil]
+        let add = try s.cs("task", "add", "T", "--label", "l" + evil, "--body", "b" + evil, in: repo, env: env)
+        #expect(add.ok, "\(add.stderr)")
+        let id = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try s.ok("task", "edit", id, "--note", "n" + evil, in: repo)
+        #expect(try s.cs("task", "start", id, in: repo, env: env).ok)
+        #expect(try s.cs("session", "start", "--summary", "s" + evil, in: repo, env: env).ok)
+        #expect(try s.cs("session", "end", in: repo, env: env).ok)
+        let session = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: repo + "/.codex-state/sessions").first {
+                $0.hasSuffix(".json")
+            })
+        for args in [
+            ["tasks"], ["tasks", "--tree"], ["task", "show", id], ["log"], ["session", "show", session],
+            ["session", "list"], ["next"],
+        ] {
+            let out = try s.run(Sandbox.binary, args, in: repo)
+            let text = out.stdout + out.stderr
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(args): control code in \(text)")
+            #expect(!text.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+            #expect(!text.contains("\nt-0000000000  FORGED"), "\(args): forged row in \(text)")
+        }
+        let json = try s.ok("task", "show", id, "--json", in: repo)
+        let task = try #require(s.json(json)["task"] as? [String: Any])
+        #expect(task["body"] as? String == "b" + evil)
+        #expect((task["labels"] as? [String]) == ["l" + evil])
+    }
+
+    @Test func malformedIdsAreRefusedOnReadAndByCheck() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let id = try s.ok("task", "add", "T", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let bad = "t-\u{1B}[31mzz"
+        let escaped = String(data: try JSONEncoder().encode(bad), encoding: .utf8) ?? ""
+        try s.write(file, try s.read(file).replacingOccurrences(of: "\"\(id)\"", with: escaped))
+        let before = s.bytes(file)
+        for args in [["tasks"], ["task", "add", "x"]] {
+            let r = try s.run(Sandbox.binary, args, in: repo)
+            #expect(r.status == 1)
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("project_state.json"))
+            #expect(r.stderr.contains("is not a task id"), "\(r.stderr)")
+            #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B })
+        }
+        #expect(s.bytes(file) == before)
+        let check = try s.cs("check", in: repo)
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("CS004"), "\(check.stdout)")
+        #expect(!check.stdout.unicodeScalars.contains { $0.value == 0x1B })
+    }
+}
