@@ -83,6 +83,9 @@ extension Repository {
         while out.count < limit {
             let rc = git_revwalk_next(&oid, walk)
             if rc == GIT_ITEROVER.rawValue { break }
+            // A shallow clone's boundary: libgit2 1.5 does not read .git/shallow and fails on the
+            // missing parent. What lies beyond is not in this clone: the walk ends there.
+            if rc == GIT_ENOTFOUND.rawValue, isShallow { break }
             try check(rc, "walk history")
             let info = try commit(ObjectID(oid))
             if let floor = notBefore, info.time < floor { break }

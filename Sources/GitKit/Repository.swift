@@ -135,7 +135,14 @@ public final class Repository {
     /// candidate but not from HEAD, so a candidate is an ancestor exactly when it is not yielded.
     /// libgit2 stops once every commit left to visit is hidden, so the cost follows the distance
     /// from HEAD down to the oldest candidate, not the number of candidates.
+    ///
+    /// In a shallow clone libgit2 1.5 cannot walk (it fails at the boundary, "object not
+    /// found"): a commit found among HEAD's commits the clone has is an ancestor, and any other is
+    /// `missing`, since its answer may lie beyond the boundary (see ``ancestryWithinClone``).
     public func ancestry(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
+        if isShallow {
+            return try ancestryWithinClone(of: commits, head: head).mapValues { $0 == .ancestor ? .ancestor : .missing }
+        }
         var result: [ObjectID: Ancestry] = [:]
         var present: [ObjectID] = []
         for c in commits {

@@ -301,6 +301,8 @@ public final class Workspace {
     func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
         Reachability]?
     {
+        // A shallow clone's walks end at its boundary: nothing to carry answers across.
+        if repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.
