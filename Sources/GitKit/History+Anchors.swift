@@ -98,14 +98,19 @@ extension Repository {
     public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
 
     /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
-    public func isUnmerged(_ path: String) -> Bool {
+    /// Throws when git's index cannot be read: a guard built on this must not take "cannot
+    /// tell" for "no conflict".
+    public func isUnmerged(_ path: String) throws -> Bool {
         var index: OpaquePointer?
-        guard git_repository_index(&index, handle) == 0 else { return false }
+        try check(git_repository_index(&index, handle), "read git's index")
         defer { git_index_free(index) }
         var ancestor: UnsafePointer<git_index_entry>?
         var ours: UnsafePointer<git_index_entry>?
         var theirs: UnsafePointer<git_index_entry>?
-        return git_index_conflict_get(&ancestor, &ours, &theirs, index, path) == 0
+        let rc = git_index_conflict_get(&ancestor, &ours, &theirs, index, path)
+        if rc == GIT_ENOTFOUND.rawValue { return false }
+        try check(rc, "read the conflict entries of \(path)")
+        return true
     }
 
     /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.

@@ -148,6 +148,26 @@ public enum StateCodec {
         return .schema(describe(error, in: object))
     }
 
+    /// The dotted path and value of the first number (in key order) that is not an exact integer.
+    private static func firstNonInteger(in value: Any, path: String) -> (String, Any)? {
+        switch value {
+        case let o as [String: Any]:
+            for key in o.keys.sorted() {
+                if let found = firstNonInteger(in: o[key] as Any, path: path.isEmpty ? key : path + "." + key) {
+                    return found
+                }
+            }
+        case let a as [Any]:
+            for (i, v) in a.enumerated() {
+                if let found = firstNonInteger(in: v, path: "\(path)[\(i)]") { return found }
+            }
+        case let n as NSNumber where !isBoolean(n) && exactInt(n) == nil:
+            return (path, n)
+        default: break
+        }
+        return nil
+    }
+
     /// The integer a JSON number holds exactly (not 1.5, not 10^25, not `"1"`, not `true`).
     private static func exactInt(_ value: Any) -> Int? {
         guard let n = value as? NSNumber, !isBoolean(n) else { return nil }
@@ -297,7 +317,13 @@ public enum StateCodec {
         switch error {
         case .typeMismatch(let type, let ctx):
             (expected, codingPath) = (expectation(type), ctx.codingPath)
-        case .dataCorrupted(let ctx) where !ctx.codingPath.isEmpty:
+        case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
+            // Foundation on Linux reports a number that does not fit an integer field (1.5, or
+            // 10^25) as "not valid JSON" at the top level. Every number in the schema is an
+            // integer: name the first one that is not.
+            guard let (path, found) = firstNonInteger(in: object, path: "") else { return describe(error) }
+            return "\(path): expected an integer, found \(render(found))"
+        case .dataCorrupted(let ctx):
             // Foundation reports a number that does not fit the field (1.5 for an integer) as
             // "not valid JSON"; the field and the value say more.
             guard let found = value(at: ctx.codingPath, in: object) as? NSNumber, !isBoolean(found) else {

@@ -55,7 +55,7 @@ public final class Workspace {
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
-        let repo = try Repository.discover(from: directory)
+        let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
@@ -178,7 +178,7 @@ public final class Workspace {
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
@@ -215,6 +215,28 @@ public final class Workspace {
             try recoverJournal()
         }
         return try Journal(path: paths.journalFile).records()
+    }
+
+    /// While a merge left the state file unmerged, reads show our side only (the working tree
+    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
+    /// warns too — better a needless warning than a silent partial view.
+    public func warnIfStateUnmerged() {
+        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+            return
+        }
+        warnings.append(
+            "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
+        )
+    }
+
+    /// The journal of a bare repository, which has no working tree (so no state and no
+    /// ``Workspace``) but has a common directory: empty unless a clone's journal was kept there.
+    public static func bareRepositoryJournal(directory: String, environment: [String: String]) throws
+        -> [JournalRecord]
+    {
+        let repo = try Repository.discover(from: directory, environment: environment)
+        return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
+            .records()
     }
 
     /// Appends a journal record a crash left pending (the caller holds the lock).

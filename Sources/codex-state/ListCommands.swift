@@ -38,6 +38,8 @@ struct Tasks: ParsableCommand {
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
             try Output.capture { try render(view) }
         }
+        ws.warnIfStateUnmerged()
+        Output.warnings(ws)
         Output.emit(body)
     }
 
@@ -165,6 +167,8 @@ struct Next: ParsableCommand {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
+            ws.warnIfStateUnmerged()
+            Output.warnings(ws)
             Output.emit(body)
             return
         }

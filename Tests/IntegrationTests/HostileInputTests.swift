@@ -349,4 +349,80 @@ import Testing
             }
         }
     }
+
+    @Test func gitDirAndGitWorkTreeAreHonoured() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        let env = ["GIT_DIR": repo + "/.git", "GIT_WORK_TREE": repo]
+        let initR = try s.run(Sandbox.binary, ["init", "--no-hooks"], in: s.root, env: env)
+        #expect(initR.ok, "\(initR.stderr)")
+        #expect(FileManager.default.fileExists(atPath: repo + "/.codex-state/project_state.json"))
+        let add = try s.run(Sandbox.binary, ["task", "add", "Via GIT_DIR"], in: s.root, env: env)
+        #expect(add.ok, "\(add.stderr)")
+        // GIT_DIR alone: the current directory is the top of the work tree, as for git.
+        let list = try s.run(Sandbox.binary, ["tasks"], in: repo, env: ["GIT_DIR": ".git"])
+        #expect(list.ok, "\(list.stderr)")
+        #expect(list.stdout.contains("Via GIT_DIR"))
+    }
+
+    @Test func aBareRepositoryHasNoPreambleAndAnEmptyLog() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.git("clone", "-q", "--bare", repo, s.path("bare.git"), in: s.root)
+        let preamble = try s.cs("preamble", "--if-initialized", in: s.path("bare.git"))
+        #expect(preamble.ok, "\(preamble.stderr)")
+        #expect(preamble.stdout.isEmpty && preamble.stderr.isEmpty)
+        let log = try s.cs("log", "--json", in: s.path("bare.git"))
+        #expect(log.ok, "\(log.stderr)")
+        #expect(log.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+    }
+
+    @Test func readsSayWhenTheStateFileIsUnmerged() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        try s.git("checkout", "-q", "-b", "other", in: repo)
+        try s.ok("task", "add", "Theirs", in: repo)
+        try s.git("commit", "-q", "-am", "theirs", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.ok("task", "add", "Ours", in: repo)
+        try s.git("commit", "-q", "-am", "ours", in: repo)
+        try s.git("config", "merge.codex-state.driver", "false", in: repo)
+        #expect(try !s.run("git", ["merge", "-q", "other"], in: repo).ok)
+        for args in [["tasks"], ["next"]] {
+            let r = try s.run(Sandbox.binary, args, in: repo)
+            #expect(r.ok)
+            #expect(
+                r.stderr.contains("project_state.json is unmerged: this shows our side only"), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func messagesNameTheFieldAndWhatWasExpected() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let id = try s.ok("task", "add", "T", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let good = try s.read(file)
+        let cases: [(String, String, [String])] = [
+            ("\"priority\": 2", "\"priority\": 1.5", ["tasks.\(id).priority", "expected an integer", "found 1.5"]),
+            ("\"schema\": 1", "\"schema\": \"1\"", ["schema", "expected the integer 1", "found \"1\""]),
+            ("\"schema\": 1", "\"schema\": 10000000000000000000000000", ["schema", "expected the integer 1"]),
+        ]
+        for (from, to, mentions) in cases {
+            try s.write(file, good.replacingOccurrences(of: from, with: to))
+            let r = try s.cs("tasks", in: repo)
+            #expect(r.status == 1)
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            for m in mentions { #expect(r.stderr.contains(m), "\(to): '\(m)' not in \(r.stderr)") }
+            #expect(!r.stderr.contains("not valid JSON"))
+        }
+        try s.write(file, good)
+        let negative = try s.cs("task", "add", "x", "--priority", "-1", in: repo)
+        #expect(negative.status != 0)
+        #expect(negative.stderr.contains("--priority must be 0 (most urgent) to 4, not -1"), "\(negative.stderr)")
+    }
 }
