@@ -425,4 +425,23 @@ import Testing
         #expect(negative.status != 0)
         #expect(negative.stderr.contains("--priority must be 0 (most urgent) to 4, not -1"), "\(negative.stderr)")
     }
+
+    @Test func treeShowsTasksInAParentCycleMarked() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        let b = try s.ok("task", "add", "B", "--parent", a, in: repo)
+        let c = try s.ok("task", "add", "C", "--parent", b, in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        // A hand edit closes the loop: A's parent is B.
+        var text = try s.read(file)
+        let start = try #require(text.range(of: "\"\(a)\": {"))
+        text.replaceSubrange(start, with: "\"\(a)\": {\n      \"parent\": \"\(b)\",")
+        try s.write(file, text)
+        let out = try s.ok("tasks", "--tree", in: repo)
+        for id in [a, b, c] { #expect(out.contains(id), "\(id) missing from \(out)") }
+        let marked = out.split(separator: "\n").filter { $0.hasSuffix("!parent-cycle") }
+        #expect(marked.count == 2, "\(out)")
+    }
 }
