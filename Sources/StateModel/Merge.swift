@@ -320,6 +320,7 @@ public enum StateMerge {
             try m.record(
                 "blocker", kept: String?.none, other: reason, winner: completionFrom ?? .ours, rule: .completionKept)
         }
+        try m.settleStatusInvariants(completionFrom: completionFrom)
         // The merged task was last updated when its later side was.
         if case .take(let u) = pick(b?.updated, o.updated, t.updated) {
             m.result.updated = u
@@ -513,6 +514,35 @@ extension FieldMerge where E == TaskRecord {
                 a.element.at != b.element.at ? a.element.at < b.element.at : a.offset < b.offset
             }.map(\.element)
         }
+    }
+
+    /// Fields merged one by one can combine into a task the schema forbids (one side claimed
+    /// the task the other completed). The status decides: a claim is held only in progress
+    /// (dropped otherwise: a claim on a finished task claims nothing); a completion makes the
+    /// task done (it is never dropped), a done task without one is open again, and a task in
+    /// progress keeps where it was started. Each change of a field both sides set differently
+    /// is recorded as a conflict.
+    mutating func settleStatusInvariants(completionFrom: MergeSide?) throws where E == TaskRecord {
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
+        if result.completion != nil, result.status != .done, result.status != .cancelled {
+            let other = result.status
+            let w: MergeSide = completionFrom ?? (ours.completion != nil ? .ours : .theirs)
+            result.status = .done
+            try record("status", kept: TaskStatus.done, other: other, winner: w, rule: .completionKept)
+        }
+        if result.status == .done, result.completion == nil {
+            let w: MergeSide = ours.status == .done ? .theirs : .ours
+            result.status = side(w).status == .done ? .open : side(w).status
+            try record("status", kept: result.status, other: TaskStatus.done, winner: w, rule: .completionKept)
+        }
+        if result.status == .inProgress, result.started == nil {
+            if let s = [ours, theirs].first(where: { $0.status == .inProgress && $0.started != nil })?.started {
+                result.started = s
+            } else {
+                result.status = .open
+            }
+        }
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
     }
 
     /// A completion is never dropped: against no completion it wins; two different completions

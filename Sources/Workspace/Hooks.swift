@@ -69,6 +69,8 @@ extension Workspace {
         var changes: [HookChange] = []
         for name in names {
             let path = dir + "/" + name.rawValue
+            // An install killed mid-write leaves `.<name>.tmp.<pid>` behind: clear it.
+            Files.removeStaleTemporaries(besides: path)
             let chained = path + HookShim.chainedSuffix
             let existing = Files.entryExists(path)
             let text = Files.isSymlink(path) ? nil : (try? Files.read(path)).map { String(decoding: $0, as: UTF8.self) }

@@ -51,7 +51,7 @@ public enum MergeDriver {
         func load(_ side: String, _ path: String) throws -> [UInt8] {
             do {
                 return try Files.read(path)
-            } catch let StoreError.io(_, _, reason) {
+            } catch let StoreError.io(_, _, reason), let StoreError.unsafePath(_, reason) {
                 throw MergeDriverError.unreadable(target: name, side: side, path: path, reason: reason)
             }
         }

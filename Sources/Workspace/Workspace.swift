@@ -64,7 +64,7 @@ public final class Workspace {
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
-        let repo = try Repository.discover(from: directory)
+        let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
@@ -104,14 +104,21 @@ public final class Workspace {
     /// short wait: a git operation must never hang behind a slow codex-state.
     public var defaultLockTimeout: Double = 10
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
+    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
+    /// cap, so an exported large value cannot make git wait.
+    public var maximumLockTimeout: Double = .infinity
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
+    /// never more than ``maximumLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
+            return min(defaultLockTimeout, maximumLockTimeout)
+        }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return v
+        return min(v, maximumLockTimeout)
     }
 
     public func head() throws -> HeadInfo {
@@ -181,7 +188,7 @@ public final class Workspace {
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
@@ -241,6 +248,28 @@ public final class Workspace {
             try recoverJournal()
         }
         return try Journal(path: paths.journalFile).records()
+    }
+
+    /// While a merge left the state file unmerged, reads show our side only (the working tree
+    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
+    /// warns too — better a needless warning than a silent partial view.
+    public func warnIfStateUnmerged() {
+        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+            return
+        }
+        warnings.append(
+            "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
+        )
+    }
+
+    /// The journal of a bare repository, which has no working tree (so no state and no
+    /// ``Workspace``) but has a common directory: empty unless a clone's journal was kept there.
+    public static func bareRepositoryJournal(directory: String, environment: [String: String]) throws
+        -> [JournalRecord]
+    {
+        let repo = try Repository.discover(from: directory, environment: environment)
+        return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
+            .records()
     }
 
     /// Appends a journal record a crash left pending (the caller holds the lock).
@@ -335,6 +364,8 @@ public final class Workspace {
     func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
         Reachability]?
     {
+        // A shallow clone's walks end at its boundary: nothing to carry answers across.
+        if repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.

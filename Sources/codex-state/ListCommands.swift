@@ -48,6 +48,8 @@ struct Tasks: ParsableCommand {
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
             try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
+        ws.warnIfStateUnmerged()
+        Output.warnings(ws)
         Output.emit(body)
         Output.warnings(ws)
     }
@@ -78,11 +80,26 @@ struct Tasks: ParsableCommand {
             for t in listed {
                 if let p = t.parent, ids.contains(p) { kids[p, default: []].append(t) } else { roots.append(t) }
             }
+            let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            func inParentCycle(_ t: TaskSummary) -> Bool {
+                var seen = Set<String>()
+                var next = t.parent
+                while let p = next, let parent = byID[p], seen.insert(p).inserted {
+                    if p == t.id { return true }
+                    next = parent.parent
+                }
+                return false
+            }
+            var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
-                Output.line(row(t, eval, indent: depth))
-                for k in kids[t.id] ?? [] { walk(k, depth + 1) }
+                printed.insert(t.id)
+                Output.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
+            // Tasks whose parents form a cycle (a hand edit) have no root: list them too, each
+            // cycle from its first task, marked, rather than leave them out.
+            for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
@@ -155,6 +172,8 @@ struct Next: ParsableCommand {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
+            ws.warnIfStateUnmerged()
+            Output.warnings(ws)
             Output.emit(body)
             Output.warnings(ws)
             return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StateModel
+import StateStore
 import Workspace
 
 struct MilestoneCommand: ParsableCommand {
@@ -136,8 +137,14 @@ struct Log: ParsableCommand {
     }
 
     func run() throws {
-        let ws = try common.workspace()
-        var records = try ws.journal()
+        var records: [JournalRecord]
+        do {
+            records = try common.workspace().journal()
+        } catch WorkspaceError.bareRepository {
+            records = try Workspace.bareRepositoryJournal(
+                directory: common.directory ?? FileManager.default.currentDirectoryPath,
+                environment: ProcessInfo.processInfo.environment)
+        }
         if let t = task {
             let known = Set(records.flatMap { $0.changes.filter { $0.kind == "task" }.map(\.id) })
             let id = try Identifiers.resolve(t, kind: .task, among: known)

@@ -119,13 +119,19 @@ struct TaskCommand: ParsableCommand {
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
                 for line in ConflictText.lines(cs) { Output.line("  " + line) }
             }
-            if let body = t.body { Output.line("\n" + body) }
+            if let body = t.body {
+                Output.line("")
+                // Indented, so no line of the body can pass for a line of the record.
+                for l in body.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + l) }
+            }
             if !t.acceptance.isEmpty {
-                Output.line("\nacceptance:")
+                Output.line("")
+                Output.line("acceptance:")
                 for a in t.acceptance { Output.line("  - \(Output.clean(a))") }
             }
             if !t.notes.isEmpty {
-                Output.line("\nnotes:")
+                Output.line("")
+                Output.line("notes:")
                 for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
             }
         }
