@@ -152,7 +152,10 @@ extension Workspace {
 
     func summaryLine(_ view: HeadView) -> String {
         let statuses = view.evaluation.status.values
-        let inProgress = statuses.filter { $0 == .inProgress }.count
+        // In progress on this branch: a task started on another branch is that branch's work.
+        let inProgress = view.evaluation.status.filter {
+            $0.value == .inProgress && view.evaluation.tasks[$0.key]?.startedBranch == view.head.branch
+        }.count
         var line = "codex-state: \(inProgress) in progress, \(view.evaluation.ready.count) ready"
         line += " on \(view.head.branch ?? "detached HEAD \(view.head.shortCommit ?? "")")"
         var drift: [String] = []

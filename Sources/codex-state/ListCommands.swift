@@ -133,6 +133,10 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
     if t.conflictCount > 0 { extra += "  !conflict" }
+    if eval.status[t.id] == .open, !eval.ready.contains(t.id) {
+        let (deps, kids) = eval.waitingOn(t.id)
+        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
+    }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -191,10 +195,22 @@ struct Next: ParsableCommand {
             // The claimed task is now in progress: show it first.
             top = (ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n).map { $0 }
         }
+        let statuses = view.evaluation.status.values
+        let waiting = statuses.filter { $0 == .open }.count
+        let blocked = statuses.filter { $0 == .blocked }.count
+        let busy = statuses.filter { $0 == .inProgress }.count
         if output.json {
+            var empty: NextJSON.Empty?
+            if top.isEmpty {
+                let why =
+                    waiting + blocked > 0
+                    ? (blocked == 0 ? "all_waiting" : waiting == 0 ? "all_blocked" : "waiting_or_blocked")
+                    : busy > 0 ? "all_in_progress" : "nothing_open"
+                empty = NextJSON.Empty(reason: why, waiting: waiting, blocked: blocked, inProgress: busy)
+            }
             try Output.json(
                 NextJSON(
-                    head: HeadJSON(view.head), claimed: claimed,
+                    head: HeadJSON(view.head), claimed: claimed, empty: empty,
                     candidates: top.enumerated().compactMap { i, r in
                         view.evaluation.tasks[r.id].map {
                             NextJSON.Candidate(
@@ -206,10 +222,6 @@ struct Next: ParsableCommand {
             return
         }
         if top.isEmpty {
-            let statuses = view.evaluation.status.values
-            let waiting = statuses.filter { $0 == .open }.count
-            let blocked = statuses.filter { $0 == .blocked }.count
-            let busy = statuses.filter { $0 == .inProgress }.count
             if waiting + blocked == 0 {
                 Output.line(
                     busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress.")
@@ -281,7 +293,21 @@ struct TermsJSON: Encodable {
 struct NextJSON: Encodable {
     var head: HeadJSON
     var claimed: String?
+    /// Why there is no candidate (null when there are some), as the text says it.
+    var empty: Empty?
     var candidates: [Candidate]
+
+    struct Empty: Encodable {
+        /// `nothing_open`, `all_in_progress`, `all_waiting`, `all_blocked`, `waiting_or_blocked`.
+        var reason: String
+        var waiting: Int
+        var blocked: Int
+        var inProgress: Int
+        enum CodingKeys: String, CodingKey {
+            case reason, waiting, blocked
+            case inProgress = "in_progress"
+        }
+    }
 
     struct Candidate: Encodable {
         var rank: Int
@@ -295,8 +321,9 @@ struct NextJSON: Encodable {
         try c.encode(head, forKey: .head)
         try c.encode(claimed, forKey: .claimed)
         try c.encode(candidates, forKey: .candidates)
+        try c.encode(empty, forKey: .empty)
     }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
+    enum CodingKeys: String, CodingKey { case head, claimed, candidates, empty }
 }
 
 struct Complete: ParsableCommand {
@@ -320,7 +347,10 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            try Output.json(
+                CompleteJSON(
+                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
+                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
         } else {
             if let c = r.commit {
                 Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
@@ -329,6 +359,25 @@ struct Complete: ParsableCommand {
                     "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
                 )
             }
+            for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
+}
+
+/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
+struct CompleteJSON: Encodable {
+    var change: StatusChangeJSON
+    var unblocked: [UnblockedJSON]
+
+    func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+struct UnblockedJSON: Encodable {
+    var id: String
+    var title: String
 }

@@ -542,3 +542,54 @@ import Testing
         #expect(try s.ok("next", "-n", "3", in: repo).contains("milestone \"Beta\""))
     }
 }
+
+@Suite struct WaitingAndUnblockingTests {
+    @Test func completeSaysWhatItUnblockedAndStartWarnsAboutWaiting() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let parser = try s.ok("task", "add", "Write the parser", in: repo)
+        let wire = try s.ok("task", "add", "Wire the parser", "--dep", parser, in: repo)
+        #expect(try s.ok("tasks", in: repo).contains("waits on \(parser)"))
+        let start = try s.cs("task", "start", wire, in: repo)
+        #expect(
+            start.ok && start.stderr.contains("warning: \(wire) still waits on \(parser) (open)"), "\(start.stderr)")
+        try s.ok("task", "reopen", wire, in: repo)
+        let done = try s.ok("complete", parser, in: repo)
+        #expect(done.contains("unblocked \(wire): Wire the parser"), "\(done)")
+        let json = s.json(try s.ok("complete", parser, "--json", in: repo))
+        #expect((json["unblocked"] as? [Any])?.isEmpty == true)  // already ready
+        #expect(json["status"] as? String == "done")
+    }
+
+    @Test func nextJSONSaysWhyThereIsNoCandidate() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        func empty() throws -> [String: Any]? {
+            s.json(try s.ok("next", "--json", in: repo))["empty"] as? [String: Any]
+        }
+        #expect(try empty()?["reason"] as? String == "nothing_open")
+        let a = try s.ok("task", "add", "A", in: repo)
+        try s.ok("task", "add", "B", "--dep", a, in: repo)
+        #expect(try empty() == nil)
+        try s.ok("task", "block", a, "--reason", "vendor", in: repo)
+        let why = try empty()
+        #expect(why?["reason"] as? String == "waiting_or_blocked")
+        #expect(why?["waiting"] as? Int == 1 && why?["blocked"] as? Int == 1)
+    }
+
+    @Test func theCheckoutLineCountsThisBranchsWorkOnly() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Main work", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        let r = try s.run("git", ["checkout", "-q", "-b", "feature"], in: repo)
+        #expect(r.stderr.contains("codex-state: 0 in progress"), "\(r.stderr)")
+        let back = try s.run("git", ["checkout", "-q", "main"], in: repo)
+        #expect(back.stderr.contains("codex-state: 1 in progress"), "\(back.stderr)")
+    }
+}
