@@ -593,3 +593,33 @@ import Testing
         #expect(back.stderr.contains("codex-state: 1 in progress"), "\(back.stderr)")
     }
 }
+
+@Suite struct ConflictDisplayTests {
+    @Test func conflictingCompletionsShowBothCommitsInFull() throws {
+        let s = try Sandbox()
+        let bin = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+        s.env["PATH"] = bin + ":" + (s.env["PATH"] ?? "/usr/bin:/bin")
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Done twice", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("f.txt", "f\n", "feature work", in: repo)
+        let ours = try s.git("rev-parse", "HEAD", in: repo)
+        try s.run(
+            Sandbox.binary, ["complete", a, "--commit", "HEAD"], in: repo,
+            env: ["CODEX_STATE_NOW": "2026-01-15T10:00:00Z"])
+        try s.git("commit", "-q", "-am", "feature state", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("m.txt", "m\n", "main work", in: repo)
+        let theirs = try s.git("rev-parse", "HEAD", in: repo)
+        try s.run(
+            Sandbox.binary, ["complete", a, "--commit", "HEAD"], in: repo,
+            env: ["CODEX_STATE_NOW": "2026-01-15T09:30:00Z"])
+        try s.git("commit", "-q", "-am", "main state", in: repo)
+        try s.git("merge", "-q", "--no-edit", "feature", in: repo)
+        let text = try s.ok("conflicts", in: repo)
+        #expect(text.contains(ours) && text.contains(theirs), "\(text)")
+    }
+}
