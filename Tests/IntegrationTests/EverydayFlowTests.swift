@@ -623,3 +623,22 @@ import Testing
         #expect(text.contains(ours) && text.contains(theirs), "\(text)")
     }
 }
+
+@Suite struct TrackedHooksPathTests {
+    @Test func installingIntoATrackedHooksFolderWarns() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.commit(".githooks/pre-commit", "#!/bin/sh\nexit 0\n", "team hooks", in: repo)
+        try s.git("config", "core.hooksPath", ".githooks", in: repo)
+        let r = try s.cs("init", in: repo)
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stderr.contains("a folder git tracks"), "\(r.stderr)")
+        let again = try s.cs("hooks", "install", in: repo)
+        #expect(again.stderr.contains("a folder git tracks"), "\(again.stderr)")
+        // An untracked hooks folder in the working tree is fine.
+        let other = try s.repo("other")
+        try s.git("config", "core.hooksPath", ".local-hooks", in: other)
+        let quiet = try s.cs("init", in: other)
+        #expect(quiet.ok && !quiet.stderr.contains("tracks"), "\(quiet.stderr)")
+    }
+}
