@@ -152,6 +152,15 @@ struct Log: ParsableCommand {
             Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)")
             for c in r.changes { Output.line("  " + describe(c)) }
         }
+        // Merges change the state through git and the merge driver, which journal nothing.
+        guard task == nil, let merges = try? ws.stateMerges(limit: n), !merges.isEmpty else { return }
+        Output.line("")
+        Output.line(
+            "Merges that changed the state (git has them, this journal does not; see git log -p --merges -- .codex-state/project_state.json):"
+        )
+        for m in merges {
+            Output.line("\(Timestamp(seconds: m.time))  \(m.id.short)  \(Output.clean(m.summary))")
+        }
     }
 
     func describe(_ c: EntityChange) -> String {

@@ -642,3 +642,26 @@ import Testing
         #expect(quiet.ok && !quiet.stderr.contains("tracks"), "\(quiet.stderr)")
     }
 }
+
+@Suite struct LogMergeTests {
+    @Test func logNamesMergesThatChangedTheState() throws {
+        let s = try Sandbox()
+        let bin = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+        s.env["PATH"] = bin + ":" + (s.env["PATH"] ?? "/usr/bin:/bin")
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.ok("task", "add", "From feature", in: repo)
+        try s.git("commit", "-q", "-am", "feature task", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("m.txt", "m\n", "main moves", in: repo)
+        try s.git("merge", "-q", "--no-edit", "-m", "Merge feature", "feature", in: repo)
+        let merge = try s.git("rev-parse", "--short=7", "HEAD", in: repo)
+        let log = try s.ok("log", in: repo)
+        #expect(log.contains("Merges that changed the state"), "\(log)")
+        #expect(log.contains("\(merge)  Merge feature"), "\(log)")
+        #expect(log.contains("git log -p --merges"))
+    }
+}
