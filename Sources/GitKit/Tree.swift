@@ -147,4 +147,25 @@ extension Repository {
         defer { git_tree_free(tree) }
         return try body(tree)
     }
+
+    /// Whether `commit` changes nothing but the top-level entry `name` (a file or directory)
+    /// against its first parent: a commit that only records state. False for a root commit and
+    /// when any other top-level entry was added, removed or changed.
+    public func changesOnly(topLevelEntry name: String, commit: ObjectID) throws -> Bool {
+        guard let parent = try parents(of: commit).first else { return false }
+        func entries(_ id: ObjectID) throws -> [String: ObjectID] {
+            try withTree(of: id) { tree in
+                var out: [String: ObjectID] = [:]
+                for i in 0..<git_tree_entrycount(tree) {
+                    guard let e = git_tree_entry_byindex(tree, i), let n = git_tree_entry_name(e),
+                        let oid = git_tree_entry_id(e)
+                    else { continue }
+                    let entryName = decodeLossy(n)
+                    if entryName != name { out[entryName] = ObjectID(oid.pointee) }
+                }
+                return out
+            }
+        }
+        return try entries(commit) == entries(parent)
+    }
 }

@@ -178,6 +178,9 @@ public struct ProjectState: Codable, Hashable, Sendable {
     public var goals: [String: Goal]
     public var milestones: [String: Milestone]
     public var tasks: [String: TaskRecord]
+    /// Project memory (decisions, constraints, notes); nil (absent from the file) when there is
+    /// none, so a state without memories encodes as before. See Memory.swift.
+    public var memories: [String: Memory]?
 
     public init(projectName: String) {
         schema = Self.currentSchema

@@ -324,7 +324,16 @@ public struct Evaluation: Sendable {
                     best = (e, stale, deadline, started)
                 }
             }
-            guard let b = best else { return Resolved(status: .open) }
+            guard let b = best else {
+                // Not recorded anywhere, but a commit on HEAD names it (a cherry-pick or merge of
+                // the code alone): its work is here, so it is not offered as new work.
+                if here?.status == .open, let id = here?.id, let c = copies.workOnHead[id] {
+                    return Resolved(
+                        status: .inProgress,
+                        elsewhere: Elsewhere(kind: .inProgress, branch: nil, copy: "commit " + c.prefix(7), commit: c))
+                }
+                return Resolved(status: .open)
+            }
             return Resolved(status: b.1 ? .stale : .inProgress, elsewhere: b.0, deadline: b.2)
         }
     }

@@ -30,6 +30,8 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
     case changedOverDeleted = "changed_over_deleted"
     /// Theirs' value would have closed a dependency or parent cycle: ours' value is kept.
     case cycle
+    /// Both sides superseded the same memory with different successors: both are kept.
+    case supersededOnBothSides = "superseded_on_both_sides"
 
     public var explanation: String {
         switch self {
@@ -39,6 +41,7 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
         case .completionKept: return "a completion is never dropped"
         case .changedOverDeleted: return "changed on one side, deleted on the other; kept"
         case .cycle: return "the other value would close a cycle"
+        case .supersededOnBothSides: return "superseded differently on both sides; both successors kept"
         }
     }
 }
@@ -159,6 +162,7 @@ public enum StateMerge {
         try breakParentCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         try breakDependencyCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         result.tasks = attach(tasks, kind: "task", label: \.title, into: &added)
+        result.memoryMap = try mergeMemories(base?.memoryMap, ours.memoryMap, theirs.memoryMap, at: at, into: &added)
 
         try StateCodec.validate(result)
         return MergeReport(state: result, added: added)
@@ -316,6 +320,7 @@ public enum StateMerge {
             try m.record(
                 "blocker", kept: String?.none, other: reason, winner: completionFrom ?? .ours, rule: .completionKept)
         }
+        try m.settleStatusInvariants(completionFrom: completionFrom)
         // The merged task was last updated when its later side was.
         if case .take(let u) = pick(b?.updated, o.updated, t.updated) {
             m.result.updated = u
@@ -511,6 +516,35 @@ extension FieldMerge where E == TaskRecord {
         }
     }
 
+    /// Fields merged one by one can combine into a task the schema forbids (one side claimed
+    /// the task the other completed). The status decides: a claim is held only in progress
+    /// (dropped otherwise: a claim on a finished task claims nothing); a completion makes the
+    /// task done (it is never dropped), a done task without one is open again, and a task in
+    /// progress keeps where it was started. Each change of a field both sides set differently
+    /// is recorded as a conflict.
+    mutating func settleStatusInvariants(completionFrom: MergeSide?) throws where E == TaskRecord {
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
+        if result.completion != nil, result.status != .done, result.status != .cancelled {
+            let other = result.status
+            let w: MergeSide = completionFrom ?? (ours.completion != nil ? .ours : .theirs)
+            result.status = .done
+            try record("status", kept: TaskStatus.done, other: other, winner: w, rule: .completionKept)
+        }
+        if result.status == .done, result.completion == nil {
+            let w: MergeSide = ours.status == .done ? .theirs : .ours
+            result.status = side(w).status == .done ? .open : side(w).status
+            try record("status", kept: result.status, other: TaskStatus.done, winner: w, rule: .completionKept)
+        }
+        if result.status == .inProgress, result.started == nil {
+            if let s = [ours, theirs].first(where: { $0.status == .inProgress && $0.started != nil })?.started {
+                result.started = s
+            } else {
+                result.status = .open
+            }
+        }
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
+    }
+
     /// A completion is never dropped: against no completion it wins; two different completions
     /// go to the later one. Returns the side a completion was kept from over a missing one.
     mutating func completion() throws -> MergeSide? {
@@ -608,6 +642,11 @@ extension ProjectState {
                 out.append(EntityConflicts(kind: "task", id: t.id, label: t.title, conflicts: c))
             }
         }
+        for m in memoryMap.values.sorted(by: { $0.id < $1.id }) {
+            if let c = m.conflicts, !c.isEmpty {
+                out.append(EntityConflicts(kind: "memory", id: m.id, label: m.text, conflicts: c))
+            }
+        }
         return out
     }
 
@@ -626,6 +665,14 @@ extension ProjectState {
             project = p
             return ConflictResolution(
                 kind: "project", id: "project", take: take, resolved: done, remaining: left, deletedEntity: false)
+        }
+        if target.hasPrefix(EntityKind.memory.idPrefix) {
+            let id = try resolveMemory(target)
+            guard var m = memoryMap[id] else { throw ModelError.unknownID(kind: .memory, id: id) }
+            let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "memory \(id)")
+            memoryMap[id] = m
+            return ConflictResolution(
+                kind: "memory", id: id, take: take, resolved: done, remaining: left, deletedEntity: false)
         }
         if target.hasPrefix(EntityKind.milestone.idPrefix) {
             let id = try resolveMilestone(target)

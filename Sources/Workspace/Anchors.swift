@@ -231,6 +231,15 @@ extension Workspace {
             guard let older = try repository.parents(of: current).first(where: holdsRecord) else { break }
             current = older
         }
+        // A commit that records only state (`complete` after the work was committed, then a
+        // separate state commit) anchors the work below it: the nearest commit that changes more
+        // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
+        for _ in 0..<Self.introductionWalkLimit {
+            guard try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current),
+                let parent = try repository.parents(of: current).first
+            else { break }
+            current = parent
+        }
         try? index?.storeIntroducingCommit(task: id, record: record, commit: current.hex)
         return current.hex
     }
@@ -297,5 +306,25 @@ extension Workspace {
     func explainingMissingState(_ error: Error) -> Error {
         guard case StoreError.notInitialized = error, let better = try? stateIntroduction() else { return error }
         return better
+    }
+}
+
+extension Workspace {
+    /// Merge commits among HEAD's newest `window` commits whose state file differs from their
+    /// first parent's: state changes git recorded and the journal never saw (the merge driver
+    /// writes no journal entry). Newest first, at most `limit`.
+    public func stateMerges(limit: Int, window: Int = 1000) throws -> [CommitInfo] {
+        guard let head = try head().commit.flatMap(ObjectID.init(hex:)) else { return [] }
+        var out: [CommitInfo] = []
+        for info in try repository.commits(from: head, limit: window) where out.count < limit {
+            let parents = try repository.parents(of: info.id)
+            guard parents.count > 1, let first = parents.first else { continue }
+            if try repository.fileID(StateFileName.relative, at: info.id)
+                != repository.fileID(StateFileName.relative, at: first)
+            {
+                out.append(info)
+            }
+        }
+        return out
     }
 }

@@ -51,7 +51,7 @@ public enum MergeDriver {
         func load(_ side: String, _ path: String) throws -> [UInt8] {
             do {
                 return try Files.read(path)
-            } catch let StoreError.io(_, _, reason) {
+            } catch let StoreError.io(_, _, reason), let StoreError.unsafePath(_, reason) {
                 throw MergeDriverError.unreadable(target: name, side: side, path: path, reason: reason)
             }
         }
@@ -135,6 +135,8 @@ public enum MergeDriver {
 /// The state file's path relative to the working tree's root, as git and `.gitattributes` name it.
 public enum StateFileName {
     public static let relative = ".codex-state/project_state.json"
+    /// The top-level directory that holds the state.
+    public static let directory = ".codex-state"
 }
 
 /// Whether this clone will merge the state file with the driver.

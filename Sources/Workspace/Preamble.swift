@@ -61,19 +61,23 @@ extension Workspace {
         if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
-            repository.operationInProgress && repository.isUnmerged(".codex-state/project_state.json")
+            repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
+            "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
+            let memories = try memoryView()
+            input.addMemories(
+                memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
@@ -155,6 +159,13 @@ extension Workspace {
             session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false
         input.head.requested = target.requested
+        // Memories as committed there (every one in that file holds at that commit), and this
+        // clone's private ones.
+        let memories = MemoryEvaluation(
+            committed: state.memoryMap, private: (try? privateMemoryFile.read().memories.memories) ?? [:],
+            head: MemoryHead(
+                branch: target.head.branch, commit: target.head.commit, committedIDs: Set(state.memoryMap.keys)))
+        input.addMemories(memories, work: preambleWork(input, record: { state.tasks[$0] }, head: target.head))
         return Preamble.render(input, budget: request.budget, format: request.format)
     }
 
@@ -195,7 +206,11 @@ extension Workspace {
 
         // 2. In progress on this branch: mine first, then by priority, start time and id.
         func startedHere(_ t: TaskSummary) -> Bool { t.startedAt != nil && t.startedBranch == branch }
-        let active = tasks.values.filter { eval.status[$0.id] == .inProgress && startedHere($0) }.sorted { a, b in
+        // Stale included: an expired claim of yours is still your work here.
+        let active = tasks.values.filter {
+            (eval.status[$0.id] == .inProgress || eval.status[$0.id] == .stale) && eval.elsewhere[$0.id] == nil
+                && startedHere($0)
+        }.sorted { a, b in
             let am = a.startedActor == me
             let bm = b.startedActor == me
             if am != bm { return am }

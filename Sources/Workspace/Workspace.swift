@@ -57,10 +57,14 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
+    public var client = "cli"
+    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
+    var pendingRedactions: [Redaction.RuleHit] = []
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
-        let repo = try Repository.discover(from: directory)
+        let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
@@ -100,14 +104,21 @@ public final class Workspace {
     /// short wait: a git operation must never hang behind a slow codex-state.
     public var defaultLockTimeout: Double = 10
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
+    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
+    /// cap, so an exported large value cannot make git wait.
+    public var maximumLockTimeout: Double = .infinity
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
+    /// never more than ``maximumLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
+            return min(defaultLockTimeout, maximumLockTimeout)
+        }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return v
+        return min(v, maximumLockTimeout)
     }
 
     public func head() throws -> HeadInfo {
@@ -169,10 +180,7 @@ public final class Workspace {
     public func transaction<T>(
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
-        let ctx = MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+        let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
@@ -180,15 +188,33 @@ public final class Workspace {
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
+        pendingRedactions = []
         let result = try body(&state, ctx)
+        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
+        let found = state.redactChangedText(since: loaded.state)
+        if found.contains(where: { !$0.allowed }) {
+            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
+            warnings.append(
+                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                    + "\(Redaction.allowPragma) on its line")
+        }
+        pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
         try write(state, replacing: loaded, changes: changes, command: command)
         return result
+    }
+
+    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
+    func mutationContext() throws -> MutationContext {
+        let head = try self.head()
+        return MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
     }
 
     /// Writes the state and its journal record (the caller holds the lock).
@@ -196,11 +222,16 @@ public final class Workspace {
         throws
     {
         let head = try self.head()
-        let (at, actor, worktree) = (try now(), self.actor, paths.workdir)
+        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
+        let redactions = pendingRedactions
+        pendingRedactions = []
         let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
-            JournalRecord(
-                at: at, actor: actor, command: command, worktree: worktree, branch: head.branch,
-                head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            var rec = JournalRecord(
+                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
+                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            rec.redactions = redactions.isEmpty ? nil : redactions
+            rec.client = client
+            return rec
         }
         if let journalError {
             // The state is already written; losing its journal line must not look like failure.
@@ -217,6 +248,28 @@ public final class Workspace {
             try recoverJournal()
         }
         return try Journal(path: paths.journalFile).records()
+    }
+
+    /// While a merge left the state file unmerged, reads show our side only (the working tree
+    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
+    /// warns too — better a needless warning than a silent partial view.
+    public func warnIfStateUnmerged() {
+        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+            return
+        }
+        warnings.append(
+            "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
+        )
+    }
+
+    /// The journal of a bare repository, which has no working tree (so no state and no
+    /// ``Workspace``) but has a common directory: empty unless a clone's journal was kept there.
+    public static func bareRepositoryJournal(directory: String, environment: [String: String]) throws
+        -> [JournalRecord]
+    {
+        let repo = try Repository.discover(from: directory, environment: environment)
+        return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
+            .records()
     }
 
     /// Appends a journal record a crash left pending (the caller holds the lock).
@@ -246,7 +299,7 @@ public final class Workspace {
         let elsewhere = try uncommittedElsewhere(
             indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
         let (evaluation, problems) = try evaluateEverywhere(
-            indexed.tasks, head: head, index: index, uncommittedElsewhere: elsewhere)
+            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
@@ -311,6 +364,8 @@ public final class Workspace {
     func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
         Reachability]?
     {
+        // A shallow clone's walks end at its boundary: nothing to carry answers across.
+        if repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.

@@ -40,6 +40,7 @@ struct HooksCommand: ParsableCommand {
             if trailers { names.append(.prepareCommitMsg) }
             if prePush { names.append(.prePush) }
             let changes = try ws.installHooks(names, binary: executablePath())
+            Output.warnings(ws)
             try report(changes, ws: ws, json: output.json)
         }
     }
@@ -190,16 +191,21 @@ struct HookCommand: ParsableCommand {
         do {
             let ws = try Workspace(
                 directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+            // Git never waits on us: at most 2 s for the lock (whatever the environment asks),
+            // and an index another process is writing is skipped (the file is parsed instead).
             ws.defaultLockTimeout = 2
+            ws.client = "hook"
+            ws.maximumLockTimeout = 2
+            ws.store.indexBusyTimeout = 0.2
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
-            for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
+            for l in lines { FileHandle.standardError.write(Data((Output.clean(l) + "\n").utf8)) }
         } catch {
             warn("\(hook.rawValue): \(Main.oneLine(error)) (git continues)")
         }
     }
 
     func warn(_ text: String) {
-        FileHandle.standardError.write(Data(("codex-state: warning: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("codex-state: warning: " + Output.clean(text) + "\n").utf8))
     }
 }
 

@@ -48,6 +48,8 @@ struct Tasks: ParsableCommand {
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
             try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
+        ws.warnIfStateUnmerged()
+        Output.warnings(ws)
         Output.emit(body)
         Output.warnings(ws)
     }
@@ -78,11 +80,26 @@ struct Tasks: ParsableCommand {
             for t in listed {
                 if let p = t.parent, ids.contains(p) { kids[p, default: []].append(t) } else { roots.append(t) }
             }
+            let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            func inParentCycle(_ t: TaskSummary) -> Bool {
+                var seen = Set<String>()
+                var next = t.parent
+                while let p = next, let parent = byID[p], seen.insert(p).inserted {
+                    if p == t.id { return true }
+                    next = parent.parent
+                }
+                return false
+            }
+            var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
-                Output.line(row(t, eval, indent: depth))
-                for k in kids[t.id] ?? [] { walk(k, depth + 1) }
+                printed.insert(t.id)
+                Output.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
+            // Tasks whose parents form a cycle (a hand edit) have no root: list them too, each
+            // cycle from its first task, marked, rather than leave them out.
+            for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
@@ -109,6 +126,10 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if t.conflictCount > 0 { extra += "  !conflict" }
     if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
     if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
+    if eval.effective(t.id) == .open, !eval.ready.contains(t.id) {
+        let (deps, kids) = eval.waitingOn(t.id)
+        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
+    }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -155,6 +176,8 @@ struct Next: ParsableCommand {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
+            ws.warnIfStateUnmerged()
+            Output.warnings(ws)
             Output.emit(body)
             Output.warnings(ws)
             return
@@ -227,7 +250,10 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            try Output.json(
+                CompleteJSON(
+                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
+                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
         } else {
             if let c = r.commit {
                 Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
@@ -236,6 +262,25 @@ struct Complete: ParsableCommand {
                     "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
                 )
             }
+            for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
+}
+
+/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
+struct CompleteJSON: Encodable {
+    var change: StatusChangeJSON
+    var unblocked: [UnblockedJSON]
+
+    func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+struct UnblockedJSON: Encodable {
+    var id: String
+    var title: String
 }

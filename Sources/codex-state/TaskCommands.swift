@@ -106,18 +106,32 @@ struct TaskCommand: ParsableCommand {
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let e = eval.elsewhere[t.id], e.copy != "here" {
+                let what =
+                    e.kind == .done
+                    ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
+                    : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
+                Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
+            }
+            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
                 for line in ConflictText.lines(cs) { Output.line("  " + line) }
             }
-            if let body = t.body { Output.line("\n" + body) }
+            if let body = t.body {
+                Output.line("")
+                // Indented, so no line of the body can pass for a line of the record.
+                for l in body.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + l) }
+            }
             if !t.acceptance.isEmpty {
-                Output.line("\nacceptance:")
+                Output.line("")
+                Output.line("acceptance:")
                 for a in t.acceptance { Output.line("  - \(Output.clean(a))") }
             }
             if !t.notes.isEmpty {
-                Output.line("\nnotes:")
+                Output.line("")
+                Output.line("notes:")
                 for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
             }
         }

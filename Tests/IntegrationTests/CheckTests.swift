@@ -387,8 +387,10 @@ import Testing
         #expect(r.status == 1)
         let first = try #require(r.stdout.split(separator: "\n").first)
         #expect(first.hasPrefix("::error file=\(Self.stateFile),line="))
-        #expect(first.contains(",title=CS022 dangling-dependency::task \(a) depends on t-50%25,x:y%0Az, which"))
-        #expect(first.contains("%0Afix: codex-state task dep rm"))
+        // A malformed id is a schema error (issue 9), shown escaped; the annotation escapes '%'.
+        #expect(first.contains(",title=CS004 schema-invalid::"))
+        #expect(first.contains("tasks.\(a).deps[0]: 't-50%25,x:y\\nz' is not a task id"))
+        #expect(first.contains("%0Afix: correct the field"))
     }
 
     @Test func cannotRunIsExitTwo() throws {
