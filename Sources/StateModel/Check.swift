@@ -46,6 +46,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case mergeDriverMissing = "CS060"
     case gitattributesLineMissing = "CS061"
     case shallowClone = "CS062"
+    case localRecordsDamaged = "CS063"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -76,6 +77,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .mergeDriverMissing: return "merge-driver-missing"
         case .gitattributesLineMissing: return "gitattributes-line-missing"
         case .shallowClone: return "shallow-clone"
+        case .localRecordsDamaged: return "local-records-damaged"
         }
     }
 
@@ -83,7 +85,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged:
             return .warning
         default: return .error
         }

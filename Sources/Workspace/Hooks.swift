@@ -189,7 +189,10 @@ extension Workspace {
         }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())
-        let all = try map.load()
+        let (all, bad) = try map.read()
+        if bad > 0 {
+            lines.append("codex-state: warning: \(paths.rewritesFile): skipped \(bad) line(s) that cannot be read")
+        }
         // The open session started at a commit that may just have been rewritten.
         do {
             try remapOpenSession(all)

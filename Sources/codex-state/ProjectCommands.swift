@@ -137,7 +137,9 @@ struct Log: ParsableCommand {
     func run() throws {
         var records: [JournalRecord]
         do {
-            records = try common.workspace().journal()
+            let ws = try common.workspace()
+            records = try ws.journal()
+            Output.warnings(ws)
         } catch WorkspaceError.bareRepository {
             records = try Workspace.bareRepositoryJournal(
                 directory: common.directory ?? FileManager.default.currentDirectoryPath,
