@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
     targets: [
         // The C library, reached only through GitKit.
@@ -33,10 +34,16 @@ let package = Package(
         ),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
         .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit"]),
+        // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
+        .target(
+            name: "MCPServer",
+            dependencies: ["Workspace", "StateModel", .product(name: "MCP", package: "swift-sdk")]
+        ),
         .executableTarget(
             name: "codex-state",
             dependencies: [
                 "Workspace",
+                "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -97,6 +97,33 @@ extension Repository {
     /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
     public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
 
+    /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in
+    /// this worktree's git dir) while one is under way, else nil. git deletes it when the rebase
+    /// finishes or is aborted, after running `post-rewrite rebase`.
+    public var rebaseDirectory: String? {
+        let state = git_repository_state(handle)
+        let rebasing = [
+            GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE,
+            GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE,
+        ].contains { Int32($0.rawValue) == state }
+        guard rebasing else { return nil }
+        let base = gitDir.hasSuffix("/") ? gitDir : gitDir + "/"
+        var info = stat()
+        for name in ["rebase-merge", "rebase-apply"] where stat(base + name, &info) == 0 {
+            return base + name
+        }
+        return nil
+    }
+
+    /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
+    /// added. Throws when the index cannot be read, so a caller deciding to delete never guesses.
+    public func isInIndex(_ path: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        return git_index_get_bypath(index, path, 0) != nil
+    }
+
     /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
     /// Throws when git's index cannot be read: a guard built on this must not take "cannot
     /// tell" for "no conflict".

@@ -51,7 +51,7 @@ func decodeLossy(_ p: UnsafePointer<CChar>) -> String {
 public final class Repository {
     let handle: OpaquePointer
 
-    private init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer) { self.handle = handle }
 
     deinit { git_repository_free(handle) }
 

@@ -130,6 +130,53 @@ public enum StateCodec {
         return state
     }
 
+    /// The task `id` as a state file's bytes record it, read without decoding the rest of the
+    /// file when the file is laid out canonically (the task is the object after `"<id>": `);
+    /// otherwise the whole file is decoded. Nil when the file has no such task or cannot be read.
+    /// Used to walk the state file's history, where each version would otherwise be parsed whole.
+    public static func task(_ id: String, in bytes: [UInt8]) -> TaskRecord? {
+        if let slice = objectSlice(after: Array("\"\(id)\": {".utf8), in: bytes) {
+            return try? JSONDecoder().decode(TaskRecord.self, from: Data(slice))
+        }
+        return (try? decode(bytes))?.tasks[id]
+    }
+
+    /// The JSON object starting at the `{` that ends the first occurrence of `key` (one not
+    /// inside a string), through its matching `}`.
+    static func objectSlice(after key: [UInt8], in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let first = key.first, bytes.count >= key.count else { return nil }
+        var i = 0
+        while i <= bytes.count - key.count {
+            if bytes[i] == first, bytes[i..<(i + key.count)].elementsEqual(key), i == 0 || bytes[i - 1] != 0x5C {
+                let start = i + key.count - 1
+                var depth = 0
+                var inString = false
+                var j = start
+                while j < bytes.count {
+                    let b = bytes[j]
+                    if inString {
+                        if b == 0x5C {
+                            j += 1
+                        } else if b == 0x22 {
+                            inString = false
+                        }
+                    } else if b == 0x22 {
+                        inString = true
+                    } else if b == 0x7B {
+                        depth += 1
+                    } else if b == 0x7D {
+                        depth -= 1
+                        if depth == 0 { return bytes[start...j] }
+                    }
+                    j += 1
+                }
+                return nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
     private static func diagnose(_ data: Data, _ error: DecodingError) -> StateDecodeError {
         let object: Any
         do {
@@ -288,6 +335,12 @@ public enum StateCodec {
         for (key, g) in state.goals.sorted(by: { $0.key < $1.key }) {
             try requireID(key, .goal, at: "goals")
             try require(key == g.id, "goals.\(key): key does not match its id \(Identifiers.quoted(g.id))")
+        }
+        for (key, m) in state.memoryMap {
+            try require(key == m.id, "memories.\(key): key does not match its id '\(m.id)'")
+            try require(key.hasPrefix(EntityKind.memory.idPrefix), "memories.\(key): memory ids start with 'mem-'")
+            try require(
+                m.isForgotten || !m.text.trimmingWhitespace.isEmpty, "memories.\(key).text: must not be empty")
         }
     }
 

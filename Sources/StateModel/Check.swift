@@ -47,6 +47,11 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case gitattributesLineMissing = "CS061"
     case shallowClone = "CS062"
     case localRecordsDamaged = "CS063"
+    // Other copies of the state (other branches, remote-tracking branches, worktrees).
+    case copyUnreadable = "CS070"
+    case copiesDisagree = "CS071"
+    // Memories.
+    case memoryTextChanged = "CS080"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -78,6 +83,9 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .gitattributesLineMissing: return "gitattributes-line-missing"
         case .shallowClone: return "shallow-clone"
         case .localRecordsDamaged: return "local-records-damaged"
+        case .copyUnreadable: return "copy-unreadable"
+        case .copiesDisagree: return "copies-disagree"
+        case .memoryTextChanged: return "memory-text-changed"
         }
     }
 
@@ -85,7 +93,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
             return .warning
         default: return .error
         }
@@ -395,6 +403,7 @@ public enum StateCheck {
         pending += anchors
         pending += trailerFindings(state, facts: facts)
         pending += conflictFindings(state)
+        pending += memoryFindings(state)
         pending += invariantFindings(state)
 
         let located = lines(of: Set(pending.compactMap(\.path)), in: bytes)
@@ -663,7 +672,10 @@ public enum StateCheck {
                         fix: "codex-state complete \(t.id) --commit REV   (the commit that finished it)"))
                 continue
             }
-            let short = String(c.commit.prefix(7))
+            // Recorded without a commit: the commit that added the record to the file anchors
+            // it, and this file has it, so that commit is on HEAD (or not committed yet).
+            guard let commit = c.commit else { continue }
+            let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
             if let found = evaluation.recovered[t.id] {
                 out.append(
@@ -683,12 +695,12 @@ public enum StateCheck {
             }
             let recorded = "recorded by \(c.actor) on \(c.branch.map { "branch \($0)" } ?? "a detached HEAD")"
             if status == .doneUnknown {
-                let notACommit = !isFullSHA(c.commit)
+                let notACommit = !isFullSHA(commit)
                 out.append(
                     PendingFinding(
                         code: .completionCommitUnknown, path: path, entity: t.id,
                         message: notACommit
-                            ? "task \(t.id) is done by '\(c.commit)', which is not a full commit id"
+                            ? "task \(t.id) is done by '\(commit)', which is not a full commit id"
                             : "task \(t.id) is done by commit \(short) (\(recorded)), which this clone does not have",
                         fix:
                             "push or fetch the commit that finished it; if it is gone, codex-state complete \(t.id) --commit REV (the commit that has the work), or codex-state task reopen \(t.id)"
@@ -765,6 +777,9 @@ public enum StateCheck {
             case "milestone":
                 path = [.key("milestones"), .key(e.id), .key("conflicts")]
                 resolve = "codex-state conflicts resolve \(e.id)"
+            case "memory":
+                path = [.key("memories"), .key(e.id), .key("conflicts")]
+                resolve = "codex-state conflicts resolve \(e.id)"
             default:
                 path = taskPath(e.id, .key("conflicts"))
                 resolve = "codex-state task resolve \(e.id)"
@@ -775,6 +790,19 @@ public enum StateCheck {
                 message:
                     "\(e.kind == "project" ? "the project" : "\(e.kind) \(e.id)") has \(n) unresolved merge conflict record\(n == 1 ? "" : "s") (\(fields))",
                 fix: "review them (codex-state conflicts), then \(resolve) [--take other]")
+        }
+    }
+
+    /// A memory whose text no longer matches its hash was edited by hand: a constraint is
+    /// promised byte-exact, so this is an error for every kind.
+    static func memoryFindings(_ state: ProjectState) -> [PendingFinding] {
+        state.memoryMap.values.sorted { $0.id < $1.id }.filter { !$0.hashMatches }.map { m in
+            PendingFinding(
+                code: .memoryTextChanged, path: [.key("memories"), .key(m.id), .key("text")], entity: m.id,
+                message: "\(m.kind.rawValue) \(m.id): its text no longer matches its hash (edited by hand)",
+                fix:
+                    "restore the recorded text (git log -p \(stateFile)), or record the new wording: codex-state remember TEXT --kind \(m.kind.rawValue) --supersedes \(m.id)"
+            )
         }
     }
 
@@ -802,6 +830,34 @@ public enum StateCheck {
         ]
     }
 
+    /// Other copies of the state: one finding per copy every read skips (corrupt, conflicted,
+    /// newer schema), and one per task the copies disagree about.
+    public static func copyFindings(
+        unreadable: [(label: String, location: String, reason: String)], disagreements: [Disagreement]
+    ) -> [CheckFinding] {
+        var out: [CheckFinding] = []
+        for u in unreadable.sorted(by: { $0.location < $1.location }) {
+            out.append(
+                CheckFinding(
+                    .copyUnreadable, file: nil, line: nil,
+                    message:
+                        "the state of \(u.label) (\(u.location)) cannot be read: \(u.reason); every read skips it, so its completions and claims count nowhere",
+                    fix:
+                        "check out \(u.label) and fix its \(stateFile) (codex-state check there names the problem), or delete the branch if it is dead"
+                ))
+        }
+        for d in disagreements.sorted(by: { $0.task < $1.task }) {
+            out.append(
+                CheckFinding(
+                    .copiesDisagree, file: nil, line: nil, entity: d.task,
+                    message: "task \(d.task): \(d.message)",
+                    fix:
+                        "merge the branches (the merge driver keeps the completion), or reopen and complete it again where it belongs"
+                ))
+        }
+        return out
+    }
+
     /// The state file is unmerged in git's index: nothing in it can be trusted yet.
     public static func unmergedFinding(file: String = stateFile) -> CheckFinding {
         CheckFinding(
@@ -826,7 +882,7 @@ public enum StateCheck {
             if case .key("project")? = path.first { return "project" }
             return nil
         }
-        return ["tasks", "milestones", "goals"].contains(top) ? id : nil
+        return ["tasks", "milestones", "goals", "memories"].contains(top) ? id : nil
     }
 
     static func entityDescription(_ path: [JSONPathComponent]) -> String {
@@ -835,6 +891,7 @@ public enum StateCheck {
             case "tasks": return "task \(id)"
             case "milestones": return "milestone \(id)"
             case "goals": return "goal \(id)"
+            case "memories": return "memory \(id)"
             default: break
             }
         }

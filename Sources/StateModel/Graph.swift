@@ -19,6 +19,8 @@ public struct TaskSummary: Hashable, Sendable, Codable {
     public var claimExpires: Timestamp?
     /// Unresolved merge conflict records on the task (`tasks` marks them).
     public var conflictCount: Int
+    /// The last change to the task (a start with no activity for long enough is stale).
+    public var updatedAt: Timestamp?
 
     public init(_ t: TaskRecord) {
         id = t.id
@@ -38,13 +40,15 @@ public struct TaskSummary: Hashable, Sendable, Codable {
         claimActor = t.claim?.actor
         claimExpires = t.claim?.expires
         conflictCount = t.conflicts?.count ?? 0
+        updatedAt = t.updated.at
     }
 
     public init(
         id: String, title: String, status: TaskStatus, priority: Int, parent: String?, deps: [String],
         labels: [String], milestone: String?, createdAt: Timestamp, startedActor: String?,
         startedBranch: String?, startedAt: Timestamp?, completionCommit: String?,
-        completionBranch: String?, claimActor: String?, claimExpires: Timestamp?, conflictCount: Int = 0
+        completionBranch: String?, claimActor: String?, claimExpires: Timestamp?, conflictCount: Int = 0,
+        updatedAt: Timestamp? = nil
     ) {
         self.id = id
         self.title = title
@@ -63,6 +67,7 @@ public struct TaskSummary: Hashable, Sendable, Codable {
         self.claimActor = claimActor
         self.claimExpires = claimExpires
         self.conflictCount = conflictCount
+        self.updatedAt = updatedAt
     }
 }
 
@@ -77,39 +82,65 @@ public enum Reachability: Int, Sendable, Codable {
 /// What a task is at one HEAD.
 public enum EffectiveStatus: String, Sendable, Codable, CaseIterable {
     case open
+    /// In progress here, or in another copy (see ``Evaluation/elsewhere``) with a live claim or
+    /// recent activity.
     case inProgress = "in_progress"
     case blocked
-    /// Completed by a commit reachable from HEAD.
+    /// Completed by a commit reachable from HEAD (recorded in any copy).
     case done
     /// Completed by a commit that exists but is not reachable from HEAD.
     case doneElsewhere = "done_elsewhere"
     /// Completed by a commit this repository does not have.
     case doneUnknown = "done_unknown"
     case cancelled
+    /// Started (here or in another copy) but its claim expired, or nothing happened to it for
+    /// the configured time: offered by `next` again, after the fresh candidates.
+    case stale
 
     /// Whether a dependency in this status lets its dependents proceed on this branch.
     public var satisfiesDependents: Bool { self == .done || self == .cancelled }
 }
 
-/// The task graph evaluated at one HEAD: effective statuses, children, dependents and readiness.
+/// The task graph evaluated at one HEAD over every copy of the state: effective statuses,
+/// children, dependents and readiness.
 public struct Evaluation: Sendable {
+    /// This worktree's tasks (every field but completion and progress comes from here).
     public let tasks: [String: TaskSummary]
     public let status: [String: EffectiveStatus]
     public let children: [String: [String]]
     public let dependents: [String: [String]]
+    /// Open, every dependency and child done here or cancelled, not in progress anywhere.
     public let ready: Set<String>
 
     /// How a completion whose recorded commit is not reachable was found on HEAD anyway, by task.
     public let recovered: [String: RecoveredAnchor]
+    /// For tasks done or in progress somewhere other than here: where.
+    public let elsewhere: [String: Elsewhere]
+    /// Tasks only other copies have (`tasks --everywhere`), with their status at this HEAD.
+    public let foreignOnly: [String: TaskSummary]
+    public let foreignStatus: [String: EffectiveStatus]
+    /// For each task only other copies have, the first copy that has it (`feature`).
+    public let foreignCopy: [String: String]
+    /// Copies that disagree (done in one, cancelled in another), by task.
+    public let disagreements: [String: Disagreement]
+    /// The earliest time after `now` at which a claim expires or a start goes stale: until then
+    /// the evaluation stays true for the same inputs.
+    public let validUntil: Timestamp?
 
     /// - Parameters:
-    ///   - reachability: the answer for each completion commit; a completion whose commit is
-    ///     missing from the map counts as `unknownCommit`.
-    ///   - recovered: completions found on HEAD under another commit (rewritten, squashed); they
-    ///     count as done here.
+    ///   - reachability: the answer for each completion commit (of every copy); a completion
+    ///     whose commit is missing from the map counts as `unknownCommit`.
+    ///   - recovered: completions found on HEAD under another commit (rewritten, squashed,
+    ///     cherry-picked); they count as done here.
+    ///   - copies: the other copies' facts, which branch contains each unreachable completion,
+    ///     and the clock for staleness.
+    ///   - uncommittedElsewhere: completions this worktree's file records without a commit that
+    ///     were made on another branch and that no commit on HEAD holds yet (the file was carried
+    ///     over by a checkout): done elsewhere, not here.
     public init(
         tasks: [String: TaskSummary], reachability: [String: Reachability],
-        recovered: [String: RecoveredAnchor] = [:]
+        recovered: [String: RecoveredAnchor] = [:], copies: CopyInputs = .none,
+        uncommittedElsewhere: Set<String> = []
     ) {
         self.tasks = tasks
         self.recovered = recovered
@@ -117,10 +148,38 @@ public struct Evaluation: Sendable {
         status.reserveCapacity(tasks.count)
         var children: [String: [String]] = [:]
         var dependents: [String: [String]] = [:]
+        var elsewhere: [String: Elsewhere] = [:]
+        var disagreements: [String: Disagreement] = [:]
+        var deadlines: [Timestamp] = []
         for (id, t) in tasks {
-            status[id] = recovered[id] != nil && t.status == .done ? .done : Self.effective(t, reachability)
+            let r = Self.resolve(
+                here: t, facts: copies.facts[id] ?? [], reach: reachability, recovered: recovered[id] != nil,
+                copies: copies, uncommittedHere: uncommittedElsewhere.contains(id))
+            status[id] = r.status
+            if let e = r.elsewhere { elsewhere[id] = e }
+            if let d = r.disagreement { disagreements[id] = d }
+            if let d = r.deadline { deadlines.append(d) }
             if let p = t.parent { children[p, default: []].append(id) }
             for d in t.deps { dependents[d, default: []].append(id) }
+        }
+        var foreignOnly: [String: TaskSummary] = [:]
+        var foreignStatus: [String: EffectiveStatus] = [:]
+        var foreignCopy: [String: String] = [:]
+        for (id, fs) in copies.facts where tasks[id] == nil {
+            guard let first = fs.first else { continue }
+            foreignCopy[id] = fs.flatMap(\.copies).min()?.label
+            let f = first.fact
+            let summary = TaskSummary(
+                id: id, title: f.title, status: f.status, priority: f.priority, parent: nil, deps: [], labels: [],
+                milestone: nil, createdAt: f.updatedAt ?? Timestamp(seconds: 0), startedActor: f.startedActor,
+                startedBranch: f.startedBranch, startedAt: f.startedAt, completionCommit: f.completionCommit,
+                completionBranch: f.completionBranch, claimActor: f.claimActor, claimExpires: f.claimExpires,
+                updatedAt: f.updatedAt)
+            let r = Self.resolve(
+                here: nil, facts: fs, reach: reachability, recovered: recovered[id] != nil, copies: copies)
+            foreignOnly[id] = summary
+            foreignStatus[id] = r.status
+            if let e = r.elsewhere { elsewhere[id] = e }
         }
         for k in children.keys { children[k]?.sort() }
         for k in dependents.keys { dependents[k]?.sort() }
@@ -134,23 +193,163 @@ public struct Evaluation: Sendable {
         self.children = children
         self.dependents = dependents
         self.ready = ready
+        self.elsewhere = elsewhere
+        self.foreignOnly = foreignOnly
+        self.foreignStatus = foreignStatus
+        self.foreignCopy = foreignCopy
+        self.disagreements = disagreements
+        validUntil = deadlines.min()
     }
 
-    static func effective(_ t: TaskSummary, _ reach: [String: Reachability]) -> EffectiveStatus {
-        switch t.status {
-        case .open: return .open
-        case .inProgress: return .inProgress
-        case .blocked: return .blocked
-        case .cancelled: return .cancelled
-        case .done:
-            guard let c = t.completionCommit else { return .doneUnknown }
-            switch reach[c] ?? .unknownCommit {
-            case .reachable: return .done
-            case .unreachable: return .doneElsewhere
-            case .unknownCommit: return .doneUnknown
+    /// Stale tasks `next` may offer again: every dependency and child done here or cancelled.
+    public var offerableStale: Set<String> {
+        var out = Set<String>()
+        for (id, t) in tasks where status[id] == .stale {
+            let (deps, kids) = waitingOn(id)
+            if deps.isEmpty && kids.isEmpty && t.status != .done { out.insert(id) }
+        }
+        return out
+    }
+
+    struct Resolved {
+        var status: EffectiveStatus
+        var elsewhere: Elsewhere?
+        var disagreement: Disagreement?
+        /// When a live claim or start goes stale.
+        var deadline: Timestamp?
+    }
+
+    /// One task over every copy (docs/state-format.md): a completion on HEAD in any copy makes
+    /// it done here; else one elsewhere makes it done@B; else this worktree's status, where an
+    /// open task started in another copy is in progress there (or stale).
+    ///
+    /// A completion recorded without a commit (docs/state-format.md, "Completing with the work")
+    /// is anchored by the commit that first holds the record: in this worktree's file it is done
+    /// here unless `uncommittedHere` says the record came from another branch by a checkout; in
+    /// another worktree's file it is done in that worktree; a branch tip's copy has its anchor
+    /// filled in by the caller (the commit that introduced the record on that branch).
+    static func resolve(
+        here: TaskSummary?, facts: [CopyFact], reach: [String: Reachability], recovered: Bool, copies: CopyInputs,
+        uncommittedHere: Bool = false
+    ) -> Resolved {
+        // Completions: this worktree's first, then the other copies'.
+        var completions: [(commit: String?, copy: String, recordedBranch: String?, worktree: CopyName?)] = []
+        if let t = here, t.status == .done {
+            if t.completionCommit == nil && !uncommittedHere && !recovered {
+                return Resolved(status: .done)
             }
+            completions.append(
+                (CopyInputs.anchor(of: t.completionCommit, status: t.status), "here", t.completionBranch, nil))
+        }
+        for f in facts where f.fact.status == .done {
+            let copy = f.copies[0]
+            completions.append(
+                (
+                    CopyInputs.anchor(of: f.fact.completionCommit, status: f.fact.status), copy.label,
+                    f.fact.completionBranch, copy.kind == .worktree ? copy : nil
+                ))
+        }
+        let cancelledIn =
+            (here?.status == .cancelled ? ["here"] : [])
+            + facts.filter { $0.fact.status == .cancelled }
+            .map { $0.copies[0].label }
+        func disagreement(_ doneIn: String) -> Disagreement? {
+            guard let id = here?.id ?? facts.first?.fact.task, let c = cancelledIn.first else { return nil }
+            return Disagreement(
+                task: id,
+                message:
+                    "done \(doneIn == "here" ? "here" : "in " + doneIn), cancelled \(c == "here" ? "here" : "in " + c): done wins (the merge driver keeps a completion)"
+            )
+        }
+        if !completions.isEmpty {
+            if recovered || completions.contains(where: { $0.commit.map { reach[$0] == .reachable } ?? false }) {
+                let by = completions.first { $0.commit.map { reach[$0] == .reachable } ?? false }?.copy ?? "here"
+                return Resolved(status: .done, disagreement: disagreement(by))
+            }
+            if let c = completions.first(where: { $0.commit.map { reach[$0] == .unreachable } ?? false }),
+                let commit = c.commit
+            {
+                let branch = copies.containing[commit] ?? c.recordedBranch
+                return Resolved(
+                    status: .doneElsewhere,
+                    elsewhere: Elsewhere(kind: .done, branch: branch, copy: c.copy, commit: commit),
+                    disagreement: disagreement(c.copy))
+            }
+            // Recorded without a commit in a file no commit here holds: done where that file is.
+            if let c = completions.first(where: { $0.commit == nil && ($0.copy == "here" || $0.worktree != nil) }) {
+                return Resolved(
+                    status: .doneElsewhere,
+                    elsewhere: Elsewhere(
+                        kind: .done, branch: c.worktree?.branch ?? c.recordedBranch,
+                        worktree: c.worktree?.name, copy: c.copy),
+                    disagreement: disagreement(c.copy))
+            }
+            let c = completions[0]
+            return Resolved(
+                status: .doneUnknown,
+                elsewhere: c.copy == "here"
+                    ? nil : Elsewhere(kind: .done, branch: c.recordedBranch, copy: c.copy, commit: c.commit),
+                disagreement: disagreement(c.copy))
+        }
+        let base = here?.status ?? facts.first?.fact.status ?? .open
+        switch base {
+        case .cancelled: return Resolved(status: .cancelled)
+        case .blocked: return Resolved(status: .blocked)
+        case .done: return Resolved(status: .doneUnknown)
+        case .inProgress where here != nil:
+            guard let t = here else { return Resolved(status: .inProgress) }
+            let (stale, deadline) = Self.staleness(
+                claimExpires: t.claimExpires, activity: [t.startedAt, t.updatedAt].compactMap { $0 }.max(),
+                copies: copies)
+            return Resolved(status: stale ? .stale : .inProgress, deadline: deadline)
+        case .open, .inProgress:
+            // Started in another copy: the live start that began last wins, else the stale one.
+            var best: (Elsewhere, Bool, Timestamp?, Timestamp)?
+            for f in facts where f.fact.status == .inProgress {
+                let (stale, deadline) = Self.staleness(
+                    claimExpires: f.fact.claimExpires,
+                    activity: [f.fact.startedAt, f.fact.updatedAt].compactMap { $0 }.max(), copies: copies)
+                let copy = f.copies[0]
+                let e = Elsewhere(
+                    kind: .inProgress, branch: copy.kind == .worktree ? copy.branch : f.fact.startedBranch ?? copy.name,
+                    worktree: copy.kind == .worktree ? copy.name : nil, copy: copy.label, actor: f.fact.startedActor)
+                let started = f.fact.startedAt ?? Timestamp(seconds: 0)
+                if let b = best {
+                    if b.1 && !stale {
+                        best = (e, stale, deadline, started)
+                    } else if b.1 == stale && started > b.3 {
+                        best = (e, stale, deadline, started)
+                    }
+                } else {
+                    best = (e, stale, deadline, started)
+                }
+            }
+            guard let b = best else {
+                // Not recorded anywhere, but a commit on HEAD names it (a cherry-pick or merge of
+                // the code alone): its work is here, so it is not offered as new work.
+                if here?.status == .open, let id = here?.id, let c = copies.workOnHead[id] {
+                    return Resolved(
+                        status: .inProgress,
+                        elsewhere: Elsewhere(kind: .inProgress, branch: nil, copy: "commit " + c.prefix(7), commit: c))
+                }
+                return Resolved(status: .open)
+            }
+            return Resolved(status: b.1 ? .stale : .inProgress, elsewhere: b.0, deadline: b.2)
         }
     }
+
+    /// A claim that expired is stale; a start with no claim is stale once nothing happened to it
+    /// for `staleAfter`. Also returns when a live one will go stale.
+    static func staleness(claimExpires: Timestamp?, activity: Timestamp?, copies: CopyInputs) -> (Bool, Timestamp?) {
+        guard let now = copies.now else { return (false, nil) }
+        if let e = claimExpires { return e <= now ? (true, nil) : (false, e) }
+        guard let after = copies.staleAfter, let a = activity else { return (false, nil) }
+        let due = a.adding(seconds: after)
+        return due <= now ? (true, nil) : (false, due)
+    }
+
+    /// The status of any task this evaluation knows, here or only in another copy.
+    public func effective(_ id: String) -> EffectiveStatus { status[id] ?? foreignStatus[id] ?? .open }
 
     /// Why an open task is not ready: the dependencies and children it still waits on.
     public func waitingOn(_ id: String) -> (deps: [String], children: [String]) {

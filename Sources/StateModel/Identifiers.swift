@@ -43,6 +43,23 @@ public enum Identifiers {
         }
     }
 
+    /// An id, unique id prefix, or — when neither matches — a title: `titles` by id (exact,
+    /// case-insensitive, surrounding spaces ignored). Two entities with the title is an error
+    /// naming both ids.
+    public static func resolve(_ input: String, kind: EntityKind, titles: [String: String]) throws -> String {
+        do {
+            return try resolve(input, kind: kind, among: titles.keys)
+        } catch ModelError.unknownID {
+            let wanted = input.trimmingWhitespace.lowercased()
+            let matches = titles.filter { $0.value.trimmingWhitespace.lowercased() == wanted }.keys.sorted()
+            switch matches.count {
+            case 0: throw ModelError.unknownID(kind: kind, id: input)
+            case 1: return matches[0]
+            default: throw ModelError.ambiguousPrefix(kind: kind, prefix: input, candidates: matches)
+            }
+        }
+    }
+
     /// The grammar of a stored id (docs/state.schema.json): the kind's prefix and ``hexLength``
     /// lower-case hex digits. Anything else (an escape sequence, a newline) is refused on read.
     public static func isWellFormed(_ id: String, kind: EntityKind) -> Bool {

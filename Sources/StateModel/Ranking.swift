@@ -2,6 +2,9 @@
 public struct RankTerms: Hashable, Sendable, Codable {
     /// This actor already has the task in progress on this branch: resume it first.
     public var resume: Bool
+    /// Started before (here or in another copy) but its claim expired or it went quiet: offered
+    /// again, after every fresh candidate.
+    public var stale: Bool = false
     public var priority: Int
     /// How many not-yet-finished tasks wait directly on this one.
     public var unblocks: Int
@@ -19,16 +22,20 @@ public struct RankedTask: Hashable, Sendable {
 
 public enum Ranking {
     /// Ranks the candidates for `next`: the tasks this actor has in progress on this branch,
-    /// then every ready task, ordered by resume, priority (0 first), unblocks (more first),
-    /// milestone order (tasks without one last), age (older first), id.
+    /// then every ready task, then every stale one, ordered by resume, freshness, priority (0
+    /// first), unblocks (more first), milestone order (tasks without one last), age (older
+    /// first), id.
     public static func rank(
         _ eval: Evaluation, actor: String, branch: String?, milestoneOrder: [String: Int]
     ) -> [RankedTask] {
         var out: [RankedTask] = []
+        let stale = eval.offerableStale
         for (id, t) in eval.tasks {
+            let s = eval.status[id]
             let resume =
-                eval.status[id] == .inProgress && t.startedActor == actor && t.startedBranch == branch
-            guard resume || eval.ready.contains(id) else { continue }
+                (s == .inProgress || s == .stale) && eval.elsewhere[id] == nil && t.startedActor == actor
+                && t.startedBranch == branch
+            guard resume || eval.ready.contains(id) || stale.contains(id) else { continue }
             let unblocks = (eval.dependents[id] ?? []).filter {
                 !(eval.status[$0]?.satisfiesDependents ?? true)
             }.count
@@ -37,7 +44,7 @@ public enum Ranking {
                 RankedTask(
                     id: id,
                     terms: RankTerms(
-                        resume: resume, priority: t.priority, unblocks: unblocks,
+                        resume: resume, stale: !resume && stale.contains(id), priority: t.priority, unblocks: unblocks,
                         milestone: t.milestone, milestoneRank: mRank, created: t.createdAt, id: id)))
         }
         out.sort { precedes($0.terms, $1.terms) }
@@ -46,6 +53,7 @@ public enum Ranking {
 
     static func precedes(_ a: RankTerms, _ b: RankTerms) -> Bool {
         if a.resume != b.resume { return a.resume }
+        if a.stale != b.stale { return !a.stale }
         if a.priority != b.priority { return a.priority < b.priority }
         if a.unblocks != b.unblocks { return a.unblocks > b.unblocks }
         let am = a.milestoneRank ?? Int.max
@@ -56,12 +64,15 @@ public enum Ranking {
     }
 
     /// One line a person can read: why this task is where it is.
-    public static func reason(_ t: RankTerms) -> String {
+    /// - Parameter milestoneTitles: titles by milestone id; a milestone is named by its title
+    ///   (quoted) when known, else by id.
+    public static func reason(_ t: RankTerms, milestoneTitles: [String: String] = [:]) -> String {
         var parts: [String] = []
         if t.resume { parts.append("resume: you have it in progress here") }
+        if t.stale { parts.append("stale: its start went stale, offered again") }
         parts.append("P\(t.priority)")
         if t.unblocks > 0 { parts.append("unblocks \(t.unblocks)") }
-        if let m = t.milestone { parts.append("milestone \(m)") }
+        if let m = t.milestone { parts.append("milestone " + (milestoneTitles[m].map { "\"\($0)\"" } ?? m)) }
         parts.append("created \(t.created.iso8601)")
         return parts.joined(separator: ", ")
     }

@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 4
+    static let version = 7
     let queue: DatabaseQueue
     public let path: String
 
@@ -59,6 +59,7 @@ public final class StateIndex {
             if v == version { return }
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
+                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced", "head_trailers",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -71,17 +72,30 @@ public final class StateIndex {
                         milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
-                        conflicts INTEGER NOT NULL, record BLOB NOT NULL) WITHOUT ROWID;
+                        conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(head, commit_id)) WITHOUT ROWID;
                     CREATE TABLE reach_heads(head TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE rendered(key TEXT PRIMARY KEY, body BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE rendered(key TEXT PRIMARY KEY, body BLOB NOT NULL, used INTEGER NOT NULL,
+                        valid_until INTEGER) WITHOUT ROWID;
                     CREATE TABLE recovered(head TEXT NOT NULL, task_id TEXT NOT NULL, commit_id TEXT NOT NULL,
                         method TEXT, found TEXT, PRIMARY KEY(head, task_id, commit_id)) WITHOUT ROWID;
                     CREATE TABLE commit_facts(commit_id TEXT PRIMARY KEY, patch_id TEXT, tasks TEXT NOT NULL)
                         WITHOUT ROWID;
+                    CREATE TABLE copy_merged(signature TEXT PRIMARY KEY, facts BLOB NOT NULL, used INTEGER NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE head_trailers(head TEXT PRIMARY KEY, tasks TEXT NOT NULL, used INTEGER NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE tip_blobs(commit_id TEXT PRIMARY KEY, blob TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE copy_facts(key TEXT PRIMARY KEY, problem TEXT, facts BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE file_stamps(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, hash TEXT NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE contains(tip TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
+                        PRIMARY KEY(tip, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE introduced(task_id TEXT NOT NULL, record TEXT NOT NULL, commit_id TEXT NOT NULL,
+                        PRIMARY KEY(task_id, record, commit_id)) WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -146,7 +160,7 @@ public final class StateIndex {
                     case .task(let t)?: try Self.put(t, insert)
                     case .milestone(let m)?: try Self.put(m, db)
                     case .goal(let g)?: try Self.put(g, db)
-                    case .project?: break
+                    case .project?, .memory?: break
                     case nil:
                         let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"
                         try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [c.id])
@@ -171,7 +185,7 @@ public final class StateIndex {
                     sql: """
                         SELECT id, title, status, priority, parent, deps, labels, milestone, created_at,
                                started_actor, started_branch, started_at, completion_commit,
-                               completion_branch, claim_actor, claim_expires, conflicts FROM tasks
+                               completion_branch, claim_actor, claim_expires, conflicts, updated_at FROM tasks
                         """)
                 while let r = try cursor.next() {
                     let id: String = r[0]
@@ -183,7 +197,8 @@ public final class StateIndex {
                         createdAt: Timestamp(seconds: r[8]), startedActor: r[9], startedBranch: r[10],
                         startedAt: (r[11] as Int64?).map(Timestamp.init(seconds:)), completionCommit: r[12],
                         completionBranch: r[13], claimActor: r[14],
-                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16])
+                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16],
+                        updatedAt: (r[17] as Int64?).map(Timestamp.init(seconds:)))
                 }
                 let decoder = JSONDecoder()
                 let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
@@ -286,6 +301,29 @@ public final class StateIndex {
         }
     }
 
+    /// Commits found to first hold a completion recorded without a commit (`record` is the hash
+    /// of the completion's canonical bytes). Facts about history: kept for good, and several per
+    /// record when the record reached different histories separately (a cherry-pick).
+    public func introducingCommits(task: String, record: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT commit_id FROM introduced WHERE task_id = ? AND record = ? ORDER BY commit_id",
+                    arguments: [task, record])
+            }
+        }
+    }
+
+    public func storeIntroducingCommit(task: String, record: String, commit: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO introduced(task_id, record, commit_id) VALUES (?, ?, ?)",
+                    arguments: [task, record, commit])
+            }
+        }
+    }
+
     /// Facts about commits that never change (content-addressed): patch-id and trailer task ids.
     public func commitFacts(_ commits: [String]) throws -> [String: CommitFacts] {
         try wrap {
@@ -347,27 +385,244 @@ public final class StateIndex {
         return built.hash
     }
 
-    /// A rendered output cached under `key` (which must include the state hash and HEAD).
-    public func rendered(_ key: String) throws -> [UInt8]? {
+    /// A rendered output cached under `key` (which must include the state hash and HEAD), if it
+    /// is still valid at `now` (a claim that expires changes what `next` offers).
+    public func rendered(_ key: String, now: Timestamp? = nil) throws -> [UInt8]? {
         try wrap {
             try queue.read { db in
-                try Data.fetchOne(db, sql: "SELECT body FROM rendered WHERE key = ?", arguments: [key]).map(Array.init)
+                guard
+                    let r = try Row.fetchOne(
+                        db, sql: "SELECT body, valid_until FROM rendered WHERE key = ?", arguments: [key])
+                else { return nil }
+                let until: Int64? = r[1]
+                if let until, let now, now.seconds >= until { return nil }
+                let body: Data = r[0]
+                return Array(body)
             }
         }
     }
 
-    /// Caches a rendered output, keeping the `keep` most recently stored.
-    public func storeRendered(_ key: String, _ body: [UInt8], now: Timestamp, keep: Int = 32) throws {
+    /// Caches a rendered output, valid until `validUntil` (nil: for good), keeping the `keep`
+    /// most recently stored.
+    public func storeRendered(
+        _ key: String, _ body: [UInt8], now: Timestamp, validUntil: Timestamp? = nil, keep: Int = 32
+    ) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO rendered(key, body, used) VALUES (?, ?, ?)",
-                    arguments: [key, Data(body), now.seconds])
+                    sql: "INSERT OR REPLACE INTO rendered(key, body, used, valid_until) VALUES (?, ?, ?, ?)",
+                    arguments: [key, Data(body), now.seconds, validUntil?.seconds])
                 try db.execute(
                     sql: """
                         DELETE FROM rendered WHERE key IN
                         (SELECT key FROM rendered ORDER BY used DESC, key LIMIT -1 OFFSET ?)
                         """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
+    // MARK: - Other copies of the state
+
+    /// The blob of the state file at each of `commits` (commits never change, so neither does the
+    /// answer); "" when the commit has no state file.
+    public func tipBlobs(_ commits: [String]) throws -> [String: String] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: String] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT blob FROM tip_blobs WHERE commit_id = ?")
+                for c in commits { if let b = try String.fetchOne(stmt, arguments: [c]) { out[c] = b } }
+                return out
+            }
+        }
+    }
+
+    public func storeTipBlobs(_ answers: [String: String]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO tip_blobs(commit_id, blob) VALUES (?, ?)")
+                for (c, b) in answers { try insert.execute(arguments: [c, b]) }
+                return .commit
+            }
+        }
+    }
+
+    /// The facts extracted from the copies with these content keys (`blob:<id>`, `file:<sha256>`),
+    /// or the problem that kept a copy from being read.
+    public func copyFacts(_ keys: [String]) throws -> [String: (problem: String?, facts: [UInt8])] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: (problem: String?, facts: [UInt8])] = [:]
+                let stmt = try db.makeStatement(sql: "SELECT problem, facts FROM copy_facts WHERE key = ?")
+                for k in keys {
+                    if let r = try Row.fetchOne(stmt, arguments: [k]) {
+                        let problem: String? = r[0]
+                        let facts: Data = r[1]
+                        out[k] = (problem, Array(facts))
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    /// The problems of the copies with these content keys that could not be read (only the
+    /// problem column: the facts of a readable copy can be a megabyte).
+    public func copyProblems(_ keys: [String]) throws -> [String: String] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: String] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT key, problem FROM copy_facts WHERE problem IS NOT NULL")
+                let wanted = Set(keys)
+                while let r = try rows.next() {
+                    let k: String = r[0]
+                    if wanted.contains(k) { out[k] = r[1] }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores one copy's facts.
+    public func storeCopyFacts(key: String, problem: String?, facts: [UInt8]) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO copy_facts(key, problem, facts) VALUES (?, ?, ?)",
+                    arguments: [key, problem, Data(facts)])
+            }
+        }
+    }
+
+    /// Drops the facts of copies no longer seen (a deleted branch, a removed worktree).
+    public func pruneCopyFacts(keeping keys: Set<String>) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let all = try String.fetchAll(db, sql: "SELECT key FROM copy_facts")
+                for k in all where !keys.contains(k) {
+                    try db.execute(sql: "DELETE FROM copy_facts WHERE key = ?", arguments: [k])
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// The tasks named by `Codex-Task:` trailers among `head`'s newest commits, with the newest
+    /// commit naming each, if answered before.
+    public func headTrailers(_ head: String) throws -> [String: String]? {
+        try wrap {
+            try queue.read { db in
+                guard
+                    let text = try String.fetchOne(
+                        db, sql: "SELECT tasks FROM head_trailers WHERE head = ?", arguments: [head])
+                else { return nil }
+                var out: [String: String] = [:]
+                for pair in text.split(separator: " ") {
+                    let kv = pair.split(separator: "=")
+                    if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores the answer for `head`, keeping the `keep` most recent heads.
+    public func storeHeadTrailers(_ head: String, _ tasks: [String: String], now: Timestamp, keep: Int = 8) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO head_trailers(head, tasks, used) VALUES (?, ?, ?)",
+                    arguments: [
+                        head, tasks.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                        now.seconds,
+                    ])
+                try db.execute(
+                    sql: """
+                        DELETE FROM head_trailers WHERE head IN
+                        (SELECT head FROM head_trailers ORDER BY used DESC, head LIMIT -1 OFFSET ?)
+                        """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
+    /// The grouped facts of every other copy, for one listing of copies (by content).
+    public func mergedCopies(_ signature: String) throws -> [UInt8]? {
+        try wrap {
+            try queue.read { db in
+                try Data.fetchOne(db, sql: "SELECT facts FROM copy_merged WHERE signature = ?", arguments: [signature])
+                    .map(Array.init)
+            }
+        }
+    }
+
+    /// Stores the grouped facts of a listing, keeping the `keep` most recently stored.
+    public func storeMergedCopies(_ signature: String, _ facts: [UInt8], now: Timestamp, keep: Int = 16) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO copy_merged(signature, facts, used) VALUES (?, ?, ?)",
+                    arguments: [signature, Data(facts), now.seconds])
+                try db.execute(
+                    sql: """
+                        DELETE FROM copy_merged WHERE signature IN
+                        (SELECT signature FROM copy_merged ORDER BY used DESC, signature LIMIT -1 OFFSET ?)
+                        """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
+    /// The content hash of another worktree's state file when its stamp is still `stamp`.
+    public func fileHash(path: String, stamp: FileStamp) throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(
+                    db, sql: "SELECT hash FROM file_stamps WHERE path = ? AND stamp = ?",
+                    arguments: [path, stamp.encoded])
+            }
+        }
+    }
+
+    public func storeFileHash(path: String, stamp: FileStamp, hash: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO file_stamps(path, stamp, hash) VALUES (?, ?, ?)",
+                    arguments: [path, stamp.encoded, hash])
+            }
+        }
+    }
+
+    /// Whether `tip` contains `commit`, for the pairs already answered (ancestry between two
+    /// commits never changes).
+    public func contains(tips: [String], commits: [String]) throws -> [String: [String: Bool]] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: [String: Bool]] = [:]
+                let wantedTips = Set(tips)
+                let wantedCommits = Set(commits)
+                // One pass over the table (a few rows per branch) instead of a query per pair.
+                let rows = try Row.fetchCursor(db, sql: "SELECT tip, commit_id, answer FROM contains")
+                while let r = try rows.next() {
+                    let t: String = r[0]
+                    let c: String = r[1]
+                    let a: Int = r[2]
+                    if wantedTips.contains(t) && wantedCommits.contains(c) { out[c, default: [:]][t] = a == 1 }
+                }
+                return out
+            }
+        }
+    }
+
+    public func storeContains(_ answers: [(tip: String, commit: String, contains: Bool)]) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO contains(tip, commit_id, answer) VALUES (?, ?, ?)")
+                for a in answers { try insert.execute(arguments: [a.tip, a.commit, a.contains ? 1 : 0]) }
                 return .commit
             }
         }
@@ -380,8 +635,8 @@ public final class StateIndex {
             sql: """
                 INSERT OR REPLACE INTO tasks(id, title, status, priority, parent, deps, labels, milestone,
                     created_at, started_actor, started_branch, started_at, completion_commit,
-                    completion_branch, claim_actor, claim_expires, conflicts, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    completion_branch, claim_actor, claim_expires, conflicts, updated_at, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
     }
 
@@ -391,7 +646,7 @@ public final class StateIndex {
             t.id, t.title, t.status.rawValue, t.priority, t.parent, t.deps.joined(separator: "\u{1F}"),
             t.labels.joined(separator: "\u{1F}"), t.milestone, t.created.at.seconds, t.started?.actor,
             t.started?.branch, t.started?.at.seconds, t.completion?.commit, t.completion?.branch,
-            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, record,
+            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, t.updated.at.seconds, record,
         ])
     }
 

@@ -27,6 +27,9 @@ public struct StorePaths: Sendable {
     /// The journal record of a write in flight, written before the state file is replaced and
     /// removed once the record is in the journal (see ``StateStore/write(_:replacing:changes:journal:)``).
     public var pendingJournalFile: String { worktreeLocal + "/journal-pending.json" }
+    /// The lock every worktree of the clone takes to claim or start a task: a claim is decided
+    /// and written while no other worktree can claim.
+    public var claimLockFile: String { shared + "/claim.lock" }
     public var rewritesFile: String { shared + "/rewrites.jsonl" }
 
     public static func join(_ dir: String, _ name: String) -> String {
@@ -147,6 +150,13 @@ public final class StateStore {
     public func lock(timeout: Double) throws -> FileLock {
         try Files.makeDirectory(paths.worktreeLocal)
         return try FileLock(path: paths.lockFile, timeout: timeout)
+    }
+
+    /// Takes the clone-wide claim lock (shared by every worktree). Taken before the worktree's
+    /// own lock, never after it.
+    public func claimLock(timeout: Double) throws -> FileLock {
+        try Files.makeDirectory(paths.shared)
+        return try FileLock(path: paths.claimLockFile, timeout: timeout)
     }
 
     /// Writes `state` canonically and atomically (the caller holds the lock), then brings the

@@ -75,7 +75,9 @@ extension Workspace {
             findings.append(StateCheck.unmergedFinding(file: StateFileName.relative))
             return result(tasks: 0)
         }
-        guard store.isInitialized else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        guard store.isInitialized else {
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
+        }
         var bytes = try Files.read(paths.stateFile)
         var file = StateCheck.checkFile(bytes, file: StateFileName.relative)
         var fixed = false
@@ -102,6 +104,15 @@ extension Workspace {
         }
         findings += StateCheck.checkContent(
             state, bytes: bytes, evaluation: evaluation, facts: facts, file: StateFileName.relative)
+        if !shallow {
+            var summaries: [String: TaskSummary] = [:]
+            for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+            let (everywhere, problems) = try evaluateEverywhere(
+                summaries, head: head, index: try? store.openIndex())
+            findings += StateCheck.copyFindings(
+                unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
+                disagreements: Array(everywhere.disagreements.values))
+        }
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }
 

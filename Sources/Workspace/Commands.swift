@@ -12,8 +12,22 @@ extension Workspace {
         try transaction(command: command) { state, ctx in try state.editTask(id, edit, ctx) }
     }
 
+    /// Starts a task for this actor. Under the clone's claim lock, so two worktrees cannot start
+    /// the same task at once; a live start or claim of another actor in another copy of the
+    /// state is respected unless `force` is set.
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.startTask(id, ctx, force: force) }
+        let claimLock = try store.claimLock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(claimLock) {} }
+        return try transaction(command: command) { state, ctx in
+            let resolved = try state.resolveTask(id)
+            if !force {
+                let eval = try evaluate(state)
+                if eval.status[resolved] == .inProgress, let e = eval.elsewhere[resolved], e.actor != ctx.actor {
+                    throw WorkspaceError.inProgressElsewhere(id: resolved, place: e.place, actor: e.actor)
+                }
+            }
+            return try state.startTask(resolved, ctx, force: force)
+        }
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
@@ -46,34 +60,45 @@ extension Workspace {
 
     public struct CompletionResult: Sendable {
         public var id: String
-        public var commit: String
+        /// The commit named with `--commit`; nil when the commit that adds the record anchors it.
+        public var commit: String?
         public var branch: String?
     }
 
-    /// Records `revision` (HEAD when nil) as the commit that finishes the task.
+    /// Records that the task is finished. With `revision`, that commit finishes it; without, the
+    /// completion names no commit and the commit that first holds it anchors it — so the flow
+    /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
+    /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
         let head = try self.head()
-        let commit: String
-        if let rev = revision {
-            commit = try repository.resolveCommit(rev).hex
-        } else {
-            guard let c = head.commit else { throw WorkspaceError.unbornHead(operation: "complete a task") }
-            commit = c
-        }
+        let resolved = try revision.map { try repository.resolveCommit($0) }
+        let commit = resolved?.hex
+        var created: Timestamp?
         let done = try transaction(command: command) { state, ctx in
-            try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            created = state.tasks[done]?.created.at
+            return done
+        }
+        // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
+        if let resolved, let created, let info = try? repository.commit(resolved), info.time < created.seconds {
+            warnings.append(
+                "warning: \(resolved.short) (\(Timestamp(seconds: info.time))) is older than task \(done), created \(created); is that the commit that finished it?"
+            )
         }
         return CompletionResult(id: done, commit: commit, branch: head.branch)
     }
 
-    /// Atomically picks the best ready task and starts it for this actor with a lease. Another
-    /// claim running at the same time waits for the lock and then sees this task in progress, so
-    /// it gets the next one.
+    /// Atomically picks the best ready task (else the best stale one) and starts it for this actor
+    /// with a lease. The clone-wide claim lock makes it atomic across every worktree of the
+    /// clone: another claim, here or in another worktree, waits and then sees this task in
+    /// progress in this worktree's file, so it gets the next one.
     public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
-        try transaction(command: command) { state, ctx in
+        let claimLock = try store.claimLock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(claimLock) {} }
+        return try transaction(command: command) { state, ctx in
             let eval = try evaluate(state)
             let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
-            guard let top = ranked.first(where: { eval.ready.contains($0.id) }) else {
+            guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
                 throw WorkspaceError.nothingReady
             }
             _ = try state.startTask(top.id, ctx, lease: leaseSeconds)

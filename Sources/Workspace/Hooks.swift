@@ -179,13 +179,34 @@ extension Workspace {
         ]
     }
 
+    /// Where mid-rebase amends wait for the end of the rebase, inside git's rebase directory.
+    static let pendingRewritesFile = "codex-state-rewrites"
+
     /// After `commit --amend` and `rebase`: re-point every anchor from old to new commits, record
     /// the map for anchors kept elsewhere, and say which completions a rebase dropped.
     func postRewrite(kind: String, input: String) throws -> [String] {
         var lines: [String] = []
-        let (rewrites, malformed) = Rewrite.parse(input)
+        var (rewrites, malformed) = Rewrite.parse(input)
         if !malformed.isEmpty {
             lines.append("codex-state: warning: post-rewrite: ignored \(malformed.count) malformed input line(s)")
+        }
+        if let rebaseDir = repository.rebaseDirectory {
+            let pending = rebaseDir + "/" + Self.pendingRewritesFile
+            if kind == "amend" {
+                // Mid-rebase amends (reword, squash, fixup, an amend at an `edit` stop): touching
+                // the working tree now would stop the next pick that changes the state file. They
+                // wait in git's own rebase directory, so an aborted rebase leaves nothing behind,
+                // and join the final list at the end.
+                let text = rewrites.map { "\($0.old) \($0.new)\n" }.joined()
+                if !text.isEmpty { try Files.appendLine(Array(text.dropLast().utf8), to: pending) }
+                return lines
+            }
+            // git's final list maps originals to what they became when they were last picked; an
+            // amend after that (a fixup after an `exec`, an amend at an `edit` stop) is a link
+            // in the chain only the pending list has.
+            if Files.exists(pending) {
+                rewrites = Rewrite.parse(String(decoding: try Files.read(pending), as: UTF8.self)).rewrites + rewrites
+            }
         }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())
@@ -254,9 +275,29 @@ extension Workspace {
             }.map(\.id).sorted()
         }
         guard !ids.isEmpty else { return [] }
-        let updated = TaskTrailer.adding(ids, to: message)
+        let updated = TaskTrailer.adding(ids, to: message, commentChar: commentChar(in: message))
         if updated != message { try Files.writeAtomically(Array(updated.utf8), to: fullPath) }
         return []
+    }
+
+    /// The character git starts comment lines with in this message: `core.commentChar` (or
+    /// `core.commentString`), `#` by default. With `auto` git picks one the message does not
+    /// use; the scissors line and comment lines it wrote show which.
+    func commentChar(in message: String) -> Character {
+        let configured =
+            (try? repository.configString("core.commentChar")) ?? (try? repository.configString("core.commentString"))
+        if let c = configured, c != "auto", let first = c.first { return first }
+        guard configured == "auto" else { return "#" }
+        let lines = message.split(separator: "\n")
+        if let scissors = lines.first(where: {
+            $0.dropFirst() == " ------------------------ >8 ------------------------"
+        }),
+            let c = scissors.first
+        {
+            return c
+        }
+        let candidates: [Character] = ["#", ";", "@", "!", "$", "%", "^", "&", "|", ":"]
+        return lines.last(where: { $0.first.map(candidates.contains) == true }).flatMap(\.first) ?? "#"
     }
 
     /// Before a push: the state must be valid; warn about what would mislead others.

@@ -57,6 +57,8 @@ extension Workspace {
     public func preamble(_ request: PreambleRequest) throws -> [UInt8] {
         _ = try now()  // a bad CODEX_STATE_NOW fails here, as in every other command
         let target = try preambleTarget(request)
+        // A commit older than the state has nothing to say; an agent session there starts clean.
+        if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
             repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
@@ -65,12 +67,17 @@ extension Workspace {
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
+            "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
+            "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
+            let memories = try memoryView()
+            input.addMemories(
+                memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
@@ -152,6 +159,13 @@ extension Workspace {
             session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false
         input.head.requested = target.requested
+        // Memories as committed there (every one in that file holds at that commit), and this
+        // clone's private ones.
+        let memories = MemoryEvaluation(
+            committed: state.memoryMap, private: (try? privateMemoryFile.read().memories.memories) ?? [:],
+            head: MemoryHead(
+                branch: target.head.branch, commit: target.head.commit, committedIDs: Set(state.memoryMap.keys)))
+        input.addMemories(memories, work: preambleWork(input, record: { state.tasks[$0] }, head: target.head))
         return Preamble.render(input, budget: request.budget, format: request.format)
     }
 
@@ -192,7 +206,11 @@ extension Workspace {
 
         // 2. In progress on this branch: mine first, then by priority, start time and id.
         func startedHere(_ t: TaskSummary) -> Bool { t.startedAt != nil && t.startedBranch == branch }
-        let active = tasks.values.filter { eval.status[$0.id] == .inProgress && startedHere($0) }.sorted { a, b in
+        // Stale included: an expired claim of yours is still your work here.
+        let active = tasks.values.filter {
+            (eval.status[$0.id] == .inProgress || eval.status[$0.id] == .stale) && eval.elsewhere[$0.id] == nil
+                && startedHere($0)
+        }.sorted { a, b in
             let am = a.startedActor == me
             let bm = b.startedActor == me
             if am != bm { return am }
@@ -218,7 +236,11 @@ extension Workspace {
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority, reason: Ranking.reason(r.terms))
+                    id: $0.id, title: $0.title, priority: $0.priority,
+                    reason: Ranking.reason(
+                        r.terms,
+                        milestoneTitles: Dictionary(
+                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
         input.readyTotal = eval.ready.count
@@ -296,8 +318,9 @@ extension Workspace {
         }
         input.completions = unwanted.prefix(Preamble.Limits.completions).map {
             PreambleInput.Completion(
-                kind: $0.kind, id: $0.task.id, title: $0.task.title, commit: $0.task.completionCommit ?? "",
-                branch: $0.task.completionBranch)
+                kind: $0.kind, id: $0.task.id, title: $0.task.title,
+                commit: eval.elsewhere[$0.task.id]?.commit ?? $0.task.completionCommit ?? "",
+                branch: eval.elsewhere[$0.task.id]?.place ?? $0.task.completionBranch)
         }
         var conflictRecords = 0
         var holders: [String] = []

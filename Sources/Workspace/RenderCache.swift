@@ -1,29 +1,41 @@
+import GitKit
 import StateModel
 import StateStore
 
 extension Workspace {
     /// The output of a read command, from the index's render cache when the state file, HEAD,
-    /// branch, actor, rewrite map and arguments are all the same as when it was last rendered;
-    /// otherwise rendered from a fresh view and cached.
+    /// branch, actor, rewrite map, the other copies of the state (by content) and arguments are
+    /// all the same as when it was last rendered, and no claim has expired since; otherwise
+    /// rendered from a fresh view and cached.
     ///
     /// With 10,000 tasks, evaluating the graph and encoding the listing costs far more than the
     /// process itself; repeated `next`/`tasks` calls between two changes are the common case.
     public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
         let head = try self.head()
         guard let stamp = Files.stamp(paths.stateFile) else {
-            throw StoreError.notInitialized(stateFile: paths.stateFile)
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
         // A completion naming a commit this clone lacks changes meaning when a fetch brings the
         // commit, without HEAD or the state file changing: every fetch rewrites FETCH_HEAD.
         let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
+        let index = try? store.openIndex()
+        let copies = try listCopies(index: index)
+        let staleAfter = staleAfter().map { "\($0)" } ?? "never"
         func key(_ hash: String) -> String {
             let parts =
-                ["render-v2", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites, fetched] + arguments
+                [
+                    "render-v3", hash, head.commit ?? "unborn", head.branch ?? "", actor, rewrites, fetched,
+                    copies.signature, staleAfter,
+                ] + arguments
             return ContentHash.sha256(Array(parts.joined(separator: "\u{0}").utf8))
         }
-        let index = try? store.openIndex()
-        if let index, let hash = try? index.currentHash(stamp: stamp), let body = try? index.rendered(key(hash)) {
+        let now = try self.now()
+        if let index, let hash = try? index.currentHash(stamp: stamp),
+            let body = try? index.rendered(key(hash), now: now)
+        {
+            // A skipped copy warns on every read, cached or not.
+            noteProblems(readCopyProblems(copies, index: index))
             return body
         }
         let view = try self.view()
@@ -32,7 +44,7 @@ extension Workspace {
         if let index, Files.stamp(paths.stateFile) == stamp,
             (try? index.currentHash(stamp: stamp)) == view.state.hash
         {
-            try? index.storeRendered(key(view.state.hash), body, now: try now())
+            try? index.storeRendered(key(view.state.hash), body, now: now, validUntil: view.evaluation.validUntil)
         }
         return body
     }

@@ -9,20 +9,25 @@ import StateStore
 /// Failures of the application layer that are not the store's, git's or the model's.
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
-    case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
+    case inProgressElsewhere(id: String, place: String, actor: String?)
+    /// HEAD is older than the state file: a branch has it, added by `commit`.
+    case predatesState(head: String, commit: String, subject: String, branch: String)
 
     public var description: String {
         switch self {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case .unbornHead(let operation):
-            return
-                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
+        case .inProgressElsewhere(let id, let place, let actor):
+            return
+                "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
+        case .predatesState(let head, let commit, let subject, let branch):
+            return
+                "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -50,8 +55,12 @@ public final class Workspace {
     public let environment: [String: String]
     private let actorOverride: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
+    public var client = "cli"
+    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
+    var pendingRedactions: [Redaction.RuleHit] = []
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -139,6 +148,9 @@ public final class Workspace {
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
         _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
+        // On a commit older than the state, new files would stop git from checking the branch
+        // that has it out again.
+        if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -168,10 +180,8 @@ public final class Workspace {
     public func transaction<T>(
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
-        let ctx = MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+        let ctx = try mutationContext()
+        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try recoverJournal()
@@ -182,11 +192,29 @@ public final class Workspace {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
+        pendingRedactions = []
         let result = try body(&state, ctx)
+        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
+        let found = state.redactChangedText(since: loaded.state)
+        if found.contains(where: { !$0.allowed }) {
+            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
+            warnings.append(
+                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                    + "\(Redaction.allowPragma) on its line")
+        }
+        pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
         try write(state, replacing: loaded, changes: changes, command: command)
         return result
+    }
+
+    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
+    func mutationContext() throws -> MutationContext {
+        let head = try self.head()
+        return MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
     }
 
     /// Writes the state and its journal record (the caller holds the lock).
@@ -194,11 +222,16 @@ public final class Workspace {
         throws
     {
         let head = try self.head()
-        let (at, actor, worktree) = (try now(), self.actor, paths.workdir)
+        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
+        let redactions = pendingRedactions
+        pendingRedactions = []
         let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
-            JournalRecord(
-                at: at, actor: actor, command: command, worktree: worktree, branch: head.branch,
-                head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            var rec = JournalRecord(
+                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
+                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            rec.redactions = redactions.isEmpty ? nil : redactions
+            rec.client = client
+            return rec
         }
         if let journalError {
             // The state is already written; losing its journal line must not look like failure.
@@ -250,19 +283,27 @@ public final class Workspace {
 
     // MARK: - Reads
 
-    /// The task graph evaluated at HEAD, from the index.
+    /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
+    /// worktree's file from the index, the other worktrees' files, the committed file at every
+    /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
+    /// warning each. The one read API the CLI, hooks and MCP share.
     public func view() throws -> HeadView { try indexedView().0 }
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
-        let (indexed, index) = try store.loadIndexed()
-        let reach = try reachability(
-            of: indexed.tasks.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: indexed.tasks, reach: reach, head: head, index: index)
-        let view = HeadView(
-            head: head, state: indexed,
-            evaluation: Evaluation(tasks: indexed.tasks, reachability: reach, recovered: recovered))
-        return (view, index)
+        let indexed: IndexedState
+        let index: StateIndex?
+        do {
+            (indexed, index) = try store.loadIndexed()
+        } catch {
+            throw explainingMissingState(error)
+        }
+        let elsewhere = try uncommittedElsewhere(
+            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
+        let (evaluation, problems) = try evaluateEverywhere(
+            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
+        noteProblems(problems)
+        return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
 
     /// The full record of one task (id or unique prefix).
@@ -349,15 +390,18 @@ public final class Workspace {
         return nil
     }
 
-    /// Reachability over a full state (used inside transactions, which parse the file anyway).
+    /// The evaluation of a full state over every copy (used inside transactions, which parse the
+    /// file anyway).
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = try? store.openIndex()
         let head = try head()
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: reach, recovered: recovered)
+        let elsewhere = try uncommittedElsewhere(summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        let (evaluation, problems) = try evaluateEverywhere(
+            summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
+        noteProblems(problems)
+        return evaluation
     }
 }
 
@@ -366,6 +410,13 @@ public struct HeadView: Sendable {
     public let head: HeadInfo
     public let state: IndexedState
     public let evaluation: Evaluation
+    /// Other copies of the state that could not be read (skipped; `check` reports them).
+    public var copyProblems: [CopyProblem] = []
+
+    /// Milestone titles by id, to name milestones by title in listings.
+    public var milestoneTitles: [String: String] {
+        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+    }
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

@@ -108,12 +108,12 @@ func report(_ changes: [HookChange], ws: Workspace, json: Bool) throws {
     for c in changes {
         switch c {
         case .installed(let n, let chained):
-            Output.line("installed \(n.rawValue)" + (chained ? " (the existing hook is kept and runs first)" : ""))
+            Output.confirm("installed \(n.rawValue)" + (chained ? " (the existing hook is kept and runs first)" : ""))
         case .upgraded(let n, let from):
             Output.line("upgraded \(n.rawValue) from shim v\(from) to v\(HookShim.version)")
         case .unchanged(let n): Output.line("\(n.rawValue) already installed")
         case .removed(let n, let restored):
-            Output.line("removed \(n.rawValue)" + (restored ? " (restored the hook it chained)" : ""))
+            Output.confirm("removed \(n.rawValue)" + (restored ? " (restored the hook it chained)" : ""))
         case .absent: break
         }
     }
@@ -193,6 +193,7 @@ struct HookCommand: ParsableCommand {
             // Git never waits on us: at most 2 s for the lock (whatever the environment asks),
             // and an index another process is writing is skipped (the file is parsed instead).
             ws.defaultLockTimeout = 2
+            ws.client = "hook"
             ws.maximumLockTimeout = 2
             ws.store.indexBusyTimeout = 0.2
             let lines = try ws.runHook(hook, arguments: arguments, input: input)

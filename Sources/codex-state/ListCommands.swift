@@ -7,63 +7,61 @@ struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List tasks with their effective status at HEAD.",
         discussion: """
+            Every copy of the state this clone can see counts: this worktree's file, the other \
+            worktrees' files and the committed file at every local and remote-tracking branch tip. \
             Hides tasks done here and cancelled ones unless --all or --status asks for them. \
-            Statuses: ready, waiting (open, but waits on a task or child), in_progress, blocked, \
-            done, done@BRANCH (completed by a commit not reachable from HEAD), done? (completed \
-            by a commit this clone does not have), cancelled.
+            Statuses: ready, waiting (open, but waits on a task or child), in_progress, \
+            in_progress@BRANCH or @worktree W (started in another copy), stale (a start whose \
+            claim expired or that went quiet), blocked, done, done@BRANCH (completed by a commit \
+            not reachable from HEAD; BRANCH contains it), done? (completed by a commit this clone \
+            does not have), cancelled.
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
     @Option(
         help:
-            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled. Repeat for any of several."
     )
-    var status: String?
-    @Option(help: "Only tasks with this label.") var label: String?
-    @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
+    var status: [String] = []
+    @Option(help: "Only tasks with this label. Repeat for tasks with every one of them.") var label: [String] = []
+    @Option(help: "Only tasks in this milestone (id, unique prefix or title). Repeat for any of several.")
+    var milestone: [String] = []
+    @Option(
+        name: .customLong("search"),
+        help: "Only tasks whose title, body or notes contain this text (any case). Repeat for every one of them.")
+    var search: [String] = []
+    @Option(help: "Only tasks started or claimed by this actor. Repeat for any of several.") var by: [String] = []
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
+    @Flag(help: "Only stale tasks: started, but the claim expired or nothing happened for the stale time.")
+    var stale = false
+    @Flag(help: "Also list tasks that exist only in another copy (branch, remote-tracking branch, worktree).")
+    var everywhere = false
 
     func validate() throws {
-        if let s = status, s != "ready", s != "waiting", EffectiveStatus(rawValue: s) == nil {
-            throw ValidationError(
-                "unknown --status '\(s)'; use one of: ready, waiting, "
-                    + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        for s in status { if let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) } }
     }
 
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view) }
+            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
         Output.emit(body)
+        Output.warnings(ws)
     }
 
-    func render(_ view: HeadView) throws {
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
         let eval = view.evaluation
-        let milestoneID = try milestone.map {
-            try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
-        }
-        func shown(_ t: TaskSummary) -> Bool {
-            let s = eval.status[t.id] ?? .open
-            if let want = status {
-                switch want {
-                case "ready": if !eval.ready.contains(t.id) { return false }
-                case "waiting": if s != .open || eval.ready.contains(t.id) { return false }
-                default: if s.rawValue != want { return false }
-                }
-            } else if !all, s == .done || s == .cancelled {
-                return false
-            }
-            if let l = label, !t.labels.contains(l) { return false }
-            if let m = milestoneID, t.milestone != m { return false }
-            return true
-        }
-        let listed = view.state.tasks.values.filter(shown).sorted(by: Self.order)
+        let listed = try TaskFilter(
+            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
+            everywhere: everywhere
+        ).select(view, records: records)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -105,16 +103,7 @@ struct Tasks: ParsableCommand {
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
-    }
-
-    /// In progress first, then by priority, age and id.
-    static func order(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
-        let ar = a.status == .inProgress ? 0 : 1
-        let br = b.status == .inProgress ? 0 : 1
-        if ar != br { return ar < br }
-        if a.priority != b.priority { return a.priority < b.priority }
-        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
-        return a.id < b.id
+        for t in listed { if let d = eval.disagreements[t.id] { Output.line("note: \(t.id): \(d.message)") } }
     }
 }
 
@@ -130,15 +119,15 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
         toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
-    if t.status == .inProgress, let who = t.startedActor { extra += "  @" + who }
+    let s = eval.effective(t.id)
+    if s == .inProgress || s == .stale, let who = eval.elsewhere[t.id]?.actor ?? t.startedActor {
+        extra += "  @" + who
+    }
     if t.conflictCount > 0 { extra += "  !conflict" }
+    if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
+    if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
-}
-
-struct TasksJSON: Encodable {
-    var head: HeadJSON
-    var tasks: [TaskListJSON]
 }
 
 struct Next: ParsableCommand {
@@ -146,10 +135,11 @@ struct Next: ParsableCommand {
         abstract: "Show the next task(s) to work on, best first.",
         discussion: """
             Candidates are the tasks you have in progress on this branch and every ready task (open, \
-            all dependencies done here or cancelled, no unfinished children). They are ranked by: \
-            resume (yours, in progress here) first, then priority (0 first), then how many \
-            unfinished tasks wait on it (more first), then milestone order, then age (older \
-            first), then id.
+            all dependencies done here or cancelled, no unfinished children, not done or in \
+            progress in any other copy of the state), then stale tasks (marked [stale]). They are \
+            ranked by: resume (yours, in progress here) first, then fresh before stale, then \
+            priority (0 first), then how many unfinished tasks wait on it (more first), then \
+            milestone order, then age (older first), then id.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -185,130 +175,65 @@ struct Next: ParsableCommand {
             ws.warnIfStateUnmerged()
             Output.warnings(ws)
             Output.emit(body)
+            Output.warnings(ws)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {
-        let ranked = Ranking.rank(
-            view.evaluation, actor: actor, branch: view.head.branch, milestoneOrder: view.milestoneOrder)
-        var top = Array(ranked.prefix(n))
-        if let c = claimed {
-            // The claimed task is now in progress: show it first.
-            top = (ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n).map { $0 }
-        }
+        let top = view.next(actor: actor, n: n, claimed: claimed)
         if output.json {
-            try Output.json(
-                NextJSON(
-                    head: HeadJSON(view.head), claimed: claimed,
-                    candidates: top.enumerated().compactMap { i, r in
-                        view.evaluation.tasks[r.id].map {
-                            NextJSON.Candidate(
-                                rank: i + 1, task: TaskListJSON($0, view.evaluation),
-                                terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
-                        }
-                    }))
+            try Output.json(view.nextJSON(top, claimed: claimed))
             return
         }
         if top.isEmpty {
-            let statuses = view.evaluation.status.values
-            let waiting = statuses.filter { $0 == .open }.count
-            let blocked = statuses.filter { $0 == .blocked }.count
-            let busy = statuses.filter { $0 == .inProgress }.count
-            if waiting + blocked == 0 {
-                Output.line(
-                    busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress.")
-            } else {
-                var parts: [String] = []
-                if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
-                if blocked > 0 { parts.append("\(blocked) blocked") }
-                Output.line("Nothing is ready: " + parts.joined(separator: ", ") + ".")
-            }
+            Output.line(view.nothingReadyText)
             return
         }
         if let c = claimed { Output.line("claimed \(c)") }
         for (i, r) in top.enumerated() {
             guard let t = view.evaluation.tasks[r.id] else { continue }
-            Output.line("\(top.count > 1 ? "\(i + 1). " : "")\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
+            let marker = r.terms.stale ? "[stale] " : ""
+            Output.line(
+                "\(top.count > 1 ? "\(i + 1). " : "")\(marker)\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
             if explain {
                 let terms = r.terms
                 Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
+                if terms.stale { Output.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
-                    "   milestone:  \(terms.milestone.map { "\($0) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 Output.line("   created:    \(terms.created)")
                 Output.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Ranking.reason(r.terms))")
+                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
+                if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
             }
         }
     }
 }
 
-struct TermsJSON: Encodable {
-    var resume: Bool
-    var priority: Int
-    var unblocks: Int
-    var milestone: String?
-    var milestoneRank: Int?
-    var created: String
-    var id: String
-
-    init(_ t: RankTerms) {
-        resume = t.resume
-        priority = t.priority
-        unblocks = t.unblocks
-        milestone = t.milestone
-        milestoneRank = t.milestoneRank
-        created = t.created.iso8601
-        id = t.id
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(resume, forKey: .resume)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(unblocks, forKey: .unblocks)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(milestoneRank, forKey: .milestoneRank)
-        try c.encode(created, forKey: .created)
-        try c.encode(id, forKey: .id)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case resume, priority, unblocks, milestone, created, id
-        case milestoneRank = "milestone_rank"
-    }
-}
-
-struct NextJSON: Encodable {
-    var head: HeadJSON
-    var claimed: String?
-    var candidates: [Candidate]
-
-    struct Candidate: Encodable {
-        var rank: Int
-        var task: TaskListJSON
-        var terms: TermsJSON
-        var reason: String
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(head, forKey: .head)
-        try c.encode(claimed, forKey: .claimed)
-        try c.encode(candidates, forKey: .candidates)
-    }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
+/// Why a stale task is stale, in words.
+func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
+    let e = eval.elsewhere[t.id]
+    let who = e?.actor ?? t.startedActor ?? "someone"
+    let place = e.map { " in \($0.place)" } ?? ""
+    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
+    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record the commit that finishes a task (HEAD by default).",
-        discussion: "The task counts as done on every branch whose HEAD can reach that commit.")
+        abstract: "Record that a task is finished; the commit that adds the record anchors it.",
+        discussion: """
+            Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \
+            or git commit --amend): that commit anchors the completion, and nothing is left to commit. \
+            With --commit REV, REV anchors it instead. The task counts as done on every branch whose HEAD \
+            can reach the anchoring commit.
+            """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
@@ -323,7 +248,13 @@ struct Complete: ParsableCommand {
         if output.json {
             try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
         } else {
-            Output.line("completed \(r.id) at \(r.commit.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            if let c = r.commit {
+                Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            } else {
+                Output.confirm(
+                    "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
+                )
+            }
         }
     }
 }

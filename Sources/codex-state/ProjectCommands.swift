@@ -129,6 +129,8 @@ struct Log: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Option(name: .short, help: "How many operations to show.") var n: Int = 20
     @Option(help: "Only operations that touched this task (id or unique prefix).") var task: String?
+    @Option(help: "Only operations that touched this memory (id or unique prefix): one fact's history.")
+    var memory: String?
 
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1") }
@@ -150,6 +152,11 @@ struct Log: ParsableCommand {
             let id = try Identifiers.resolve(t, kind: .task, among: known)
             records = records.filter { $0.changes.contains { $0.id == id } }
         }
+        if let m = memory {
+            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "memory" }.map(\.id) })
+            let id = try Identifiers.resolve(m, kind: .memory, among: known)
+            records = records.filter { $0.changes.contains { $0.kind == "memory" && $0.id == id } }
+        }
         let shown = Array(records.suffix(n).reversed())
         if output.json {
             try Output.json(shown)
@@ -158,7 +165,7 @@ struct Log: ParsableCommand {
         if shown.isEmpty { Output.line("No operations recorded in this clone.") }
         for r in shown {
             let at = r.head.map { " \(r.branch ?? "detached")@\($0.prefix(7))" } ?? ""
-            Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)")
+            Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)  [\(r.op)\(r.client.map { ", " + $0 } ?? "")]")
             for c in r.changes { Output.line("  " + describe(c)) }
         }
     }

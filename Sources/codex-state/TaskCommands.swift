@@ -55,8 +55,9 @@ struct TaskCommand: ParsableCommand {
             let (t, view) = try ws.task(id)
             let eval = view.evaluation
             let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            let anchor = try ws.completionAnchor(of: t)
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
@@ -95,12 +96,24 @@ struct TaskCommand: ParsableCommand {
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
-                Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
-                )
+                let at: String
+                switch anchor {
+                case .recorded(let commit)?: at = "at \(commit.prefix(7))"
+                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .uncommitted?, nil: at = "with the work, not committed yet"
+                }
+                Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let e = eval.elsewhere[t.id], e.copy != "here" {
+                let what =
+                    e.kind == .done
+                    ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
+                    : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
+                Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
+            }
+            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
@@ -163,7 +176,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.editTask(id, e, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+            if output.json { try Output.json(["id": done]) } else { Output.confirm("updated \(done)") }
         }
     }
 
@@ -184,7 +197,7 @@ struct TaskCommand: ParsableCommand {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
-                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+                Output.confirm("started \(done) on \(head.branch ?? "detached HEAD")")
             }
         }
     }
@@ -203,7 +216,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
             } else {
-                Output.line("blocked \(done)")
+                Output.confirm("blocked \(done)")
             }
         }
     }
@@ -222,7 +235,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
             } else {
-                Output.line("cancelled \(done)")
+                Output.confirm("cancelled \(done)")
             }
         }
     }
@@ -241,7 +254,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
             } else {
-                Output.line("reopened \(done)")
+                Output.confirm("reopened \(done)")
             }
         }
     }
@@ -262,7 +275,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.confirm("\(a) now waits on \(b)") }
         }
     }
 
@@ -280,55 +293,8 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(["id": a, "dep": b])
             } else {
-                Output.line("\(a) no longer waits on \(b)")
+                Output.confirm("\(a) no longer waits on \(b)")
             }
         }
-    }
-}
-
-struct StatusChangeJSON: Encodable {
-    var id: String
-    var status: String
-    var branch: String?
-    var commit: String?
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
-    }
-    enum CodingKeys: String, CodingKey { case id, status, branch, commit }
-}
-
-/// `task show --json`.
-struct TaskShowJSON: Encodable {
-    var task: TaskRecord
-    var effectiveStatus: String
-    var ready: Bool
-    var children: [String]
-    var dependents: [String]
-    var waitingOn: [String]
-    var head: HeadJSON
-    /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
-    var conflicts: [FieldConflict]
-
-    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
-        task = t
-        effectiveStatus = (eval.status[t.id] ?? .open).rawValue
-        ready = eval.ready.contains(t.id)
-        children = eval.children[t.id] ?? []
-        dependents = eval.dependents[t.id] ?? []
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
-        self.head = HeadJSON(head)
-        conflicts = t.conflicts ?? []
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
     }
 }

@@ -104,7 +104,9 @@ import Testing
         let done = s.json(try s.ok("complete", a, "--json", in: repo))
         #expect(done["branch"] as? String == "feature")
         let featureCommit = try s.git("rev-parse", "HEAD", in: repo)
-        #expect(done["commit"] as? String == featureCommit)
+        // Recorded with no commit named: the commit that adds it to the file will anchor it.
+        #expect(done["commit"] is NSNull)
+        _ = featureCommit
         #expect(try s.effective(a, in: repo) == "done")
         #expect(try s.tasks(in: repo)[b]?["ready"] as? Bool == true)
 
@@ -119,7 +121,8 @@ import Testing
         try s.git("checkout", "-q", "feature", in: repo)
         try s.git("commit", "-q", "-am", "state: parser done", in: repo)
         try s.git("checkout", "-q", "main", in: repo)
-        #expect(try s.effective(a, in: repo) == "open")
+        // main's own file says open, but feature's committed copy records the completion.
+        #expect(try s.effective(a, in: repo) == "done_elsewhere")
         try s.git("merge", "-q", "--no-ff", "-m", "merge feature", "feature", in: repo)
         #expect(try s.effective(a, in: repo) == "done")
         #expect(try s.ok("next", in: repo).contains(b))

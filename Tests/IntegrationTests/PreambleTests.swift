@@ -128,7 +128,7 @@ import Testing
         let s = w.s
         try s.git("checkout", "-q", "-b", "feature", in: w.repo)
         try s.commit("lexer.txt", "lexer\n", "Write the lexer", in: w.repo)
-        try s.ok("complete", w.docs, in: w.repo)
+        try s.ok("complete", w.docs, "--commit", "HEAD", in: w.repo)
         try s.ok("task", "add", "Only on feature", in: w.repo)
         try s.git("add", ".codex-state", in: w.repo)
         try s.git("commit", "-q", "-m", "State on feature", in: w.repo)

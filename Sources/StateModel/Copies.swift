@@ -1,0 +1,326 @@
+/// Facts from the other copies of the state a clone can see: the files of the other linked
+/// worktrees and the committed file at every local and remote-tracking branch tip.
+///
+/// Other copies contribute completion and progress facts only (see docs/state-format.md, "One
+/// truth across branches and worktrees"); every other field comes from this worktree's copy.
+
+/// Where a copy of the state lives.
+public struct CopyName: Hashable, Sendable, Comparable {
+    public enum Kind: String, Sendable, Codable {
+        /// The committed file at a local branch tip.
+        case branch
+        /// The committed file at a remote-tracking branch tip (`origin/x`).
+        case remote
+        /// The (possibly uncommitted) file of another linked worktree of this clone.
+        case worktree
+    }
+    public var kind: Kind
+    /// The branch (`feature`, `origin/x`) or the worktree's directory name.
+    public var name: String
+    /// For a worktree: the branch it has checked out, if any.
+    public var branch: String?
+
+    public init(kind: Kind, name: String, branch: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.branch = branch
+    }
+
+    /// How output names the copy: `feature`, `origin/x`, `worktree wt2`.
+    public var label: String { kind == .worktree ? "worktree \(name)" : name }
+
+    /// Local branches first, then worktrees, then remote-tracking branches; by name within each.
+    public static func < (a: CopyName, b: CopyName) -> Bool {
+        func rank(_ k: Kind) -> Int {
+            switch k {
+            case .branch: return 0
+            case .worktree: return 1
+            case .remote: return 2
+            }
+        }
+        if rank(a.kind) != rank(b.kind) { return rank(a.kind) < rank(b.kind) }
+        return a.name < b.name
+    }
+}
+
+/// What one copy records about one task: its completion and progress, and enough to list a task
+/// that exists only in that copy (`tasks --everywhere`).
+public struct TaskFact: Hashable, Sendable {
+    public var task: String
+    public var status: TaskStatus
+    public var title: String
+    public var priority: Int
+    public var completionCommit: String?
+    public var completionBranch: String?
+    public var startedActor: String?
+    public var startedBranch: String?
+    public var startedAt: Timestamp?
+    public var claimActor: String?
+    public var claimExpires: Timestamp?
+    public var updatedAt: Timestamp?
+
+    public init(_ t: TaskRecord) {
+        task = t.id
+        status = t.status
+        title = t.title
+        priority = t.priority
+        completionCommit = t.completion?.commit
+        completionBranch = t.completion?.branch
+        startedActor = t.started?.actor
+        startedBranch = t.started?.branch
+        startedAt = t.started?.at
+        claimActor = t.claim?.actor
+        claimExpires = t.claim?.expires
+        updatedAt = t.updated.at
+    }
+
+    /// The facts of a whole state worth keeping: every task, since a task found only in another
+    /// copy is listed by `tasks --everywhere`.
+    public static func facts(of state: ProjectState) -> [TaskFact] {
+        state.tasks.keys.sorted().compactMap { state.tasks[$0].map(TaskFact.init) }
+    }
+
+    /// Whether this fact says anything this worktree's `here` summary does not already say.
+    public func adds(to here: TaskSummary) -> Bool {
+        status != here.status || completionCommit != here.completionCommit || startedActor != here.startedActor
+            || startedAt != here.startedAt || claimExpires != here.claimExpires
+    }
+
+    // MARK: - A compact line encoding (the index stores every copy's facts; JSON is too slow)
+
+    private static let sep: Character = "\u{1F}"
+
+    private static func field(_ s: String?) -> String {
+        guard let s else { return "\u{1E}" }
+        return String(s.map { $0 == sep || $0 == "\n" || $0 == "\u{1E}" ? " " : $0 })
+    }
+
+    private static func optional(_ s: Substring) -> String? { s == "\u{1E}" ? nil : String(s) }
+
+    /// One line per fact, fields separated by U+001F, nil as U+001E; `tags` (one per fact) add a
+    /// last field.
+    public static func encode(_ facts: [TaskFact], tags: [String]? = nil) -> [UInt8] {
+        var out = ""
+        for (i, f) in facts.enumerated() {
+            var fields: [String?] = [
+                f.task, f.status.rawValue, "\(f.priority)", f.completionCommit, f.completionBranch, f.startedActor,
+                f.startedBranch, f.startedAt.map { "\($0.seconds)" }, f.claimActor,
+                f.claimExpires.map { "\($0.seconds)" }, f.updatedAt.map { "\($0.seconds)" }, f.title,
+            ]
+            if let tags { fields.append(i < tags.count ? tags[i] : "") }
+            out += fields.map(field).joined(separator: String(sep))
+            out += "\n"
+        }
+        return Array(out.utf8)
+    }
+
+    public static func decode(_ bytes: [UInt8]) -> [TaskFact] { decodeTagged(bytes).map(\.0) }
+
+    /// Facts and the tag of each (empty when the line has none).
+    public static func decodeTagged(_ bytes: [UInt8]) -> [(TaskFact, String)] {
+        var out: [(TaskFact, String)] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let p = line.split(separator: sep, omittingEmptySubsequences: false)
+            guard p.count == 12 || p.count == 13, let status = TaskStatus(rawValue: String(p[1])),
+                let priority = Int(p[2])
+            else { continue }
+            func time(_ s: Substring) -> Timestamp? { optional(s).flatMap { Int64($0) }.map(Timestamp.init(seconds:)) }
+            out.append(
+                (
+                    TaskFact(
+                        task: String(p[0]), status: status, title: String(p[11]), priority: priority,
+                        completionCommit: optional(p[3]), completionBranch: optional(p[4]),
+                        startedActor: optional(p[5]), startedBranch: optional(p[6]), startedAt: time(p[7]),
+                        claimActor: optional(p[8]), claimExpires: time(p[9]), updatedAt: time(p[10])),
+                    p.count == 13 ? String(p[12]) : ""
+                ))
+        }
+        return out
+    }
+
+    public init(
+        task: String, status: TaskStatus, title: String, priority: Int, completionCommit: String? = nil,
+        completionBranch: String? = nil, startedActor: String? = nil, startedBranch: String? = nil,
+        startedAt: Timestamp? = nil, claimActor: String? = nil, claimExpires: Timestamp? = nil,
+        updatedAt: Timestamp? = nil
+    ) {
+        self.task = task
+        self.status = status
+        self.title = title
+        self.priority = priority
+        self.completionCommit = completionCommit
+        self.completionBranch = completionBranch
+        self.startedActor = startedActor
+        self.startedBranch = startedBranch
+        self.startedAt = startedAt
+        self.claimActor = claimActor
+        self.claimExpires = claimExpires
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A fact and every other copy that records it identically.
+public struct CopyFact: Hashable, Sendable {
+    public var fact: TaskFact
+    /// Sorted (local branches, worktrees, remote-tracking branches).
+    public var copies: [CopyName]
+    public init(fact: TaskFact, copies: [CopyName]) {
+        self.fact = fact
+        self.copies = copies
+    }
+
+    /// The grouped facts of `copies` (the listing, in order) as lines: each fact tagged with the
+    /// positions of the copies that record it, or `*` when every copy does (the usual case: a
+    /// completion fifty branches share is stored once, in a few bytes).
+    public static func encode(_ facts: [String: [CopyFact]], copies: [CopyName]) -> [UInt8] {
+        let position = Dictionary(copies.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+        var list: [TaskFact] = []
+        var tags: [String] = []
+        for id in facts.keys.sorted() {
+            for f in facts[id] ?? [] {
+                list.append(f.fact)
+                tags.append(
+                    f.copies.count == copies.count
+                        ? "*" : f.copies.compactMap { position[$0].map(String.init) }.joined(separator: ","))
+            }
+        }
+        return TaskFact.encode(list, tags: tags)
+    }
+
+    /// The inverse of ``encode(_:copies:)`` for the same listing.
+    public static func decode(_ bytes: [UInt8], copies: [CopyName]) -> [String: [CopyFact]] {
+        let all = copies.sorted()
+        var out: [String: [CopyFact]] = [:]
+        for (f, tag) in TaskFact.decodeTagged(bytes) {
+            let named =
+                tag == "*"
+                ? all
+                : tag.split(separator: ",").compactMap { Int($0) }.filter { $0 < copies.count }.map { copies[$0] }
+                    .sorted()
+            guard !named.isEmpty else { continue }
+            out[f.task, default: []].append(CopyFact(fact: f, copies: named))
+        }
+        return out
+    }
+
+    /// Groups identical facts of several copies: fifty branches that share a completion carry it
+    /// once.
+    public static func merge(_ perCopy: [(CopyName, [TaskFact])]) -> [String: [CopyFact]] {
+        var byFact: [TaskFact: [CopyName]] = [:]
+        for (copy, facts) in perCopy { for f in facts { byFact[f, default: []].append(copy) } }
+        var out: [String: [CopyFact]] = [:]
+        for (f, copies) in byFact { out[f.task, default: []].append(CopyFact(fact: f, copies: copies.sorted())) }
+        for k in out.keys { out[k]?.sort { $0.copies[0] < $1.copies[0] } }
+        return out
+    }
+}
+
+/// Where a task is done or in progress when that is not here.
+public struct Elsewhere: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        case done
+        case inProgress = "in_progress"
+    }
+    public var kind: Kind
+    /// For `done`: a branch that contains the completion commit (local first, else
+    /// remote-tracking), or where it was recorded when no branch this clone sees contains it. For
+    /// `in_progress`: the branch where work started.
+    public var branch: String?
+    /// For work in progress in another worktree's (uncommitted) copy: that worktree.
+    public var worktree: String?
+    /// The copy the fact comes from (`here` when it is this worktree's own record).
+    public var copy: String
+    public var actor: String?
+    public var commit: String?
+
+    public init(
+        kind: Kind, branch: String?, worktree: String? = nil, copy: String, actor: String? = nil,
+        commit: String? = nil
+    ) {
+        self.kind = kind
+        self.branch = branch
+        self.worktree = worktree
+        self.copy = copy
+        self.actor = actor
+        self.commit = commit
+    }
+
+    /// `feature`, `worktree wt2`: how `done@…` and `in_progress@…` name the place.
+    public var place: String { worktree.map { "worktree " + $0 } ?? branch ?? copy }
+}
+
+/// What the other copies contribute to an evaluation, and the clock that decides staleness.
+public struct CopyInputs: Sendable {
+    /// Facts of the other copies, by task (identical facts grouped).
+    public var facts: [String: [CopyFact]]
+    /// For completion commits not reachable from HEAD: a branch that contains them.
+    public var containing: [String: String]
+    public var now: Timestamp?
+    /// A start with no claim and no activity for this long is stale; nil: never by age.
+    public var staleAfter: Int64?
+    /// Tasks a commit among HEAD's newest names in a `Codex-Task:` trailer (what `check` reports
+    /// as CS040 for an open task), with that commit: work on them is on HEAD already.
+    public var workOnHead: [String: String]
+
+    public init(
+        facts: [String: [CopyFact]] = [:], containing: [String: String] = [:], now: Timestamp? = nil,
+        staleAfter: Int64? = nil, workOnHead: [String: String] = [:]
+    ) {
+        self.facts = facts
+        self.containing = containing
+        self.now = now
+        self.staleAfter = staleAfter
+        self.workOnHead = workOnHead
+    }
+
+    public static let none = CopyInputs()
+
+    /// The commit that anchors a completion: the one place that decides it (a completion with no
+    /// commit yet anchors nowhere).
+    public static func anchor(of commit: String?, status: TaskStatus) -> String? {
+        status == .done ? commit : nil
+    }
+
+    /// Every completion commit any copy records, by task (this worktree's first).
+    public static func completionCommits(here: [String: TaskSummary], facts: [String: [CopyFact]])
+        -> [(task: String, commit: String)]
+    {
+        var out: [(String, String)] = []
+        var seen = Set<RecoveryPair>()
+        for (id, t) in here {
+            if let c = anchor(of: t.completionCommit, status: t.status), seen.insert(RecoveryPair(id, c)).inserted {
+                out.append((id, c))
+            }
+        }
+        for (id, fs) in facts {
+            for f in fs {
+                if let c = anchor(of: f.fact.completionCommit, status: f.fact.status),
+                    seen.insert(RecoveryPair(id, c)).inserted
+                {
+                    out.append((id, c))
+                }
+            }
+        }
+        return out
+    }
+
+    struct RecoveryPair: Hashable {
+        var task: String
+        var commit: String
+        init(_ t: String, _ c: String) {
+            task = t
+            commit = c
+        }
+    }
+}
+
+/// Two copies that disagree about a task, and which fact wins (the merge driver's rule).
+public struct Disagreement: Hashable, Sendable {
+    public var task: String
+    /// One line: what each side says and what wins.
+    public var message: String
+    public init(task: String, message: String) {
+        self.task = task
+        self.message = message
+    }
+}

@@ -1,0 +1,347 @@
+import GitKit
+import StateModel
+import StateStore
+
+/// A copy of the state this worktree cannot read: corrupt, conflicted, of a newer schema.
+public struct CopyProblem: Sendable, Hashable {
+    public var copy: CopyName
+    /// The reference (`refs/heads/x`, `refs/remotes/origin/x`) or the worktree's file.
+    public var location: String
+    public var reason: String
+
+    /// The one warning a read prints for it.
+    public var warning: String {
+        "warning: skipped the state of \(copy.label) (\(location)): \(reason); codex-state check reports it"
+    }
+}
+
+/// The other copies of the state as they are now, named by content: what a read needs to know
+/// whether anything changed since the last one, without reading any of them.
+struct CopyListing {
+    struct Entry {
+        var copy: CopyName
+        /// `blob:<git blob id>`; worktree files are keyed by the blob id their content would have,
+        /// so a worktree whose file equals its branch's committed copy shares its cache entry.
+        var key: String
+        var location: String
+        /// Set when the listing already read the bytes (a worktree file that changed).
+        var bytes: [UInt8]?
+        var blob: ObjectID?
+    }
+    var entries: [Entry]
+    var tips: [BranchTip]
+
+    /// Changes whenever any copy appears, disappears or changes content.
+    var signature: String {
+        ContentHash.sha256(
+            Array(entries.map { "\($0.copy.kind.rawValue):\($0.copy.label)=\($0.key)" }.joined(separator: "\n").utf8))
+    }
+}
+
+/// What the other copies say, ready for ``Evaluation``.
+struct OtherCopies {
+    var facts: [String: [CopyFact]] = [:]
+    var problems: [CopyProblem] = []
+    var tips: [BranchTip] = []
+}
+
+extension Workspace {
+    static let stateFilePath = ".codex-state/project_state.json"
+
+    /// Lists the copies besides this worktree's file: every local and remote-tracking branch tip,
+    /// and every other worktree with a state file. The branch checked out here is listed too, so
+    /// the listing (and its cached facts) does not change with a checkout; its facts are left out
+    /// when read (this worktree's file supersedes them). Costs a reference listing, one cached
+    /// lookup per tip and one `stat` per worktree.
+    func listCopies(index: StateIndex?) throws -> CopyListing {
+        let tips = try repository.branchTips()
+        var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
+        var fresh: [String: String] = [:]
+        for t in tips where blobs[t.tip.hex] == nil {
+            let b = (try? repository.blobID(Self.stateFilePath, at: t.tip))?.map(\.hex) ?? ""
+            blobs[t.tip.hex] = b
+            fresh[t.tip.hex] = b
+        }
+        if !fresh.isEmpty { try? index?.storeTipBlobs(fresh) }
+        var entries: [CopyListing.Entry] = []
+        for t in tips {
+            guard let b = blobs[t.tip.hex], !b.isEmpty else { continue }
+            entries.append(
+                CopyListing.Entry(
+                    copy: CopyName(kind: t.remote ? .remote : .branch, name: t.name), key: "blob:" + b,
+                    location: (t.remote ? "refs/remotes/" : "refs/heads/") + t.name, blob: ObjectID(hex: b)))
+        }
+        for w in (try? repository.otherWorktrees()) ?? [] {
+            let file = w.path + "/" + Self.stateFilePath
+            guard let stamp = Files.stamp(file) else { continue }
+            let copy = CopyName(kind: .worktree, name: w.name, branch: w.branch)
+            if let known = try? index?.fileHash(path: file, stamp: stamp) {
+                entries.append(CopyListing.Entry(copy: copy, key: "blob:" + known, location: file))
+                continue
+            }
+            guard let bytes = try? Files.read(file) else { continue }
+            let id = bytes.isEmpty ? "empty" : ((try? Repository.blobID(of: bytes))?.hex ?? "unhashable")
+            try? index?.storeFileHash(path: file, stamp: stamp, hash: id)
+            entries.append(CopyListing.Entry(copy: copy, key: "blob:" + id, location: file, bytes: bytes))
+        }
+        entries.sort { $0.copy < $1.copy }
+        return CopyListing(entries: entries, tips: tips)
+    }
+
+    /// The facts of every listed copy that say something this worktree's copy does not, grouped;
+    /// copies that cannot be read are skipped and named in `problems`. A copy is parsed once per
+    /// content (its facts are kept in the index by blob id), and the grouped facts of the whole
+    /// listing are kept by the listing's signature, so an unchanged set of copies costs one
+    /// cached row however many branches there are.
+    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?)
+        -> OtherCopies
+    {
+        var out = OtherCopies(tips: listing.tips)
+        guard !listing.entries.isEmpty else { return out }
+        let signature = listing.signature
+        // What the copies add to this worktree's own (usually a few facts), for this file's
+        // content: the common case of a read with nothing changed but HEAD or the render cache.
+        let excluded = try? head().branch.map { CopyName(kind: .branch, name: $0) }
+        let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
+        if let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
+            out.problems = readCopyProblems(listing, index: index)
+            let failed = Set(out.problems.map(\.copy))
+            out.facts = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
+            return out
+        }
+        var merged: [String: [CopyFact]]
+        if let index, let bytes = try? index.mergedCopies(signature) {
+            out.problems = readCopyProblems(listing, index: index)
+            let failed = Set(out.problems.map(\.copy))
+            merged = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
+        } else {
+            let keys = Array(Set(listing.entries.map(\.key)))
+            var stored = (try? index?.copyFacts(keys)) ?? [:]
+            var perCopy: [(CopyName, [TaskFact])] = []
+            var decoded: [String: [TaskFact]] = [:]
+            for e in listing.entries {
+                if stored[e.key] == nil {
+                    let extracted = extractFacts(e)
+                    let encoded = extracted.facts.map { TaskFact.encode($0) } ?? []
+                    stored[e.key] = (extracted.problem, encoded)
+                    try? index?.storeCopyFacts(key: e.key, problem: extracted.problem, facts: encoded)
+                    if let f = extracted.facts { decoded[e.key] = f }
+                }
+                guard let entry = stored[e.key] else { continue }
+                if let p = entry.problem {
+                    out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
+                    continue
+                }
+                let facts = decoded[e.key] ?? TaskFact.decode(entry.facts)
+                decoded[e.key] = facts
+                perCopy.append((e.copy, facts))
+            }
+            try? index?.pruneCopyFacts(keeping: Set(keys))
+            merged = CopyFact.merge(perCopy)
+            if let index, let now = try? now() {
+                try? index.storeMergedCopies(signature, CopyFact.encode(merged, copies: perCopy.map(\.0)), now: now)
+            }
+        }
+        for (id, facts) in merged {
+            var adding = facts
+            if let x = excluded {
+                // The branch checked out here: this worktree's file supersedes its committed copy.
+                adding = adding.compactMap { f in
+                    var f = f
+                    f.copies.removeAll { $0 == x }
+                    return f.copies.isEmpty ? nil : f
+                }
+            }
+            if let h = here[id] { adding = adding.filter { $0.fact.adds(to: h) } }
+            merged[id] = adding.isEmpty ? nil : adding
+        }
+        out.facts = merged
+        let failed = Set(out.problems.map(\.copy))
+        if let index, let key = filteredKey, let now = try? now() {
+            let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
+            try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
+        }
+        return out
+    }
+
+    private func extractFacts(_ e: CopyListing.Entry) -> (problem: String?, facts: [TaskFact]?) {
+        let bytes: [UInt8]
+        if let b = e.bytes {
+            bytes = b
+        } else if let id = e.blob {
+            guard let b = try? repository.blobContents(id) else { return ("cannot be read from git", nil) }
+            bytes = b
+        } else {
+            do {
+                bytes = try Files.read(e.location)
+            } catch {
+                return ("\(error)", nil)
+            }
+        }
+        do {
+            return (nil, TaskFact.facts(of: try StateCodec.decode(bytes)))
+        } catch {
+            return ("\(error)", nil)
+        }
+    }
+
+    /// For each commit, a branch this clone sees that contains it: local branches first, then
+    /// remote-tracking ones, in name order, with the branches the completions were recorded on
+    /// tried first. One walk per tip answers every commit still open, and each answer is cached
+    /// for good (tip and commit never change), so an unchanged ref costs nothing again.
+    func containingBranches(
+        _ commits: Set<String>, preferring preferred: [String], tips: [BranchTip], head: HeadInfo,
+        index: StateIndex?
+    ) -> [String: String] {
+        guard !commits.isEmpty else { return [:] }
+        // The branch checked out here contains nothing unreachable from HEAD.
+        var all = tips.filter { $0.remote || $0.name != head.branch }
+        let rank = Dictionary(preferred.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+        all.sort { a, b in
+            if a.remote != b.remote { return !a.remote }
+            let ra = rank[a.name] ?? Int.max
+            let rb = rank[b.name] ?? Int.max
+            if ra != rb { return ra < rb }
+            return a.name < b.name
+        }
+        var open = commits
+        var out: [String: String] = [:]
+        let cached = (try? index?.contains(tips: all.map(\.tip.hex), commits: Array(commits))) ?? [:]
+        var fresh: [(tip: String, commit: String, contains: Bool)] = []
+        for t in all {
+            let ask = Set(open.filter { cached[$0]?[t.tip.hex] == nil }.compactMap(ObjectID.init(hex:)))
+            let answers = ask.isEmpty ? [:] : ((try? repository.ancestry(of: ask, head: t.tip)) ?? [:])
+            for (id, a) in answers where a != .missing {
+                fresh.append((t.tip.hex, id.hex, a == .ancestor))
+            }
+            for c in open {
+                let yes = cached[c]?[t.tip.hex] ?? ObjectID(hex: c).flatMap { answers[$0] }.map { $0 == .ancestor }
+                if yes == true {
+                    out[c] = t.name
+                    open.remove(c)
+                }
+            }
+            if open.isEmpty { break }
+        }
+        if !fresh.isEmpty { try? index?.storeContains(fresh) }
+        return out
+    }
+
+    /// How long a start with no claim may go without activity before it is stale:
+    /// `codex-state.staleAfter` in git config (`90m`, `48h`, `7d`; `0` or `never` turns it off),
+    /// 7 days by default.
+    func staleAfter() -> Int64? {
+        guard let raw = (try? repository.configString("codex-state.staleAfter"))?.trimmingWhitespace, !raw.isEmpty
+        else {
+            return 7 * 86_400
+        }
+        if raw == "0" || raw == "never" || raw == "off" { return nil }
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        if let unit = raw.last.flatMap({ units[$0] }), let n = Int64(raw.dropLast()), n > 0 { return n * unit }
+        if let n = Int64(raw), n > 0 { return n * 3_600 }
+        warnings.append("warning: codex-state.staleAfter='\(raw)' is not a duration like 48h or 7d; using 7d")
+        return 7 * 86_400
+    }
+
+    /// Every copy's facts folded into an evaluation of `tasks` at HEAD: reachability and anchor
+    /// recovery for every copy's completions, the branches containing the unreachable ones, and
+    /// staleness at this time.
+    func evaluateEverywhere(
+        _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?,
+        uncommittedElsewhere: Set<String> = []
+    ) throws -> (Evaluation, [CopyProblem]) {
+        let listing = try listCopies(index: index)
+        var others = readCopies(listing, here: tasks, hereHash: hash, index: index)
+        others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips)
+        let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
+        let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
+        let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)
+        let unreachable = Set(pairs.map(\.commit).filter { reach[$0] == .unreachable })
+        var preferred: [String] = []
+        for (id, fs) in others.facts {
+            for f in fs where f.fact.status == .done {
+                preferred += f.copies.map { $0.kind == .worktree ? ($0.branch ?? $0.name) : $0.name }
+                if let b = f.fact.completionBranch { preferred.append(b) }
+            }
+            _ = id
+        }
+        for t in tasks.values where t.status == .done { if let b = t.completionBranch { preferred.append(b) } }
+        let containing = containingBranches(
+            unreachable, preferring: preferred, tips: others.tips, head: head, index: index)
+        let inputs = CopyInputs(
+            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
+            workOnHead: trailerEvidence(head: head, index: index))
+        return (
+            Evaluation(
+                tasks: tasks, reachability: reach, recovered: recovered, copies: inputs,
+                uncommittedElsewhere: uncommittedElsewhere),
+            others.problems
+        )
+    }
+
+    /// Completions a branch tip's committed file records without a commit are anchored, as
+    /// everywhere, by the commit that first holds the record on that branch
+    /// (``anchorCommit(of:_:from:)``, cached in the index): fill it in so ancestry decides
+    /// whether the work is here. A completion whose anchor cannot be found stays commit-less.
+    func anchorIntroducedCompletions(_ facts: [String: [CopyFact]], tips: [BranchTip]) -> [String: [CopyFact]] {
+        var out = facts
+        var blobs: [ObjectID: [UInt8]] = [:]
+        for (id, fs) in facts {
+            for (i, f) in fs.enumerated() where f.fact.status == .done && f.fact.completionCommit == nil {
+                guard let copy = f.copies.first(where: { $0.kind != .worktree }),
+                    let tip = tips.first(where: { $0.name == copy.name && $0.remote == (copy.kind == .remote) })?.tip
+                else { continue }
+                if blobs[tip] == nil,
+                    let blob = try? repository.fileID(StateFileName.relative, at: tip),
+                    let bytes = try? repository.blob(blob)
+                {
+                    blobs[tip] = bytes
+                }
+                guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion,
+                    let anchor = try? anchorCommit(of: id, completion, from: tip)
+                else { continue }
+                out[id]?[i].fact.completionCommit = anchor
+            }
+        }
+        return out
+    }
+
+    /// Tasks named by a `Codex-Task:` trailer among HEAD's newest commits (the window `check`
+    /// reads for CS040), with the newest commit naming each. Cached per HEAD in the index.
+    func trailerEvidence(head: HeadInfo, index: StateIndex?) -> [String: String] {
+        guard let hex = head.commit, let id = ObjectID(hex: hex) else { return [:] }
+        if let cached = try? index?.headTrailers(hex) { return cached }
+        let window = try? repository.recentCommits(
+            from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+        var out: [String: String] = [:]
+        for m in window?.matches ?? [] {
+            for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
+        }
+        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
+        return out
+    }
+
+    /// The warnings a read prints for copies it skipped, one per copy.
+    func noteProblems(_ problems: [CopyProblem]) {
+        for p in problems where !warnings.contains(p.warning) { warnings.append(p.warning) }
+    }
+}
+
+extension String {
+    fileprivate var trimmingWhitespace: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s = s.dropFirst() }
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Workspace {
+    /// The problems of listed copies already known to the index (one cached lookup).
+    func readCopyProblems(_ listing: CopyListing, index: StateIndex) -> [CopyProblem] {
+        let problems = (try? index.copyProblems(listing.entries.map(\.key))) ?? [:]
+        return listing.entries.compactMap { e in
+            problems[e.key].map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
+        }
+    }
+}
