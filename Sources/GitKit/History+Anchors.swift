@@ -124,6 +124,20 @@ extension Repository {
         return git_index_get_bypath(index, path, 0) != nil
     }
 
+    /// Whether git's index has any entry under the directory `relativeDir` (relative to the work
+    /// tree, `/`-separated): whether git tracks files there.
+    public func tracksFiles(under relativeDir: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        let prefix = relativeDir.hasSuffix("/") ? relativeDir : relativeDir + "/"
+        var position = 0
+        // Entries are sorted by path: the first at or after the prefix tells.
+        guard git_index_find_prefix(&position, index, prefix) == 0, let entry = git_index_get_byindex(index, position)
+        else { return false }
+        return String(cString: entry.pointee.path).hasPrefix(prefix)
+    }
+
     /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
     /// Throws when git's index cannot be read: a guard built on this must not take "cannot
     /// tell" for "no conflict".

@@ -129,6 +129,9 @@ public struct Rewrite: Hashable, Sendable, Codable {
         return (ok, bad)
     }
 
+    /// A full commit id (40 hex digits).
+    public static func isCommitID(_ s: String) -> Bool { isSHA(s) }
+
     static func isSHA<S: StringProtocol>(_ s: S) -> Bool {
         s.utf8.count == 40
             && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }

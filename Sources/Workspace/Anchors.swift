@@ -329,3 +329,23 @@ extension Workspace {
         return better
     }
 }
+
+extension Workspace {
+    /// Merge commits among HEAD's newest `window` commits whose state file differs from their
+    /// first parent's: state changes git recorded and the journal never saw (the merge driver
+    /// writes no journal entry). Newest first, at most `limit`.
+    public func stateMerges(limit: Int, window: Int = 1000) throws -> [CommitInfo] {
+        guard let head = try head().commit.flatMap(ObjectID.init(hex:)) else { return [] }
+        var out: [CommitInfo] = []
+        for info in try repository.commits(from: head, limit: window) where out.count < limit {
+            let parents = try repository.parents(of: info.id)
+            guard parents.count > 1, let first = parents.first else { continue }
+            if try repository.fileID(StateFileName.relative, at: info.id)
+                != repository.fileID(StateFileName.relative, at: first)
+            {
+                out.append(info)
+            }
+        }
+        return out
+    }
+}

@@ -63,6 +63,14 @@ extension Workspace {
     /// replaced; a current one is left alone, so installing twice changes nothing.
     public func installHooks(_ names: [HookName], binary: String) throws -> [HookChange] {
         let dir = try hooksDirectory()
+        // A hooks path inside the working tree that git tracks: installing changes tracked files
+        // (shown as modified, committed by the next `git commit -a`).
+        let root = paths.workdir + "/"
+        if dir.hasPrefix(root), try repository.tracksFiles(under: String(dir.dropFirst(root.count))) {
+            warnings.append(
+                "warning: core.hooksPath is \(dir), a folder git tracks: installing the hooks changes tracked files there (see git status); remove them with codex-state hooks uninstall"
+            )
+        }
         if !Files.isDirectory(dir) { try Files.makeDirectory(dir) }
         guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
         let script = Array(HookShim.script(binary: binary).utf8)
@@ -154,7 +162,10 @@ extension Workspace {
 
     func summaryLine(_ view: HeadView) -> String {
         let statuses = view.evaluation.status.values
-        let inProgress = statuses.filter { $0 == .inProgress }.count
+        // In progress on this branch: a task started on another branch is that branch's work.
+        let inProgress = view.evaluation.status.filter {
+            $0.value == .inProgress && view.evaluation.tasks[$0.key]?.startedBranch == view.head.branch
+        }.count
         var line = "codex-state: \(inProgress) in progress, \(view.evaluation.ready.count) ready"
         line += " on \(view.head.branch ?? "detached HEAD \(view.head.shortCommit ?? "")")"
         var drift: [String] = []

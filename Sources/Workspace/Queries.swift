@@ -110,7 +110,7 @@ extension HeadView {
     /// `next --json`.
     public func nextJSON(_ top: [RankedTask], claimed: String?) -> NextJSON {
         NextJSON(
-            head: HeadJSON(head), claimed: claimed,
+            head: HeadJSON(head), claimed: claimed, empty: top.isEmpty ? nothingReady : nil,
             candidates: top.enumerated().compactMap { i, r in
                 evaluation.tasks[r.id].map {
                     NextJSON.Candidate(
@@ -120,18 +120,29 @@ extension HeadView {
             })
     }
 
-    /// What to say when nothing is ready.
-    public var nothingReadyText: String {
+    /// Why there is no candidate, counted.
+    public var nothingReady: NextJSON.Empty {
         let statuses = evaluation.status.values
         let waiting = statuses.filter { $0 == .open }.count
         let blocked = statuses.filter { $0 == .blocked }.count
         let busy = statuses.filter { $0 == .inProgress }.count
-        if waiting + blocked == 0 {
-            return busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress."
+        let why =
+            waiting + blocked > 0
+            ? (blocked == 0 ? "all_waiting" : waiting == 0 ? "all_blocked" : "waiting_or_blocked")
+            : busy > 0 ? "all_in_progress" : "nothing_open"
+        return NextJSON.Empty(reason: why, waiting: waiting, blocked: blocked, inProgress: busy)
+    }
+
+    /// What to say when nothing is ready.
+    public var nothingReadyText: String {
+        let e = nothingReady
+        if e.waiting + e.blocked == 0 {
+            return e.inProgress == 0
+                ? "Nothing to do: no open tasks." : "Nothing new to start: \(e.inProgress) task(s) in progress."
         }
         var parts: [String] = []
-        if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
-        if blocked > 0 { parts.append("\(blocked) blocked") }
+        if e.waiting > 0 { parts.append("\(e.waiting) open task(s) wait on others") }
+        if e.blocked > 0 { parts.append("\(e.blocked) blocked") }
         return "Nothing is ready: " + parts.joined(separator: ", ") + "."
     }
 }

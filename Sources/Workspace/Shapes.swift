@@ -230,12 +230,27 @@ public struct TermsJSON: Encodable {
 public struct NextJSON: Encodable {
     public var head: HeadJSON
     public var claimed: String?
+    /// Why there is no candidate (null when there are some), as the text says it.
+    public var empty: Empty?
     public var candidates: [Candidate]
 
-    public init(head: HeadJSON, claimed: String?, candidates: [Candidate]) {
+    public init(head: HeadJSON, claimed: String?, empty: Empty? = nil, candidates: [Candidate]) {
         self.head = head
         self.claimed = claimed
+        self.empty = empty
         self.candidates = candidates
+    }
+
+    public struct Empty: Encodable, Sendable {
+        /// `nothing_open`, `all_in_progress`, `all_waiting`, `all_blocked`, `waiting_or_blocked`.
+        public var reason: String
+        public var waiting: Int
+        public var blocked: Int
+        public var inProgress: Int
+        enum CodingKeys: String, CodingKey {
+            case reason, waiting, blocked
+            case inProgress = "in_progress"
+        }
     }
 
     public struct Candidate: Encodable {
@@ -257,8 +272,9 @@ public struct NextJSON: Encodable {
         try c.encode(head, forKey: .head)
         try c.encode(claimed, forKey: .claimed)
         try c.encode(candidates, forKey: .candidates)
+        try c.encode(empty, forKey: .empty)
     }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
+    enum CodingKeys: String, CodingKey { case head, claimed, candidates, empty }
 }
 
 public struct StatusChangeJSON: Encodable {

@@ -40,6 +40,7 @@ struct HooksCommand: ParsableCommand {
             if trailers { names.append(.prepareCommitMsg) }
             if prePush { names.append(.prePush) }
             let changes = try ws.installHooks(names, binary: executablePath())
+            Output.warnings(ws)
             try report(changes, ws: ws, json: output.json)
         }
     }

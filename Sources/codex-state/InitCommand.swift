@@ -15,15 +15,16 @@ struct Init: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let r = try ws.initialize(projectName: name, command: common.commandLine)
-        Output.warnings(ws)
         var hooks: [HookChange] = []
         if !noHooks {
             do {
                 hooks = try ws.installHooks(HookName.defaults, binary: executablePath())
             } catch {
+                Output.warnings(ws)
                 throw InitHooksError(underlying: Main.oneLine(error))
             }
         }
+        Output.warnings(ws)
         if output.json {
             try Output.json(
                 InitJSON(

@@ -126,6 +126,10 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if t.conflictCount > 0 { extra += "  !conflict" }
     if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
     if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
+    if eval.effective(t.id) == .open, !eval.ready.contains(t.id) {
+        let (deps, kids) = eval.waitingOn(t.id)
+        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
+    }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -246,7 +250,10 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            try Output.json(
+                CompleteJSON(
+                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
+                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
         } else {
             if let c = r.commit {
                 Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
@@ -255,6 +262,25 @@ struct Complete: ParsableCommand {
                     "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
                 )
             }
+            for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
+}
+
+/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
+struct CompleteJSON: Encodable {
+    var change: StatusChangeJSON
+    var unblocked: [UnblockedJSON]
+
+    func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+struct UnblockedJSON: Encodable {
+    var id: String
+    var title: String
 }

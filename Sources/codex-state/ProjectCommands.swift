@@ -138,10 +138,11 @@ struct Log: ParsableCommand {
 
     func run() throws {
         var records: [JournalRecord]
+        var ws: Workspace?
         do {
-            let ws = try common.workspace()
-            records = try ws.journal()
-            Output.warnings(ws)
+            ws = try common.workspace()
+            records = try ws?.journal() ?? []
+            if let ws { Output.warnings(ws) }
         } catch WorkspaceError.bareRepository {
             records = try Workspace.bareRepositoryJournal(
                 directory: common.directory ?? FileManager.default.currentDirectoryPath,
@@ -167,6 +168,15 @@ struct Log: ParsableCommand {
             let at = r.head.map { " \(r.branch ?? "detached")@\($0.prefix(7))" } ?? ""
             Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)  [\(r.op)\(r.client.map { ", " + $0 } ?? "")]")
             for c in r.changes { Output.line("  " + describe(c)) }
+        }
+        // Merges change the state through git and the merge driver, which journal nothing.
+        guard task == nil, memory == nil, let merges = try? ws?.stateMerges(limit: n), !merges.isEmpty else { return }
+        Output.line("")
+        Output.line(
+            "Merges that changed the state (git has them, this journal does not; see git log -p --merges -- .codex-state/project_state.json):"
+        )
+        for m in merges {
+            Output.line("\(Timestamp(seconds: m.time))  \(m.id.short)  \(Output.clean(m.summary))")
         }
     }
 

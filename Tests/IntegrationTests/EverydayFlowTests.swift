@@ -542,3 +542,126 @@ import Testing
         #expect(try s.ok("next", "-n", "3", in: repo).contains("milestone \"Beta\""))
     }
 }
+
+@Suite struct WaitingAndUnblockingTests {
+    @Test func completeSaysWhatItUnblockedAndStartWarnsAboutWaiting() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let parser = try s.ok("task", "add", "Write the parser", in: repo)
+        let wire = try s.ok("task", "add", "Wire the parser", "--dep", parser, in: repo)
+        #expect(try s.ok("tasks", in: repo).contains("waits on \(parser)"))
+        let start = try s.cs("task", "start", wire, in: repo)
+        #expect(
+            start.ok && start.stderr.contains("warning: \(wire) still waits on \(parser) (open)"), "\(start.stderr)")
+        try s.ok("task", "reopen", wire, in: repo)
+        let done = try s.ok("complete", parser, in: repo)
+        #expect(done.contains("unblocked \(wire): Wire the parser"), "\(done)")
+        let json = s.json(try s.ok("complete", parser, "--json", in: repo))
+        #expect((json["unblocked"] as? [Any])?.isEmpty == true)  // already ready
+        #expect(json["status"] as? String == "done")
+    }
+
+    @Test func nextJSONSaysWhyThereIsNoCandidate() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        func empty() throws -> [String: Any]? {
+            s.json(try s.ok("next", "--json", in: repo))["empty"] as? [String: Any]
+        }
+        #expect(try empty()?["reason"] as? String == "nothing_open")
+        let a = try s.ok("task", "add", "A", in: repo)
+        try s.ok("task", "add", "B", "--dep", a, in: repo)
+        #expect(try empty() == nil)
+        try s.ok("task", "block", a, "--reason", "vendor", in: repo)
+        let why = try empty()
+        #expect(why?["reason"] as? String == "waiting_or_blocked")
+        #expect(why?["waiting"] as? Int == 1 && why?["blocked"] as? Int == 1)
+    }
+
+    @Test func theCheckoutLineCountsThisBranchsWorkOnly() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Main work", in: repo)
+        try s.ok("task", "start", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        let r = try s.run("git", ["checkout", "-q", "-b", "feature"], in: repo)
+        #expect(r.stderr.contains("codex-state: 0 in progress"), "\(r.stderr)")
+        let back = try s.run("git", ["checkout", "-q", "main"], in: repo)
+        #expect(back.stderr.contains("codex-state: 1 in progress"), "\(back.stderr)")
+    }
+}
+
+@Suite struct ConflictDisplayTests {
+    @Test func conflictingCompletionsShowBothCommitsInFull() throws {
+        let s = try Sandbox()
+        let bin = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+        s.env["PATH"] = bin + ":" + (s.env["PATH"] ?? "/usr/bin:/bin")
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Done twice", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("f.txt", "f\n", "feature work", in: repo)
+        let ours = try s.git("rev-parse", "HEAD", in: repo)
+        try s.run(
+            Sandbox.binary, ["complete", a, "--commit", "HEAD"], in: repo,
+            env: ["CODEX_STATE_NOW": "2026-01-15T10:00:00Z"])
+        try s.git("commit", "-q", "-am", "feature state", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("m.txt", "m\n", "main work", in: repo)
+        let theirs = try s.git("rev-parse", "HEAD", in: repo)
+        try s.run(
+            Sandbox.binary, ["complete", a, "--commit", "HEAD"], in: repo,
+            env: ["CODEX_STATE_NOW": "2026-01-15T09:30:00Z"])
+        try s.git("commit", "-q", "-am", "main state", in: repo)
+        try s.git("merge", "-q", "--no-edit", "feature", in: repo)
+        let text = try s.ok("conflicts", in: repo)
+        #expect(text.contains(ours) && text.contains(theirs), "\(text)")
+    }
+}
+
+@Suite struct TrackedHooksPathTests {
+    @Test func installingIntoATrackedHooksFolderWarns() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.commit(".githooks/pre-commit", "#!/bin/sh\nexit 0\n", "team hooks", in: repo)
+        try s.git("config", "core.hooksPath", ".githooks", in: repo)
+        let r = try s.cs("init", in: repo)
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stderr.contains("a folder git tracks"), "\(r.stderr)")
+        let again = try s.cs("hooks", "install", in: repo)
+        #expect(again.stderr.contains("a folder git tracks"), "\(again.stderr)")
+        // An untracked hooks folder in the working tree is fine.
+        let other = try s.repo("other")
+        try s.git("config", "core.hooksPath", ".local-hooks", in: other)
+        let quiet = try s.cs("init", in: other)
+        #expect(quiet.ok && !quiet.stderr.contains("tracks"), "\(quiet.stderr)")
+    }
+}
+
+@Suite struct LogMergeTests {
+    @Test func logNamesMergesThatChangedTheState() throws {
+        let s = try Sandbox()
+        let bin = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+        s.env["PATH"] = bin + ":" + (s.env["PATH"] ?? "/usr/bin:/bin")
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.ok("task", "add", "From feature", in: repo)
+        try s.git("commit", "-q", "-am", "feature task", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("m.txt", "m\n", "main moves", in: repo)
+        try s.git("merge", "-q", "--no-edit", "-m", "Merge feature", "feature", in: repo)
+        let merge = try s.git("rev-parse", "--short=7", "HEAD", in: repo)
+        let log = try s.ok("log", in: repo)
+        #expect(log.contains("Merges that changed the state"), "\(log)")
+        #expect(log.contains("\(merge)  Merge feature"), "\(log)")
+        #expect(log.contains("git log -p --merges"))
+    }
+}
