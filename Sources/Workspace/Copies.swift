@@ -231,7 +231,8 @@ extension Workspace {
     /// `codex-state.staleAfter` in git config (`90m`, `48h`, `7d`; `0` or `never` turns it off),
     /// 7 days by default.
     func staleAfter() -> Int64? {
-        guard let raw = repository.configString("codex-state.staleAfter")?.trimmingWhitespace, !raw.isEmpty else {
+        guard let raw = (try? repository.configString("codex-state.staleAfter"))?.trimmingWhitespace, !raw.isEmpty
+        else {
             return 7 * 86_400
         }
         if raw == "0" || raw == "never" || raw == "off" { return nil }
