@@ -56,7 +56,7 @@ struct Remember: ParsableCommand {
                         + "\(Redaction.allowPragma) on its line\n").utf8))
         }
         if output.json {
-            try Output.json(RememberJSON(memory: MemoryJSON(item), redactions: hits))
+            try Output.json(RememberJSON(item, redactions: hits))
         } else {
             Output.line(item.memory.id)
         }
@@ -124,7 +124,7 @@ struct Recall: ParsableCommand {
         let ws = try common.workspace()
         let hits = try ws.recall(query, limit: limit, history: history)
         if output.json {
-            try Output.json(RecallJSON(query: query, results: hits.map(RecallResultJSON.init)))
+            try Output.json(RecallJSON(query: query, hits: hits))
             return
         }
         if hits.isEmpty {
@@ -179,62 +179,6 @@ extension MemoryText {
         let text = m.isForgotten ? "(forgotten)" : Output.clean(m.text)
         return "\(m.id)  [\(tags.joined(separator: ", "))]  \(text)"
     }
-}
-
-// MARK: - JSON shapes (docs/cli.md)
-
-struct MemoryJSON: Encodable {
-    var item: MemoryItem
-    init(_ item: MemoryItem) { self.item = item }
-
-    enum K: String, CodingKey {
-        case id, kind, text, why, tasks, paths, supersedes, hash, created, forgotten, status, conflicts
-        case isPrivate = "private"
-        case supersededBy = "superseded_by"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        let m = item.memory
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(m.id, forKey: .id)
-        try c.encode(m.kind.rawValue, forKey: .kind)
-        try c.encode(m.text, forKey: .text)
-        try c.encode(m.why, forKey: .why)
-        try c.encode(m.tasks, forKey: .tasks)
-        try c.encode(m.paths, forKey: .paths)
-        try c.encode(m.supersedes, forKey: .supersedes)
-        try c.encode(item.supersededBy, forKey: .supersededBy)
-        try c.encode(m.hash, forKey: .hash)
-        try c.encode(m.created, forKey: .created)
-        try c.encode(m.forgotten, forKey: .forgotten)
-        try c.encode(item.status.rawValue, forKey: .status)
-        try c.encode(item.isPrivate, forKey: .isPrivate)
-        try c.encode(m.conflicts?.count ?? 0, forKey: .conflicts)
-    }
-}
-
-struct RememberJSON: Encodable {
-    var memory: MemoryJSON
-    var redactions: [Redaction.RuleHit]
-}
-
-struct RecallResultJSON: Encodable {
-    var memory: MemoryJSON
-    var score: Double
-    var matched: [String]
-    var pass: String
-
-    init(_ h: RecallHit) {
-        memory = MemoryJSON(h.item)
-        score = (h.score * 10_000).rounded() / 10_000
-        matched = h.matched
-        pass = h.pass
-    }
-}
-
-struct RecallJSON: Encodable {
-    var query: String
-    var results: [RecallResultJSON]
 }
 
 struct ForgetJSON: Encodable {

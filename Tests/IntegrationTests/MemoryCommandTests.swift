@@ -268,3 +268,39 @@ import Testing
         #expect(try log(s, repo, "--memory", p).first?["private"] as? Bool == true)
     }
 }
+
+/// The cross-session experiment over MCP: facts stored in one session (CLI and MCP) are in the
+/// next session's preamble and answers.
+@Suite(.enabled(if: PythonMCP.python != nil))
+struct MemoryMCPTests {
+    @Test func factsStoredInOneSessionAreRecalledInTheNext() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let rule = "`any` is banned in TypeScript; use `unknown`"
+        try s.ok("remember", rule, "--kind", "constraint", in: repo)
+        let mcp = MCPServerTests()
+        let first = try mcp.session(
+            s, in: repo,
+            [
+                (
+                    "remember",
+                    ["text": "Postgres 16 is the primary database", "kind": "decision", "why": "JSONB"]
+                ),
+                ("remember", ["text": "Sessions live in Redis", "kind": "decision"]),
+                ("remember", ["text": "x", "kind": "rule"]),
+            ])
+        #expect(first.results.prefix(2).allSatisfy { !$0.error }, "\(first.results)")
+        #expect(first.results.last?.error == true && first.results.last?.text.contains("kind must be") == true)
+        let postgres = (s.json(first.results.first?.text ?? "{}")["memory"] as? [String: Any])?["id"] as? String
+        #expect(postgres != nil)
+        let journal = try s.ok("log", "-n", "1", "--json", in: repo)
+        #expect(journal.contains("\"client\" : \"mcp\"") || journal.contains("\"client\": \"mcp\""))
+
+        let next = try mcp.session(s, in: repo, [("preamble", [:]), ("recall", ["query": "what database do we use"])])
+        #expect(next.results.allSatisfy { !$0.error }, "\(next.results)")
+        #expect(next.results.first?.text.contains("\n" + rule + "\n") == true)
+        let results = s.json(next.results.last?.text ?? "{}")["results"] as? [[String: Any]] ?? []
+        #expect((results.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
+    }
+}
