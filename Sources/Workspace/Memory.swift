@@ -372,3 +372,29 @@ enum MemoryTextFold {
         return w
     }
 }
+
+extension Workspace {
+    /// The Markdown journal page of `day` (`YYYY-MM-DD`; default: today, UTC) from this clone's
+    /// sessions and operation journal. Private memories are left out.
+    public func dailyJournal(day: String?) throws -> (day: String, markdown: String) {
+        let today = String(try now().iso8601.prefix(10))
+        let day = day ?? today
+        guard day.count == 10, Timestamp(iso8601: day + "T00:00:00Z") != nil else {
+            throw ModelError.invalidValue(field: "--date", value: day, reason: "expected a date like 2026-01-31")
+        }
+        let sessions = try self.sessions(.all).entries.map(\.record)
+        let operations = try journal().filter { $0.privateStore != true }.map {
+            DailyJournal.Operation(at: $0.at, actor: $0.actor, branch: $0.branch, changes: $0.changes)
+        }
+        let memories = try store.readState().state.memoryMap
+        return (day, DailyJournal.render(day: day, sessions: sessions, operations: operations, memories: memories))
+    }
+}
+
+extension Workspace {
+    /// Writes a journal page atomically, making its directory.
+    public func writeJournalPage(_ markdown: String, to path: String) throws {
+        try Files.makeDirectory(Files.directory(of: path))
+        try Files.writeAtomically(Array(markdown.utf8), to: path)
+    }
+}

@@ -59,7 +59,7 @@ struct CodexState: ParsableCommand {
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
             SessionCommand.self, Preamble.self, MCPCommand.self, Remember.self, Memories.self, Recall.self,
-            Forget.self, Undo.self,
+            Forget.self, Undo.self, JournalCommand.self,
         ]
     )
 }

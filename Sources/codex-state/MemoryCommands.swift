@@ -216,3 +216,40 @@ struct UndoJSON: Encodable {
     var command: String
     var entities: [String]
 }
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Write the Markdown journal page of one day (sessions, tasks, decisions, commits).",
+        discussion: """
+            Deterministic, from this clone's session records and operation journal; no model. \
+            Default: today (UTC) to docs/ai-journal/YYYY-MM-DD.md. Private memories never appear; \
+            a memory forgotten since is named, not quoted.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Option(help: "The day, YYYY-MM-DD (UTC; default today).") var date: String?
+    @Option(help: "Where to write it (default docs/ai-journal/DATE.md in the worktree).") var out: String?
+    @Flag(help: "Print the page instead of writing it.") var stdout = false
+
+    func run() throws {
+        let ws = try common.workspace()
+        let (day, markdown) = try ws.dailyJournal(day: date)
+        if stdout {
+            Output.emit(Array(markdown.utf8))
+            return
+        }
+        let path: String
+        if let out {
+            path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+        } else {
+            path = ws.paths.workdir + "/docs/ai-journal/\(day).md"
+        }
+        try ws.writeJournalPage(markdown, to: path)
+        if output.json {
+            try Output.json(["date": day, "path": path])
+        } else {
+            Output.line(path)
+        }
+    }
+}

@@ -304,3 +304,30 @@ struct MemoryMCPTests {
         #expect((results.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
     }
 }
+
+/// `codex-state journal`: one deterministic Markdown page per day.
+@Suite struct DailyJournalTests {
+    @Test func aDaysPageListsTheWorkAndNothingPrivate() throws {
+        let (s, repo) = try MergeDriverTests().world()
+        let t = try s.ok("task", "add", "Write the parser", in: repo)
+        try s.ok("task", "start", t, in: repo)
+        try s.ok("remember", "Postgres 16 is the primary database", "--kind", "decision", "--why", "JSONB", in: repo)
+        try s.ok("remember", "my private preference", "--kind", "note", "--private", in: repo)
+        let gone = try s.ok("remember", "the staging password rotation day", "--kind", "note", in: repo)
+        try s.ok("forget", gone, in: repo)
+        let path = try s.ok("journal", "--date", "2026-01-15", in: repo)
+        #expect(path == repo + "/docs/ai-journal/2026-01-15.md")
+        let page = try s.read(path)
+        #expect(page.hasPrefix("# AI journal: 2026-01-15\n"))
+        #expect(page.contains("## Tasks started\n- `\(t)` \"Write the parser\" (@tester on `main`)"))
+        #expect(page.contains("\"Postgres 16 is the primary database\" · why: \"JSONB\""))
+        #expect(!page.contains("private preference") && !page.contains("staging password"))
+        #expect(page.contains("note `\(gone)` (forgotten since)"))
+        // Deterministic: the same inputs, the same bytes.
+        #expect(try s.ok("journal", "--date", "2026-01-15", "--stdout", in: repo) + "\n" == page)
+        let empty = try s.ok("journal", "--date", "2025-12-31", "--stdout", in: repo)
+        #expect(empty.hasSuffix("Nothing was recorded on this day."))
+        let bad = try s.cs("journal", "--date", "yesterday", in: repo)
+        #expect(bad.status == 1 && bad.stderr.contains("expected a date like"))
+    }
+}
