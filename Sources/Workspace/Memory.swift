@@ -225,6 +225,11 @@ extension Workspace {
         if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
             committed = loaded.committed
             privateMap = loaded.private
+        } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
+            // A state without memories (most, and the largest) is not parsed again for them.
+            committed = [:]
+            try? index?.rebuild(
+                committed: committed, private: privateMap, source: ContentHash.sha256(bytes) + ":" + privHash)
         } else {
             let loaded = try store.readState()
             committed = loaded.state.memoryMap
@@ -237,6 +242,11 @@ extension Workspace {
             head: head,
             evaluation: MemoryEvaluation(committed: committed, private: privateMap, head: memoryHead),
             index: index)
+    }
+
+    /// Whether the bytes contain `"memories"` anywhere: when not, the file has no memories.
+    static func mentionsMemories(_ bytes: [UInt8]) -> Bool {
+        Data(bytes).range(of: Data("\"memories\"".utf8)) != nil
     }
 
     /// The ids of the memories in the state file committed at HEAD, cached per HEAD commit (a
