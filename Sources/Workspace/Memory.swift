@@ -81,6 +81,15 @@ extension Workspace {
     /// through the one transaction path (committed) or the private file (under the same lock).
     public func remember(_ new: NewMemory, isPrivate: Bool, command: String) throws -> (MemoryItem, [Redaction.RuleHit])
     {
+        var new = new
+        // Revisions (`HEAD~2`, a short id) become full commit ids before anything is locked.
+        new.commits = try new.commits.map { rev in
+            do {
+                return try repository.resolveCommit(rev).hex
+            } catch let e as GitError {
+                throw ModelError.invalidValue(field: "--commit", value: rev, reason: e.message)
+            }
+        }
         pendingRedactions = []
         if isPrivate {
             var result: RememberResult?

@@ -8,7 +8,7 @@ public struct MemoryJSON: Encodable {
     public init(_ item: MemoryItem) { self.item = item }
 
     enum K: String, CodingKey {
-        case id, kind, text, why, tasks, paths, supersedes, hash, created, forgotten, status, conflicts
+        case id, kind, text, why, tasks, paths, commits, supersedes, hash, created, forgotten, status, conflicts
         case isPrivate = "private"
         case supersededBy = "superseded_by"
     }
@@ -22,6 +22,7 @@ public struct MemoryJSON: Encodable {
         try c.encode(m.why, forKey: .why)
         try c.encode(m.tasks, forKey: .tasks)
         try c.encode(m.paths, forKey: .paths)
+        try c.encode(m.commits ?? [], forKey: .commits)
         try c.encode(m.supersedes, forKey: .supersedes)
         try c.encode(item.supersededBy, forKey: .supersededBy)
         try c.encode(m.hash, forKey: .hash)

@@ -20,6 +20,8 @@ struct Remember: ParsableCommand {
     @Option(help: "Why (the rationale).") var why: String?
     @Option(name: .customLong("task"), help: "A task it concerns (repeatable).") var tasks: [String] = []
     @Option(name: .customLong("path"), help: "A path it concerns (repeatable).") var paths: [String] = []
+    @Option(name: .customLong("commit"), help: "A commit it concerns, e.g. the fix (repeatable).")
+    var commits: [String] = []
     @Option(name: .customLong("supersedes"), help: "A memory this one replaces (repeatable).")
     var supersedes: [String] = []
     @Flag(name: .customLong("private"), help: "Keep it in this clone only; never committed.") var isPrivate = false
@@ -44,7 +46,7 @@ struct Remember: ParsableCommand {
         let (item, hits) = try ws.remember(
             NewMemory(
                 kind: MemoryKind(rawValue: kind) ?? .note, text: text, why: why, tasks: tasks, paths: paths,
-                supersedes: supersedes),
+                supersedes: supersedes, commits: commits),
             isPrivate: isPrivate, command: common.commandLine)
         Output.warnings(ws)
         let redacted = hits.filter { !$0.allowed }

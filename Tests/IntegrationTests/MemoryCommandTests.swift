@@ -36,13 +36,18 @@ import Testing
         try s.ok("remember", "`any` is banned in TypeScript (use `unknown`)", "--kind", "constraint", in: repo)
         try s.ok(
             "remember", "EADDRINUSE on :3000 in tests: a dev server from the last run; kill it in globalTeardown",
-            "--kind", "note", "--path", "test/setup.ts", in: repo)
+            "--kind", "note", "--path", "test/setup.ts", "--commit", "HEAD", in: repo)
         // A fresh process is a fresh session: nothing but the files carries the facts over.
         let hits = try recall(s, repo, "what database do we use")
         #expect((hits.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
         #expect((hits.first?["matched"] as? [String])?.contains("database") == true)
         #expect(text(try recall(s, repo, "EADDRINUSE").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
         #expect(text(try recall(s, repo, "test/setup.ts").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
+        let head = try s.git("rev-parse", "HEAD", in: repo)
+        let byCommit = try recall(s, repo, String(head.prefix(12))).first?["memory"] as? [String: Any]
+        #expect(byCommit?["commits"] as? [String] == [head])
+        let badCommit = try s.cs("remember", "x y z", "--kind", "note", "--commit", "no-such-rev", in: repo)
+        #expect(badCommit.status == 1 && badCommit.stderr.contains("--commit 'no-such-rev'"))
         // The preamble of the next session carries the constraint byte-exact, and the decision.
         let preamble = try s.ok("preamble", in: repo)
         #expect(preamble.contains("```text\n`any` is banned in TypeScript (use `unknown`)\n```"))
