@@ -326,9 +326,9 @@ import Testing
         let old = try s.ok("task", "add", "Old work", in: repo)
         let recent = try s.ok("task", "add", "Recent work", in: repo)
         try s.commit("f", "1\n", "old work", in: repo)
-        try s.ok("complete", old, in: repo)
+        try s.ok("complete", old, "--commit", "HEAD", in: repo)
         for i in 2...5 { try s.commit("f", "\(i)\n", "c\(i)", in: repo) }
-        try s.ok("complete", recent, in: repo)
+        try s.ok("complete", recent, "--commit", "HEAD", in: repo)
         try s.git("add", "-A", in: repo)
         try s.git("commit", "-q", "-m", "state", in: repo)
         for depth in [1, 2, 6] {
