@@ -258,8 +258,8 @@ extension Workspace {
         // separate state commit) anchors the work below it: the nearest commit that changes more
         // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
         for _ in 0..<Self.introductionWalkLimit {
-            guard try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current),
-                let parent = try repository.parents(of: current).first
+            guard let parent = try repository.parents(of: current).first, repository.commitExists(parent),
+                try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current)
             else { break }
             current = parent
         }
@@ -316,7 +316,9 @@ extension Workspace {
         for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
             for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
                 guard try repository.fileID(file, at: info.id) != nil,
-                    try repository.parents(of: info.id).allSatisfy({ try repository.fileID(file, at: $0) == nil })
+                    try repository.parents(of: info.id).allSatisfy({
+                        try !repository.commitExists($0) || repository.fileID(file, at: $0) == nil
+                    })
                 else { continue }
                 return .predatesState(head: headHex, commit: info.id.hex, subject: info.summary, branch: branch.name)
             }
@@ -341,7 +343,7 @@ extension Workspace {
         var out: [CommitInfo] = []
         for info in try repository.commits(from: head, limit: window) where out.count < limit {
             let parents = try repository.parents(of: info.id)
-            guard parents.count > 1, let first = parents.first else { continue }
+            guard parents.count > 1, let first = parents.first, repository.commitExists(first) else { continue }
             if try repository.fileID(StateFileName.relative, at: info.id)
                 != repository.fileID(StateFileName.relative, at: first)
             {
