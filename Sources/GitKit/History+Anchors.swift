@@ -83,6 +83,9 @@ extension Repository {
         while out.count < limit {
             let rc = git_revwalk_next(&oid, walk)
             if rc == GIT_ITEROVER.rawValue { break }
+            // A shallow clone's boundary: libgit2 1.5 does not read .git/shallow and fails on the
+            // missing parent. What lies beyond is not in this clone: the walk ends there.
+            if rc == GIT_ENOTFOUND.rawValue, isShallow { break }
             try check(rc, "walk history")
             let info = try commit(ObjectID(oid))
             if let floor = notBefore, info.time < floor { break }
@@ -112,15 +115,43 @@ extension Repository {
         return nil
     }
 
-    /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
-    public func isUnmerged(_ path: String) -> Bool {
+    /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
+    /// added. Throws when the index cannot be read, so a caller deciding to delete never guesses.
+    public func isInIndex(_ path: String) throws -> Bool {
         var index: OpaquePointer?
-        guard git_repository_index(&index, handle) == 0 else { return false }
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        return git_index_get_bypath(index, path, 0) != nil
+    }
+
+    /// Whether git's index has any entry under the directory `relativeDir` (relative to the work
+    /// tree, `/`-separated): whether git tracks files there.
+    public func tracksFiles(under relativeDir: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        let prefix = relativeDir.hasSuffix("/") ? relativeDir : relativeDir + "/"
+        var position = 0
+        // Entries are sorted by path: the first at or after the prefix tells.
+        guard git_index_find_prefix(&position, index, prefix) == 0, let entry = git_index_get_byindex(index, position)
+        else { return false }
+        return String(cString: entry.pointee.path).hasPrefix(prefix)
+    }
+
+    /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
+    /// Throws when git's index cannot be read: a guard built on this must not take "cannot
+    /// tell" for "no conflict".
+    public func isUnmerged(_ path: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read git's index")
         defer { git_index_free(index) }
         var ancestor: UnsafePointer<git_index_entry>?
         var ours: UnsafePointer<git_index_entry>?
         var theirs: UnsafePointer<git_index_entry>?
-        return git_index_conflict_get(&ancestor, &ours, &theirs, index, path) == 0
+        let rc = git_index_conflict_get(&ancestor, &ours, &theirs, index, path)
+        if rc == GIT_ENOTFOUND.rawValue { return false }
+        try check(rc, "read the conflict entries of \(path)")
+        return true
     }
 
     /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.

@@ -66,10 +66,10 @@ enum ToolTable {
             let status = try args.string("status")
             if let s = status, let problem = TaskFilter.statusProblem(s) { throw ArgumentError(problem) }
             let filter = TaskFilter(
-                status: status, label: try args.string("label"), milestone: try args.string("milestone"),
-                all: try args.bool("all") ?? false)
+                status: status.map { [$0] } ?? [], label: try args.string("label").map { [$0] } ?? [],
+                milestone: try args.string("milestone").map { [$0] } ?? [], all: try args.bool("all") ?? false)
             let view = try ws.view()
-            let listed = try filter.select(view)
+            let listed = try filter.select(view, records: { try ws.task($0).0 })
             return try json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, view.evaluation) }))
         },
@@ -90,7 +90,7 @@ enum ToolTable {
         ToolEntry("task_show", "One task in full.", readOnly: true, ["id": str(idHint)], required: ["id"]) {
             args, ws in
             let (t, view) = try ws.task(try args.requiredString("id"))
-            return try json(TaskShowJSON(t, view.evaluation, head: view.head))
+            return try json(TaskShowJSON(t, view.evaluation, head: view.head, anchor: try ws.completionAnchor(of: t)))
         },
         ToolEntry(
             "task_add", "Add a task; returns its id.", readOnly: false,
@@ -145,7 +145,8 @@ enum ToolTable {
             return try json(TaskListJSON(view.evaluation.tasks[id] ?? TaskSummary(t), view.evaluation))
         },
         ToolEntry(
-            "complete", "Record the commit that finishes a task (default HEAD): done where it is reachable.",
+            "complete",
+            "Mark a task done once its edits are; then commit them with .codex-state/ (that commit anchors it).",
             readOnly: false, ["id": str(idHint), "commit": str(), "note": str()], required: ["id"]
         ) { args, ws in
             let r = try ws.complete(

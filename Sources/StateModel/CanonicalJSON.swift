@@ -130,6 +130,53 @@ public enum StateCodec {
         return state
     }
 
+    /// The task `id` as a state file's bytes record it, read without decoding the rest of the
+    /// file when the file is laid out canonically (the task is the object after `"<id>": `);
+    /// otherwise the whole file is decoded. Nil when the file has no such task or cannot be read.
+    /// Used to walk the state file's history, where each version would otherwise be parsed whole.
+    public static func task(_ id: String, in bytes: [UInt8]) -> TaskRecord? {
+        if let slice = objectSlice(after: Array("\"\(id)\": {".utf8), in: bytes) {
+            return try? JSONDecoder().decode(TaskRecord.self, from: Data(slice))
+        }
+        return (try? decode(bytes))?.tasks[id]
+    }
+
+    /// The JSON object starting at the `{` that ends the first occurrence of `key` (one not
+    /// inside a string), through its matching `}`.
+    static func objectSlice(after key: [UInt8], in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let first = key.first, bytes.count >= key.count else { return nil }
+        var i = 0
+        while i <= bytes.count - key.count {
+            if bytes[i] == first, bytes[i..<(i + key.count)].elementsEqual(key), i == 0 || bytes[i - 1] != 0x5C {
+                let start = i + key.count - 1
+                var depth = 0
+                var inString = false
+                var j = start
+                while j < bytes.count {
+                    let b = bytes[j]
+                    if inString {
+                        if b == 0x5C {
+                            j += 1
+                        } else if b == 0x22 {
+                            inString = false
+                        }
+                    } else if b == 0x22 {
+                        inString = true
+                    } else if b == 0x7B {
+                        depth += 1
+                    } else if b == 0x7D {
+                        depth -= 1
+                        if depth == 0 { return bytes[start...j] }
+                    }
+                    j += 1
+                }
+                return nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
     private static func diagnose(_ data: Data, _ error: DecodingError) -> StateDecodeError {
         let object: Any
         do {
@@ -146,6 +193,26 @@ public enum StateCodec {
             return .unsupportedSchema(found: schema, supported: ProjectState.currentSchema)
         }
         return .schema(describe(error, in: object))
+    }
+
+    /// The dotted path and value of the first number (in key order) that is not an exact integer.
+    private static func firstNonInteger(in value: Any, path: String) -> (String, Any)? {
+        switch value {
+        case let o as [String: Any]:
+            for key in o.keys.sorted() {
+                if let found = firstNonInteger(in: o[key] as Any, path: path.isEmpty ? key : path + "." + key) {
+                    return found
+                }
+            }
+        case let a as [Any]:
+            for (i, v) in a.enumerated() {
+                if let found = firstNonInteger(in: v, path: "\(path)[\(i)]") { return found }
+            }
+        case let n as NSNumber where !isBoolean(n) && exactInt(n) == nil:
+            return (path, n)
+        default: break
+        }
+        return nil
     }
 
     /// The integer a JSON number holds exactly (not 1.5, not 10^25, not `"1"`, not `true`).
@@ -236,17 +303,28 @@ public enum StateCodec {
         func require(_ ok: Bool, _ reason: @autoclosure () -> String) throws {
             if !ok { throw StateDecodeError.schema(reason()) }
         }
-        for (key, task) in state.tasks {
-            try require(key == task.id, "tasks.\(key): key does not match its id '\(task.id)'")
-            try require(key.hasPrefix("t-"), "tasks.\(key): task ids start with 't-'")
+        func requireID(_ id: String, _ kind: EntityKind, at path: @autoclosure () -> String) throws {
+            try require(
+                Identifiers.isWellFormed(id, kind: kind),
+                "\(path()): \(Identifiers.quoted(id)) is not a \(kind.rawValue) id ('\(kind.idPrefix)' and 10 of 0-9a-f)"
+            )
+        }
+        for (key, task) in state.tasks.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .task, at: "tasks")
+            try require(key == task.id, "tasks.\(key): key does not match its id \(Identifiers.quoted(task.id))")
             try require((0...4).contains(task.priority), "tasks.\(key).priority: \(task.priority) is not 0-4")
             try require(!task.title.isEmpty, "tasks.\(key).title: must not be empty")
+            for (i, d) in task.deps.enumerated() { try requireID(d, .task, at: "tasks.\(key).deps[\(i)]") }
+            if let p = task.parent { try requireID(p, .task, at: "tasks.\(key).parent") }
+            if let m = task.milestone { try requireID(m, .milestone, at: "tasks.\(key).milestone") }
         }
-        for (key, m) in state.milestones {
-            try require(key == m.id, "milestones.\(key): key does not match its id '\(m.id)'")
+        for (key, m) in state.milestones.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .milestone, at: "milestones")
+            try require(key == m.id, "milestones.\(key): key does not match its id \(Identifiers.quoted(m.id))")
         }
-        for (key, g) in state.goals {
-            try require(key == g.id, "goals.\(key): key does not match its id '\(g.id)'")
+        for (key, g) in state.goals.sorted(by: { $0.key < $1.key }) {
+            try requireID(key, .goal, at: "goals")
+            try require(key == g.id, "goals.\(key): key does not match its id \(Identifiers.quoted(g.id))")
         }
         for (key, m) in state.memoryMap {
             try require(key == m.id, "memories.\(key): key does not match its id '\(m.id)'")
@@ -292,7 +370,13 @@ public enum StateCodec {
         switch error {
         case .typeMismatch(let type, let ctx):
             (expected, codingPath) = (expectation(type), ctx.codingPath)
-        case .dataCorrupted(let ctx) where !ctx.codingPath.isEmpty:
+        case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
+            // Foundation on Linux reports a number that does not fit an integer field (1.5, or
+            // 10^25) as "not valid JSON" at the top level. Every number in the schema is an
+            // integer: name the first one that is not.
+            guard let (path, found) = firstNonInteger(in: object, path: "") else { return describe(error) }
+            return "\(path): expected an integer, found \(render(found))"
+        case .dataCorrupted(let ctx):
             // Foundation reports a number that does not fit the field (1.5 for an integer) as
             // "not valid JSON"; the field and the value say more.
             guard let found = value(at: ctx.codingPath, in: object) as? NSNumber, !isBoolean(found) else {

@@ -36,6 +36,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case completionNotOnHead = "CS031"
     case completionRecovered = "CS032"
     case doneWithoutCompletion = "CS033"
+    case statusInvariant = "CS034"
+    case malformedCommit = "CS035"
     case trailerTaskOpen = "CS040"
     case trailerTaskUnknown = "CS041"
     // Merges.
@@ -71,6 +73,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .completionNotOnHead: return "completion-not-on-head"
         case .completionRecovered: return "completion-recovered"
         case .doneWithoutCompletion: return "done-without-completion"
+        case .statusInvariant: return "status-invariant"
+        case .malformedCommit: return "malformed-commit"
         case .trailerTaskOpen: return "trailer-task-open"
         case .trailerTaskUnknown: return "trailer-task-unknown"
         case .conflictRecords: return "conflict-records"
@@ -398,6 +402,7 @@ public enum StateCheck {
         pending += trailerFindings(state, facts: facts)
         pending += conflictFindings(state)
         pending += memoryFindings(state)
+        pending += invariantFindings(state)
 
         let located = lines(of: Set(pending.compactMap(\.path)), in: bytes)
         var out = pending.map { p in
@@ -420,6 +425,51 @@ public enum StateCheck {
     }
 
     /// A finding before its line is known: `path` is where it sits in the JSON.
+    /// What docs/state.schema.json requires of a task's fields together, and of commit ids
+    /// (the decoder takes these on trust; the schema does not): a claim only in progress, a
+    /// completion only on a done or cancelled task, a task in progress records where it started,
+    /// a blocker only on a blocked task, commits as 40 lower-case hex digits.
+    static func invariantFindings(_ state: ProjectState) -> [PendingFinding] {
+        var out: [PendingFinding] = []
+        for t in state.tasks.values.sorted(by: { $0.id < $1.id }) {
+            func invariant(_ field: String, _ message: String, _ fix: String) {
+                out.append(
+                    PendingFinding(
+                        code: .statusInvariant, path: taskPath(t.id, .key(field)), entity: t.id,
+                        message: "task \(t.id) is \(t.status.rawValue) but \(message)", fix: fix))
+            }
+            if t.claim != nil, t.status != .inProgress {
+                invariant(
+                    "claim", "holds a claim (only a task in progress is claimed)",
+                    "codex-state task reopen \(t.id), or remove the claim")
+            }
+            if t.completion != nil, t.status != .done, t.status != .cancelled {
+                invariant(
+                    "completion", "records a completion (only a done or cancelled task does)",
+                    "codex-state complete \(t.id) if it is finished, else remove the completion")
+            }
+            if t.status == .inProgress, t.started == nil {
+                invariant(
+                    "status", "records no start (branch and commit where work began)",
+                    "codex-state task start \(t.id) --force")
+            }
+            if t.blocker != nil, t.status != .blocked {
+                invariant(
+                    "blocker", "records a blocker (only a blocked task does)", "remove the blocker, or block the task")
+            }
+            for (field, commit) in [("completion", t.completion?.commit), ("started", t.started?.commit)] {
+                guard let commit, !Identifiers.isCommitID(commit) else { continue }
+                out.append(
+                    PendingFinding(
+                        code: .malformedCommit, path: taskPath(t.id, .key(field), .key("commit")), entity: t.id,
+                        message:
+                            "task \(t.id): \(field).commit \(Identifiers.quoted(commit)) is not a full commit id (40 of 0-9a-f)",
+                        fix: "write the full commit id (git rev-parse REV)"))
+            }
+        }
+        return out
+    }
+
     struct PendingFinding {
         var code: CheckCode
         var path: [JSONPathComponent]?
@@ -620,7 +670,10 @@ public enum StateCheck {
                         fix: "codex-state complete \(t.id) --commit REV   (the commit that finished it)"))
                 continue
             }
-            let short = String(c.commit.prefix(7))
+            // Recorded without a commit: the commit that added the record to the file anchors
+            // it, and this file has it, so that commit is on HEAD (or not committed yet).
+            guard let commit = c.commit else { continue }
+            let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
             if let found = evaluation.recovered[t.id] {
                 out.append(
@@ -640,12 +693,12 @@ public enum StateCheck {
             }
             let recorded = "recorded by \(c.actor) on \(c.branch.map { "branch \($0)" } ?? "a detached HEAD")"
             if status == .doneUnknown {
-                let notACommit = !isFullSHA(c.commit)
+                let notACommit = !isFullSHA(commit)
                 out.append(
                     PendingFinding(
                         code: .completionCommitUnknown, path: path, entity: t.id,
                         message: notACommit
-                            ? "task \(t.id) is done by '\(c.commit)', which is not a full commit id"
+                            ? "task \(t.id) is done by '\(commit)', which is not a full commit id"
                             : "task \(t.id) is done by commit \(short) (\(recorded)), which this clone does not have",
                         fix:
                             "push or fetch the commit that finished it; if it is gone, codex-state complete \(t.id) --commit REV (the commit that has the work), or codex-state task reopen \(t.id)"

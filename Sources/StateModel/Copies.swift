@@ -258,15 +258,19 @@ public struct CopyInputs: Sendable {
     public var now: Timestamp?
     /// A start with no claim and no activity for this long is stale; nil: never by age.
     public var staleAfter: Int64?
+    /// Tasks a commit among HEAD's newest names in a `Codex-Task:` trailer (what `check` reports
+    /// as CS040 for an open task), with that commit: work on them is on HEAD already.
+    public var workOnHead: [String: String]
 
     public init(
         facts: [String: [CopyFact]] = [:], containing: [String: String] = [:], now: Timestamp? = nil,
-        staleAfter: Int64? = nil
+        staleAfter: Int64? = nil, workOnHead: [String: String] = [:]
     ) {
         self.facts = facts
         self.containing = containing
         self.now = now
         self.staleAfter = staleAfter
+        self.workOnHead = workOnHead
     }
 
     public static let none = CopyInputs()

@@ -72,9 +72,13 @@ public enum DailyJournal {
                         started.append("- " + title + " " + who(op.actor, op.branch))
                     }
                     if let done = t.completion, before?.completion == nil {
-                        completed.append(
-                            "- " + title + " at `" + String(done.commit.prefix(7)).filter(\.isHexDigit) + "` "
-                                + who(op.actor, op.branch))
+                        let at: String
+                        if let commit = done.commit {
+                            at = " at `" + String(commit.prefix(7)).filter(\.isHexDigit) + "`"
+                        } else {
+                            at = ""
+                        }
+                        completed.append("- " + title + at + " " + who(op.actor, op.branch))
                     }
                 case (nil, .memory(let m)?):
                     let now = memories[m.id]

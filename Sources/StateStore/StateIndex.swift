@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 5
+    static let version = 7
     let queue: DatabaseQueue
     public let path: String
 
@@ -59,7 +59,7 @@ public final class StateIndex {
             if v == version { return }
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
-                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged",
+                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced", "head_trailers",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -86,12 +86,16 @@ public final class StateIndex {
                         WITHOUT ROWID;
                     CREATE TABLE copy_merged(signature TEXT PRIMARY KEY, facts BLOB NOT NULL, used INTEGER NOT NULL)
                         WITHOUT ROWID;
+                    CREATE TABLE head_trailers(head TEXT PRIMARY KEY, tasks TEXT NOT NULL, used INTEGER NOT NULL)
+                        WITHOUT ROWID;
                     CREATE TABLE tip_blobs(commit_id TEXT PRIMARY KEY, blob TEXT NOT NULL) WITHOUT ROWID;
                     CREATE TABLE copy_facts(key TEXT PRIMARY KEY, problem TEXT, facts BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE file_stamps(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, hash TEXT NOT NULL)
                         WITHOUT ROWID;
                     CREATE TABLE contains(tip TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(tip, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE introduced(task_id TEXT NOT NULL, record TEXT NOT NULL, commit_id TEXT NOT NULL,
+                        PRIMARY KEY(task_id, record, commit_id)) WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -297,6 +301,29 @@ public final class StateIndex {
         }
     }
 
+    /// Commits found to first hold a completion recorded without a commit (`record` is the hash
+    /// of the completion's canonical bytes). Facts about history: kept for good, and several per
+    /// record when the record reached different histories separately (a cherry-pick).
+    public func introducingCommits(task: String, record: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT commit_id FROM introduced WHERE task_id = ? AND record = ? ORDER BY commit_id",
+                    arguments: [task, record])
+            }
+        }
+    }
+
+    public func storeIntroducingCommit(task: String, record: String, commit: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO introduced(task_id, record, commit_id) VALUES (?, ?, ?)",
+                    arguments: [task, record, commit])
+            }
+        }
+    }
+
     /// Facts about commits that never change (content-addressed): patch-id and trailer task ids.
     public func commitFacts(_ commits: [String]) throws -> [String: CommitFacts] {
         try wrap {
@@ -440,7 +467,25 @@ public final class StateIndex {
         }
     }
 
-    /// Stores one copy's facts, keeping those of the `keep` most recent copies.
+    /// The problems of the copies with these content keys that could not be read (only the
+    /// problem column: the facts of a readable copy can be a megabyte).
+    public func copyProblems(_ keys: [String]) throws -> [String: String] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: String] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT key, problem FROM copy_facts WHERE problem IS NOT NULL")
+                let wanted = Set(keys)
+                while let r = try rows.next() {
+                    let k: String = r[0]
+                    if wanted.contains(k) { out[k] = r[1] }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores one copy's facts.
     public func storeCopyFacts(key: String, problem: String?, facts: [UInt8]) throws {
         try wrap {
             try queue.write { db in
@@ -464,6 +509,45 @@ public final class StateIndex {
         }
     }
 
+    /// The tasks named by `Codex-Task:` trailers among `head`'s newest commits, with the newest
+    /// commit naming each, if answered before.
+    public func headTrailers(_ head: String) throws -> [String: String]? {
+        try wrap {
+            try queue.read { db in
+                guard
+                    let text = try String.fetchOne(
+                        db, sql: "SELECT tasks FROM head_trailers WHERE head = ?", arguments: [head])
+                else { return nil }
+                var out: [String: String] = [:]
+                for pair in text.split(separator: " ") {
+                    let kv = pair.split(separator: "=")
+                    if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores the answer for `head`, keeping the `keep` most recent heads.
+    public func storeHeadTrailers(_ head: String, _ tasks: [String: String], now: Timestamp, keep: Int = 8) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO head_trailers(head, tasks, used) VALUES (?, ?, ?)",
+                    arguments: [
+                        head, tasks.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                        now.seconds,
+                    ])
+                try db.execute(
+                    sql: """
+                        DELETE FROM head_trailers WHERE head IN
+                        (SELECT head FROM head_trailers ORDER BY used DESC, head LIMIT -1 OFFSET ?)
+                        """, arguments: [keep])
+                return .commit
+            }
+        }
+    }
+
     /// The grouped facts of every other copy, for one listing of copies (by content).
     public func mergedCopies(_ signature: String) throws -> [UInt8]? {
         try wrap {
@@ -475,7 +559,7 @@ public final class StateIndex {
     }
 
     /// Stores the grouped facts of a listing, keeping the `keep` most recently stored.
-    public func storeMergedCopies(_ signature: String, _ facts: [UInt8], now: Timestamp, keep: Int = 8) throws {
+    public func storeMergedCopies(_ signature: String, _ facts: [UInt8], now: Timestamp, keep: Int = 16) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 try db.execute(
@@ -518,11 +602,15 @@ public final class StateIndex {
         try wrap {
             try queue.read { db in
                 var out: [String: [String: Bool]] = [:]
-                let stmt = try db.makeStatement(sql: "SELECT answer FROM contains WHERE tip = ? AND commit_id = ?")
-                for t in tips {
-                    for c in commits {
-                        if let a = try Int.fetchOne(stmt, arguments: [t, c]) { out[c, default: [:]][t] = a == 1 }
-                    }
+                let wantedTips = Set(tips)
+                let wantedCommits = Set(commits)
+                // One pass over the table (a few rows per branch) instead of a query per pair.
+                let rows = try Row.fetchCursor(db, sql: "SELECT tip, commit_id, answer FROM contains")
+                while let r = try rows.next() {
+                    let t: String = r[0]
+                    let c: String = r[1]
+                    let a: Int = r[2]
+                    if wantedTips.contains(t) && wantedCommits.contains(c) { out[c, default: [:]][t] = a == 1 }
                 }
                 return out
             }

@@ -56,11 +56,13 @@ extension Workspace {
                 tasks: tasks, fixed: fixed)
         }
 
-        if repository.isUnmerged(StateFileName.relative) {
+        if try repository.isUnmerged(StateFileName.relative) {
             findings.append(StateCheck.unmergedFinding(file: StateFileName.relative))
             return result(tasks: 0)
         }
-        guard store.isInitialized else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        guard store.isInitialized else {
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
+        }
         var bytes = try Files.read(paths.stateFile)
         var file = StateCheck.checkFile(bytes, file: StateFileName.relative)
         var fixed = false
@@ -151,7 +153,7 @@ extension Workspace {
     /// Rewrites the state file in canonical form, under the lock. Refuses (as every write does)
     /// a file with fields this version does not know. Returns whether anything changed.
     func rewriteCanonically() throws -> Bool {
-        if repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
+        if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()

@@ -48,12 +48,13 @@ struct OtherCopies {
 extension Workspace {
     static let stateFilePath = ".codex-state/project_state.json"
 
-    /// Lists the other copies: every local and remote-tracking branch tip but the branch checked
-    /// out here (this worktree's file supersedes it), and every other worktree with a state file.
-    /// Costs a reference listing, one cached lookup per tip and one `stat` per worktree.
+    /// Lists the copies besides this worktree's file: every local and remote-tracking branch tip,
+    /// and every other worktree with a state file. The branch checked out here is listed too, so
+    /// the listing (and its cached facts) does not change with a checkout; its facts are left out
+    /// when read (this worktree's file supersedes them). Costs a reference listing, one cached
+    /// lookup per tip and one `stat` per worktree.
     func listCopies(index: StateIndex?) throws -> CopyListing {
-        let head = try self.head()
-        let tips = try repository.branchTips().filter { $0.remote || $0.name != head.branch || head.detached }
+        let tips = try repository.branchTips()
         var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
         var fresh: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
@@ -92,10 +93,22 @@ extension Workspace {
     /// content (its facts are kept in the index by blob id), and the grouped facts of the whole
     /// listing are kept by the listing's signature, so an unchanged set of copies costs one
     /// cached row however many branches there are.
-    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], index: StateIndex?) -> OtherCopies {
+    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?)
+        -> OtherCopies
+    {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
         let signature = listing.signature
+        // What the copies add to this worktree's own (usually a few facts), for this file's
+        // content: the common case of a read with nothing changed but HEAD or the render cache.
+        let excluded = try? head().branch.map { CopyName(kind: .branch, name: $0) }
+        let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
+        if let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
+            out.problems = readCopyProblems(listing, index: index)
+            let failed = Set(out.problems.map(\.copy))
+            out.facts = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
+            return out
+        }
         var merged: [String: [CopyFact]]
         if let index, let bytes = try? index.mergedCopies(signature) {
             out.problems = readCopyProblems(listing, index: index)
@@ -130,11 +143,24 @@ extension Workspace {
             }
         }
         for (id, facts) in merged {
-            guard let h = here[id] else { continue }
-            let adding = facts.filter { $0.fact.adds(to: h) }
+            var adding = facts
+            if let x = excluded {
+                // The branch checked out here: this worktree's file supersedes its committed copy.
+                adding = adding.compactMap { f in
+                    var f = f
+                    f.copies.removeAll { $0 == x }
+                    return f.copies.isEmpty ? nil : f
+                }
+            }
+            if let h = here[id] { adding = adding.filter { $0.fact.adds(to: h) } }
             merged[id] = adding.isEmpty ? nil : adding
         }
         out.facts = merged
+        let failed = Set(out.problems.map(\.copy))
+        if let index, let key = filteredKey, let now = try? now() {
+            let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
+            try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
+        }
         return out
     }
 
@@ -168,9 +194,8 @@ extension Workspace {
         index: StateIndex?
     ) -> [String: String] {
         guard !commits.isEmpty else { return [:] }
-        // The branch checked out here contains nothing unreachable from HEAD (`listCopies` left it
-        // out; a detached HEAD leaves every branch in).
-        var all = tips
+        // The branch checked out here contains nothing unreachable from HEAD.
+        var all = tips.filter { $0.remote || $0.name != head.branch }
         let rank = Dictionary(preferred.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
         all.sort { a, b in
             if a.remote != b.remote { return !a.remote }
@@ -220,11 +245,13 @@ extension Workspace {
     /// Every copy's facts folded into an evaluation of `tasks` at HEAD: reachability and anchor
     /// recovery for every copy's completions, the branches containing the unreachable ones, and
     /// staleness at this time.
-    func evaluateEverywhere(_ tasks: [String: TaskSummary], head: HeadInfo, index: StateIndex?) throws -> (
-        Evaluation, [CopyProblem]
-    ) {
+    func evaluateEverywhere(
+        _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?,
+        uncommittedElsewhere: Set<String> = []
+    ) throws -> (Evaluation, [CopyProblem]) {
         let listing = try listCopies(index: index)
-        let others = readCopies(listing, here: tasks, index: index)
+        var others = readCopies(listing, here: tasks, hereHash: hash, index: index)
+        others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)
@@ -241,10 +268,56 @@ extension Workspace {
         let containing = containingBranches(
             unreachable, preferring: preferred, tips: others.tips, head: head, index: index)
         let inputs = CopyInputs(
-            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter())
+            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
+            workOnHead: trailerEvidence(head: head, index: index))
         return (
-            Evaluation(tasks: tasks, reachability: reach, recovered: recovered, copies: inputs), others.problems
+            Evaluation(
+                tasks: tasks, reachability: reach, recovered: recovered, copies: inputs,
+                uncommittedElsewhere: uncommittedElsewhere),
+            others.problems
         )
+    }
+
+    /// Completions a branch tip's committed file records without a commit are anchored, as
+    /// everywhere, by the commit that first holds the record on that branch
+    /// (``anchorCommit(of:_:from:)``, cached in the index): fill it in so ancestry decides
+    /// whether the work is here. A completion whose anchor cannot be found stays commit-less.
+    func anchorIntroducedCompletions(_ facts: [String: [CopyFact]], tips: [BranchTip]) -> [String: [CopyFact]] {
+        var out = facts
+        var blobs: [ObjectID: [UInt8]] = [:]
+        for (id, fs) in facts {
+            for (i, f) in fs.enumerated() where f.fact.status == .done && f.fact.completionCommit == nil {
+                guard let copy = f.copies.first(where: { $0.kind != .worktree }),
+                    let tip = tips.first(where: { $0.name == copy.name && $0.remote == (copy.kind == .remote) })?.tip
+                else { continue }
+                if blobs[tip] == nil,
+                    let blob = try? repository.fileID(StateFileName.relative, at: tip),
+                    let bytes = try? repository.blob(blob)
+                {
+                    blobs[tip] = bytes
+                }
+                guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion,
+                    let anchor = try? anchorCommit(of: id, completion, from: tip)
+                else { continue }
+                out[id]?[i].fact.completionCommit = anchor
+            }
+        }
+        return out
+    }
+
+    /// Tasks named by a `Codex-Task:` trailer among HEAD's newest commits (the window `check`
+    /// reads for CS040), with the newest commit naming each. Cached per HEAD in the index.
+    func trailerEvidence(head: HeadInfo, index: StateIndex?) -> [String: String] {
+        guard let hex = head.commit, let id = ObjectID(hex: hex) else { return [:] }
+        if let cached = try? index?.headTrailers(hex) { return cached }
+        let window = try? repository.recentCommits(
+            from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+        var out: [String: String] = [:]
+        for m in window?.matches ?? [] {
+            for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
+        }
+        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
+        return out
     }
 
     /// The warnings a read prints for copies it skipped, one per copy.
@@ -265,9 +338,9 @@ extension String {
 extension Workspace {
     /// The problems of listed copies already known to the index (one cached lookup).
     func readCopyProblems(_ listing: CopyListing, index: StateIndex) -> [CopyProblem] {
-        let stored = (try? index.copyFacts(Array(Set(listing.entries.map(\.key))))) ?? [:]
+        let problems = (try? index.copyProblems(listing.entries.map(\.key))) ?? [:]
         return listing.entries.compactMap { e in
-            stored[e.key]?.problem.map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
+            problems[e.key].map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
         }
     }
 }

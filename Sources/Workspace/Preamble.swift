@@ -57,14 +57,17 @@ extension Workspace {
     public func preamble(_ request: PreambleRequest) throws -> [UInt8] {
         _ = try now()  // a bad CODEX_STATE_NOW fails here, as in every other command
         let target = try preambleTarget(request)
+        // A commit older than the state has nothing to say; an agent session there starts clean.
+        if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
-            repository.operationInProgress && repository.isUnmerged(".codex-state/project_state.json")
+            repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
+            "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
@@ -203,7 +206,11 @@ extension Workspace {
 
         // 2. In progress on this branch: mine first, then by priority, start time and id.
         func startedHere(_ t: TaskSummary) -> Bool { t.startedAt != nil && t.startedBranch == branch }
-        let active = tasks.values.filter { eval.status[$0.id] == .inProgress && startedHere($0) }.sorted { a, b in
+        // Stale included: an expired claim of yours is still your work here.
+        let active = tasks.values.filter {
+            (eval.status[$0.id] == .inProgress || eval.status[$0.id] == .stale) && eval.elsewhere[$0.id] == nil
+                && startedHere($0)
+        }.sorted { a, b in
             let am = a.startedActor == me
             let bm = b.startedActor == me
             if am != bm { return am }
@@ -229,7 +236,11 @@ extension Workspace {
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority, reason: Ranking.reason(r.terms))
+                    id: $0.id, title: $0.title, priority: $0.priority,
+                    reason: Ranking.reason(
+                        r.terms,
+                        milestoneTitles: Dictionary(
+                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
         input.readyTotal = eval.ready.count

@@ -13,7 +13,7 @@ extension Workspace {
     public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
         let head = try self.head()
         guard let stamp = Files.stamp(paths.stateFile) else {
-            throw StoreError.notInitialized(stateFile: paths.stateFile)
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
         // A completion naming a commit this clone lacks changes meaning when a fetch brings the

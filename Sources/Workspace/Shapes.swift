@@ -230,12 +230,27 @@ public struct TermsJSON: Encodable {
 public struct NextJSON: Encodable {
     public var head: HeadJSON
     public var claimed: String?
+    /// Why there is no candidate (null when there are some), as the text says it.
+    public var empty: Empty?
     public var candidates: [Candidate]
 
-    public init(head: HeadJSON, claimed: String?, candidates: [Candidate]) {
+    public init(head: HeadJSON, claimed: String?, empty: Empty? = nil, candidates: [Candidate]) {
         self.head = head
         self.claimed = claimed
+        self.empty = empty
         self.candidates = candidates
+    }
+
+    public struct Empty: Encodable, Sendable {
+        /// `nothing_open`, `all_in_progress`, `all_waiting`, `all_blocked`, `waiting_or_blocked`.
+        public var reason: String
+        public var waiting: Int
+        public var blocked: Int
+        public var inProgress: Int
+        enum CodingKeys: String, CodingKey {
+            case reason, waiting, blocked
+            case inProgress = "in_progress"
+        }
     }
 
     public struct Candidate: Encodable {
@@ -257,8 +272,9 @@ public struct NextJSON: Encodable {
         try c.encode(head, forKey: .head)
         try c.encode(claimed, forKey: .claimed)
         try c.encode(candidates, forKey: .candidates)
+        try c.encode(empty, forKey: .empty)
     }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
+    enum CodingKeys: String, CodingKey { case head, claimed, candidates, empty }
 }
 
 public struct StatusChangeJSON: Encodable {
@@ -295,8 +311,25 @@ public struct TaskShowJSON: Encodable {
     public var head: HeadJSON
     /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
     public var conflicts: [FieldConflict]
+    /// What anchors the completion: `{"commit", "how": "recorded" | "introduced" | "uncommitted"}`.
+    public var anchor: AnchorShowJSON?
+    /// Where the task is done or in progress when not here (as in `tasks --json`).
+    public var elsewhere: ElsewhereJSON?
+    /// Copies that disagree about the task, and which fact wins.
+    public var disagreement: String?
 
-    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
+    public struct AnchorShowJSON: Encodable {
+        public var commit: String?
+        public var how: String
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(commit, forKey: .commit)
+            try c.encode(how, forKey: .how)
+        }
+        enum CodingKeys: String, CodingKey { case commit, how }
+    }
+
+    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor? = nil) {
         task = t
         effectiveStatus = eval.effective(t.id).rawValue
         ready = eval.ready.contains(t.id)
@@ -306,10 +339,34 @@ public struct TaskShowJSON: Encodable {
         waitingOn = (w.deps + w.children).sorted()
         self.head = HeadJSON(head)
         conflicts = t.conflicts ?? []
+        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
+        disagreement = eval.disagreements[t.id]?.message
+        self.anchor = anchor.map { a in
+            switch a {
+            case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
+            case .introduced(let c): return AnchorShowJSON(commit: c, how: "introduced")
+            case .uncommitted: return AnchorShowJSON(commit: nil, how: "uncommitted")
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(effectiveStatus, forKey: .effectiveStatus)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(children, forKey: .children)
+        try c.encode(dependents, forKey: .dependents)
+        try c.encode(waitingOn, forKey: .waitingOn)
+        try c.encode(head, forKey: .head)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(anchor, forKey: .anchor)
+        try c.encode(elsewhere, forKey: .elsewhere)
+        try c.encode(disagreement, forKey: .disagreement)
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts
+        case task, ready, children, dependents, head, conflicts, anchor, elsewhere, disagreement
         case effectiveStatus = "effective_status"
         case waitingOn = "waiting_on"
     }

@@ -9,24 +9,25 @@ import StateStore
 /// Failures of the application layer that are not the store's, git's or the model's.
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
-    case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
+    /// HEAD is older than the state file: a branch has it, added by `commit`.
+    case predatesState(head: String, commit: String, subject: String, branch: String)
 
     public var description: String {
         switch self {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case .unbornHead(let operation):
-            return
-                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
+        case .predatesState(let head, let commit, let subject, let branch):
+            return
+                "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -63,7 +64,7 @@ public final class Workspace {
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
-        let repo = try Repository.discover(from: directory)
+        let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
@@ -103,14 +104,21 @@ public final class Workspace {
     /// short wait: a git operation must never hang behind a slow codex-state.
     public var defaultLockTimeout: Double = 10
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
+    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
+    /// cap, so an exported large value cannot make git wait.
+    public var maximumLockTimeout: Double = .infinity
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
+    /// never more than ``maximumLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
+            return min(defaultLockTimeout, maximumLockTimeout)
+        }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return v
+        return min(v, maximumLockTimeout)
     }
 
     public func head() throws -> HeadInfo {
@@ -140,6 +148,9 @@ public final class Workspace {
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
         _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
+        // On a commit older than the state, new files would stop git from checking the branch
+        // that has it out again.
+        if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -170,13 +181,14 @@ public final class Workspace {
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
         let ctx = try mutationContext()
+        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
@@ -238,6 +250,28 @@ public final class Workspace {
         return try Journal(path: paths.journalFile).records()
     }
 
+    /// While a merge left the state file unmerged, reads show our side only (the working tree
+    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
+    /// warns too — better a needless warning than a silent partial view.
+    public func warnIfStateUnmerged() {
+        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+            return
+        }
+        warnings.append(
+            "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
+        )
+    }
+
+    /// The journal of a bare repository, which has no working tree (so no state and no
+    /// ``Workspace``) but has a common directory: empty unless a clone's journal was kept there.
+    public static func bareRepositoryJournal(directory: String, environment: [String: String]) throws
+        -> [JournalRecord]
+    {
+        let repo = try Repository.discover(from: directory, environment: environment)
+        return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
+            .records()
+    }
+
     /// Appends a journal record a crash left pending (the caller holds the lock).
     private func recoverJournal() throws {
         if try store.recoverPendingJournal() {
@@ -255,8 +289,17 @@ public final class Workspace {
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
-        let (indexed, index) = try store.loadIndexed()
-        let (evaluation, problems) = try evaluateEverywhere(indexed.tasks, head: head, index: index)
+        let indexed: IndexedState
+        let index: StateIndex?
+        do {
+            (indexed, index) = try store.loadIndexed()
+        } catch {
+            throw explainingMissingState(error)
+        }
+        let elsewhere = try uncommittedElsewhere(
+            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
+        let (evaluation, problems) = try evaluateEverywhere(
+            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
@@ -321,6 +364,8 @@ public final class Workspace {
     func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
         Reachability]?
     {
+        // A shallow clone's walks end at its boundary: nothing to carry answers across.
+        if repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.
@@ -349,7 +394,10 @@ public final class Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = try? store.openIndex()
-        let (evaluation, problems) = try evaluateEverywhere(summaries, head: try head(), index: index)
+        let head = try head()
+        let elsewhere = try uncommittedElsewhere(summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        let (evaluation, problems) = try evaluateEverywhere(
+            summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return evaluation
     }
@@ -362,6 +410,11 @@ public struct HeadView: Sendable {
     public let evaluation: Evaluation
     /// Other copies of the state that could not be read (skipped; `check` reports them).
     public var copyProblems: [CopyProblem] = []
+
+    /// Milestone titles by id, to name milestones by title in listings.
+    public var milestoneTitles: [String: String] {
+        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+    }
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

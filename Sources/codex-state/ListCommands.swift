@@ -21,11 +21,17 @@ struct Tasks: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Option(
         help:
-            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled. Repeat for any of several."
     )
-    var status: String?
-    @Option(help: "Only tasks with this label.") var label: String?
-    @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
+    var status: [String] = []
+    @Option(help: "Only tasks with this label. Repeat for tasks with every one of them.") var label: [String] = []
+    @Option(help: "Only tasks in this milestone (id, unique prefix or title). Repeat for any of several.")
+    var milestone: [String] = []
+    @Option(
+        name: .customLong("search"),
+        help: "Only tasks whose title, body or notes contain this text (any case). Repeat for every one of them.")
+    var search: [String] = []
+    @Option(help: "Only tasks started or claimed by this actor. Repeat for any of several.") var by: [String] = []
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
     @Flag(help: "Only stale tasks: started, but the claim expired or nothing happened for the stale time.")
@@ -34,23 +40,28 @@ struct Tasks: ParsableCommand {
     var everywhere = false
 
     func validate() throws {
-        if let s = status, let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) }
+        for s in status { if let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) } }
     }
 
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view) }
+            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
+        ws.warnIfStateUnmerged()
+        Output.warnings(ws)
         Output.emit(body)
         Output.warnings(ws)
     }
 
-    func render(_ view: HeadView) throws {
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
         let eval = view.evaluation
         let listed = try TaskFilter(
-            status: status, label: label, milestone: milestone, all: all, stale: stale, everywhere: everywhere
-        ).select(view)
+            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
+            everywhere: everywhere
+        ).select(view, records: records)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -69,11 +80,26 @@ struct Tasks: ParsableCommand {
             for t in listed {
                 if let p = t.parent, ids.contains(p) { kids[p, default: []].append(t) } else { roots.append(t) }
             }
+            let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            func inParentCycle(_ t: TaskSummary) -> Bool {
+                var seen = Set<String>()
+                var next = t.parent
+                while let p = next, let parent = byID[p], seen.insert(p).inserted {
+                    if p == t.id { return true }
+                    next = parent.parent
+                }
+                return false
+            }
+            var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
-                Output.line(row(t, eval, indent: depth))
-                for k in kids[t.id] ?? [] { walk(k, depth + 1) }
+                printed.insert(t.id)
+                Output.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
+            // Tasks whose parents form a cycle (a hand edit) have no root: list them too, each
+            // cycle from its first task, marked, rather than leave them out.
+            for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
@@ -100,6 +126,10 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if t.conflictCount > 0 { extra += "  !conflict" }
     if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
     if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
+    if eval.effective(t.id) == .open, !eval.ready.contains(t.id) {
+        let (deps, kids) = eval.waitingOn(t.id)
+        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
+    }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -146,6 +176,8 @@ struct Next: ParsableCommand {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
+            ws.warnIfStateUnmerged()
+            Output.warnings(ws)
             Output.emit(body)
             Output.warnings(ws)
             return
@@ -176,12 +208,12 @@ struct Next: ParsableCommand {
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
-                    "   milestone:  \(terms.milestone.map { "\($0) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 Output.line("   created:    \(terms.created)")
                 Output.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Ranking.reason(r.terms))")
+                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
                 if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
             }
         }
@@ -199,8 +231,13 @@ func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
 
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record the commit that finishes a task (HEAD by default).",
-        discussion: "The task counts as done on every branch whose HEAD can reach that commit.")
+        abstract: "Record that a task is finished; the commit that adds the record anchors it.",
+        discussion: """
+            Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \
+            or git commit --amend): that commit anchors the completion, and nothing is left to commit. \
+            With --commit REV, REV anchors it instead. The task counts as done on every branch whose HEAD \
+            can reach the anchoring commit.
+            """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
@@ -213,9 +250,37 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            try Output.json(
+                CompleteJSON(
+                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
+                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
         } else {
-            Output.line("completed \(r.id) at \(r.commit.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            if let c = r.commit {
+                Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            } else {
+                Output.confirm(
+                    "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
+                )
+            }
+            for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
+}
+
+/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
+struct CompleteJSON: Encodable {
+    var change: StatusChangeJSON
+    var unblocked: [UnblockedJSON]
+
+    func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+struct UnblockedJSON: Encodable {
+    var id: String
+    var title: String
 }

@@ -23,16 +23,30 @@ enum Output {
         }
     }
 
+    /// Prints one line of human-readable text. Every text renderer prints through here, so text
+    /// from the state file, sessions or the journal (titles, labels, actors, branches, ids) can
+    /// never reach the terminal as control codes or start a forged row (see ``clean(_:)``).
+    /// JSON output does not come here: it stays exact.
     static func line(_ s: String) {
-        emit(Array((s + "\n").utf8))
+        emit(Array((clean(s) + "\n").utf8))
+    }
+
+    /// `-q`/`--quiet`: no confirmations and no warnings; what a command was asked for (a
+    /// listing, an id, `--json`) and errors are still printed.
+    nonisolated(unsafe) static var quiet = false
+
+    /// A confirmation of a change ("completed t-…"): left out with `--quiet`.
+    static func confirm(_ s: String) {
+        if !quiet { line(s) }
     }
 
     static func error(_ s: String) {
-        FileHandle.standardError.write(Data(("codex-state: error: " + s + "\n").utf8))
+        FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }
 
     static func warnings(_ ws: Workspace) {
-        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + w + "\n").utf8)) }
+        if quiet { return }
+        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8)) }
     }
 
     /// JSON in the same canonical form as the state file: sorted keys, two-space indent.
@@ -40,10 +54,19 @@ enum Output {
         emit(try CanonicalJSON.encode(value))
     }
 
-    /// Makes text from the state file safe for one terminal line.
+    /// Makes text safe for one terminal line: line breaks and tabs become spaces; C0 and C1
+    /// control characters (ESC, CSI, BEL, …), DEL and bidirectional overrides are dropped.
     static func clean(_ s: String) -> String {
-        String(s.map { $0.isNewline || $0 == "\t" ? " " : $0 }).filter { c in
-            !c.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        // The common case has none of them: no copy.
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x0A, 0x0B, 0x0C, 0x0D, 0x09, 0x85, 0x2028, 0x2029: out.append(" ")
+            case 0..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: continue
+            default: out.append(u)
+            }
         }
+        return String(out)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StateModel
+import StateStore
 import Workspace
 
 struct MilestoneCommand: ParsableCommand {
@@ -136,8 +137,16 @@ struct Log: ParsableCommand {
     }
 
     func run() throws {
-        let ws = try common.workspace()
-        var records = try ws.journal()
+        var records: [JournalRecord]
+        var ws: Workspace?
+        do {
+            ws = try common.workspace()
+            records = try ws?.journal() ?? []
+        } catch WorkspaceError.bareRepository {
+            records = try Workspace.bareRepositoryJournal(
+                directory: common.directory ?? FileManager.default.currentDirectoryPath,
+                environment: ProcessInfo.processInfo.environment)
+        }
         if let t = task {
             let known = Set(records.flatMap { $0.changes.filter { $0.kind == "task" }.map(\.id) })
             let id = try Identifiers.resolve(t, kind: .task, among: known)
@@ -158,6 +167,15 @@ struct Log: ParsableCommand {
             let at = r.head.map { " \(r.branch ?? "detached")@\($0.prefix(7))" } ?? ""
             Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)  [\(r.op)\(r.client.map { ", " + $0 } ?? "")]")
             for c in r.changes { Output.line("  " + describe(c)) }
+        }
+        // Merges change the state through git and the merge driver, which journal nothing.
+        guard task == nil, memory == nil, let merges = try? ws?.stateMerges(limit: n), !merges.isEmpty else { return }
+        Output.line("")
+        Output.line(
+            "Merges that changed the state (git has them, this journal does not; see git log -p --merges -- .codex-state/project_state.json):"
+        )
+        for m in merges {
+            Output.line("\(Timestamp(seconds: m.time))  \(m.id.short)  \(Output.clean(m.summary))")
         }
     }
 

@@ -55,8 +55,9 @@ struct TaskCommand: ParsableCommand {
             let (t, view) = try ws.task(id)
             let eval = view.evaluation
             let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            let anchor = try ws.completionAnchor(of: t)
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
@@ -95,24 +96,42 @@ struct TaskCommand: ParsableCommand {
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
-                Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
-                )
+                let at: String
+                switch anchor {
+                case .recorded(let commit)?: at = "at \(commit.prefix(7))"
+                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .uncommitted?, nil: at = "with the work, not committed yet"
+                }
+                Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let e = eval.elsewhere[t.id], e.copy != "here" {
+                let what =
+                    e.kind == .done
+                    ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
+                    : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
+                Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
+            }
+            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
                 for line in ConflictText.lines(cs) { Output.line("  " + line) }
             }
-            if let body = t.body { Output.line("\n" + body) }
+            if let body = t.body {
+                Output.line("")
+                // Indented, so no line of the body can pass for a line of the record.
+                for l in body.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + l) }
+            }
             if !t.acceptance.isEmpty {
-                Output.line("\nacceptance:")
+                Output.line("")
+                Output.line("acceptance:")
                 for a in t.acceptance { Output.line("  - \(Output.clean(a))") }
             }
             if !t.notes.isEmpty {
-                Output.line("\nnotes:")
+                Output.line("")
+                Output.line("notes:")
                 for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
             }
         }
@@ -157,7 +176,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.editTask(id, e, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+            if output.json { try Output.json(["id": done]) } else { Output.confirm("updated \(done)") }
         }
     }
 
@@ -178,7 +197,7 @@ struct TaskCommand: ParsableCommand {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
-                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+                Output.confirm("started \(done) on \(head.branch ?? "detached HEAD")")
             }
         }
     }
@@ -197,7 +216,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
             } else {
-                Output.line("blocked \(done)")
+                Output.confirm("blocked \(done)")
             }
         }
     }
@@ -216,7 +235,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
             } else {
-                Output.line("cancelled \(done)")
+                Output.confirm("cancelled \(done)")
             }
         }
     }
@@ -235,7 +254,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
             } else {
-                Output.line("reopened \(done)")
+                Output.confirm("reopened \(done)")
             }
         }
     }
@@ -256,7 +275,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.confirm("\(a) now waits on \(b)") }
         }
     }
 
@@ -274,7 +293,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(["id": a, "dep": b])
             } else {
-                Output.line("\(a) no longer waits on \(b)")
+                Output.confirm("\(a) no longer waits on \(b)")
             }
         }
     }

@@ -66,6 +66,7 @@ import Testing
         #expect(try next(s, in: repo) == [c])
         let text = try s.ok("tasks", in: repo)
         #expect(text.contains("in_progress@feature") && text.contains("@alice"))
+        #expect(try s.ok("task", "show", a, in: repo).contains("elsewhere:  in progress in feature by alice"))
         // Starting it here anyway needs --force.
         let start = try s.cs("task", "start", a, in: repo)
         #expect(start.status == 1)
@@ -191,6 +192,27 @@ import Testing
                 md.components(separatedBy: "## Next ready").dropFirst().first?.components(separatedBy: "\n## ").first
             #expect(nextReady != nil && !(nextReady ?? "").contains(a), "\(md)")
         }
+    }
+
+    @Test func codeOnlyCherryPickNamingAnOpenTaskIsNotOfferedAgain() throws {
+        let s = try Sandbox()
+        let (repo, a, b) = try world(s)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.write(repo + "/parser.c", "int parse;\n")
+        try s.git("add", "parser.c", in: repo)
+        try s.git("commit", "-q", "-m", "Parser\n\nCodex-Task: \(a)", in: repo)
+        let work = try s.git("rev-parse", "HEAD", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.commit("other.c", "int other;\n", "other work on main", in: repo)
+        try s.git("cherry-pick", work, in: repo)
+        let picked = try s.git("rev-parse", "HEAD", in: repo)
+        // check knows (CS040) and so do the views: not ready, not offered, dependents wait.
+        #expect(try s.cs("check", in: repo).stdout.contains("CS040"))
+        let t = try s.tasks(in: repo)
+        #expect(t[a]?["effective_status"] as? String == "in_progress")
+        #expect(place(t[a]) == "commit " + picked.prefix(7))
+        #expect(t[b]?["ready"] as? Bool == false)
+        #expect(try next(s, in: repo).isEmpty)
     }
 
     @Test func deletingABranchOrAWorktreeRemovesItsFactsOnTheNextRead() throws {

@@ -168,3 +168,280 @@ import Testing
         #expect(hook.stderr.contains("symbolic link"), "\(hook.stderr)")
     }
 }
+
+/// Git never waits on codex-state (issue 9, items 7-10).
+@Suite struct GitNeverWaitsTests {
+    /// Hooks installed, the state committed, one task done at HEAD.
+    func world() throws -> (Sandbox, String) {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "track state", in: repo)
+        return (s, repo)
+    }
+
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test func hooksCapAnExportedLockTimeout() throws {
+        let (s, repo) = try world()
+        let fd = open(repo + "/.git/codex-state/lock", O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX) == 0)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds {
+            r = try s.run(
+                "git", ["commit", "-q", "--amend", "-m", "amended"], in: repo, env: ["CODEX_STATE_LOCK_TIMEOUT": "60"])
+        }
+        #expect(r.ok)
+        #expect(r.stderr.contains("held the lock for 2.0 s"), "\(r.stderr)")
+        #expect(took < 30, "git commit --amend waited \(took) s")
+    }
+
+    @Test func hooksSkipAnIndexAnotherProcessIsWriting() throws {
+        let (s, repo) = try world()
+        try s.ok("tasks", in: repo)  // the index exists
+        let index = repo + "/.git/codex-state/index.sqlite"
+        // Another process holds a write transaction on the index for as long as the hook runs.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["sqlite3", index]
+        let pipe = Pipe()
+        holder.standardInput = pipe
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        pipe.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
+        defer {
+            try? pipe.fileHandleForWriting.close()
+            holder.waitUntilExit()
+        }
+        usleep(300_000)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds { r = try s.run("git", ["checkout", "-q", "-b", "other"], in: repo) }
+        #expect(r.ok)
+        #expect(r.stderr.contains("0 in progress"), "\(r.stderr)")
+        #expect(took < 5, "git checkout waited \(took) s behind the index: \(r.stderr)")
+    }
+
+    @Test func theShimStopsAHungBinaryAndSaysSoOnce() throws {
+        let (s, repo) = try world()
+        let hung = s.path("hung-codex-state")
+        try s.write(hung, "#!/bin/sh\nexec sleep 600\n")
+        chmod(hung, 0o755)
+        var r = Run(status: 0, stdout: "", stderr: "")
+        let took = try seconds {
+            r = try s.run(
+                "git", ["checkout", "-q", "-b", "other"], in: repo,
+                env: ["CODEX_STATE_BIN": hung, "CODEX_STATE_HOOK_TIMEOUT": "1"])
+        }
+        #expect(r.ok)
+        let warnings = r.stderr.split(separator: "\n").filter { $0.contains("stopped codex-state after 1 s") }
+        #expect(warnings.count == 1, "\(r.stderr)")
+        #expect(took < 60, "git checkout took \(took) s")
+    }
+
+    @Test func hooksInstallClearsTemporariesAKilledInstallLeft() throws {
+        let (s, repo) = try world()
+        let stale = repo + "/.git/hooks/.post-checkout.tmp.999999"
+        try s.write(stale, "half a shim")
+        try s.ok("hooks", "install", in: repo)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+    }
+}
+
+/// Text from the state file, sessions and the journal never reaches a terminal raw (items 5, 6).
+@Suite struct TerminalInjectionTests {
+    static let escape = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}"
+
+    @Test func textOutputIsCleanAndJSONIsExact() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let evil = Self.escape + "x\nt-0000000000  FORGED ROW"
+        let env = ["CODEX_STATE_ACTOR": "mallory" + evil]
+        let add = try s.cs("task", "add", "T", "--label", "l" + evil, "--body", "b" + evil, in: repo, env: env)
+        #expect(add.ok, "\(add.stderr)")
+        let id = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try s.ok("task", "edit", id, "--note", "n" + evil, in: repo)
+        #expect(try s.cs("task", "start", id, in: repo, env: env).ok)
+        #expect(try s.cs("session", "start", "--summary", "s" + evil, in: repo, env: env).ok)
+        #expect(try s.cs("session", "end", in: repo, env: env).ok)
+        let session = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: repo + "/.codex-state/sessions").first {
+                $0.hasSuffix(".json")
+            })
+        for args in [
+            ["tasks"], ["tasks", "--tree"], ["task", "show", id], ["log"], ["session", "show", session],
+            ["session", "list"], ["next"],
+        ] {
+            let out = try s.run(Sandbox.binary, args, in: repo)
+            let text = out.stdout + out.stderr
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(args): control code in \(text)")
+            #expect(!text.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+            #expect(!text.contains("\nt-0000000000  FORGED"), "\(args): forged row in \(text)")
+        }
+        let json = try s.ok("task", "show", id, "--json", in: repo)
+        let task = try #require(s.json(json)["task"] as? [String: Any])
+        #expect(task["body"] as? String == "b" + evil)
+        #expect((task["labels"] as? [String]) == ["l" + evil])
+    }
+
+    @Test func malformedIdsAreRefusedOnReadAndByCheck() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let id = try s.ok("task", "add", "T", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let bad = "t-\u{1B}[31mzz"
+        let escaped = String(data: try JSONEncoder().encode(bad), encoding: .utf8) ?? ""
+        try s.write(file, try s.read(file).replacingOccurrences(of: "\"\(id)\"", with: escaped))
+        let before = s.bytes(file)
+        for args in [["tasks"], ["task", "add", "x"]] {
+            let r = try s.run(Sandbox.binary, args, in: repo)
+            #expect(r.status == 1)
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("project_state.json"))
+            #expect(r.stderr.contains("is not a task id"), "\(r.stderr)")
+            #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B })
+        }
+        #expect(s.bytes(file) == before)
+        let check = try s.cs("check", in: repo)
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("CS004"), "\(check.stdout)")
+        #expect(!check.stdout.unicodeScalars.contains { $0.value == 0x1B })
+    }
+}
+
+/// Git edge cases (items 11-14).
+@Suite struct GitEdgeCaseTests {
+    @Test func shallowClonesReadCompletionsBeyondTheBoundaryAsDoneUnknown() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let old = try s.ok("task", "add", "Old work", in: repo)
+        let recent = try s.ok("task", "add", "Recent work", in: repo)
+        try s.commit("f", "1\n", "old work", in: repo)
+        try s.ok("complete", old, in: repo)
+        for i in 2...5 { try s.commit("f", "\(i)\n", "c\(i)", in: repo) }
+        try s.ok("complete", recent, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        for depth in [1, 2, 6] {
+            let clone = s.path("clone-\(depth)")
+            try s.git("clone", "-q", "--depth", "\(depth)", "file://" + repo, clone, in: s.root)
+            let tasks = try s.tasks(in: clone)
+            // `recent` was completed one commit below the tip, `old` five below that.
+            #expect(
+                tasks[recent]?["effective_status"] as? String == (depth == 1 ? "done_unknown" : "done"),
+                "depth \(depth)")
+            #expect(
+                tasks[old]?["effective_status"] as? String == (depth == 6 ? "done" : "done_unknown"), "depth \(depth)")
+            for args in [
+                ["tasks"], ["next"], ["task", "show", old], ["preamble"], ["preamble", "--format", "codex-hook"],
+            ] {
+                let r = try s.run(Sandbox.binary, args, in: clone)
+                #expect(r.ok, "depth \(depth) \(args): \(r.stderr)")
+            }
+        }
+    }
+
+    @Test func gitDirAndGitWorkTreeAreHonoured() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        let env = ["GIT_DIR": repo + "/.git", "GIT_WORK_TREE": repo]
+        let initR = try s.run(Sandbox.binary, ["init", "--no-hooks"], in: s.root, env: env)
+        #expect(initR.ok, "\(initR.stderr)")
+        #expect(FileManager.default.fileExists(atPath: repo + "/.codex-state/project_state.json"))
+        let add = try s.run(Sandbox.binary, ["task", "add", "Via GIT_DIR"], in: s.root, env: env)
+        #expect(add.ok, "\(add.stderr)")
+        // GIT_DIR alone: the current directory is the top of the work tree, as for git.
+        let list = try s.run(Sandbox.binary, ["tasks"], in: repo, env: ["GIT_DIR": ".git"])
+        #expect(list.ok, "\(list.stderr)")
+        #expect(list.stdout.contains("Via GIT_DIR"))
+    }
+
+    @Test func aBareRepositoryHasNoPreambleAndAnEmptyLog() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.git("clone", "-q", "--bare", repo, s.path("bare.git"), in: s.root)
+        let preamble = try s.cs("preamble", "--if-initialized", in: s.path("bare.git"))
+        #expect(preamble.ok, "\(preamble.stderr)")
+        #expect(preamble.stdout.isEmpty && preamble.stderr.isEmpty)
+        let log = try s.cs("log", "--json", in: s.path("bare.git"))
+        #expect(log.ok, "\(log.stderr)")
+        #expect(log.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+    }
+
+    @Test func readsSayWhenTheStateFileIsUnmerged() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        try s.git("checkout", "-q", "-b", "other", in: repo)
+        try s.ok("task", "add", "Theirs", in: repo)
+        try s.git("commit", "-q", "-am", "theirs", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.ok("task", "add", "Ours", in: repo)
+        try s.git("commit", "-q", "-am", "ours", in: repo)
+        try s.git("config", "merge.codex-state.driver", "false", in: repo)
+        #expect(try !s.run("git", ["merge", "-q", "other"], in: repo).ok)
+        for args in [["tasks"], ["next"]] {
+            let r = try s.run(Sandbox.binary, args, in: repo)
+            #expect(r.ok)
+            #expect(
+                r.stderr.contains("project_state.json is unmerged: this shows our side only"), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func messagesNameTheFieldAndWhatWasExpected() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let id = try s.ok("task", "add", "T", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let good = try s.read(file)
+        let cases: [(String, String, [String])] = [
+            ("\"priority\": 2", "\"priority\": 1.5", ["tasks.\(id).priority", "expected an integer", "found 1.5"]),
+            ("\"schema\": 1", "\"schema\": \"1\"", ["schema", "expected the integer 1", "found \"1\""]),
+            ("\"schema\": 1", "\"schema\": 10000000000000000000000000", ["schema", "expected the integer 1"]),
+        ]
+        for (from, to, mentions) in cases {
+            try s.write(file, good.replacingOccurrences(of: from, with: to))
+            let r = try s.cs("tasks", in: repo)
+            #expect(r.status == 1)
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            for m in mentions { #expect(r.stderr.contains(m), "\(to): '\(m)' not in \(r.stderr)") }
+            #expect(!r.stderr.contains("not valid JSON"))
+        }
+        try s.write(file, good)
+        let negative = try s.cs("task", "add", "x", "--priority", "-1", in: repo)
+        #expect(negative.status != 0)
+        #expect(negative.stderr.contains("--priority must be 0 (most urgent) to 4, not -1"), "\(negative.stderr)")
+    }
+
+    @Test func treeShowsTasksInAParentCycleMarked() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        let b = try s.ok("task", "add", "B", "--parent", a, in: repo)
+        let c = try s.ok("task", "add", "C", "--parent", b, in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        // A hand edit closes the loop: A's parent is B.
+        var text = try s.read(file)
+        let start = try #require(text.range(of: "\"\(a)\": {"))
+        text.replaceSubrange(start, with: "\"\(a)\": {\n      \"parent\": \"\(b)\",")
+        try s.write(file, text)
+        let out = try s.ok("tasks", "--tree", in: repo)
+        for id in [a, b, c] { #expect(out.contains(id), "\(id) missing from \(out)") }
+        let marked = out.split(separator: "\n").filter { $0.hasSuffix("!parent-cycle") }
+        #expect(marked.count == 2, "\(out)")
+    }
+}
