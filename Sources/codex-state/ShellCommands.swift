@@ -74,6 +74,8 @@ struct SkillCommand: ParsableCommand {
         - List: `codex-state tasks` (`--all`, `--status ready`); one task: `codex-state task show ID`.
         - Add: `codex-state task add "Title" [--dep ID] [--parent ID] [--accept "criterion"]`.
         - Finished: `codex-state complete ID`, then commit the edits with `.codex-state/` (that commit anchors it).
+        - Before deciding anything: `codex-state recall "question"` (what the project already decided or learned).
+        - When a decision is made or a rule stated: `codex-state remember "exact text" --kind decision|constraint|note [--why "…"]`.
         - Ids accept a unique prefix. Add `--json` for machine-readable output.
         - In Codex, prefer the MCP tools (`mcp__codex_state`: preamble, next, complete, …) when they are listed;
           never run `codex next`: there `codex` is the Codex CLI itself.
