@@ -72,10 +72,12 @@ public enum DailyJournal {
                         started.append("- " + title + " " + who(op.actor, op.branch))
                     }
                     if let done = t.completion, before?.completion == nil {
-                        // A completion without a commit is anchored by the commit that adds it.
-                        let commit: String = done.commit.map { String($0.prefix(7)).filter(\.isHexDigit) } ?? ""
-                        let at: String =
-                            commit.isEmpty ? " (anchored by the commit that records it)" : " at `\(commit)`"
+                        let at: String
+                        if let commit = done.commit {
+                            at = " at `" + String(commit.prefix(7)).filter(\.isHexDigit) + "`"
+                        } else {
+                            at = ""
+                        }
                         completed.append("- " + title + at + " " + who(op.actor, op.branch))
                     }
                 case (nil, .memory(let m)?):
