@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "codex-state",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "codex-state", targets: ["codex-state"])
     ],
@@ -11,6 +10,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // The C library, reached only through GitKit.
@@ -38,7 +38,10 @@ let package = Package(
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",
-            dependencies: ["Workspace", "StateModel", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: [
+                "Workspace", "StateModel", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "codex-state",

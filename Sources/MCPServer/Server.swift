@@ -14,9 +14,9 @@ public enum MCPStateServer {
     /// What the client shows the model about this server (Codex: the namespace text).
     public static let instructions = """
         This repository's task graph, evaluated at the checked-out HEAD. Call preamble at the start. \
-        next with claim=true starts the best ready task; after committing the work, complete records HEAD \
-        as the finishing commit. tasks and task_show read; task_add and task_update change the graph. \
-        Ids accept a unique prefix.
+        next with claim=true starts the best ready task. When its edits are done, call complete, then \
+        commit the edits together with .codex-state/ (that commit anchors it). tasks and task_show read; \
+        task_add and task_update change the graph. Ids accept a unique prefix.
         """
 
     public struct Options: Sendable {
@@ -48,7 +48,7 @@ public enum MCPStateServer {
         await server.withMethodHandler(CallTool.self) { params in
             await runner.call(params.name, params.arguments)
         }
-        try await server.start(transport: StdioTransport()) { client, _ in
+        try await server.start(transport: RepairingStdioTransport()) { client, _ in
             await runner.setClient(client.name)
         }
         await server.waitUntilCompleted()
@@ -88,7 +88,7 @@ public enum MCPStateServer {
     /// The one-line message the CLI prints for `error` (without its `codex-state: error:` prefix),
     /// with what to do when the git directory cannot be written.
     public static func message(_ error: Error) -> String {
-        let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        let text = "\(error)"
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

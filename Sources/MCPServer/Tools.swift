@@ -146,7 +146,7 @@ enum ToolTable {
         },
         ToolEntry(
             "complete",
-            "Mark a task done; then commit the work with .codex-state (that commit anchors it). commit: an existing one.",
+            "Mark a task done once its edits are; then commit them with .codex-state/ (that commit anchors it).",
             readOnly: false, ["id": str(idHint), "commit": str(), "note": str()], required: ["id"]
         ) { args, ws in
             let r = try ws.complete(

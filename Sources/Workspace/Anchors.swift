@@ -69,9 +69,16 @@ extension Workspace {
             var facts = (try? index?.commitFacts(window.map(\.id.hex) + remaining.map(\.commit))) ?? [:]
             var newFacts: [String: CommitFacts] = [:]
             var byTrailer: [String: [ObjectID]] = [:]  // task → commits naming it, newest first
+            // A fact that could not be read (a transient error) is neither cached nor used to
+            // cache an answer: the next run asks again.
+            var incomplete = false
             for info in window {
                 if facts[info.id.hex] == nil {
-                    let ids = TaskTrailer.taskIDs(in: (try? repository.message(of: info.id)) ?? "")
+                    guard let message = try? repository.message(of: info.id) else {
+                        incomplete = true
+                        continue
+                    }
+                    let ids = TaskTrailer.taskIDs(in: message)
                     facts[info.id.hex] = CommitFacts(patchID: nil, taskIDs: ids)
                     newFacts[info.id.hex] = facts[info.id.hex]
                 }
@@ -84,9 +91,17 @@ extension Workspace {
                     wanted[pid, default: []].append(task)
                     continue
                 }
-                guard let id = ObjectID(hex: c), repository.commitExists(id), let pid = try? repository.patchID(of: id)
-                else { continue }
-                let ids = facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: (try? repository.message(of: id)) ?? "")
+                guard let id = ObjectID(hex: c), repository.commitExists(id) else { continue }
+                let patchID: ObjectID?
+                let ids: [String]
+                do {
+                    patchID = try repository.patchID(of: id)
+                    ids = try facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: repository.message(of: id))
+                } catch {
+                    incomplete = true
+                    continue
+                }
+                guard let pid = patchID else { continue }  // a merge commit has none
                 newFacts[c] = CommitFacts(patchID: pid.hex, taskIDs: ids)
                 wanted[pid.hex, default: []].append(task)
             }
@@ -94,10 +109,16 @@ extension Workspace {
             if !wanted.isEmpty {
                 for info in window {
                     var f = facts[info.id.hex] ?? CommitFacts(patchID: nil, taskIDs: [])
-                    if f.patchID == nil, let pid = try? repository.patchID(of: info.id) {
-                        f.patchID = pid.hex
-                        facts[info.id.hex] = f
-                        newFacts[info.id.hex] = f
+                    if f.patchID == nil {
+                        do {
+                            if let pid = try repository.patchID(of: info.id) {
+                                f.patchID = pid.hex
+                                facts[info.id.hex] = f
+                                newFacts[info.id.hex] = f
+                            }
+                        } catch {
+                            incomplete = true
+                        }
                     }
                     if let pid = f.patchID, let tasks = wanted.removeValue(forKey: pid) {
                         for t in tasks { byPatch[t] = info.id.hex }
@@ -112,7 +133,7 @@ extension Workspace {
                 } else if result[task] == nil, let n = try finishingCommit(among: byTrailer[task] ?? [], recorded: c) {
                     result[task] = RecoveredAnchor(method: .trailer, commit: n.hex)
                 }
-                fresh[key] = result[task]
+                if !incomplete || result[task] != nil { fresh[key] = result[task] }
             }
             if !newFacts.isEmpty { try? index?.storeCommitFacts(newFacts) }
         }

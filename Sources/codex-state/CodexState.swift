@@ -35,7 +35,7 @@ enum Main {
                 Output.error(message.split(whereSeparator: \.isNewline).joined(separator: " ") + " (see --help)")
                 Foundation.exit(2)
             }
-            Output.error(oneLine(error))
+            Output.error(oneLine(error) + (sandboxHint(for: error).map { "; " + $0 } ?? ""))
             Foundation.exit(1)
         }
     }
@@ -63,8 +63,8 @@ struct CodexState: ParsableCommand {
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
-            SessionCommand.self, Preamble.self, MCPCommand.self, Remember.self, Memories.self, Recall.self,
-            Forget.self, Undo.self,
+            SessionCommand.self, Preamble.self, MCPCommand.self, CodexCommand.self, ShellInit.self,
+            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, Undo.self,
         ]
     )
 }

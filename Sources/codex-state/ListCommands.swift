@@ -181,6 +181,7 @@ struct Next: ParsableCommand {
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
+        Output.warnings(ws)
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {

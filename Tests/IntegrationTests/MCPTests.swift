@@ -136,6 +136,7 @@ struct MCPServerTests {
         #expect(s.json(o.results[2].text)["claimed"] as? String == a)
         #expect((s.json(o.results[3].text)["task"] as? [String: Any])?["id"] as? String == a)
         let added = s.json(o.results[4].text)["id"] as? String ?? ""
+        #expect(s.json(o.results[6].text)["status"] as? String == "done")
         // No commit named: the commit that first holds the record anchors it (docs/state-format.md).
         #expect(s.json(o.results[6].text)["commit"] is NSNull)
 
