@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "codex-state",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "codex-state", targets: ["codex-state"])
     ],

@@ -10,7 +10,7 @@ extension Repository {
     /// to the working tree root, as git resolves them; `~/` is the home directory), else the
     /// `hooks` directory of the common git dir (shared by every worktree).
     public func hooksDirectory(home: String?) throws -> String {
-        if let configured = configString("core.hooksPath"), !configured.isEmpty {
+        if let configured = try configString("core.hooksPath"), !configured.isEmpty {
             if configured.hasPrefix("~/"), let home { return home + configured.dropFirst(1) }
             if configured.hasPrefix("/") { return configured }
             let base = workdir ?? gitDir

@@ -84,7 +84,7 @@ public final class Repository {
         let opened = Repository(handle: repo)
         // git: with GIT_DIR and neither GIT_WORK_TREE nor core.worktree, the current directory
         // is the top of the work tree (libgit2 would take GIT_DIR's parent).
-        let implied = gitDir != nil && !opened.configuredBare && opened.configString("core.worktree") == nil
+        let implied = try gitDir != nil && !opened.configuredBare() && opened.configString("core.worktree") == nil
         if let dir = workTree ?? (implied ? path : nil) {
             try check(git_repository_set_workdir(repo, dir, 0), "use \(dir) as the work tree")
         }
@@ -92,7 +92,7 @@ public final class Repository {
     }
 
     /// `core.bare` is set to true: a `GIT_DIR` without a work tree then stays bare.
-    var configuredBare: Bool { configString("core.bare")?.lowercased() == "true" }
+    func configuredBare() throws -> Bool { try configString("core.bare")?.lowercased() == "true" }
 
     /// The working tree's root with a trailing slash, or nil for a bare repository.
     public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
@@ -206,13 +206,17 @@ public final class Repository {
         return result
     }
 
-    /// A configuration value from the repository's view of config (local, global, system).
-    public func configString(_ key: String) -> String? {
+    /// A configuration value from the repository's view of config (local, global, system): nil
+    /// when the key is not set. Throws when the configuration cannot be read (a malformed file,
+    /// say), so that "cannot tell" is never taken for "not set".
+    public func configString(_ key: String) throws -> String? {
         var config: OpaquePointer?
-        guard git_repository_config_snapshot(&config, handle) == 0 else { return nil }
+        try check(git_repository_config_snapshot(&config, handle), "read the git configuration")
         defer { git_config_free(config) }
         var value: UnsafePointer<CChar>?
-        guard git_config_get_string(&value, config, key) == 0, let value else { return nil }
-        return String(cString: value)
+        let rc = git_config_get_string(&value, config, key)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "read \(key) from the git configuration")
+        return value.map { String(cString: $0) }
     }
 }

@@ -16,7 +16,8 @@ public enum MCPStateServer {
         This repository's task graph, evaluated at the checked-out HEAD. Call preamble at the start. \
         next with claim=true starts the best ready task. When its edits are done, call complete, then \
         commit the edits together with .codex-state/ (that commit anchors it). tasks and task_show read; \
-        task_add and task_update change the graph. Ids accept a unique prefix.
+        task_add and task_update change the graph. recall searches what the project decided and learned; \
+        remember records a decision, constraint (verbatim) or note. Ids accept a unique prefix.
         """
 
     public struct Options: Sendable {
@@ -78,7 +79,9 @@ public enum MCPStateServer {
             actor = c
         }
         let dir = options.repository ?? FileManager.default.currentDirectoryPath
-        return try Workspace(directory: dir, actor: actor, environment: options.environment)
+        let ws = try Workspace(directory: dir, actor: actor, environment: options.environment)
+        ws.client = "mcp"
+        return ws
     }
 
     static func failure(_ text: String) -> CallTool.Result {

@@ -261,11 +261,21 @@ public enum StateCodec {
     /// Before a state read from `bytes` is rewritten: throws if the file holds fields this
     /// version does not know, which a rewrite would silently drop. (A file that only differs in
     /// formatting is fine: the rewrite makes it canonical.)
+    /// A guard: when it cannot tell (the state does not re-encode, the text does not parse), it
+    /// refuses rather than let a lossy write through.
     public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws {
-        guard let canonical = try? encode(decoded), canonical != bytes else { return }
+        let canonical: [UInt8]
+        do {
+            canonical = try encode(decoded)
+        } catch {
+            throw StateDecodeError.schema("cannot be written back (\(error)); refusing to rewrite it")
+        }
+        if canonical == bytes { return }
         guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
             let known = try? JSONSerialization.jsonObject(with: Data(canonical))
-        else { return }
+        else {
+            throw StateDecodeError.schema("cannot compare with its rewrite; refusing to rewrite it")
+        }
         if let path = firstUnknownKey(original, known, path: "") {
             throw StateDecodeError.schema(
                 "unknown field '\(path)'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"

@@ -46,6 +46,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case mergeDriverMissing = "CS060"
     case gitattributesLineMissing = "CS061"
     case shallowClone = "CS062"
+    case localRecordsDamaged = "CS063"
     // Other copies of the state (other branches, remote-tracking branches, worktrees).
     case copyUnreadable = "CS070"
     case copiesDisagree = "CS071"
@@ -81,6 +82,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .mergeDriverMissing: return "merge-driver-missing"
         case .gitattributesLineMissing: return "gitattributes-line-missing"
         case .shallowClone: return "shallow-clone"
+        case .localRecordsDamaged: return "local-records-damaged"
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
         case .memoryTextChanged: return "memory-text-changed"
@@ -91,7 +93,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .copyUnreadable, .copiesDisagree:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
             return .warning
         default: return .error
         }

@@ -674,7 +674,12 @@ extension ProjectState {
             return ConflictResolution(
                 kind: "memory", id: id, take: take, resolved: done, remaining: left, deletedEntity: false)
         }
-        if target.hasPrefix(EntityKind.milestone.idPrefix) {
+        // Not a task id: a milestone's title or a goal's text names it too.
+        let titled: EntityKind? =
+            (try? resolveTask(target)) != nil
+            ? nil
+            : (try? resolveMilestone(target)) != nil ? .milestone : (try? resolveGoal(target)) != nil ? .goal : nil
+        if target.hasPrefix(EntityKind.milestone.idPrefix) || titled == .milestone {
             let id = try resolveMilestone(target)
             guard var m = milestones[id] else { throw ModelError.unknownID(kind: .milestone, id: id) }
             let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "milestone \(id)")
@@ -683,7 +688,7 @@ extension ProjectState {
             return ConflictResolution(
                 kind: "milestone", id: id, take: take, resolved: done, remaining: left, deletedEntity: gone)
         }
-        if target.hasPrefix(EntityKind.goal.idPrefix) {
+        if target.hasPrefix(EntityKind.goal.idPrefix) || titled == .goal {
             let id = try resolveGoal(target)
             guard var g = goals[id] else { throw ModelError.unknownID(kind: .goal, id: id) }
             let (done, left) = try Self.resolve(&g, field: field, take: take, describe: "goal \(id)")

@@ -134,6 +134,27 @@ public enum Files {
         }
     }
 
+    /// The lines of a line-per-record file, each decoded by `decode`. A last line without its
+    /// newline that does not decode was torn by a crash and is skipped silently; any other line
+    /// that does not decode is skipped and counted, so the caller can say so.
+    public static func readRecords<T>(_ path: String, _ decode: (ArraySlice<UInt8>) -> T?) throws -> (
+        records: [T], badLines: Int
+    ) {
+        guard entryExists(path) else { return ([], 0) }
+        let bytes = try read(path)
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        var out: [T] = []
+        var bad = 0
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            if let r = decode(line) {
+                out.append(r)
+            } else if !(i == lines.count - 1 && bytes.last != 0x0A) {
+                bad += 1
+            }
+        }
+        return (out, bad)
+    }
+
     /// Removes temporary files a killed writer left beside `path`.
     public static func removeStaleTemporaries(besides path: String) {
         let dir = directory(of: path)
@@ -148,12 +169,19 @@ public enum Files {
         }
     }
 
-    /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it.
+    /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it. If
+    /// the file does not end with a newline (a line torn by a crash), the new line starts on a
+    /// line of its own rather than being glued to the torn one.
     public static func appendLine(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         defer { close(fd) }
-        let line = bytes + [0x0A]
+        var line = bytes + [0x0A]
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, off_t(st.st_size - 1)) == 1, last != 0x0A { line.insert(0x0A, at: 0) }
+        }
         let n = line.withUnsafeBytes { buf -> Int in
             guard let base = buf.baseAddress else { return 0 }
             return write(fd, base, buf.count)

@@ -88,14 +88,12 @@ public struct Journal: Sendable {
     }
 
     /// All records, oldest first. A line torn by a crash (the last one) is skipped.
-    public func records() throws -> [JournalRecord] {
-        guard Files.exists(path) else { return [] }
-        let bytes = try Files.read(path)
+    public func records() throws -> [JournalRecord] { try read().records }
+
+    /// All records, oldest first, and how many lines could not be read (not counting a last line
+    /// torn by a crash): those are skipped, and the caller says so.
+    public func read() throws -> (records: [JournalRecord], badLines: Int) {
         let decoder = JSONDecoder()
-        var out: [JournalRecord] = []
-        for line in bytes.split(separator: 0x0A) where !line.isEmpty {
-            if let r = try? decoder.decode(JournalRecord.self, from: Data(line)) { out.append(r) }
-        }
-        return out
+        return try Files.readRecords(path) { try? decoder.decode(JournalRecord.self, from: Data($0)) }
     }
 }

@@ -69,9 +69,16 @@ extension Workspace {
             var facts = (try? index?.commitFacts(window.map(\.id.hex) + remaining.map(\.commit))) ?? [:]
             var newFacts: [String: CommitFacts] = [:]
             var byTrailer: [String: [ObjectID]] = [:]  // task → commits naming it, newest first
+            // A fact that could not be read (a transient error) is neither cached nor used to
+            // cache an answer: the next run asks again.
+            var incomplete = false
             for info in window {
                 if facts[info.id.hex] == nil {
-                    let ids = TaskTrailer.taskIDs(in: (try? repository.message(of: info.id)) ?? "")
+                    guard let message = try? repository.message(of: info.id) else {
+                        incomplete = true
+                        continue
+                    }
+                    let ids = TaskTrailer.taskIDs(in: message)
                     facts[info.id.hex] = CommitFacts(patchID: nil, taskIDs: ids)
                     newFacts[info.id.hex] = facts[info.id.hex]
                 }
@@ -84,9 +91,17 @@ extension Workspace {
                     wanted[pid, default: []].append(task)
                     continue
                 }
-                guard let id = ObjectID(hex: c), repository.commitExists(id), let pid = try? repository.patchID(of: id)
-                else { continue }
-                let ids = facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: (try? repository.message(of: id)) ?? "")
+                guard let id = ObjectID(hex: c), repository.commitExists(id) else { continue }
+                let patchID: ObjectID?
+                let ids: [String]
+                do {
+                    patchID = try repository.patchID(of: id)
+                    ids = try facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: repository.message(of: id))
+                } catch {
+                    incomplete = true
+                    continue
+                }
+                guard let pid = patchID else { continue }  // a merge commit has none
                 newFacts[c] = CommitFacts(patchID: pid.hex, taskIDs: ids)
                 wanted[pid.hex, default: []].append(task)
             }
@@ -94,10 +109,16 @@ extension Workspace {
             if !wanted.isEmpty {
                 for info in window {
                     var f = facts[info.id.hex] ?? CommitFacts(patchID: nil, taskIDs: [])
-                    if f.patchID == nil, let pid = try? repository.patchID(of: info.id) {
-                        f.patchID = pid.hex
-                        facts[info.id.hex] = f
-                        newFacts[info.id.hex] = f
+                    if f.patchID == nil {
+                        do {
+                            if let pid = try repository.patchID(of: info.id) {
+                                f.patchID = pid.hex
+                                facts[info.id.hex] = f
+                                newFacts[info.id.hex] = f
+                            }
+                        } catch {
+                            incomplete = true
+                        }
                     }
                     if let pid = f.patchID, let tasks = wanted.removeValue(forKey: pid) {
                         for t in tasks { byPatch[t] = info.id.hex }
@@ -112,7 +133,7 @@ extension Workspace {
                 } else if result[task] == nil, let n = try finishingCommit(among: byTrailer[task] ?? [], recorded: c) {
                     result[task] = RecoveredAnchor(method: .trailer, commit: n.hex)
                 }
-                fresh[key] = result[task]
+                if !incomplete || result[task] != nil { fresh[key] = result[task] }
             }
             if !newFacts.isEmpty { try? index?.storeCommitFacts(newFacts) }
         }
@@ -219,6 +240,8 @@ extension Workspace {
         }
         var holds: [ObjectID: Bool] = [:]  // state file blob → holds the record
         func holdsRecord(_ commit: ObjectID) throws -> Bool {
+            // A shallow clone's boundary: the parent is not here, so the walk ends below it.
+            guard repository.commitExists(commit) else { return false }
             guard let blob = try repository.fileID(StateFileName.relative, at: commit) else { return false }
             if let known = holds[blob] { return known }
             let answer = StateCodec.task(id, in: try repository.blob(blob))?.completion == completion
@@ -235,8 +258,8 @@ extension Workspace {
         // separate state commit) anchors the work below it: the nearest commit that changes more
         // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
         for _ in 0..<Self.introductionWalkLimit {
-            guard try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current),
-                let parent = try repository.parents(of: current).first
+            guard let parent = try repository.parents(of: current).first, repository.commitExists(parent),
+                try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current)
             else { break }
             current = parent
         }
@@ -293,7 +316,9 @@ extension Workspace {
         for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
             for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
                 guard try repository.fileID(file, at: info.id) != nil,
-                    try repository.parents(of: info.id).allSatisfy({ try repository.fileID(file, at: $0) == nil })
+                    try repository.parents(of: info.id).allSatisfy({
+                        try !repository.commitExists($0) || repository.fileID(file, at: $0) == nil
+                    })
                 else { continue }
                 return .predatesState(head: headHex, commit: info.id.hex, subject: info.summary, branch: branch.name)
             }
@@ -318,7 +343,7 @@ extension Workspace {
         var out: [CommitInfo] = []
         for info in try repository.commits(from: head, limit: window) where out.count < limit {
             let parents = try repository.parents(of: info.id)
-            guard parents.count > 1, let first = parents.first else { continue }
+            guard parents.count > 1, let first = parents.first, repository.commitExists(first) else { continue }
             if try repository.fileID(StateFileName.relative, at: info.id)
                 != repository.fileID(StateFileName.relative, at: first)
             {

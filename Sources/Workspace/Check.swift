@@ -50,6 +50,21 @@ extension Workspace {
                 detail: Self.driverGap(driver)),
             inCI: inCI)
 
+        // The clone's own records: lines that cannot be read are skipped by every reader.
+        for (path, what) in [(paths.journalFile, "operation journal"), (paths.rewritesFile, "rewrite map")] {
+            let bad =
+                path == paths.journalFile
+                ? try Journal(path: path).read().badLines : try RewriteMap(path: path).read().badLines
+            guard bad > 0 else { continue }
+            findings.append(
+                CheckFinding(
+                    .localRecordsDamaged, file: nil, line: nil,
+                    message: "\(path): \(bad) line(s) of the \(what) cannot be read; they are skipped",
+                    fix:
+                        "look at the lines (a hand edit or a disk error); delete them, or keep a copy and remove the file"
+                ))
+        }
+
         func result(tasks: Int, scanned: Int = 0, fixed: Bool = false) -> CheckResult {
             CheckResult(
                 findings: findings, head: head, shallow: shallow, inCI: inCI, trailerCommitsScanned: scanned,

@@ -221,7 +221,10 @@ extension Workspace {
         }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())
-        let all = try map.load()
+        let (all, bad) = try map.read()
+        if bad > 0 {
+            lines.append("codex-state: warning: \(paths.rewritesFile): skipped \(bad) line(s) that cannot be read")
+        }
         // The open session started at a commit that may just have been rewritten.
         do {
             try remapOpenSession(all)
@@ -292,7 +295,8 @@ extension Workspace {
     /// `core.commentString`), `#` by default. With `auto` git picks one the message does not
     /// use; the scissors line and comment lines it wrote show which.
     func commentChar(in message: String) -> Character {
-        let configured = repository.configString("core.commentChar") ?? repository.configString("core.commentString")
+        let configured =
+            (try? repository.configString("core.commentChar")) ?? (try? repository.configString("core.commentString"))
         if let c = configured, c != "auto", let first = c.first { return first }
         guard configured == "auto" else { return "#" }
         let lines = message.split(separator: "\n")

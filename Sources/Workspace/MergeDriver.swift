@@ -200,7 +200,7 @@ extension Workspace {
     }
 
     public func mergeDriverStatus() throws -> MergeDriverStatus {
-        let command = repository.configString("merge.\(MergeDriverSetup.driverName).driver")
+        let command = try repository.configString("merge.\(MergeDriverSetup.driverName).driver")
         let lines = Files.exists(gitattributesPath) ? try Files.read(gitattributesPath).split(separator: 0x0A) : []
         return MergeDriverStatus(
             driverCommand: command, driverValid: Self.isDriverCommand(command),
@@ -218,11 +218,11 @@ extension Workspace {
     public func configureMergeDriver() throws -> MergeDriverSetup {
         let prefix = "merge.\(MergeDriverSetup.driverName)"
         var set: [String] = []
-        if repository.configString(prefix + ".name") == nil {
+        if try repository.configString(prefix + ".name") == nil {
             try repository.setLocalConfig(prefix + ".name", to: MergeDriverSetup.driverDescription)
             set.append(prefix + ".name")
         }
-        if !Self.isDriverCommand(repository.configString(prefix + ".driver")) {
+        if try !Self.isDriverCommand(repository.configString(prefix + ".driver")) {
             try repository.setLocalConfig(prefix + ".driver", to: MergeDriverSetup.driverCommand)
             set.append(prefix + ".driver")
         }

@@ -81,7 +81,7 @@ public final class Workspace {
     public var actor: String {
         if let a = actorOverride, !a.isEmpty { return a }
         if let a = environment["CODEX_STATE_ACTOR"], !a.isEmpty { return a }
-        if let a = repository.configString("user.name"), !a.isEmpty { return a }
+        if let a = try? repository.configString("user.name"), !a.isEmpty { return a }
         return environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
     }
 
@@ -247,7 +247,9 @@ public final class Workspace {
             defer { withExtendedLifetime(lock) {} }
             try recoverJournal()
         }
-        return try Journal(path: paths.journalFile).records()
+        let (records, bad) = try Journal(path: paths.journalFile).read()
+        if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
+        return records
     }
 
     /// While a merge left the state file unmerged, reads show our side only (the working tree

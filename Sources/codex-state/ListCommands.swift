@@ -51,7 +51,6 @@ struct Tasks: ParsableCommand {
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
         Output.emit(body)
-        Output.warnings(ws)
     }
 
     /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
@@ -179,10 +178,10 @@ struct Next: ParsableCommand {
             ws.warnIfStateUnmerged()
             Output.warnings(ws)
             Output.emit(body)
-            Output.warnings(ws)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
+        Output.warnings(ws)
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {

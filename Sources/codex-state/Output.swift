@@ -44,9 +44,15 @@ enum Output {
         FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }
 
+    /// How many of the workspace's warnings were printed already: a command may print them at
+    /// several points, each warning once.
+    nonisolated(unsafe) private static var warningsPrinted = 0
+
     static func warnings(_ ws: Workspace) {
+        let fresh = ws.warnings.dropFirst(warningsPrinted)
+        warningsPrinted = ws.warnings.count
         if quiet { return }
-        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8)) }
+        for w in fresh { FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8)) }
     }
 
     /// JSON in the same canonical form as the state file: sorted keys, two-space indent.

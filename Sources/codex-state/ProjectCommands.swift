@@ -142,6 +142,7 @@ struct Log: ParsableCommand {
         do {
             ws = try common.workspace()
             records = try ws?.journal() ?? []
+            if let ws { Output.warnings(ws) }
         } catch WorkspaceError.bareRepository {
             records = try Workspace.bareRepositoryJournal(
                 directory: common.directory ?? FileManager.default.currentDirectoryPath,

@@ -5,7 +5,8 @@ import Workspace
 struct ShellInit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shell-init",
-        abstract: "Print a `codex` shell function: codex tasks|next|complete|task run codex-state.",
+        abstract:
+            "Print a `codex` shell function: codex tasks|next|complete|task|memories|remember|recall run codex-state.",
         discussion: """
             Every other `codex …` reaches the real Codex CLI unchanged (arguments, exit status, \
             stdin, terminal). Add to your shell's startup file: eval "$(codex-state shell-init \
@@ -25,9 +26,9 @@ struct ShellInit: ParsableCommand {
         if shell == "fish" {
             Output.line(
                 """
-                function codex --description 'codex tasks|next|complete|task run codex-state; the rest run Codex'
+                function codex --description 'codex tasks|next|complete|task|memories|remember|recall run codex-state; the rest run Codex'
                     switch "$argv[1]"
-                        case tasks next complete task
+                        case tasks next complete task memories remember recall
                             \(bin) $argv
                         case '*'
                             command codex $argv
@@ -39,7 +40,7 @@ struct ShellInit: ParsableCommand {
                 """
                 codex() {
                   case "${1-}" in
-                    tasks|next|complete|task) \(bin) "$@" ;;
+                    tasks|next|complete|task|memories|remember|recall) \(bin) "$@" ;;
                     *) command codex "$@" ;;
                   esac
                 }
@@ -73,6 +74,8 @@ struct SkillCommand: ParsableCommand {
         - List: `codex-state tasks` (`--all`, `--status ready`); one task: `codex-state task show ID`.
         - Add: `codex-state task add "Title" [--dep ID] [--parent ID] [--accept "criterion"]`.
         - Finished: `codex-state complete ID`, then commit the edits with `.codex-state/` (that commit anchors it).
+        - Before deciding anything: `codex-state recall "question"` (what the project already decided or learned).
+        - When a decision is made or a rule stated: `codex-state remember "exact text" --kind decision|constraint|note [--why "…"]`.
         - Ids accept a unique prefix. Add `--json` for machine-readable output.
         - In Codex, prefer the MCP tools (`mcp__codex_state`: preamble, next, complete, …) when they are listed;
           never run `codex next`: there `codex` is the Codex CLI itself.

@@ -291,17 +291,21 @@ import Testing
             let script = """
                 eval "$(\(Sandbox.binary) shell-init \(sh))"
                 codex tasks
+                codex remember "Parsers are hand-written" --kind decision >/dev/null
+                codex memories
                 codex exec "two words" --flag
                 echo "exit=$?"
                 """
             let r = try w.s.run(
                 sh, ["-c", script], in: w.repo, env: ["PATH": bin + ":/usr/bin:/bin"], stdin: "from stdin\n")
             #expect(r.stdout.contains("Write the parser"), "\(sh): \(r.stdout) \(r.stderr)")
+            #expect(r.stdout.contains("[decision]  Parsers are hand-written"), "\(sh): \(r.stdout) \(r.stderr)")
             #expect(
                 r.stdout.contains("real codex: [exec] [two words] [--flag]\nfrom stdin\nexit=7"), "\(sh): \(r.stdout)")
         }
         let fish = try w.cs("shell-init", "fish")
         #expect(fish.stdout.contains("function codex") && fish.stdout.contains("command codex $argv"))
+        #expect(fish.stdout.contains("case tasks next complete task memories remember recall"))
         #expect(try w.cs("shell-init", "tcsh").status == 2)
     }
 

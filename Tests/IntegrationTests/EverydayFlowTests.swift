@@ -665,3 +665,25 @@ import Testing
         #expect(log.contains("git log -p --merges"))
     }
 }
+
+@Suite struct ShallowAnchorTests {
+    /// The commit that added a commit-less completion may lie beyond a shallow clone's boundary:
+    /// the walk stops there instead of failing.
+    @Test func aCompletionWithoutACommitReadsInAShallowClone() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "Old work", in: repo)
+        try s.write(repo + "/f", "work\n")
+        try s.ok("complete", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "work and state", in: repo)
+        for i in 1...3 { try s.commit("g", "\(i)\n", "later \(i)", in: repo) }
+        let clone = s.path("shallow")
+        try s.git("clone", "-q", "--depth", "1", "file://" + repo, clone, in: s.root)
+        #expect(try s.effective(a, in: clone) == "done")
+        let shown = try s.cs("task", "show", a, in: clone)
+        #expect(shown.ok, "\(shown.stderr)")
+        #expect(try s.cs("log", in: clone).ok)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 #if canImport(Glibc)
@@ -207,25 +208,21 @@ import Testing
         let (s, repo) = try world()
         try s.ok("tasks", in: repo)  // the index exists
         let index = repo + "/.git/codex-state/index.sqlite"
-        // Another process holds a write transaction on the index for as long as the hook runs.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["sqlite3", index]
-        let pipe = Pipe()
-        holder.standardInput = pipe
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
-        pipe.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
-        defer {
-            try? pipe.fileHandleForWriting.close()
-            holder.waitUntilExit()
-        }
-        usleep(300_000)
+        // Another connection holds a write transaction on the index for as long as the hook runs.
+        let inode = try FileManager.default.attributesOfItem(atPath: index)[.systemFileNumber] as? UInt64
+        let holder = try DatabaseQueue(path: index)
         var r = Run(status: 0, stdout: "", stderr: "")
-        let took = try seconds { r = try s.run("git", ["checkout", "-q", "-b", "other"], in: repo) }
+        var took = 0.0
+        try holder.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            took = try seconds { r = try s.run("git", ["checkout", "-q", "-b", "other"], in: repo) }
+            try db.execute(sql: "ROLLBACK")
+        }
         #expect(r.ok)
         #expect(r.stderr.contains("0 in progress"), "\(r.stderr)")
         #expect(took < 5, "git checkout waited \(took) s behind the index: \(r.stderr)")
+        // A busy index belongs to a live process: it is skipped, never deleted (issue 8).
+        #expect(try FileManager.default.attributesOfItem(atPath: index)[.systemFileNumber] as? UInt64 == inode)
     }
 
     @Test func theShimStopsAHungBinaryAndSaysSoOnce() throws {
@@ -325,10 +322,11 @@ import Testing
         try s.ok("init", "--no-hooks", in: repo)
         let old = try s.ok("task", "add", "Old work", in: repo)
         let recent = try s.ok("task", "add", "Recent work", in: repo)
+        // Completions that name their commits (`--commit`): the commits are what a shallow clone lacks.
         try s.commit("f", "1\n", "old work", in: repo)
-        try s.ok("complete", old, in: repo)
+        try s.ok("complete", old, "--commit", "HEAD", in: repo)
         for i in 2...5 { try s.commit("f", "\(i)\n", "c\(i)", in: repo) }
-        try s.ok("complete", recent, in: repo)
+        try s.ok("complete", recent, "--commit", "HEAD", in: repo)
         try s.git("add", "-A", in: repo)
         try s.git("commit", "-q", "-m", "state", in: repo)
         for depth in [1, 2, 6] {
@@ -443,5 +441,52 @@ import Testing
         for id in [a, b, c] { #expect(out.contains(id), "\(id) missing from \(out)") }
         let marked = out.split(separator: "\n").filter { $0.hasSuffix("!parent-cycle") }
         #expect(marked.count == 2, "\(out)")
+    }
+}
+
+/// Errors are never swallowed where data is at stake (issue 8).
+@Suite struct ErrorsNotSwallowedTests {
+    @Test func journalSkipsOnlyATornLastLineAndCountsTheRest() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let journal = repo + "/.git/codex-state/journal.jsonl"
+        // A crash tore the last line: the next append starts on a line of its own.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"at\": \"2026-01-15T09:0".utf8))
+        try handle.close()
+        try s.ok("task", "add", "After the crash", in: repo)
+        let log = try s.cs("log", in: repo)
+        #expect(log.ok)
+        #expect(log.stdout.contains("task add \"After the crash\""), "\(log.stdout)")
+        #expect(log.stderr.contains("skipped 1 line"), "the torn line is now in the middle: \(log.stderr)")
+        let check = try s.cs("check", "--json", in: repo)
+        #expect(check.stdout.contains("CS063"), "\(check.stdout)")
+        // A torn last line alone is not reported.
+        try s.write(
+            journal,
+            (try s.read(journal)).components(separatedBy: "\n").filter {
+                !$0.hasPrefix("{\"at\": \"2026-01-15T09:0\n") && $0.hasPrefix("{\"actor")
+            }.joined(separator: "\n") + "\n{\"torn")
+        let clean = try s.cs("log", in: repo)
+        #expect(clean.ok)
+        #expect(!clean.stderr.contains("skipped"), "\(clean.stderr)")
+    }
+
+    @Test func anUnreadableGitIndexRefusesWritesDuringAMerge() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let file = repo + "/.codex-state/project_state.json"
+        let before = s.bytes(file)
+        // A merge is in progress and git's index cannot be read: the unmerged-file guard cannot
+        // tell, so it refuses.
+        try s.write(repo + "/.git/MERGE_HEAD", try s.git("rev-parse", "HEAD", in: repo) + "\n")
+        try s.write(repo + "/.git/index", "not an index")
+        let r = try s.cs("task", "add", "x", in: repo)
+        #expect(!r.ok)
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(s.bytes(file) == before)
     }
 }
