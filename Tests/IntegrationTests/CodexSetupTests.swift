@@ -318,5 +318,10 @@ import Testing
         #expect(text.contains("codex-state next --claim") && text.contains("codex-state complete ID`"))
         #expect(text.contains("never run `codex next`"))
         #expect(try w.cs("skill").stdout.hasPrefix("unchanged"))
+        // install --skill writes it too.
+        try FileManager.default.removeItem(atPath: w.repo + "/.agents")
+        let install = try w.cs("codex", "install", "--skill")
+        #expect(install.ok && install.stdout.contains("/.agents/skills/codex-state/SKILL.md"), "\(install.stdout)")
+        #expect(try w.s.read(w.repo + "/.agents/skills/codex-state/SKILL.md") == text)
     }
 }
