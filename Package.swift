@@ -3,13 +3,14 @@ import PackageDescription
 
 let package = Package(
     name: "codex-state",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "codex-state", targets: ["codex-state"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // The C library, reached only through GitKit.
@@ -20,6 +21,8 @@ let package = Package(
         ),
         // SHA-256 from libmbedcrypto, which libgit2 already links (libmbedtls-dev comes with libgit2-dev).
         .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
+        // Streaming zstd decompression for Codex rollouts (.jsonl.zst).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
         .target(name: "StateModel", dependencies: ["CMbedCrypto"]),
         // The only importer of CLibGit2.
@@ -33,11 +36,20 @@ let package = Package(
             ]
         ),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
-        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit"]),
+        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit", "CZstd"]),
+        // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
+        .target(
+            name: "MCPServer",
+            dependencies: [
+                "Workspace", "StateModel", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "codex-state",
             dependencies: [
                 "Workspace",
+                "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,7 +6,8 @@ Usage: validate-schema.py [--canonical] [--schema PATH] STATE_FILE...
 Checks, for each file:
   - it parses as JSON and matches the schema (draft 2020-12);
   - every entity's map key equals its "id" (the codex-state decoder requires this);
-  - "deps" and "labels" are sorted (codex-state always writes them sorted);
+  - "deps" and "labels" are sorted (codex-state always writes them sorted), as are a memory's
+    "tasks", "paths" and "supersedes"; a memory's text matches its "hash";
   - timestamps and "due" dates name days that exist (2026-02-31 is refused, as codex-state
     refuses it);
   - with --canonical: the bytes are exactly the canonical form codex-state writes
@@ -18,6 +19,7 @@ invalid, 2 usage error, unreadable file or missing schema/jsonschema.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -70,6 +72,19 @@ def calendar_problems(value, parts=()):
             yield from calendar_problems(item, parts + (i,))
 
 
+def memory_problems(key, memory):
+    # Sorted lists, and the text still matching its hash (a hand edit breaks it; `codex-state
+    # check` reports the same for constraints).
+    for field in ("tasks", "paths", "commits", "supersedes"):
+        items = memory.get(field)
+        if isinstance(items, list) and all(isinstance(i, str) for i in items) and items != sorted(items):
+            yield f"$.memories.{key}.{field}: not sorted"
+    text, digest = memory.get("text"), memory.get("hash")
+    if isinstance(text, str) and isinstance(digest, str):
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+            yield f"$.memories.{key}.text: does not match its hash (edited by hand?)"
+
+
 def check_file(path, validator, canonical):
     problems = []
     try:
@@ -88,13 +103,15 @@ def check_file(path, validator, canonical):
     problems.extend(calendar_problems(document))
 
     if isinstance(document, dict):
-        for section in ("goals", "milestones", "tasks"):
+        for section in ("goals", "milestones", "tasks", "memories"):
             entities = document.get(section)
             if not isinstance(entities, dict):
                 continue
             for key, entity in entities.items():
                 if isinstance(entity, dict) and entity.get("id") != key:
                     problems.append(f"$.{section}.{key}.id: {entity.get('id')!r} does not match its key")
+                if section == "memories" and isinstance(entity, dict):
+                    problems.extend(memory_problems(key, entity))
                 if section != "tasks" or not isinstance(entity, dict):
                     continue
                 for field in ("deps", "labels"):

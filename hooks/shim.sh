@@ -1,9 +1,11 @@
 #!/bin/sh
-# codex-state hook shim, version 1
+# codex-state hook shim, version 2
 # Installed by `codex-state hooks install`; removed by `codex-state hooks uninstall`.
 # It never fails or blocks git: every problem is a warning. A hook that was here before is
 # kept beside this file as <name>.codex-state-chained; it runs first and its exit status
-# is this hook's exit status.
+# is this hook's exit status. codex-state itself gets at most CODEX_STATE_HOOK_TIMEOUT
+# seconds (default 10; where timeout(1) exists); past that it is stopped, with one warning,
+# and git goes on.
 hook=${0##*/}
 chained="$0.codex-state-chained"
 input=
@@ -22,11 +24,18 @@ for candidate in "${CODEX_STATE_BIN:-}" codex-state '@CODEX_STATE_BINARY@'; do
         break
     fi
 done
+limit=${CODEX_STATE_HOOK_TIMEOUT:-10}
+case "$limit" in '' | *[!0-9]*) limit=10 ;; esac
 if [ -n "$bin" ]; then
-    if [ -n "$input" ]; then
-        "$bin" hook "$hook" "$@" <"$input" || :
+    # timeout(1) (GNU coreutils, BusyBox) bounds it: TERM at the limit, KILL a second later
+    # (a caller may have left TERM blocked). Without timeout(1) it runs unbounded, as before.
+    if command -v timeout >/dev/null 2>&1; then
+        timeout -k 1 "$limit" "$bin" hook "$hook" "$@" <"${input:-/dev/null}"
+        case $? in
+        124 | 137) echo "codex-state: warning: $hook: stopped codex-state after $limit s (git continues)" >&2 ;;
+        esac
     else
-        "$bin" hook "$hook" "$@" </dev/null || :
+        "$bin" hook "$hook" "$@" <"${input:-/dev/null}"
     fi
 fi
 [ -n "$input" ] && rm -f "$input"

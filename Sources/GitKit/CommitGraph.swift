@@ -185,7 +185,10 @@ extension Repository {
     /// Nil when there is no usable graph (none written, `core.commitGraph=false`, a shallow
     /// clone or grafts, which git also answers without the graph, or an inconsistent file).
     public func ancestryFromCommitGraph(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry]? {
-        if isShallow || configString("core.commitGraph")?.lowercased() == "false" { return nil }
+        // An unreadable configuration: do without the graph (the walk answers the same).
+        let setting: String?
+        do { setting = try configString("core.commitGraph") } catch { return nil }
+        if isShallow || setting?.lowercased() == "false" { return nil }
         let objects = (commonDir.hasSuffix("/") ? commonDir : commonDir + "/") + "objects"
         if access(commonDir + (commonDir.hasSuffix("/") ? "" : "/") + "info/grafts", F_OK) == 0 { return nil }
         guard let graph = CommitGraph.load(objectsDir: objects) else { return nil }

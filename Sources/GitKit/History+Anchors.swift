@@ -10,7 +10,7 @@ extension Repository {
     /// to the working tree root, as git resolves them; `~/` is the home directory), else the
     /// `hooks` directory of the common git dir (shared by every worktree).
     public func hooksDirectory(home: String?) throws -> String {
-        if let configured = configString("core.hooksPath"), !configured.isEmpty {
+        if let configured = try configString("core.hooksPath"), !configured.isEmpty {
             if configured.hasPrefix("~/"), let home { return home + configured.dropFirst(1) }
             if configured.hasPrefix("/") { return configured }
             let base = workdir ?? gitDir
@@ -83,6 +83,9 @@ extension Repository {
         while out.count < limit {
             let rc = git_revwalk_next(&oid, walk)
             if rc == GIT_ITEROVER.rawValue { break }
+            // A shallow clone's boundary: libgit2 1.5 does not read .git/shallow and fails on the
+            // missing parent. What lies beyond is not in this clone: the walk ends there.
+            if rc == GIT_ENOTFOUND.rawValue, isShallow { break }
             try check(rc, "walk history")
             let info = try commit(ObjectID(oid))
             if let floor = notBefore, info.time < floor { break }
@@ -94,15 +97,61 @@ extension Repository {
     /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
     public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
 
-    /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
-    public func isUnmerged(_ path: String) -> Bool {
+    /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in
+    /// this worktree's git dir) while one is under way, else nil. git deletes it when the rebase
+    /// finishes or is aborted, after running `post-rewrite rebase`.
+    public var rebaseDirectory: String? {
+        let state = git_repository_state(handle)
+        let rebasing = [
+            GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE,
+            GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE,
+        ].contains { Int32($0.rawValue) == state }
+        guard rebasing else { return nil }
+        let base = gitDir.hasSuffix("/") ? gitDir : gitDir + "/"
+        var info = stat()
+        for name in ["rebase-merge", "rebase-apply"] where stat(base + name, &info) == 0 {
+            return base + name
+        }
+        return nil
+    }
+
+    /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
+    /// added. Throws when the index cannot be read, so a caller deciding to delete never guesses.
+    public func isInIndex(_ path: String) throws -> Bool {
         var index: OpaquePointer?
-        guard git_repository_index(&index, handle) == 0 else { return false }
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        return git_index_get_bypath(index, path, 0) != nil
+    }
+
+    /// Whether git's index has any entry under the directory `relativeDir` (relative to the work
+    /// tree, `/`-separated): whether git tracks files there.
+    public func tracksFiles(under relativeDir: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read the index")
+        defer { git_index_free(index) }
+        let prefix = relativeDir.hasSuffix("/") ? relativeDir : relativeDir + "/"
+        var position = 0
+        // Entries are sorted by path: the first at or after the prefix tells.
+        guard git_index_find_prefix(&position, index, prefix) == 0, let entry = git_index_get_byindex(index, position)
+        else { return false }
+        return String(cString: entry.pointee.path).hasPrefix(prefix)
+    }
+
+    /// Whether the index records an unresolved conflict for `path` (relative to the work tree).
+    /// Throws when git's index cannot be read: a guard built on this must not take "cannot
+    /// tell" for "no conflict".
+    public func isUnmerged(_ path: String) throws -> Bool {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "read git's index")
         defer { git_index_free(index) }
         var ancestor: UnsafePointer<git_index_entry>?
         var ours: UnsafePointer<git_index_entry>?
         var theirs: UnsafePointer<git_index_entry>?
-        return git_index_conflict_get(&ancestor, &ours, &theirs, index, path) == 0
+        let rc = git_index_conflict_get(&ancestor, &ours, &theirs, index, path)
+        if rc == GIT_ENOTFOUND.rawValue { return false }
+        try check(rc, "read the conflict entries of \(path)")
+        return true
     }
 
     /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.

@@ -57,15 +57,42 @@ public final class Repository {
 
     /// Opens the repository containing `path`, searching upwards as git does and honouring
     /// `GIT_DIR` and friends (git sets them when it runs hooks).
-    public static func discover(from path: String) throws -> Repository {
+    ///
+    /// `GIT_DIR` and `GIT_WORK_TREE` are honoured as git honours them (libgit2 1.5's
+    /// `GIT_REPOSITORY_OPEN_FROM_ENV` refuses `GIT_WORK_TREE` as unimplemented): `GIT_DIR` names
+    /// the repository (relative to `path`); the work tree is `GIT_WORK_TREE`, else the
+    /// repository's own `core.worktree`, else `path` (git takes the current directory); a bare
+    /// repository stays bare. The other variables
+    /// (`GIT_CEILING_DIRECTORIES`, …) still go through libgit2.
+    public static func discover(from path: String, environment: [String: String] = [:]) throws -> Repository {
         _ = libgit2Ready
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (path.hasSuffix("/") ? path : path + "/") + p }
+        let gitDir = environment["GIT_DIR"].flatMap { $0.isEmpty ? nil : absolute($0) }
+        let workTree = environment["GIT_WORK_TREE"].flatMap { $0.isEmpty ? nil : absolute($0) }
         var repo: OpaquePointer?
-        let rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil)
-        if rc == GIT_ENOTFOUND.rawValue { throw NotARepository(path: path) }
-        try check(rc, "open repository at \(path)")
+        let rc: Int32
+        if let gitDir {
+            rc = git_repository_open_ext(&repo, gitDir, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        } else if workTree != nil {
+            rc = git_repository_open_ext(&repo, path, 0, nil)
+        } else {
+            rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil)
+        }
+        if rc == GIT_ENOTFOUND.rawValue { throw NotARepository(path: gitDir ?? path) }
+        try check(rc, "open repository at \(gitDir ?? path)")
         guard let repo else { throw NotARepository(path: path) }
-        return Repository(handle: repo)
+        let opened = Repository(handle: repo)
+        // git: with GIT_DIR and neither GIT_WORK_TREE nor core.worktree, the current directory
+        // is the top of the work tree (libgit2 would take GIT_DIR's parent).
+        let implied = try gitDir != nil && !opened.configuredBare() && opened.configString("core.worktree") == nil
+        if let dir = workTree ?? (implied ? path : nil) {
+            try check(git_repository_set_workdir(repo, dir, 0), "use \(dir) as the work tree")
+        }
+        return opened
     }
+
+    /// `core.bare` is set to true: a `GIT_DIR` without a work tree then stays bare.
+    func configuredBare() throws -> Bool { try configString("core.bare")?.lowercased() == "true" }
 
     /// The working tree's root with a trailing slash, or nil for a bare repository.
     public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
@@ -135,7 +162,14 @@ public final class Repository {
     /// candidate but not from HEAD, so a candidate is an ancestor exactly when it is not yielded.
     /// libgit2 stops once every commit left to visit is hidden, so the cost follows the distance
     /// from HEAD down to the oldest candidate, not the number of candidates.
+    ///
+    /// In a shallow clone libgit2 1.5 cannot walk (it fails at the boundary, "object not
+    /// found"): a commit found among HEAD's commits the clone has is an ancestor, and any other is
+    /// `missing`, since its answer may lie beyond the boundary (see ``ancestryWithinClone``).
     public func ancestry(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
+        if isShallow {
+            return try ancestryWithinClone(of: commits, head: head).mapValues { $0 == .ancestor ? .ancestor : .missing }
+        }
         var result: [ObjectID: Ancestry] = [:]
         var present: [ObjectID] = []
         for c in commits {
@@ -172,13 +206,17 @@ public final class Repository {
         return result
     }
 
-    /// A configuration value from the repository's view of config (local, global, system).
-    public func configString(_ key: String) -> String? {
+    /// A configuration value from the repository's view of config (local, global, system): nil
+    /// when the key is not set. Throws when the configuration cannot be read (a malformed file,
+    /// say), so that "cannot tell" is never taken for "not set".
+    public func configString(_ key: String) throws -> String? {
         var config: OpaquePointer?
-        guard git_repository_config_snapshot(&config, handle) == 0 else { return nil }
+        try check(git_repository_config_snapshot(&config, handle), "read the git configuration")
         defer { git_config_free(config) }
         var value: UnsafePointer<CChar>?
-        guard git_config_get_string(&value, config, key) == 0, let value else { return nil }
-        return String(cString: value)
+        let rc = git_config_get_string(&value, config, key)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "read \(key) from the git configuration")
+        return value.map { String(cString: $0) }
     }
 }

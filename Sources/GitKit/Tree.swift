@@ -34,6 +34,85 @@ extension Repository {
         }
     }
 
+    /// Every branch, local and remote-tracking, with the commit it points at, sorted by name
+    /// (local first). Symbolic refs (`origin/HEAD`) are skipped.
+    public func branches() throws -> [(name: String, tip: ObjectID)] {
+        var iterator: OpaquePointer?
+        try check(git_branch_iterator_new(&iterator, handle, GIT_BRANCH_ALL), "list branches")
+        defer { git_branch_iterator_free(iterator) }
+        var local: [(name: String, tip: ObjectID)] = []
+        var remote: [(name: String, tip: ObjectID)] = []
+        var ref: OpaquePointer?
+        var type = GIT_BRANCH_LOCAL
+        while true {
+            let rc = git_branch_next(&ref, &type, iterator)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "list branches")
+            defer { git_reference_free(ref) }
+            guard git_reference_type(ref) == GIT_REFERENCE_DIRECT, let target = git_reference_target(ref) else {
+                continue
+            }
+            var name: UnsafePointer<CChar>?
+            guard git_branch_name(&name, ref) == 0, let name else { continue }
+            let entry = (name: decodeLossy(name), tip: ObjectID(target.pointee))
+            if type == GIT_BRANCH_LOCAL { local.append(entry) } else { remote.append(entry) }
+        }
+        return local.sorted { $0.name < $1.name } + remote.sorted { $0.name < $1.name }
+    }
+
+    /// The blob id of the file at `path` in `commit`'s tree; nil when there is no file there.
+    /// Comparing ids tells whether two commits hold the same bytes without reading them.
+    public func fileID(_ path: String, at commit: ObjectID) throws -> ObjectID? {
+        try withTree(of: commit) { tree in
+            var entry: OpaquePointer?
+            let rc = git_tree_entry_bypath(&entry, tree, path)
+            if rc == GIT_ENOTFOUND.rawValue { return nil }
+            try check(rc, "find \(path) in \(commit.short)")
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, let id = git_tree_entry_id(entry) else { return nil }
+            return ObjectID(id.pointee)
+        }
+    }
+
+    /// The id git gives `bytes` as a blob (`git hash-object`), without writing anything.
+    public func blobID(of bytes: [UInt8]) throws -> ObjectID {
+        var oid = git_oid()
+        try bytes.withUnsafeBytes { buf in
+            try check(git_odb_hash(&oid, buf.baseAddress, buf.count, GIT_OBJECT_BLOB), "hash a blob")
+        }
+        return ObjectID(oid)
+    }
+
+    /// Whether `path` held exactly the blob `blob` at `head` or any of its newest `limit`
+    /// commits: whether a version of a file is part of HEAD's history.
+    public func historyHolds(_ path: String, blob: ObjectID, from head: ObjectID, limit: Int) throws -> Bool {
+        for info in try commits(from: head, limit: limit) where try fileID(path, at: info.id) == blob {
+            return true
+        }
+        return false
+    }
+
+    /// The bytes of the blob `id`.
+    public func blob(_ id: ObjectID) throws -> [UInt8] {
+        var oid = id.gitOID
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    /// The parents of `commit`, first parent first.
+    public func parents(of commit: ObjectID) throws -> [ObjectID] {
+        var oid = commit.gitOID
+        var c: OpaquePointer?
+        try check(git_commit_lookup(&c, handle, &oid), "look up commit \(commit.short)")
+        defer { git_commit_free(c) }
+        return (0..<git_commit_parentcount(c)).compactMap { i in git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
+        }
+    }
+
     /// The names of the files directly in the directory `path` of `commit`'s tree, unsorted;
     /// empty when there is no such directory.
     public func fileNames(in path: String, at commit: ObjectID) throws -> [String] {
@@ -67,5 +146,26 @@ extension Repository {
         try check(git_commit_tree(&tree, c), "read the tree of \(commit.short)")
         defer { git_tree_free(tree) }
         return try body(tree)
+    }
+
+    /// Whether `commit` changes nothing but the top-level entry `name` (a file or directory)
+    /// against its first parent: a commit that only records state. False for a root commit and
+    /// when any other top-level entry was added, removed or changed.
+    public func changesOnly(topLevelEntry name: String, commit: ObjectID) throws -> Bool {
+        guard let parent = try parents(of: commit).first, commitExists(parent) else { return false }
+        func entries(_ id: ObjectID) throws -> [String: ObjectID] {
+            try withTree(of: id) { tree in
+                var out: [String: ObjectID] = [:]
+                for i in 0..<git_tree_entrycount(tree) {
+                    guard let e = git_tree_entry_byindex(tree, i), let n = git_tree_entry_name(e),
+                        let oid = git_tree_entry_id(e)
+                    else { continue }
+                    let entryName = decodeLossy(n)
+                    if entryName != name { out[entryName] = ObjectID(oid.pointee) }
+                }
+                return out
+            }
+        }
+        return try entries(commit) == entries(parent)
     }
 }

@@ -4,6 +4,7 @@ public enum EntityValue: Hashable, Sendable {
     case milestone(Milestone)
     case goal(Goal)
     case project(ProjectInfo)
+    case memory(Memory)
 }
 
 /// An entity's before and after across one operation; nil means absent.
@@ -32,6 +33,7 @@ public struct EntityChange: Hashable, Sendable, Codable {
             case "milestone": return try c.decodeIfPresent(Milestone.self, forKey: key).map(EntityValue.milestone)
             case "goal": return try c.decodeIfPresent(Goal.self, forKey: key).map(EntityValue.goal)
             case "project": return try c.decodeIfPresent(ProjectInfo.self, forKey: key).map(EntityValue.project)
+            case "memory": return try c.decodeIfPresent(Memory.self, forKey: key).map(EntityValue.memory)
             default:
                 throw DecodingError.dataCorruptedError(
                     forKey: .kind, in: c, debugDescription: "unknown entity kind '\(kind)'")
@@ -52,6 +54,7 @@ public struct EntityChange: Hashable, Sendable, Codable {
             case .milestone(let m)?: try c.encode(m, forKey: key)
             case .goal(let g)?: try c.encode(g, forKey: key)
             case .project(let p)?: try c.encode(p, forKey: key)
+            case .memory(let m)?: try c.encode(m, forKey: key)
             }
         }
         try put(before, .before)
@@ -75,6 +78,7 @@ extension ProjectState {
         diff("goal", goals, newer.goals, EntityValue.goal)
         diff("milestone", milestones, newer.milestones, EntityValue.milestone)
         diff("task", tasks, newer.tasks, EntityValue.task)
+        diff("memory", memoryMap, newer.memoryMap, EntityValue.memory)
         return out
     }
 }

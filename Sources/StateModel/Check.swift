@@ -36,6 +36,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case completionNotOnHead = "CS031"
     case completionRecovered = "CS032"
     case doneWithoutCompletion = "CS033"
+    case statusInvariant = "CS034"
+    case malformedCommit = "CS035"
     case trailerTaskOpen = "CS040"
     case trailerTaskUnknown = "CS041"
     // Merges.
@@ -44,9 +46,12 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case mergeDriverMissing = "CS060"
     case gitattributesLineMissing = "CS061"
     case shallowClone = "CS062"
+    case localRecordsDamaged = "CS063"
     // Other copies of the state (other branches, remote-tracking branches, worktrees).
     case copyUnreadable = "CS070"
     case copiesDisagree = "CS071"
+    // Memories.
+    case memoryTextChanged = "CS080"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -69,14 +74,18 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .completionNotOnHead: return "completion-not-on-head"
         case .completionRecovered: return "completion-recovered"
         case .doneWithoutCompletion: return "done-without-completion"
+        case .statusInvariant: return "status-invariant"
+        case .malformedCommit: return "malformed-commit"
         case .trailerTaskOpen: return "trailer-task-open"
         case .trailerTaskUnknown: return "trailer-task-unknown"
         case .conflictRecords: return "conflict-records"
         case .mergeDriverMissing: return "merge-driver-missing"
         case .gitattributesLineMissing: return "gitattributes-line-missing"
         case .shallowClone: return "shallow-clone"
+        case .localRecordsDamaged: return "local-records-damaged"
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
+        case .memoryTextChanged: return "memory-text-changed"
         }
     }
 
@@ -84,7 +93,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .copyUnreadable, .copiesDisagree:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
             return .warning
         default: return .error
         }
@@ -225,7 +234,7 @@ public enum StateCheck {
         }
         let state: ProjectState
         do {
-            state = try StateCodec.decode(bytes)
+            state = try StateCodec.decode(bytes, allowingDuplicates: true)
         } catch let error as StateDecodeError {
             return FileResult(state: nil, findings: [decodeFinding(error, bytes: bytes, file: file)])
         } catch {
@@ -265,6 +274,10 @@ public enum StateCheck {
             return CheckFinding(
                 .schemaInvalid, file: file, line: schemaErrorLine(reason, bytes: bytes),
                 message: "does not match schema 1: \(reason)", fix: "correct the field, or \(restore)")
+        case .duplicateKey(_, _, let line):
+            return CheckFinding(
+                .duplicateKey, file: file, line: line, message: error.description,
+                fix: "merge the copies by hand and delete one")
         }
     }
 
@@ -390,6 +403,8 @@ public enum StateCheck {
         pending += anchors
         pending += trailerFindings(state, facts: facts)
         pending += conflictFindings(state)
+        pending += memoryFindings(state)
+        pending += invariantFindings(state)
 
         let located = lines(of: Set(pending.compactMap(\.path)), in: bytes)
         var out = pending.map { p in
@@ -412,6 +427,51 @@ public enum StateCheck {
     }
 
     /// A finding before its line is known: `path` is where it sits in the JSON.
+    /// What docs/state.schema.json requires of a task's fields together, and of commit ids
+    /// (the decoder takes these on trust; the schema does not): a claim only in progress, a
+    /// completion only on a done or cancelled task, a task in progress records where it started,
+    /// a blocker only on a blocked task, commits as 40 lower-case hex digits.
+    static func invariantFindings(_ state: ProjectState) -> [PendingFinding] {
+        var out: [PendingFinding] = []
+        for t in state.tasks.values.sorted(by: { $0.id < $1.id }) {
+            func invariant(_ field: String, _ message: String, _ fix: String) {
+                out.append(
+                    PendingFinding(
+                        code: .statusInvariant, path: taskPath(t.id, .key(field)), entity: t.id,
+                        message: "task \(t.id) is \(t.status.rawValue) but \(message)", fix: fix))
+            }
+            if t.claim != nil, t.status != .inProgress {
+                invariant(
+                    "claim", "holds a claim (only a task in progress is claimed)",
+                    "codex-state task reopen \(t.id), or remove the claim")
+            }
+            if t.completion != nil, t.status != .done, t.status != .cancelled {
+                invariant(
+                    "completion", "records a completion (only a done or cancelled task does)",
+                    "codex-state complete \(t.id) if it is finished, else remove the completion")
+            }
+            if t.status == .inProgress, t.started == nil {
+                invariant(
+                    "status", "records no start (branch and commit where work began)",
+                    "codex-state task start \(t.id) --force")
+            }
+            if t.blocker != nil, t.status != .blocked {
+                invariant(
+                    "blocker", "records a blocker (only a blocked task does)", "remove the blocker, or block the task")
+            }
+            for (field, commit) in [("completion", t.completion?.commit), ("started", t.started?.commit)] {
+                guard let commit, !Identifiers.isCommitID(commit) else { continue }
+                out.append(
+                    PendingFinding(
+                        code: .malformedCommit, path: taskPath(t.id, .key(field), .key("commit")), entity: t.id,
+                        message:
+                            "task \(t.id): \(field).commit \(Identifiers.quoted(commit)) is not a full commit id (40 of 0-9a-f)",
+                        fix: "write the full commit id (git rev-parse REV)"))
+            }
+        }
+        return out
+    }
+
     struct PendingFinding {
         var code: CheckCode
         var path: [JSONPathComponent]?
@@ -612,7 +672,10 @@ public enum StateCheck {
                         fix: "codex-state complete \(t.id) --commit REV   (the commit that finished it)"))
                 continue
             }
-            let short = String(c.commit.prefix(7))
+            // Recorded without a commit: the commit that added the record to the file anchors
+            // it, and this file has it, so that commit is on HEAD (or not committed yet).
+            guard let commit = c.commit else { continue }
+            let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
             if let found = evaluation.recovered[t.id] {
                 out.append(
@@ -632,12 +695,12 @@ public enum StateCheck {
             }
             let recorded = "recorded by \(c.actor) on \(c.branch.map { "branch \($0)" } ?? "a detached HEAD")"
             if status == .doneUnknown {
-                let notACommit = !isFullSHA(c.commit)
+                let notACommit = !isFullSHA(commit)
                 out.append(
                     PendingFinding(
                         code: .completionCommitUnknown, path: path, entity: t.id,
                         message: notACommit
-                            ? "task \(t.id) is done by '\(c.commit)', which is not a full commit id"
+                            ? "task \(t.id) is done by '\(commit)', which is not a full commit id"
                             : "task \(t.id) is done by commit \(short) (\(recorded)), which this clone does not have",
                         fix:
                             "push or fetch the commit that finished it; if it is gone, codex-state complete \(t.id) --commit REV (the commit that has the work), or codex-state task reopen \(t.id)"
@@ -714,6 +777,9 @@ public enum StateCheck {
             case "milestone":
                 path = [.key("milestones"), .key(e.id), .key("conflicts")]
                 resolve = "codex-state conflicts resolve \(e.id)"
+            case "memory":
+                path = [.key("memories"), .key(e.id), .key("conflicts")]
+                resolve = "codex-state conflicts resolve \(e.id)"
             default:
                 path = taskPath(e.id, .key("conflicts"))
                 resolve = "codex-state task resolve \(e.id)"
@@ -724,6 +790,19 @@ public enum StateCheck {
                 message:
                     "\(e.kind == "project" ? "the project" : "\(e.kind) \(e.id)") has \(n) unresolved merge conflict record\(n == 1 ? "" : "s") (\(fields))",
                 fix: "review them (codex-state conflicts), then \(resolve) [--take other]")
+        }
+    }
+
+    /// A memory whose text no longer matches its hash was edited by hand: a constraint is
+    /// promised byte-exact, so this is an error for every kind.
+    static func memoryFindings(_ state: ProjectState) -> [PendingFinding] {
+        state.memoryMap.values.sorted { $0.id < $1.id }.filter { !$0.hashMatches }.map { m in
+            PendingFinding(
+                code: .memoryTextChanged, path: [.key("memories"), .key(m.id), .key("text")], entity: m.id,
+                message: "\(m.kind.rawValue) \(m.id): its text no longer matches its hash (edited by hand)",
+                fix:
+                    "restore the recorded text (git log -p \(stateFile)), or record the new wording: codex-state remember TEXT --kind \(m.kind.rawValue) --supersedes \(m.id)"
+            )
         }
     }
 
@@ -803,7 +882,7 @@ public enum StateCheck {
             if case .key("project")? = path.first { return "project" }
             return nil
         }
-        return ["tasks", "milestones", "goals"].contains(top) ? id : nil
+        return ["tasks", "milestones", "goals", "memories"].contains(top) ? id : nil
     }
 
     static func entityDescription(_ path: [JSONPathComponent]) -> String {
@@ -812,6 +891,7 @@ public enum StateCheck {
             case "tasks": return "task \(id)"
             case "milestones": return "milestone \(id)"
             case "goals": return "goal \(id)"
+            case "memories": return "memory \(id)"
             default: break
             }
         }

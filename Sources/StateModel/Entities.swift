@@ -37,12 +37,15 @@ public struct StartRecord: Codable, Hashable, Sendable {
 /// The commit that finished a task. The task counts as done at a HEAD only when `commit` is
 /// reachable from that HEAD.
 public struct Completion: Codable, Hashable, Sendable {
-    public var commit: String
+    /// The commit that finishes the task, when one was named (`complete --commit REV`). Absent
+    /// for a completion recorded with the work still uncommitted (plain `complete`): the commit
+    /// that first contains this record anchors it (see docs/state-format.md).
+    public var commit: String?
     public var branch: String?
     public var at: Timestamp
     public var actor: String
     public var note: String?
-    public init(commit: String, branch: String?, at: Timestamp, actor: String, note: String?) {
+    public init(commit: String?, branch: String?, at: Timestamp, actor: String, note: String?) {
         self.commit = commit
         self.branch = branch
         self.at = at
@@ -175,6 +178,9 @@ public struct ProjectState: Codable, Hashable, Sendable {
     public var goals: [String: Goal]
     public var milestones: [String: Milestone]
     public var tasks: [String: TaskRecord]
+    /// Project memory (decisions, constraints, notes); nil (absent from the file) when there is
+    /// none, so a state without memories encodes as before. See Memory.swift.
+    public var memories: [String: Memory]?
 
     public init(projectName: String) {
         schema = Self.currentSchema

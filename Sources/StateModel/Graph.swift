@@ -134,9 +134,13 @@ public struct Evaluation: Sendable {
     ///     cherry-picked); they count as done here.
     ///   - copies: the other copies' facts, which branch contains each unreachable completion,
     ///     and the clock for staleness.
+    ///   - uncommittedElsewhere: completions this worktree's file records without a commit that
+    ///     were made on another branch and that no commit on HEAD holds yet (the file was carried
+    ///     over by a checkout): done elsewhere, not here.
     public init(
         tasks: [String: TaskSummary], reachability: [String: Reachability],
-        recovered: [String: RecoveredAnchor] = [:], copies: CopyInputs = .none
+        recovered: [String: RecoveredAnchor] = [:], copies: CopyInputs = .none,
+        uncommittedElsewhere: Set<String> = []
     ) {
         self.tasks = tasks
         self.recovered = recovered
@@ -150,7 +154,7 @@ public struct Evaluation: Sendable {
         for (id, t) in tasks {
             let r = Self.resolve(
                 here: t, facts: copies.facts[id] ?? [], reach: reachability, recovered: recovered[id] != nil,
-                copies: copies)
+                copies: copies, uncommittedHere: uncommittedElsewhere.contains(id))
             status[id] = r.status
             if let e = r.elsewhere { elsewhere[id] = e }
             if let d = r.disagreement { disagreements[id] = d }
@@ -218,20 +222,31 @@ public struct Evaluation: Sendable {
     /// One task over every copy (docs/state-format.md): a completion on HEAD in any copy makes
     /// it done here; else one elsewhere makes it done@B; else this worktree's status, where an
     /// open task started in another copy is in progress there (or stale).
+    ///
+    /// A completion recorded without a commit (docs/state-format.md, "Completing with the work")
+    /// is anchored by the commit that first holds the record: in this worktree's file it is done
+    /// here unless `uncommittedHere` says the record came from another branch by a checkout; in
+    /// another worktree's file it is done in that worktree; a branch tip's copy has its anchor
+    /// filled in by the caller (the commit that introduced the record on that branch).
     static func resolve(
-        here: TaskSummary?, facts: [CopyFact], reach: [String: Reachability], recovered: Bool, copies: CopyInputs
+        here: TaskSummary?, facts: [CopyFact], reach: [String: Reachability], recovered: Bool, copies: CopyInputs,
+        uncommittedHere: Bool = false
     ) -> Resolved {
         // Completions: this worktree's first, then the other copies'.
-        var completions: [(commit: String?, copy: String, recordedBranch: String?)] = []
+        var completions: [(commit: String?, copy: String, recordedBranch: String?, worktree: CopyName?)] = []
         if let t = here, t.status == .done {
+            if t.completionCommit == nil && !uncommittedHere && !recovered {
+                return Resolved(status: .done)
+            }
             completions.append(
-                (CopyInputs.anchor(of: t.completionCommit, status: t.status), "here", t.completionBranch))
+                (CopyInputs.anchor(of: t.completionCommit, status: t.status), "here", t.completionBranch, nil))
         }
         for f in facts where f.fact.status == .done {
+            let copy = f.copies[0]
             completions.append(
                 (
-                    CopyInputs.anchor(of: f.fact.completionCommit, status: f.fact.status), f.copies[0].label,
-                    f.fact.completionBranch
+                    CopyInputs.anchor(of: f.fact.completionCommit, status: f.fact.status), copy.label,
+                    f.fact.completionBranch, copy.kind == .worktree ? copy : nil
                 ))
         }
         let cancelledIn =
@@ -258,6 +273,15 @@ public struct Evaluation: Sendable {
                 return Resolved(
                     status: .doneElsewhere,
                     elsewhere: Elsewhere(kind: .done, branch: branch, copy: c.copy, commit: commit),
+                    disagreement: disagreement(c.copy))
+            }
+            // Recorded without a commit in a file no commit here holds: done where that file is.
+            if let c = completions.first(where: { $0.commit == nil && ($0.copy == "here" || $0.worktree != nil) }) {
+                return Resolved(
+                    status: .doneElsewhere,
+                    elsewhere: Elsewhere(
+                        kind: .done, branch: c.worktree?.branch ?? c.recordedBranch,
+                        worktree: c.worktree?.name, copy: c.copy),
                     disagreement: disagreement(c.copy))
             }
             let c = completions[0]

@@ -43,6 +43,53 @@ public enum Identifiers {
         }
     }
 
+    /// An id, unique id prefix, or — when neither matches — a title: `titles` by id (exact,
+    /// case-insensitive, surrounding spaces ignored). Two entities with the title is an error
+    /// naming both ids.
+    public static func resolve(_ input: String, kind: EntityKind, titles: [String: String]) throws -> String {
+        do {
+            return try resolve(input, kind: kind, among: titles.keys)
+        } catch ModelError.unknownID {
+            let wanted = input.trimmingWhitespace.lowercased()
+            let matches = titles.filter { $0.value.trimmingWhitespace.lowercased() == wanted }.keys.sorted()
+            switch matches.count {
+            case 0: throw ModelError.unknownID(kind: kind, id: input)
+            case 1: return matches[0]
+            default: throw ModelError.ambiguousPrefix(kind: kind, prefix: input, candidates: matches)
+            }
+        }
+    }
+
+    /// The grammar of a stored id (docs/state.schema.json): the kind's prefix and ``hexLength``
+    /// lower-case hex digits. Anything else (an escape sequence, a newline) is refused on read.
+    public static func isWellFormed(_ id: String, kind: EntityKind) -> Bool {
+        let b = Array(id.utf8)
+        let prefix = Array(kind.idPrefix.utf8)
+        return b.count == prefix.count + hexLength && b.starts(with: prefix)
+            && b.dropFirst(prefix.count).allSatisfy(isLowerHex)
+    }
+
+    /// A full commit id: 40 lower-case hex digits.
+    public static func isCommitID(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy(isLowerHex)
+    }
+
+    static func isLowerHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) }
+
+    /// A value for an error message, quoted, with control characters and non-ASCII shown as
+    /// escapes so the message stays one harmless line; long values are cut.
+    public static func quoted(_ text: String) -> String {
+        var out = "'"
+        for u in text.unicodeScalars.prefix(40) {
+            switch u.value {
+            case 0x0A: out += "\\n"
+            case 0x20..<0x7F where u != "'" && u != "\\": out.unicodeScalars.append(u)
+            default: out += "\\u{\(String(u.value, radix: 16))}"
+            }
+        }
+        return out + (text.unicodeScalars.count > 40 ? "…'" : "'")
+    }
+
     /// Lower-case hex of any byte sequence.
     public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)

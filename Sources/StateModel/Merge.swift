@@ -30,6 +30,8 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
     case changedOverDeleted = "changed_over_deleted"
     /// Theirs' value would have closed a dependency or parent cycle: ours' value is kept.
     case cycle
+    /// Both sides superseded the same memory with different successors: both are kept.
+    case supersededOnBothSides = "superseded_on_both_sides"
 
     public var explanation: String {
         switch self {
@@ -39,6 +41,7 @@ public enum ConflictRule: String, Codable, Hashable, Sendable, CaseIterable {
         case .completionKept: return "a completion is never dropped"
         case .changedOverDeleted: return "changed on one side, deleted on the other; kept"
         case .cycle: return "the other value would close a cycle"
+        case .supersededOnBothSides: return "superseded differently on both sides; both successors kept"
         }
     }
 }
@@ -122,7 +125,13 @@ public enum StateMerge {
     /// Merges `ours` and `theirs`, which both descend from `base` (nil when there is none: two
     /// branches that created the file independently). Pure and deterministic for the same
     /// inputs and `at`, the time recorded in new conflict records.
-    public static func merge(base: ProjectState?, ours: ProjectState, theirs: ProjectState, at: Timestamp) throws
+    ///
+    /// With `replay` (a cherry-pick: `base` is the picked commit's parent, not an ancestor of
+    /// ours), an entity ours lacks was never deleted by ours — it never had it — so theirs'
+    /// version is taken without a `deleted` conflict record.
+    public static func merge(
+        base: ProjectState?, ours: ProjectState, theirs: ProjectState, at: Timestamp, replay: Bool = false
+    ) throws
         -> MergeReport
     {
         var added: [EntityConflicts] = []
@@ -137,22 +146,23 @@ public enum StateMerge {
         }
         result.project = project.value
 
-        let goals = try mergeEntities(base?.goals, ours.goals, theirs.goals, at: at) {
+        let goals = try mergeEntities(base?.goals, ours.goals, theirs.goals, at: at, replay: replay) {
             try mergeGoal($0, $1, $2, at: at)
         }
         result.goals = attach(goals, kind: "goal", label: \.text, into: &added)
 
         let milestones = try mergeEntities(
-            base?.milestones, ours.milestones, theirs.milestones, at: at
+            base?.milestones, ours.milestones, theirs.milestones, at: at, replay: replay
         ) { try mergeMilestone($0, $1, $2, at: at) }
         result.milestones = attach(milestones, kind: "milestone", label: \.title, into: &added)
 
-        var tasks = try mergeEntities(base?.tasks, ours.tasks, theirs.tasks, at: at) {
+        var tasks = try mergeEntities(base?.tasks, ours.tasks, theirs.tasks, at: at, replay: replay) {
             try mergeTask($0, $1, $2, at: at)
         }
         try breakParentCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         try breakDependencyCycles(&tasks, ours: ours.tasks, theirs: theirs.tasks, at: at)
         result.tasks = attach(tasks, kind: "task", label: \.title, into: &added)
+        result.memoryMap = try mergeMemories(base?.memoryMap, ours.memoryMap, theirs.memoryMap, at: at, into: &added)
 
         try StateCodec.validate(result)
         return MergeReport(state: result, added: added)
@@ -167,7 +177,7 @@ public enum StateMerge {
     }
 
     static func mergeEntities<E: Equatable & ConflictCarrying>(
-        _ base: [String: E]?, _ ours: [String: E], _ theirs: [String: E], at: Timestamp,
+        _ base: [String: E]?, _ ours: [String: E], _ theirs: [String: E], at: Timestamp, replay: Bool = false,
         mergeOne: (E?, E, E) throws -> (E, [FieldConflict])
     ) throws -> Merged<E> {
         var out = Merged<E>()
@@ -192,6 +202,10 @@ public enum StateMerge {
                     continue
                 }
                 if b == only { continue }  // deleted on the other side, untouched here: deleted
+                if replay, side == .theirs {
+                    out.values[id] = only  // a cherry-pick onto a history that never had it
+                    continue
+                }
                 // Deleted on the other side but changed here: keep the change, and say so.
                 out.values[id] = only
                 out.new[id] = [
@@ -306,6 +320,7 @@ public enum StateMerge {
             try m.record(
                 "blocker", kept: String?.none, other: reason, winner: completionFrom ?? .ours, rule: .completionKept)
         }
+        try m.settleStatusInvariants(completionFrom: completionFrom)
         // The merged task was last updated when its later side was.
         if case .take(let u) = pick(b?.updated, o.updated, t.updated) {
             m.result.updated = u
@@ -501,6 +516,35 @@ extension FieldMerge where E == TaskRecord {
         }
     }
 
+    /// Fields merged one by one can combine into a task the schema forbids (one side claimed
+    /// the task the other completed). The status decides: a claim is held only in progress
+    /// (dropped otherwise: a claim on a finished task claims nothing); a completion makes the
+    /// task done (it is never dropped), a done task without one is open again, and a task in
+    /// progress keeps where it was started. Each change of a field both sides set differently
+    /// is recorded as a conflict.
+    mutating func settleStatusInvariants(completionFrom: MergeSide?) throws where E == TaskRecord {
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
+        if result.completion != nil, result.status != .done, result.status != .cancelled {
+            let other = result.status
+            let w: MergeSide = completionFrom ?? (ours.completion != nil ? .ours : .theirs)
+            result.status = .done
+            try record("status", kept: TaskStatus.done, other: other, winner: w, rule: .completionKept)
+        }
+        if result.status == .done, result.completion == nil {
+            let w: MergeSide = ours.status == .done ? .theirs : .ours
+            result.status = side(w).status == .done ? .open : side(w).status
+            try record("status", kept: result.status, other: TaskStatus.done, winner: w, rule: .completionKept)
+        }
+        if result.status == .inProgress, result.started == nil {
+            if let s = [ours, theirs].first(where: { $0.status == .inProgress && $0.started != nil })?.started {
+                result.started = s
+            } else {
+                result.status = .open
+            }
+        }
+        if result.status != .inProgress, result.claim != nil { result.claim = nil }
+    }
+
     /// A completion is never dropped: against no completion it wins; two different completions
     /// go to the later one. Returns the side a completion was kept from over a missing one.
     mutating func completion() throws -> MergeSide? {
@@ -598,6 +642,11 @@ extension ProjectState {
                 out.append(EntityConflicts(kind: "task", id: t.id, label: t.title, conflicts: c))
             }
         }
+        for m in memoryMap.values.sorted(by: { $0.id < $1.id }) {
+            if let c = m.conflicts, !c.isEmpty {
+                out.append(EntityConflicts(kind: "memory", id: m.id, label: m.text, conflicts: c))
+            }
+        }
         return out
     }
 
@@ -617,7 +666,20 @@ extension ProjectState {
             return ConflictResolution(
                 kind: "project", id: "project", take: take, resolved: done, remaining: left, deletedEntity: false)
         }
-        if target.hasPrefix(EntityKind.milestone.idPrefix) {
+        if target.hasPrefix(EntityKind.memory.idPrefix) {
+            let id = try resolveMemory(target)
+            guard var m = memoryMap[id] else { throw ModelError.unknownID(kind: .memory, id: id) }
+            let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "memory \(id)")
+            memoryMap[id] = m
+            return ConflictResolution(
+                kind: "memory", id: id, take: take, resolved: done, remaining: left, deletedEntity: false)
+        }
+        // Not a task id: a milestone's title or a goal's text names it too.
+        let titled: EntityKind? =
+            (try? resolveTask(target)) != nil
+            ? nil
+            : (try? resolveMilestone(target)) != nil ? .milestone : (try? resolveGoal(target)) != nil ? .goal : nil
+        if target.hasPrefix(EntityKind.milestone.idPrefix) || titled == .milestone {
             let id = try resolveMilestone(target)
             guard var m = milestones[id] else { throw ModelError.unknownID(kind: .milestone, id: id) }
             let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "milestone \(id)")
@@ -626,8 +688,8 @@ extension ProjectState {
             return ConflictResolution(
                 kind: "milestone", id: id, take: take, resolved: done, remaining: left, deletedEntity: gone)
         }
-        if target.hasPrefix(EntityKind.goal.idPrefix) {
-            let id = try Identifiers.resolve(target, kind: .goal, among: goals.keys)
+        if target.hasPrefix(EntityKind.goal.idPrefix) || titled == .goal {
+            let id = try resolveGoal(target)
             guard var g = goals[id] else { throw ModelError.unknownID(kind: .goal, id: id) }
             let (done, left) = try Self.resolve(&g, field: field, take: take, describe: "goal \(id)")
             let gone = take == .other && done.contains { $0.field == FieldConflict.deletedField }

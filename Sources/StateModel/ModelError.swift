@@ -41,14 +41,15 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 public enum EntityKind: String, Sendable, Codable {
-    case task, milestone, goal
+    case task, milestone, goal, memory
 
-    /// The prefix of this kind's ids: `t-`, `m-`, `g-`.
+    /// The prefix of this kind's ids: `t-`, `m-`, `g-`, `mem-`.
     public var idPrefix: String {
         switch self {
         case .task: return "t-"
         case .milestone: return "m-"
         case .goal: return "g-"
+        case .memory: return "mem-"
         }
     }
 }

@@ -70,8 +70,14 @@ extension ProjectState {
         try Identifiers.resolve(idOrPrefix, kind: .task, among: tasks.keys)
     }
 
+    /// A milestone by id, unique id prefix or title.
     public func resolveMilestone(_ idOrPrefix: String) throws -> String {
-        try Identifiers.resolve(idOrPrefix, kind: .milestone, among: milestones.keys)
+        try Identifiers.resolve(idOrPrefix, kind: .milestone, titles: milestones.mapValues(\.title))
+    }
+
+    /// A goal by id, unique id prefix or text.
+    public func resolveGoal(_ idOrPrefix: String) throws -> String {
+        try Identifiers.resolve(idOrPrefix, kind: .goal, titles: goals.mapValues(\.text))
     }
 
     @discardableResult
@@ -210,14 +216,15 @@ extension ProjectState {
 
     /// Records `commit` as the commit that finishes the task.
     public mutating func completeTask(
-        _ idOrPrefix: String, commit: String, branch: String?, note: String?, _ ctx: MutationContext
+        _ idOrPrefix: String, commit: String?, branch: String?, note: String?, _ ctx: MutationContext
     ) throws -> String {
         let id = try resolveTask(idOrPrefix)
         guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
         if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: .cancelled) }
         if let old = t.completion, old.commit != commit {
             // Re-anchoring: keep the earlier completion on record.
-            let was = "\(old.actor) at commit \(old.commit) on \(old.branch ?? "detached HEAD")"
+            let at = old.commit.map { "at commit \($0)" } ?? "with the work (no commit named)"
+            let was = "\(old.actor) \(at) on \(old.branch ?? "detached HEAD")"
             t.notes.append(Note(at: ctx.now, actor: ctx.actor, text: "re-completed; was completed by \(was)"))
         }
         t.status = .done

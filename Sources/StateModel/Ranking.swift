@@ -64,13 +64,15 @@ public enum Ranking {
     }
 
     /// One line a person can read: why this task is where it is.
-    public static func reason(_ t: RankTerms) -> String {
+    /// - Parameter milestoneTitles: titles by milestone id; a milestone is named by its title
+    ///   (quoted) when known, else by id.
+    public static func reason(_ t: RankTerms, milestoneTitles: [String: String] = [:]) -> String {
         var parts: [String] = []
         if t.resume { parts.append("resume: you have it in progress here") }
         if t.stale { parts.append("stale: its start went stale, offered again") }
         parts.append("P\(t.priority)")
         if t.unblocks > 0 { parts.append("unblocks \(t.unblocks)") }
-        if let m = t.milestone { parts.append("milestone \(m)") }
+        if let m = t.milestone { parts.append("milestone " + (milestoneTitles[m].map { "\"\($0)\"" } ?? m)) }
         parts.append("created \(t.created.iso8601)")
         return parts.joined(separator: ", ")
     }

@@ -11,7 +11,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.seconds < rhs.seconds }
 
-    public func adding(seconds delta: Int64) -> Timestamp { Timestamp(seconds: seconds + delta) }
+    /// The first and last instants the four-digit form can write: 0000-01-01T00:00:00Z and
+    /// 9999-12-31T23:59:59Z. Every time the tool computes stays within them, so every value it
+    /// writes is one it can read back.
+    public static let earliest = Timestamp(seconds: -62_167_219_200)
+    public static let latest = Timestamp(seconds: 253_402_300_799)
+
+    /// Whether the four-digit form can express this instant.
+    public var isWritable: Bool { self >= Self.earliest && self <= Self.latest }
+
+    /// This instant moved by `delta` seconds, held within ``earliest`` ... ``latest`` (a lease
+    /// of a billion years ends at the last writable second, it does not overflow).
+    public func adding(seconds delta: Int64) -> Timestamp {
+        let (sum, overflow) = seconds.addingReportingOverflow(delta)
+        if overflow { return delta > 0 ? Self.latest : Self.earliest }
+        return Timestamp(seconds: Swift.min(Swift.max(sum, Self.earliest.seconds), Self.latest.seconds))
+    }
 
     public var description: String { iso8601 }
 
@@ -67,6 +82,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
+        guard isWritable else {
+            throw EncodingError.invalidValue(
+                self, .init(codingPath: encoder.codingPath, debugDescription: "time outside years 0000-9999"))
+        }
         try c.encode(iso8601)
     }
 

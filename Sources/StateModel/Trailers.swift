@@ -25,30 +25,55 @@ public enum TaskTrailer {
         return out
     }
 
-    /// `message` with a `Codex-Task: <id>` trailer for each id not already named, added to the
-    /// trailer block (or as a new last paragraph), above git's `#` comment lines.
+    /// `message` with a `Codex-Task: <id>` trailer for each id not already a trailer of it,
+    /// placed as `git interpret-trailers` places trailers: in the message's trailer block (its
+    /// last paragraph, when every line there is a trailer), else as a new last paragraph — above
+    /// git's comment lines (`commentChar`, git's `core.commentChar`) and above the scissors line
+    /// `git commit -v` writes, below which git discards everything. A `Codex-Task:` line that is
+    /// only quoted (indented, as `git merge --squash` quotes the squashed commits) is not a
+    /// trailer, so a squash commit gets real ones.
     public static func adding(_ ids: [String], to message: String, commentChar: Character = "#") -> String {
-        let present = Set(taskIDs(in: message))
-        let missing = ids.filter { !present.contains($0) }
-        guard !missing.isEmpty else { return message }
         var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // Keep git's comment block (and the blank lines around it) at the end.
+        // Everything from the scissors line on is git's, and discarded by it.
+        let scissors = "\(commentChar) ------------------------ >8 ------------------------"
         var tail: [String] = []
+        if let cut = lines.firstIndex(of: scissors) {
+            tail = Array(lines[cut...])
+            lines.removeSubrange(cut...)
+        }
+        // Keep git's comment block (and the blank lines around it) at the end.
         while let last = lines.last, last.hasPrefix(String(commentChar)) || last.isEmpty {
             tail.insert(lines.removeLast(), at: 0)
         }
-        if tail.first.map({ !$0.isEmpty }) == true { tail.insert("", at: 0) }
         let body = lines
+        let present = Set(trailerBlock(body).flatMap(idsInTrailer))
+        let missing = ids.filter { !present.contains($0) }
+        guard !missing.isEmpty else { return message }
+        if tail.first.map({ !$0.isEmpty }) == true { tail.insert("", at: 0) }
         let newLines = missing.map { "\(key): \($0)" }
         var out: [String]
         if body.isEmpty {
-            out = [""] + newLines  // an empty message: leave the subject line for the user
-        } else if let last = body.last, isTrailerLine(last), endsWithTrailerBlock(body) {
+            // An empty message: leave the subject line (and the blank line below it) to the user.
+            out = ["", ""] + newLines
+        } else if endsWithTrailerBlock(body) {
             out = body + newLines
         } else {
             out = body + [""] + newLines
         }
         return (out + (tail.isEmpty ? [""] : tail)).joined(separator: "\n")
+    }
+
+    /// The lines of the message's trailer block: its last paragraph when all of it is trailers
+    /// (or their indented continuation lines), and it is not the subject.
+    static func trailerBlock(_ lines: [String]) -> ArraySlice<String> {
+        guard endsWithTrailerBlock(lines), let blank = lines.lastIndex(where: \.isBlank) else { return [] }
+        return lines[(blank + 1)...]
+    }
+
+    /// The task ids of one unindented `Codex-Task:` trailer line.
+    static func idsInTrailer(_ line: String) -> [String] {
+        guard line.lowercased().hasPrefix(key.lowercased() + ":") else { return [] }
+        return taskIDs(in: line)
     }
 
     static func isTrailerLine(_ line: String) -> Bool {
@@ -57,11 +82,12 @@ public enum TaskTrailer {
         return key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
     }
 
-    /// The last paragraph is all trailers, and is not the subject line.
+    /// The last paragraph is all trailers (continuation lines indented), and is not the subject.
     static func endsWithTrailerBlock(_ lines: [String]) -> Bool {
-        guard let blank = lines.lastIndex(where: { $0.trimmingCharacters(in: " \t").isEmpty }) else { return false }
+        guard let blank = lines.lastIndex(where: \.isBlank) else { return false }
         let block = lines[(blank + 1)...]
-        return !block.isEmpty && block.allSatisfy(isTrailerLine)
+        guard let first = block.first, isTrailerLine(first) else { return false }
+        return block.allSatisfy { isTrailerLine($0) || $0.first == " " || $0.first == "\t" }
     }
 }
 
@@ -76,6 +102,7 @@ extension Substring {
 
 extension String {
     fileprivate func trimmingCharacters(in set: String) -> String { Substring(self).trimmingCharacters(in: set) }
+    fileprivate var isBlank: Bool { allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
 }
 
 /// One line of git's post-rewrite input: `<old-sha> <new-sha> [<extra>]`.
@@ -101,6 +128,9 @@ public struct Rewrite: Hashable, Sendable, Codable {
         }
         return (ok, bad)
     }
+
+    /// A full commit id (40 hex digits).
+    public static func isCommitID(_ s: String) -> Bool { isSHA(s) }
 
     static func isSHA<S: StringProtocol>(_ s: S) -> Bool {
         s.utf8.count == 40

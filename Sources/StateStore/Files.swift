@@ -35,12 +35,29 @@ public enum Files {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(path: path, operation: "read", reason: errnoText()) }
+    /// The most `read` takes from one file: far above any real state (a 10,000-task state is
+    /// about 9 MB), far below what would exhaust memory.
+    public static let readLimit = 256 << 20
+
+    /// Reads a whole regular file. A symbolic link is refused, not followed (a committed link
+    /// could point anywhere: `/dev/zero`, a file outside the repository), and so is anything
+    /// that is not a regular file or is larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = readLimit) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw StoreError.unsafePath(path: path, reason: "is a symbolic link") }
+            throw StoreError.io(path: path, operation: "read", reason: errnoText())
+        }
         defer { close(fd) }
         var st = stat()
-        let hint = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        guard fstat(fd, &st) == 0 else { throw StoreError.io(path: path, operation: "read", reason: errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw StoreError.unsafePath(path: path, reason: "is not a regular file")
+        }
+        guard Int(st.st_size) <= limit else {
+            throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
+        }
+        let hint = Int(st.st_size)
         var out = [UInt8](repeating: 0, count: max(hint, 4096))
         var used = 0
         while true {
@@ -55,6 +72,8 @@ public enum Files {
             }
             if n == 0 { break }
             used += n
+            // The file grew while being read: stop at the limit rather than chase it.
+            if used > limit { throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB") }
         }
         out.removeSubrange(used...)
         return out
@@ -78,7 +97,9 @@ public enum Files {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // Never write through whatever is already at the temporary name (a link, say).
+        unlink(temp)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "write", reason: errnoText()) }
         var ok = false
         defer {
@@ -113,6 +134,27 @@ public enum Files {
         }
     }
 
+    /// The lines of a line-per-record file, each decoded by `decode`. A last line without its
+    /// newline that does not decode was torn by a crash and is skipped silently; any other line
+    /// that does not decode is skipped and counted, so the caller can say so.
+    public static func readRecords<T>(_ path: String, _ decode: (ArraySlice<UInt8>) -> T?) throws -> (
+        records: [T], badLines: Int
+    ) {
+        guard entryExists(path) else { return ([], 0) }
+        let bytes = try read(path)
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        var out: [T] = []
+        var bad = 0
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            if let r = decode(line) {
+                out.append(r)
+            } else if !(i == lines.count - 1 && bytes.last != 0x0A) {
+                bad += 1
+            }
+        }
+        return (out, bad)
+    }
+
     /// Removes temporary files a killed writer left beside `path`.
     public static func removeStaleTemporaries(besides path: String) {
         let dir = directory(of: path)
@@ -127,18 +169,44 @@ public enum Files {
         }
     }
 
-    /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it.
+    /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it. If
+    /// the file does not end with a newline (a line torn by a crash), the new line starts on a
+    /// line of its own rather than being glued to the torn one.
     public static func appendLine(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         defer { close(fd) }
-        let line = bytes + [0x0A]
+        var line = bytes + [0x0A]
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, off_t(st.st_size - 1)) == 1, last != 0x0A { line.insert(0x0A, at: 0) }
+        }
         let n = line.withUnsafeBytes { buf -> Int in
             guard let base = buf.baseAddress else { return 0 }
             return write(fd, base, buf.count)
         }
         guard n == line.count else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         _ = fsync(fd)
+    }
+
+    /// Throws unless every component of `path` below `root` is a real directory: a committed
+    /// symbolic link (`.codex-state -> /somewhere`) would otherwise take reads and writes out of
+    /// the working tree. Components that do not exist yet are fine (they will be created).
+    public static func requireRealDirectory(_ path: String, under root: String) throws {
+        guard path.hasPrefix(root) else { return }
+        var current = root
+        for component in path.dropFirst(root.count).split(separator: "/") {
+            current += "/" + component
+            var st = stat()
+            guard lstat(current, &st) == 0 else { return }
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                throw StoreError.unsafePath(path: current, reason: "is a symbolic link")
+            }
+            if (st.st_mode & S_IFMT) != S_IFDIR {
+                throw StoreError.unsafePath(path: current, reason: "is not a directory")
+            }
+        }
     }
 
     /// True for a symbolic link (not followed).

@@ -14,6 +14,21 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var stateBefore: String?
     public var stateAfter: String
     public var changes: [EntityChange]
+    /// Secrets redacted from the text this operation stored (rule and line, never the secret);
+    /// absent when none.
+    public var redactions: [Redaction.RuleHit]?
+    /// What ran the operation: `cli`, `mcp` or `hook`; absent in records written before it was
+    /// recorded.
+    public var client: String?
+    /// True for an operation on the clone's private memories (the hashes are that file's).
+    public var privateStore: Bool?
+
+    /// A stable id for the operation (`undo OP`, `log`): derived from when, who, what and the
+    /// state hashes, so records written before ids existed have one too.
+    public var op: String {
+        let material = "\(at.iso8601)\u{0}\(actor)\u{0}\(command)\u{0}\(stateBefore ?? "")\u{0}\(stateAfter)"
+        return "op-" + SHA256.hex(Array(material.utf8)).prefix(10)
+    }
 
     public init(
         at: Timestamp, actor: String, command: String, worktree: String, branch: String?, head: String?,
@@ -31,10 +46,13 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case at, actor, command, worktree, branch, head, changes
+        case at, actor, command, worktree, branch, head, changes, redactions, client
+        case privateStore = "private"
         case stateBefore = "state_before"
         case stateAfter = "state_after"
     }
+
+    enum DerivedKeys: String, CodingKey { case op }
 
     /// Absent values are written as null, so every record has the same keys.
     public func encode(to encoder: Encoder) throws {
@@ -48,6 +66,12 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         try c.encode(stateBefore, forKey: .stateBefore)
         try c.encode(stateAfter, forKey: .stateAfter)
         try c.encode(changes, forKey: .changes)
+        try c.encodeIfPresent(redactions, forKey: .redactions)
+        try c.encodeIfPresent(client, forKey: .client)
+        try c.encodeIfPresent(privateStore, forKey: .privateStore)
+        // The derived id is written for readers of the file; decoding ignores it.
+        var derived = encoder.container(keyedBy: DerivedKeys.self)
+        try derived.encode(op, forKey: .op)
     }
 }
 
@@ -64,14 +88,12 @@ public struct Journal: Sendable {
     }
 
     /// All records, oldest first. A line torn by a crash (the last one) is skipped.
-    public func records() throws -> [JournalRecord] {
-        guard Files.exists(path) else { return [] }
-        let bytes = try Files.read(path)
+    public func records() throws -> [JournalRecord] { try read().records }
+
+    /// All records, oldest first, and how many lines could not be read (not counting a last line
+    /// torn by a crash): those are skipped, and the caller says so.
+    public func read() throws -> (records: [JournalRecord], badLines: Int) {
         let decoder = JSONDecoder()
-        var out: [JournalRecord] = []
-        for line in bytes.split(separator: 0x0A) where !line.isEmpty {
-            if let r = try? decoder.decode(JournalRecord.self, from: Data(line)) { out.append(r) }
-        }
-        return out
+        return try Files.readRecords(path) { try? decoder.decode(JournalRecord.self, from: Data($0)) }
     }
 }

@@ -28,13 +28,14 @@ public struct RewriteMap: Sendable {
     }
 
     /// old → new for every recorded rewrite (a later rewrite of the same commit wins).
-    public func load() throws -> [String: String] {
-        guard Files.exists(path) else { return [:] }
+    public func load() throws -> [String: String] { try read().map }
+
+    /// The map, and how many lines could not be read (not counting a last line torn by a crash).
+    public func read() throws -> (map: [String: String], badLines: Int) {
         let decoder = JSONDecoder()
+        let (lines, bad) = try Files.readRecords(path) { try? decoder.decode(Line.self, from: Data($0)) }
         var map: [String: String] = [:]
-        for line in try Files.read(path).split(separator: 0x0A) where !line.isEmpty {
-            if let l = try? decoder.decode(Line.self, from: Data(line)), l.old != l.new { map[l.old] = l.new }
-        }
-        return map
+        for l in lines where l.old != l.new { map[l.old] = l.new }
+        return (map, bad)
     }
 }

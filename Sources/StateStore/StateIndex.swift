@@ -19,36 +19,47 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 5
+    static let version = 7
     let queue: DatabaseQueue
     public let path: String
 
-    public init(path: String) throws {
+    /// Opens (creating if needed) the index at `path`. `busyTimeout` bounds the wait for another
+    /// process's write transaction; past it the open fails and the caller parses the file.
+    public init(path: String, busyTimeout: Double = 10) throws {
         self.path = path
         do {
-            queue = try Self.open(path)
-        } catch {
-            // A cache that cannot be opened is thrown away and made again.
+            queue = try Self.open(path, busyTimeout: busyTimeout)
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            // A damaged cache is thrown away and made again. Only damage: a busy or locked
+            // database belongs to a live process, and unlinking its WAL would lose its writes.
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             do {
-                queue = try Self.open(path)
+                queue = try Self.open(path, busyTimeout: busyTimeout)
             } catch {
                 throw StoreError.index(path: path, reason: "\(error)")
             }
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
         }
     }
 
-    private static func open(_ path: String) throws -> DatabaseQueue {
+    /// SQLite's codes for a file that is not a usable database (as opposed to one that is
+    /// merely busy, locked, read-only or out of space).
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT].contains(error.resultCode)
+    }
+
+    private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
         var config = Configuration()
         config.journalMode = .wal
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         let queue = try DatabaseQueue(path: path, configuration: config)
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
-                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "head_trailers",
+                "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced", "head_trailers",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -83,6 +94,8 @@ public final class StateIndex {
                         WITHOUT ROWID;
                     CREATE TABLE contains(tip TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
                         PRIMARY KEY(tip, commit_id)) WITHOUT ROWID;
+                    CREATE TABLE introduced(task_id TEXT NOT NULL, record TEXT NOT NULL, commit_id TEXT NOT NULL,
+                        PRIMARY KEY(task_id, record, commit_id)) WITHOUT ROWID;
                     PRAGMA user_version = \(version);
                     """)
         }
@@ -147,7 +160,7 @@ public final class StateIndex {
                     case .task(let t)?: try Self.put(t, insert)
                     case .milestone(let m)?: try Self.put(m, db)
                     case .goal(let g)?: try Self.put(g, db)
-                    case .project?: break
+                    case .project?, .memory?: break
                     case nil:
                         let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"
                         try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [c.id])
@@ -284,6 +297,29 @@ public final class StateIndex {
                 // Keep only heads the reachability cache still keeps.
                 try db.execute(sql: "DELETE FROM recovered WHERE head NOT IN (SELECT head FROM reach_heads)")
                 return .commit
+            }
+        }
+    }
+
+    /// Commits found to first hold a completion recorded without a commit (`record` is the hash
+    /// of the completion's canonical bytes). Facts about history: kept for good, and several per
+    /// record when the record reached different histories separately (a cherry-pick).
+    public func introducingCommits(task: String, record: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT commit_id FROM introduced WHERE task_id = ? AND record = ? ORDER BY commit_id",
+                    arguments: [task, record])
+            }
+        }
+    }
+
+    public func storeIntroducingCommit(task: String, record: String, commit: String) throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO introduced(task_id, record, commit_id) VALUES (?, ?, ?)",
+                    arguments: [task, record, commit])
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import StateModel
 
 /// Where everything lives for one worktree.
@@ -23,6 +24,9 @@ public struct StorePaths: Sendable {
     /// This worktree's open session (per worktree, never committed).
     public var openSessionFile: String { worktreeLocal + "/open-session.json" }
     public var journalFile: String { shared + "/journal.jsonl" }
+    /// The journal record of a write in flight, written before the state file is replaced and
+    /// removed once the record is in the journal (see ``StateStore/write(_:replacing:changes:journal:)``).
+    public var pendingJournalFile: String { worktreeLocal + "/journal-pending.json" }
     /// The lock every worktree of the clone takes to claim or start a task: a claim is decided
     /// and written while no other worktree can claim.
     public var claimLockFile: String { shared + "/claim.lock" }
@@ -45,6 +49,14 @@ public struct LoadedState: Sendable {
 public final class StateStore {
     public let paths: StorePaths
 
+    /// How long a read waits for another process's write transaction on the index before
+    /// giving up on it (and parsing the file instead). Hooks set a short one: git never waits.
+    public var indexBusyTimeout: Double = 10
+
+    /// For crash tests only: `after-state-write` ends the process the instant the state file is
+    /// replaced, before the index and the journal are touched (`CODEX_STATE_FAULT`).
+    public var faultPoint: String?
+
     public init(paths: StorePaths) { self.paths = paths }
 
     public var isInitialized: Bool { Files.exists(paths.stateFile) }
@@ -60,7 +72,7 @@ public final class StateStore {
     public func readStateForUpdate() throws -> LoadedState {
         let loaded = try readState()
         // Content this tool wrote itself is canonical with nothing unknown: skip re-encoding it.
-        if let written = try? StateIndex(path: paths.indexFile).writtenCanonical(), written == loaded.hash {
+        if let written = try? openIndex().writtenCanonical(), written == loaded.hash {
             return loaded
         }
         do {
@@ -71,8 +83,15 @@ public final class StateStore {
         return loaded
     }
 
+    /// Refuses a `.codex-state` (or `sessions`) that is a symbolic link or not a directory, so
+    /// nothing is ever read or written outside the working tree through a committed link.
+    public func checkLayout() throws {
+        try Files.requireRealDirectory(paths.sessionsDir, under: paths.workdir)
+    }
+
     func readBytes() throws -> [UInt8] {
-        guard Files.exists(paths.stateFile) else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        try checkLayout()
+        guard Files.entryExists(paths.stateFile) else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
         return try Files.read(paths.stateFile)
     }
 
@@ -88,13 +107,14 @@ public final class StateStore {
     /// file changed. If the index cannot be used at all (an unwritable git directory, say) the
     /// file is parsed directly: slower, never wrong.
     public func loadIndexed() throws -> (IndexedState, StateIndex?) {
+        try checkLayout()
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw StoreError.notInitialized(stateFile: paths.stateFile)
         }
         let index: StateIndex
         do {
             try Files.makeDirectory(paths.worktreeLocal)
-            index = try StateIndex(path: paths.indexFile)
+            index = try openIndex()
             if let built = try index.builtFrom(), built.stamp == stamp.encoded {
                 return (try index.load(), index)
             }
@@ -140,21 +160,38 @@ public final class StateStore {
     }
 
     /// Writes `state` canonically and atomically (the caller holds the lock), then brings the
-    /// index along. Returns the new content hash.
-    public func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange]) throws -> String {
+    /// index along and journals the change. Returns the new content hash, and the error that
+    /// kept the journal record from being appended, if one did (the state is saved regardless).
+    ///
+    /// The record is made durable *before* the state file is replaced, as this worktree's
+    /// pending record, and removed once it is in the journal: a crash between the two leaves it
+    /// there, and the next transaction (``recoverPendingJournal()``) appends it if the file holds
+    /// what it describes. So `log` never misses a change that reached the file.
+    @discardableResult
+    public func write(
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
+        journal record: ((String) throws -> JournalRecord)? = nil
+    ) throws -> (hash: String, journalError: Error?) {
         let bytes: [UInt8]
         do {
             bytes = try StateCodec.encode(state)
         } catch {
             throw StoreError.io(path: paths.stateFile, operation: "encode", reason: "\(error)")
         }
+        let hash = ContentHash.sha256(bytes)
+        let pending = try record.map { try $0(hash) }
+        if let pending {
+            try Files.makeDirectory(paths.worktreeLocal)
+            try Files.writeAtomically(try CanonicalJSON.encodeCompact(pending), to: paths.pendingJournalFile)
+        }
+        try checkLayout()
         try Files.makeDirectory(paths.stateDir)
         Files.removeStaleTemporaries(besides: paths.stateFile)
         try Files.writeAtomically(bytes, to: paths.stateFile)
-        let hash = ContentHash.sha256(bytes)
+        if faultPoint == "after-state-write" { _exit(137) }
         // The file is the truth and is already safe on disk; a failing cache update only costs a
         // rebuild on the next read.
-        if let index = try? StateIndex(path: paths.indexFile) {
+        if let index = try? openIndex() {
             let stamp = Files.stamp(paths.stateFile)
             let applied =
                 (try? old.map {
@@ -163,6 +200,44 @@ public final class StateStore {
             if !applied { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
             try? index.setWrittenCanonical(hash)
         }
-        return hash
+        guard let pending else { return (hash, nil) }
+        do {
+            try Journal(path: paths.journalFile).append(pending)
+        } catch {
+            // The pending record stays: the next transaction retries the append.
+            return (hash, error)
+        }
+        try? Files.remove(paths.pendingJournalFile)
+        return (hash, nil)
+    }
+
+    /// Finishes the journaling of a write a crash interrupted (the caller holds the lock): the
+    /// pending record is appended when the state file still holds what it describes and the
+    /// journal lacks it; otherwise (the write never reached the file) it is dropped.
+    /// Returns whether a record was recovered.
+    @discardableResult
+    public func recoverPendingJournal() throws -> Bool {
+        let path = paths.pendingJournalFile
+        guard Files.entryExists(path) else { return false }
+        guard let pending = try? JSONDecoder().decode(JournalRecord.self, from: Data(try Files.read(path))),
+            Files.exists(paths.stateFile)
+        else {
+            try Files.remove(path)
+            return false
+        }
+        let current = ContentHash.sha256(try readBytes())
+        let journal = Journal(path: paths.journalFile)
+        var recovered = false
+        if current == pending.stateAfter, try !journal.records().contains(pending) {
+            try journal.append(pending)
+            recovered = true
+        }
+        try Files.remove(path)
+        return recovered
+    }
+
+    /// The index, opened with this store's busy timeout.
+    public func openIndex() throws -> StateIndex {
+        try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
     }
 }

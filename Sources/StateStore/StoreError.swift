@@ -7,6 +7,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case io(path: String, operation: String, reason: String)
     case lockTimeout(path: String, seconds: Double)
     case index(path: String, reason: String)
+    /// A path codex-state will not read or write through (a link, a device, a huge file).
+    case unsafePath(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .lockTimeout(let path, let seconds):
             return "\(path): another codex-state process held the lock for \(seconds) s; try again"
         case .index(let path, let reason): return "\(path): index: \(reason)"
+        case .unsafePath(let path, let reason):
+            return
+                "\(path) \(reason); codex-state does not follow links or read special files (replace it with a regular file or directory)"
         }
     }
 }

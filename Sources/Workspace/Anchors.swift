@@ -68,14 +68,21 @@ extension Workspace {
             let window = try repository.commits(from: headID, limit: Self.recoveryWindow)
             var facts = (try? index?.commitFacts(window.map(\.id.hex) + remaining.map(\.commit))) ?? [:]
             var newFacts: [String: CommitFacts] = [:]
-            var byTrailer: [String: String] = [:]
+            var byTrailer: [String: [ObjectID]] = [:]  // task → commits naming it, newest first
+            // A fact that could not be read (a transient error) is neither cached nor used to
+            // cache an answer: the next run asks again.
+            var incomplete = false
             for info in window {
                 if facts[info.id.hex] == nil {
-                    let ids = TaskTrailer.taskIDs(in: (try? repository.message(of: info.id)) ?? "")
+                    guard let message = try? repository.message(of: info.id) else {
+                        incomplete = true
+                        continue
+                    }
+                    let ids = TaskTrailer.taskIDs(in: message)
                     facts[info.id.hex] = CommitFacts(patchID: nil, taskIDs: ids)
                     newFacts[info.id.hex] = facts[info.id.hex]
                 }
-                for id in facts[info.id.hex]?.taskIDs ?? [] where byTrailer[id] == nil { byTrailer[id] = info.id.hex }
+                for id in facts[info.id.hex]?.taskIDs ?? [] { byTrailer[id, default: []].append(info.id) }
             }
             // Patch-ids only when a recorded commit exists here to compare with.
             var wanted: [String: [String]] = [:]  // patch-id → tasks
@@ -84,9 +91,17 @@ extension Workspace {
                     wanted[pid, default: []].append(task)
                     continue
                 }
-                guard let id = ObjectID(hex: c), repository.commitExists(id), let pid = try? repository.patchID(of: id)
-                else { continue }
-                let ids = facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: (try? repository.message(of: id)) ?? "")
+                guard let id = ObjectID(hex: c), repository.commitExists(id) else { continue }
+                let patchID: ObjectID?
+                let ids: [String]
+                do {
+                    patchID = try repository.patchID(of: id)
+                    ids = try facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: repository.message(of: id))
+                } catch {
+                    incomplete = true
+                    continue
+                }
+                guard let pid = patchID else { continue }  // a merge commit has none
                 newFacts[c] = CommitFacts(patchID: pid.hex, taskIDs: ids)
                 wanted[pid.hex, default: []].append(task)
             }
@@ -94,10 +109,16 @@ extension Workspace {
             if !wanted.isEmpty {
                 for info in window {
                     var f = facts[info.id.hex] ?? CommitFacts(patchID: nil, taskIDs: [])
-                    if f.patchID == nil, let pid = try? repository.patchID(of: info.id) {
-                        f.patchID = pid.hex
-                        facts[info.id.hex] = f
-                        newFacts[info.id.hex] = f
+                    if f.patchID == nil {
+                        do {
+                            if let pid = try repository.patchID(of: info.id) {
+                                f.patchID = pid.hex
+                                facts[info.id.hex] = f
+                                newFacts[info.id.hex] = f
+                            }
+                        } catch {
+                            incomplete = true
+                        }
                     }
                     if let pid = f.patchID, let tasks = wanted.removeValue(forKey: pid) {
                         for t in tasks { byPatch[t] = info.id.hex }
@@ -109,16 +130,45 @@ extension Workspace {
                 let key = RecoveryKey(task: task, commit: c)
                 if let n = byPatch[task], result[task] == nil {
                     result[task] = RecoveredAnchor(method: .patchID, commit: n)
-                } else if let n = byTrailer[task], result[task] == nil {
-                    result[task] = RecoveredAnchor(method: .trailer, commit: n)
+                } else if result[task] == nil, let n = try finishingCommit(among: byTrailer[task] ?? [], recorded: c) {
+                    result[task] = RecoveredAnchor(method: .trailer, commit: n.hex)
                 }
-                fresh[key] = result[task]
+                if !incomplete || result[task] != nil { fresh[key] = result[task] }
             }
             if !newFacts.isEmpty { try? index?.storeCommitFacts(newFacts) }
         }
         if !fresh.isEmpty { try? index?.storeRecoveries(head: headHex, fresh) }
         settled.merge(fresh) { $1 }
         return result
+    }
+
+    /// Among commits whose `Codex-Task:` trailer names a task, the one that carries the work of
+    /// the recorded completion commit. Work-in-progress commits carry the trailer too (the
+    /// `prepare-commit-msg` hook adds it to every commit while the task is in progress), so a
+    /// trailer alone proves nothing when the recorded commit is here to compare with: the message
+    /// must identify that commit — its full id (`git merge --squash` writes `commit <sha>` for
+    /// each squashed commit) or its subject as a line of its own (hosting services list the
+    /// squashed commits' messages). Only when this clone lacks the recorded commit is the newest
+    /// trailer commit taken, as the only evidence there is.
+    func finishingCommit(among candidates: [ObjectID], recorded: String) throws -> ObjectID? {
+        guard !candidates.isEmpty else { return nil }
+        guard let id = ObjectID(hex: recorded), repository.commitExists(id) else { return candidates.first }
+        let subject = Self.trimmed(Substring(try repository.commit(id).summary))
+        for c in candidates where c != id {
+            let message = try repository.message(of: c)
+            if message.contains(recorded) { return c }
+            guard !subject.isEmpty else { continue }
+            // Below the commit's own subject: a quoted or listed message of a squashed commit.
+            let quoted = message.split(whereSeparator: \.isNewline).dropFirst().map {
+                Self.trimmed($0.drop { $0 == " " || $0 == "\t" || $0 == "*" || $0 == "-" || $0 == ">" })
+            }
+            if quoted.contains(subject) { return c }
+        }
+        return nil
+    }
+
+    private static func trimmed(_ s: Substring) -> String {
+        String(s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 
     /// Writes recovered anchors into the state file (`codex-state reanchor`): each recovered
@@ -140,5 +190,166 @@ extension Workspace {
             }
         }
         return done
+    }
+}
+
+/// What anchors a completion, as `task show` explains it.
+public enum CompletionAnchor: Sendable, Equatable {
+    /// The commit the record names (`complete --commit REV`, or a file written before
+    /// completions could be recorded without one).
+    case recorded(String)
+    /// Recorded without a commit: the commit that first holds the record in the state file.
+    case introduced(String)
+    /// Recorded without a commit, and no commit holds it yet: the record is only in this working
+    /// tree (commit `.codex-state/` with the work).
+    case uncommitted
+
+    public var commit: String? {
+        switch self {
+        case .recorded(let c), .introduced(let c): return c
+        case .uncommitted: return nil
+        }
+    }
+}
+
+extension Workspace {
+    /// How far back the history of the state file is followed to find the commit that
+    /// introduced a completion record.
+    static let introductionWalkLimit = 50_000
+
+    /// The commit that anchors `completion` of task `id` as seen from `tip` — the one rule every
+    /// reader applies, to this worktree's file and to any other copy of the state (another
+    /// branch's tip, another worktree). A completion naming a commit is anchored by that commit.
+    /// One recorded without a commit (plain `complete`, before the work is committed) is
+    /// anchored by the commit that first holds the record: starting at `tip`, follow parents
+    /// whose state file still holds the same record; the last one that does is the commit that
+    /// added it, i.e. the commit that carries the work (a commit cannot name itself, but the
+    /// commit that introduces a record can be found). Nothing in the file changes when that
+    /// commit is amended or rebased, so neither re-dirties it. Answers are cached in the index
+    /// for good (they are facts about history), and reused when the cached commit is on `tip`.
+    /// Nil when the completion names no commit and `tip`'s state file does not hold it.
+    public func anchorCommit(of id: String, _ completion: Completion, from tip: ObjectID?) throws -> String? {
+        if let c = completion.commit { return c }
+        guard let tip else { return nil }
+        let record = SHA256.hex(try CanonicalJSON.encode(completion))
+        let index = try? StateIndex(path: paths.indexFile)
+        let cached = ((try? index?.introducingCommits(task: id, record: record)) ?? []).compactMap(ObjectID.init(hex:))
+        if !cached.isEmpty {
+            let answers = try repository.ancestry(of: Set(cached), head: tip)
+            if let hit = cached.first(where: { answers[$0] == .ancestor }) { return hit.hex }
+        }
+        var holds: [ObjectID: Bool] = [:]  // state file blob → holds the record
+        func holdsRecord(_ commit: ObjectID) throws -> Bool {
+            // A shallow clone's boundary: the parent is not here, so the walk ends below it.
+            guard repository.commitExists(commit) else { return false }
+            guard let blob = try repository.fileID(StateFileName.relative, at: commit) else { return false }
+            if let known = holds[blob] { return known }
+            let answer = StateCodec.task(id, in: try repository.blob(blob))?.completion == completion
+            holds[blob] = answer
+            return answer
+        }
+        guard try holdsRecord(tip) else { return nil }
+        var current = tip
+        for _ in 0..<Self.introductionWalkLimit {
+            guard let older = try repository.parents(of: current).first(where: holdsRecord) else { break }
+            current = older
+        }
+        // A commit that records only state (`complete` after the work was committed, then a
+        // separate state commit) anchors the work below it: the nearest commit that changes more
+        // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
+        for _ in 0..<Self.introductionWalkLimit {
+            guard let parent = try repository.parents(of: current).first, repository.commitExists(parent),
+                try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current)
+            else { break }
+            current = parent
+        }
+        try? index?.storeIntroducingCommit(task: id, record: record, commit: current.hex)
+        return current.hex
+    }
+
+    /// How the completion of `task` is anchored at HEAD (nil when it has none).
+    public func completionAnchor(of task: TaskRecord) throws -> CompletionAnchor? {
+        guard let completion = task.completion else { return nil }
+        if let c = completion.commit { return .recorded(c) }
+        let tip = try head().commit.flatMap(ObjectID.init(hex:))
+        return try anchorCommit(of: task.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+    }
+}
+
+extension Workspace {
+    /// Completions recorded without a commit on another branch than HEAD's that no commit on HEAD
+    /// holds: the working file was carried over by a checkout with the record uncommitted, so the
+    /// work is on that branch's working tree, not here. (A record merged or committed here is in
+    /// HEAD's own file and counts as done.) Reads HEAD's file only when such a record exists and
+    /// the working file differs from it.
+    func uncommittedElsewhere(
+        _ tasks: [String: TaskSummary], head: HeadInfo, stateHash: String?, record: (String) throws -> TaskRecord?
+    ) throws -> Set<String> {
+        let candidates = tasks.values.filter {
+            $0.status == .done && $0.completionCommit == nil && $0.completionBranch != nil
+                && $0.completionBranch != head.branch
+        }
+        guard !candidates.isEmpty else { return [] }
+        guard let tip = head.commit.flatMap(ObjectID.init(hex:)),
+            let blob = try repository.fileID(StateFileName.relative, at: tip)
+        else { return Set(candidates.map(\.id)) }
+        let committed = try repository.blob(blob)
+        if let stateHash, ContentHash.sha256(committed) == stateHash { return [] }
+        var out: Set<String> = []
+        for t in candidates {
+            guard let completion = try record(t.id)?.completion else { continue }
+            if StateCodec.task(t.id, in: committed)?.completion != completion { out.insert(t.id) }
+        }
+        return out
+    }
+}
+
+extension Workspace {
+    /// When `.codex-state/` is missing here but a branch has it: HEAD predates the state (or is on
+    /// a history without it). Finds the commit that added the state file on the first branch
+    /// (local first) whose tip has it, walking only the commits that HEAD cannot reach.
+    public func stateIntroduction() throws -> WorkspaceError? {
+        guard !store.isInitialized, let headHex = try head().commit, let head = ObjectID(hex: headHex) else {
+            return nil
+        }
+        let file = StateFileName.relative
+        for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
+            for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
+                guard try repository.fileID(file, at: info.id) != nil,
+                    try repository.parents(of: info.id).allSatisfy({
+                        try !repository.commitExists($0) || repository.fileID(file, at: $0) == nil
+                    })
+                else { continue }
+                return .predatesState(head: headHex, commit: info.id.hex, subject: info.summary, branch: branch.name)
+            }
+        }
+        return nil
+    }
+
+    /// The error for a missing state file: that HEAD predates it when a branch has it, else
+    /// `error` (which says to run `init`).
+    func explainingMissingState(_ error: Error) -> Error {
+        guard case StoreError.notInitialized = error, let better = try? stateIntroduction() else { return error }
+        return better
+    }
+}
+
+extension Workspace {
+    /// Merge commits among HEAD's newest `window` commits whose state file differs from their
+    /// first parent's: state changes git recorded and the journal never saw (the merge driver
+    /// writes no journal entry). Newest first, at most `limit`.
+    public func stateMerges(limit: Int, window: Int = 1000) throws -> [CommitInfo] {
+        guard let head = try head().commit.flatMap(ObjectID.init(hex:)) else { return [] }
+        var out: [CommitInfo] = []
+        for info in try repository.commits(from: head, limit: window) where out.count < limit {
+            let parents = try repository.parents(of: info.id)
+            guard parents.count > 1, let first = parents.first, repository.commitExists(first) else { continue }
+            if try repository.fileID(StateFileName.relative, at: info.id)
+                != repository.fileID(StateFileName.relative, at: first)
+            {
+                out.append(info)
+            }
+        }
+        return out
     }
 }

@@ -50,17 +50,34 @@ extension Workspace {
                 detail: Self.driverGap(driver)),
             inCI: inCI)
 
+        // The clone's own records: lines that cannot be read are skipped by every reader.
+        for (path, what) in [(paths.journalFile, "operation journal"), (paths.rewritesFile, "rewrite map")] {
+            let bad =
+                path == paths.journalFile
+                ? try Journal(path: path).read().badLines : try RewriteMap(path: path).read().badLines
+            guard bad > 0 else { continue }
+            findings.append(
+                CheckFinding(
+                    .localRecordsDamaged, file: nil, line: nil,
+                    message: "\(path): \(bad) line(s) of the \(what) cannot be read; they are skipped",
+                    fix:
+                        "look at the lines (a hand edit or a disk error); delete them, or keep a copy and remove the file"
+                ))
+        }
+
         func result(tasks: Int, scanned: Int = 0, fixed: Bool = false) -> CheckResult {
             CheckResult(
                 findings: findings, head: head, shallow: shallow, inCI: inCI, trailerCommitsScanned: scanned,
                 tasks: tasks, fixed: fixed)
         }
 
-        if repository.isUnmerged(StateFileName.relative) {
+        if try repository.isUnmerged(StateFileName.relative) {
             findings.append(StateCheck.unmergedFinding(file: StateFileName.relative))
             return result(tasks: 0)
         }
-        guard store.isInitialized else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
+        guard store.isInitialized else {
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
+        }
         var bytes = try Files.read(paths.stateFile)
         var file = StateCheck.checkFile(bytes, file: StateFileName.relative)
         var fixed = false
@@ -91,7 +108,7 @@ extension Workspace {
             var summaries: [String: TaskSummary] = [:]
             for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
             let (everywhere, problems) = try evaluateEverywhere(
-                summaries, head: head, index: try? StateIndex(path: paths.indexFile))
+                summaries, head: head, index: try? store.openIndex())
             findings += StateCheck.copyFindings(
                 unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
                 disagreements: Array(everywhere.disagreements.values))
@@ -125,7 +142,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         var reach: [String: Reachability]?
         if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
             let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]
@@ -151,7 +168,7 @@ extension Workspace {
     /// Rewrites the state file in canonical form, under the lock. Refuses (as every write does)
     /// a file with fields this version does not know. Returns whether anything changed.
     func rewriteCanonically() throws -> Bool {
-        if repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
+        if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()

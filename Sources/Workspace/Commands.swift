@@ -14,11 +14,12 @@ extension Workspace {
 
     /// Starts a task for this actor. Under the clone's claim lock, so two worktrees cannot start
     /// the same task at once; a live start or claim of another actor in another copy of the
-    /// state is respected unless `force` is set.
+    /// state is respected unless `force` is set. A task that still waits on others (dependencies
+    /// or children not done here) is started anyway, with a warning naming them.
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        return try transaction(command: command) { state, ctx in
+        let started = try transaction(command: command) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !force {
                 let eval = try evaluate(state)
@@ -28,6 +29,14 @@ extension Workspace {
             }
             return try state.startTask(resolved, ctx, force: force)
         }
+        if let before = try? view().evaluation {
+            let (deps, kids) = before.waitingOn(started)
+            let open = (deps + kids).map { "\($0) (\(before.status[$0]?.rawValue ?? "missing"))" }
+            if !open.isEmpty {
+                warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
+            }
+        }
+        return started
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
@@ -60,24 +69,41 @@ extension Workspace {
 
     public struct CompletionResult: Sendable {
         public var id: String
-        public var commit: String
+        /// The commit named with `--commit`; nil when the commit that adds the record anchors it.
+        public var commit: String?
         public var branch: String?
+        /// Tasks that were waiting and are ready now, with their titles.
+        public var unblocked: [(id: String, title: String)] = []
     }
 
-    /// Records `revision` (HEAD when nil) as the commit that finishes the task.
+    /// Records that the task is finished. With `revision`, that commit finishes it; without, the
+    /// completion names no commit and the commit that first holds it anchors it — so the flow
+    /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
+    /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
         let head = try self.head()
-        let commit: String
-        if let rev = revision {
-            commit = try repository.resolveCommit(rev).hex
-        } else {
-            guard let c = head.commit else { throw WorkspaceError.unbornHead(operation: "complete a task") }
-            commit = c
-        }
+        let readyBefore = (try? view().evaluation.ready) ?? []
+        let resolved = try revision.map { try repository.resolveCommit($0) }
+        let commit = resolved?.hex
+        var created: Timestamp?
         let done = try transaction(command: command) { state, ctx in
-            try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
+            created = state.tasks[done]?.created.at
+            return done
         }
-        return CompletionResult(id: done, commit: commit, branch: head.branch)
+        // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
+        if let resolved, let created, let info = try? repository.commit(resolved), info.time < created.seconds {
+            warnings.append(
+                "warning: \(resolved.short) (\(Timestamp(seconds: info.time))) is older than task \(done), created \(created); is that the commit that finished it?"
+            )
+        }
+        var result = CompletionResult(id: done, commit: commit, branch: head.branch)
+        if let after = try? view().evaluation {
+            result.unblocked = after.ready.subtracting(readyBefore).sorted().compactMap { id in
+                after.tasks[id].map { (id: id, title: $0.title) }
+            }
+        }
+        return result
     }
 
     /// Atomically picks the best ready task (else the best stale one) and starts it for this actor

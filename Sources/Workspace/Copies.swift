@@ -282,7 +282,8 @@ extension Workspace {
     /// `codex-state.staleAfter` in git config (`90m`, `48h`, `7d`; `0` or `never` turns it off),
     /// 7 days by default.
     func staleAfter() -> Int64? {
-        guard let raw = repository.configString("codex-state.staleAfter")?.trimmingWhitespace, !raw.isEmpty else {
+        guard let raw = (try? repository.configString("codex-state.staleAfter"))?.trimmingWhitespace, !raw.isEmpty
+        else {
             return 7 * 86_400
         }
         if raw == "0" || raw == "never" || raw == "off" { return nil }
@@ -297,10 +298,12 @@ extension Workspace {
     /// recovery for every copy's completions, the branches containing the unreachable ones, and
     /// staleness at this time.
     func evaluateEverywhere(
-        _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?
+        _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?,
+        uncommittedElsewhere: Set<String> = []
     ) throws -> (Evaluation, [CopyProblem]) {
         let listing = try listCopies(index: index)
-        let others = readCopies(listing, here: tasks, hereHash: hash, index: index)
+        var others = readCopies(listing, here: tasks, hereHash: hash, index: index)
+        others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)
@@ -320,8 +323,38 @@ extension Workspace {
             facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
             workOnHead: trailerEvidence(head: head, index: index))
         return (
-            Evaluation(tasks: tasks, reachability: reach, recovered: recovered, copies: inputs), others.problems
+            Evaluation(
+                tasks: tasks, reachability: reach, recovered: recovered, copies: inputs,
+                uncommittedElsewhere: uncommittedElsewhere),
+            others.problems
         )
+    }
+
+    /// Completions a branch tip's committed file records without a commit are anchored, as
+    /// everywhere, by the commit that first holds the record on that branch
+    /// (``anchorCommit(of:_:from:)``, cached in the index): fill it in so ancestry decides
+    /// whether the work is here. A completion whose anchor cannot be found stays commit-less.
+    func anchorIntroducedCompletions(_ facts: [String: [CopyFact]], tips: [BranchTip]) -> [String: [CopyFact]] {
+        var out = facts
+        var blobs: [ObjectID: [UInt8]] = [:]
+        for (id, fs) in facts {
+            for (i, f) in fs.enumerated() where f.fact.status == .done && f.fact.completionCommit == nil {
+                guard let copy = f.copies.first(where: { $0.kind != .worktree }),
+                    let tip = tips.first(where: { $0.name == copy.name && $0.remote == (copy.kind == .remote) })?.tip
+                else { continue }
+                if blobs[tip] == nil,
+                    let blob = try? repository.fileID(StateFileName.relative, at: tip),
+                    let bytes = try? repository.blob(blob)
+                {
+                    blobs[tip] = bytes
+                }
+                guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion,
+                    let anchor = try? anchorCommit(of: id, completion, from: tip)
+                else { continue }
+                out[id]?[i].fact.completionCommit = anchor
+            }
+        }
+        return out
     }
 
     /// Tasks named by a `Codex-Task:` trailer among HEAD's newest commits (the window `check`

@@ -63,12 +63,22 @@ extension Workspace {
     /// replaced; a current one is left alone, so installing twice changes nothing.
     public func installHooks(_ names: [HookName], binary: String) throws -> [HookChange] {
         let dir = try hooksDirectory()
+        // A hooks path inside the working tree that git tracks: installing changes tracked files
+        // (shown as modified, committed by the next `git commit -a`).
+        let root = paths.workdir + "/"
+        if dir.hasPrefix(root), try repository.tracksFiles(under: String(dir.dropFirst(root.count))) {
+            warnings.append(
+                "warning: core.hooksPath is \(dir), a folder git tracks: installing the hooks changes tracked files there (see git status); remove them with codex-state hooks uninstall"
+            )
+        }
         if !Files.isDirectory(dir) { try Files.makeDirectory(dir) }
         guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
         let script = Array(HookShim.script(binary: binary).utf8)
         var changes: [HookChange] = []
         for name in names {
             let path = dir + "/" + name.rawValue
+            // An install killed mid-write leaves `.<name>.tmp.<pid>` behind: clear it.
+            Files.removeStaleTemporaries(besides: path)
             let chained = path + HookShim.chainedSuffix
             let existing = Files.entryExists(path)
             let text = Files.isSymlink(path) ? nil : (try? Files.read(path)).map { String(decoding: $0, as: UTF8.self) }
@@ -152,7 +162,10 @@ extension Workspace {
 
     func summaryLine(_ view: HeadView) -> String {
         let statuses = view.evaluation.status.values
-        let inProgress = statuses.filter { $0 == .inProgress }.count
+        // In progress on this branch: a task started on another branch is that branch's work.
+        let inProgress = view.evaluation.status.filter {
+            $0.value == .inProgress && view.evaluation.tasks[$0.key]?.startedBranch == view.head.branch
+        }.count
         var line = "codex-state: \(inProgress) in progress, \(view.evaluation.ready.count) ready"
         line += " on \(view.head.branch ?? "detached HEAD \(view.head.shortCommit ?? "")")"
         var drift: [String] = []
@@ -177,17 +190,41 @@ extension Workspace {
         ]
     }
 
+    /// Where mid-rebase amends wait for the end of the rebase, inside git's rebase directory.
+    static let pendingRewritesFile = "codex-state-rewrites"
+
     /// After `commit --amend` and `rebase`: re-point every anchor from old to new commits, record
     /// the map for anchors kept elsewhere, and say which completions a rebase dropped.
     func postRewrite(kind: String, input: String) throws -> [String] {
         var lines: [String] = []
-        let (rewrites, malformed) = Rewrite.parse(input)
+        var (rewrites, malformed) = Rewrite.parse(input)
         if !malformed.isEmpty {
             lines.append("codex-state: warning: post-rewrite: ignored \(malformed.count) malformed input line(s)")
         }
+        if let rebaseDir = repository.rebaseDirectory {
+            let pending = rebaseDir + "/" + Self.pendingRewritesFile
+            if kind == "amend" {
+                // Mid-rebase amends (reword, squash, fixup, an amend at an `edit` stop): touching
+                // the working tree now would stop the next pick that changes the state file. They
+                // wait in git's own rebase directory, so an aborted rebase leaves nothing behind,
+                // and join the final list at the end.
+                let text = rewrites.map { "\($0.old) \($0.new)\n" }.joined()
+                if !text.isEmpty { try Files.appendLine(Array(text.dropLast().utf8), to: pending) }
+                return lines
+            }
+            // git's final list maps originals to what they became when they were last picked; an
+            // amend after that (a fixup after an `exec`, an amend at an `edit` stop) is a link
+            // in the chain only the pending list has.
+            if Files.exists(pending) {
+                rewrites = Rewrite.parse(String(decoding: try Files.read(pending), as: UTF8.self)).rewrites + rewrites
+            }
+        }
         let map = RewriteMap(path: paths.rewritesFile)
         try map.append(rewrites, kind: kind, at: try now())
-        let all = try map.load()
+        let (all, bad) = try map.read()
+        if bad > 0 {
+            lines.append("codex-state: warning: \(paths.rewritesFile): skipped \(bad) line(s) that cannot be read")
+        }
         // The open session started at a commit that may just have been rewritten.
         do {
             try remapOpenSession(all)
@@ -249,9 +286,29 @@ extension Workspace {
             }.map(\.id).sorted()
         }
         guard !ids.isEmpty else { return [] }
-        let updated = TaskTrailer.adding(ids, to: message)
+        let updated = TaskTrailer.adding(ids, to: message, commentChar: commentChar(in: message))
         if updated != message { try Files.writeAtomically(Array(updated.utf8), to: fullPath) }
         return []
+    }
+
+    /// The character git starts comment lines with in this message: `core.commentChar` (or
+    /// `core.commentString`), `#` by default. With `auto` git picks one the message does not
+    /// use; the scissors line and comment lines it wrote show which.
+    func commentChar(in message: String) -> Character {
+        let configured =
+            (try? repository.configString("core.commentChar")) ?? (try? repository.configString("core.commentString"))
+        if let c = configured, c != "auto", let first = c.first { return first }
+        guard configured == "auto" else { return "#" }
+        let lines = message.split(separator: "\n")
+        if let scissors = lines.first(where: {
+            $0.dropFirst() == " ------------------------ >8 ------------------------"
+        }),
+            let c = scissors.first
+        {
+            return c
+        }
+        let candidates: [Character] = ["#", ";", "@", "!", "$", "%", "^", "&", "|", ":"]
+        return lines.last(where: { $0.first.map(candidates.contains) == true }).flatMap(\.first) ?? "#"
     }
 
     /// Before a push: the state must be valid; warn about what would mislead others.

@@ -51,7 +51,7 @@ public enum MergeDriver {
         func load(_ side: String, _ path: String) throws -> [UInt8] {
             do {
                 return try Files.read(path)
-            } catch let StoreError.io(_, _, reason) {
+            } catch let StoreError.io(_, _, reason), let StoreError.unsafePath(_, reason) {
                 throw MergeDriverError.unreadable(target: name, side: side, path: path, reason: reason)
             }
         }
@@ -77,7 +77,8 @@ public enum MergeDriver {
         let merged: [UInt8]
         do {
             report = try StateMerge.merge(
-                base: baseState, ours: oursState, theirs: theirsState, at: try now(environment))
+                base: baseState, ours: oursState, theirs: theirsState, at: try now(environment),
+                replay: isReplay(base: baseState, baseBytes: baseBytes, ours: oursState, theirs: theirsState))
             merged = try StateCodec.encode(report.state)
         } catch let e as MergeDriverError {
             throw e
@@ -91,6 +92,28 @@ public enum MergeDriver {
             throw MergeDriverError.failed(target: name, reason: "\(error)")
         }
         return Outcome(conflicts: report.added, wroteOurs: true, target: name)
+    }
+
+    /// Whether this merge replays a commit (a cherry-pick) rather than joins two histories: git
+    /// tells a merge driver neither, but in a merge the base is a version of the file on ours'
+    /// history, and in a cherry-pick it is the picked commit's parent's. Asked only when it
+    /// matters — theirs changed an entity ours does not have — and answered from HEAD's newest
+    /// 1,000 commits; when the repository cannot be read, it is a merge (records are kept).
+    static func isReplay(base: ProjectState?, baseBytes: [UInt8], ours: ProjectState, theirs: ProjectState) -> Bool {
+        guard let base else { return false }
+        func missingOnOurs<E: Equatable>(_ b: [String: E], _ o: [String: E], _ t: [String: E]) -> Bool {
+            t.contains { id, value in o[id] == nil && b[id] != nil && b[id] != value }
+        }
+        guard
+            missingOnOurs(base.tasks, ours.tasks, theirs.tasks)
+                || missingOnOurs(base.milestones, ours.milestones, theirs.milestones)
+                || missingOnOurs(base.goals, ours.goals, theirs.goals)
+        else { return false }
+        guard let repo = try? Repository.discover(from: "."), let head = try? repo.resolveCommit("HEAD"),
+            let blob = try? repo.blobID(of: baseBytes),
+            let held = try? repo.historyHolds(StateFileName.relative, blob: blob, from: head, limit: 1_000)
+        else { return false }
+        return !held
     }
 
     /// The time recorded in new conflict records: `CODEX_STATE_NOW` when set (as everywhere
@@ -112,6 +135,8 @@ public enum MergeDriver {
 /// The state file's path relative to the working tree's root, as git and `.gitattributes` name it.
 public enum StateFileName {
     public static let relative = ".codex-state/project_state.json"
+    /// The top-level directory that holds the state.
+    public static let directory = ".codex-state"
 }
 
 /// Whether this clone will merge the state file with the driver.
@@ -175,7 +200,7 @@ extension Workspace {
     }
 
     public func mergeDriverStatus() throws -> MergeDriverStatus {
-        let command = repository.configString("merge.\(MergeDriverSetup.driverName).driver")
+        let command = try repository.configString("merge.\(MergeDriverSetup.driverName).driver")
         let lines = Files.exists(gitattributesPath) ? try Files.read(gitattributesPath).split(separator: 0x0A) : []
         return MergeDriverStatus(
             driverCommand: command, driverValid: Self.isDriverCommand(command),
@@ -193,11 +218,11 @@ extension Workspace {
     public func configureMergeDriver() throws -> MergeDriverSetup {
         let prefix = "merge.\(MergeDriverSetup.driverName)"
         var set: [String] = []
-        if repository.configString(prefix + ".name") == nil {
+        if try repository.configString(prefix + ".name") == nil {
             try repository.setLocalConfig(prefix + ".name", to: MergeDriverSetup.driverDescription)
             set.append(prefix + ".name")
         }
-        if !Self.isDriverCommand(repository.configString(prefix + ".driver")) {
+        if try !Self.isDriverCommand(repository.configString(prefix + ".driver")) {
             try repository.setLocalConfig(prefix + ".driver", to: MergeDriverSetup.driverCommand)
             set.append(prefix + ".driver")
         }

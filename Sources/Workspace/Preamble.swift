@@ -57,20 +57,27 @@ extension Workspace {
     public func preamble(_ request: PreambleRequest) throws -> [UInt8] {
         _ = try now()  // a bad CODEX_STATE_NOW fails here, as in every other command
         let target = try preambleTarget(request)
+        // A commit older than the state has nothing to say; an agent session there starts clean.
+        if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
-            repository.operationInProgress && repository.isUnmerged(".codex-state/project_state.json")
+            repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
+            "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
+            "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
             let records = TaskRecords(store: store, indexFile: paths.indexFile)
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
+            let memories = try memoryView()
+            input.addMemories(
+                memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
@@ -139,7 +146,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -152,6 +159,13 @@ extension Workspace {
             session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false
         input.head.requested = target.requested
+        // Memories as committed there (every one in that file holds at that commit), and this
+        // clone's private ones.
+        let memories = MemoryEvaluation(
+            committed: state.memoryMap, private: (try? privateMemoryFile.read().memories.memories) ?? [:],
+            head: MemoryHead(
+                branch: target.head.branch, commit: target.head.commit, committedIDs: Set(state.memoryMap.keys)))
+        input.addMemories(memories, work: preambleWork(input, record: { state.tasks[$0] }, head: target.head))
         return Preamble.render(input, budget: request.budget, format: request.format)
     }
 
@@ -222,7 +236,11 @@ extension Workspace {
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority, reason: Ranking.reason(r.terms))
+                    id: $0.id, title: $0.title, priority: $0.priority,
+                    reason: Ranking.reason(
+                        r.terms,
+                        milestoneTitles: Dictionary(
+                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
         input.readyTotal = eval.ready.count
@@ -355,7 +373,7 @@ private final class TaskRecords {
 
     init(store: StateStore, indexFile: String) {
         self.store = store
-        index = try? StateIndex(path: indexFile)
+        index = try? store.openIndex()
     }
 
     subscript(_ id: String) -> TaskRecord? {

@@ -13,13 +13,13 @@ extension Workspace {
     public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
         let head = try self.head()
         guard let stamp = Files.stamp(paths.stateFile) else {
-            throw StoreError.notInitialized(stateFile: paths.stateFile)
+            throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
         // A completion naming a commit this clone lacks changes meaning when a fetch brings the
         // commit, without HEAD or the state file changing: every fetch rewrites FETCH_HEAD.
         let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
-        let index = try? StateIndex(path: paths.indexFile)
+        let index = try? store.openIndex()
         let copies = try listCopies(index: index)
         let staleAfter = staleAfter().map { "\($0)" } ?? "never"
         func key(_ hash: String) -> String {

@@ -166,7 +166,8 @@ extension Workspace {
     /// file never blocks checkouts. It does not require `.codex-state/` in the working tree (the
     /// branch checked out may predate `init`); a session written then creates
     /// `.codex-state/sessions/`. post-checkout runs after the switch, so a session of the old
-    /// branch is written into the new branch's working tree, as an untracked file.
+    /// branch goes to the clone's archive only; the new branch's archived sessions are delivered
+    /// into its working tree.
     @discardableResult
     public func switchSession(
         fromBranch: String?, toBranch: String?, head: String?, previousHead: String? = nil,
@@ -178,6 +179,8 @@ extension Workspace {
         var warnings: [String] = []
         let old = try readOpenSession(setAsideIfBroken: true, warnings: &warnings)
         if let old, old.branch == toBranch {
+            try withdrawForeignSessions()
+            try deliverSessions()
             return SessionSwitch(closed: nil, session: old, kept: true, warnings: warnings)
         }
         var closed: SessionClose?
@@ -191,6 +194,8 @@ extension Workspace {
         let session = newOpenSession(
             branch: toBranch, head: head, source: SessionSource.checkoutHook, summary: nil, now: now)
         try writeOpenSession(session)
+        try withdrawForeignSessions()
+        try deliverSessions()
         return SessionSwitch(closed: closed, session: session, kept: false, warnings: warnings)
     }
 
@@ -229,7 +234,10 @@ extension Workspace {
     public func session(_ idOrFile: String) throws -> SessionEntry {
         if idOrFile.contains("/") || idOrFile.hasSuffix(".json") {
             let name = String(idOrFile.split(separator: "/").last ?? "")
-            let candidates = [idOrFile, paths.workdir + "/" + idOrFile, paths.sessionsDir + "/" + name]
+            let candidates = [
+                idOrFile, paths.workdir + "/" + idOrFile, paths.sessionsDir + "/" + name,
+                sessionArchiveDir + "/" + name,
+            ]
             guard let path = candidates.first(where: { Files.exists($0) && !Files.isDirectory($0) }) else {
                 throw SessionError.notFound(idOrFile)
             }
@@ -238,20 +246,18 @@ extension Workspace {
                 path.hasPrefix(paths.sessionsDir + "/") ? relativeSessionPath(name) : path
             return SessionEntry(record: record, file: relative)
         }
-        let names = try sessionFileNames()
-        var byID: [String: String] = [:]
-        for n in names { if let p = SessionNaming.parse(fileName: n) { byID[p.id] = n } }
+        var byID: [String: (name: String, path: String)] = [:]
+        for f in try sessionFiles() { if let p = SessionNaming.parse(fileName: f.name) { byID[p.id] = f } }
         let open = try? readOpenSession()
         switch SessionNaming.resolve(idOrFile, among: Array(byID.keys) + (open.map { [$0.id] } ?? [])) {
         case .notFound: throw SessionError.notFound(idOrFile)
         case .ambiguous(let candidates): throw SessionError.ambiguous(prefix: idOrFile, candidates: candidates)
         case .found(let id):
-            guard let name = byID[id] else {
+            guard let file = byID[id] else {
                 if let open { throw SessionError.stillOpen(open) }
                 throw SessionError.notFound(idOrFile)
             }
-            return SessionEntry(
-                record: try readSessionFile(paths.sessionsDir + "/" + name), file: relativeSessionPath(name))
+            return SessionEntry(record: try readSessionFile(file.path), file: shownPath(file))
         }
     }
 
@@ -283,14 +289,11 @@ extension Workspace {
             try removeOpenSession()
             return .discarded(open)
         }
-        if let existing = try sessionFileNames().first(where: { $0.hasSuffix("_\(open.id).json") }) {
+        if let existing = try sessionFiles().first(where: { $0.name.hasSuffix("_\(open.id).json") }) {
             // An earlier end wrote the file and was interrupted before removing the open session.
             try removeOpenSession()
-            warnings.append("warning: session \(open.id) had already been written to \(relativeSessionPath(existing))")
-            return .written(
-                SessionEntry(
-                    record: try readSessionFile(paths.sessionsDir + "/" + existing),
-                    file: relativeSessionPath(existing)))
+            warnings.append("warning: session \(open.id) had already been written to \(shownPath(existing))")
+            return .written(SessionEntry(record: try readSessionFile(existing.path), file: shownPath(existing)))
         }
         let activity = SessionActivity(changes: journalChanges(since: open, warnings: &warnings))
         let history = sessionHistory(from: open.headStart, to: headEnd, warnings: &warnings)
@@ -399,7 +402,7 @@ extension Workspace {
     /// now (no read, no parse), else by hashing the bytes.
     private func currentStateHash() -> String? {
         guard let stamp = Files.stamp(paths.stateFile) else { return nil }
-        if Files.exists(paths.indexFile), let index = try? StateIndex(path: paths.indexFile),
+        if Files.exists(paths.indexFile), let index = try? store.openIndex(),
             let built = try? index.builtFrom(), built.stamp == stamp.encoded
         {
             return built.hash
@@ -461,18 +464,86 @@ extension Workspace {
         }
     }
 
-    /// Writes a session file once: the bytes go atomically to a pending file, which is then
+    /// The clone's copy of every ended session, shared by its worktrees and out of reach of
+    /// `git clean`: `<common dir>/codex-state/sessions/`.
+    var sessionArchiveDir: String { StorePaths.join(paths.shared, "sessions") }
+
+    /// Writes an ended session: always into the clone's archive, and into this working tree's
+    /// `.codex-state/sessions/` only when the worktree is on the session's branch. A session of
+    /// the branch just left (post-checkout runs after the switch) therefore never lands in
+    /// another branch's working tree, where `git add .codex-state` would commit it on the wrong
+    /// branch; it waits in the archive until its branch is checked out
+    /// (``deliverSessions()``).
+    func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
+        let bytes = try CanonicalJSON.encode(record)
+        let archived = try writeOnce(bytes, name: record.fileName, id: record.id, in: sessionArchiveDir)
+        guard record.branch == (try head()).branch, Files.isDirectory(paths.stateDir) else {
+            return SessionEntry(record: record, file: archived)
+        }
+        if !Files.exists(paths.sessionsDir + "/" + record.fileName) {
+            _ = try writeOnce(bytes, name: record.fileName, id: record.id, in: paths.sessionsDir)
+        }
+        return SessionEntry(record: record, file: relativeSessionPath(record.fileName))
+    }
+
+    /// Takes out of the working tree the session files of other branches that git does not
+    /// track: untracked files survive a checkout, so a session delivered to its branch and not
+    /// committed there would otherwise follow the user to the next branch. Each is in the
+    /// archive (copied there first if it is not), so nothing is lost. The caller holds the lock.
+    func withdrawForeignSessions() throws {
+        let branch = try head().branch
+        for name in try sessionNames(in: paths.sessionsDir) {
+            let path = paths.sessionsDir + "/" + name
+            guard let record = try? readSessionFile(path), record.branch != branch,
+                try !repository.isInIndex(".codex-state/sessions/" + name)
+            else { continue }
+            let bytes = try Files.read(path)
+            let archived = sessionArchiveDir + "/" + name
+            if !Files.exists(archived) {
+                _ = try writeOnce(bytes, name: name, id: record.id, in: sessionArchiveDir)
+            }
+            guard (try? Files.read(archived)) == bytes else { continue }  // edited here: leave it
+            try Files.remove(path)
+        }
+    }
+
+    /// Copies the archived sessions of the branch checked out into the working tree, except
+    /// those already there or committed at HEAD: a session ended elsewhere arrives on its own
+    /// branch, and one that `git clean` removed before it was committed comes back. Returns the
+    /// files written. The caller holds the lock.
+    @discardableResult
+    func deliverSessions() throws -> [String] {
+        let head = try head()
+        guard Files.isDirectory(paths.stateDir), Files.isDirectory(sessionArchiveDir) else { return [] }
+        let slug = SessionNaming.slug(head.branch)
+        let waiting = try sessionNames(in: sessionArchiveDir).filter {
+            SessionNaming.parse(fileName: $0)?.slug == slug && !Files.exists(paths.sessionsDir + "/" + $0)
+        }
+        guard !waiting.isEmpty else { return [] }
+        let committed = Set(
+            try head.commit.flatMap(ObjectID.init(hex:)).map {
+                try repository.fileNames(in: ".codex-state/sessions", at: $0)
+            } ?? [])
+        var delivered: [String] = []
+        for name in waiting where !committed.contains(name) {
+            let path = sessionArchiveDir + "/" + name
+            guard let record = try? readSessionFile(path), record.branch == head.branch else { continue }
+            _ = try writeOnce(try Files.read(path), name: name, id: record.id, in: paths.sessionsDir)
+            delivered.append(relativeSessionPath(name))
+        }
+        return delivered
+    }
+
+    /// Writes `bytes` as `dir/name` once: atomically to a pending file, which is then
     /// hard-linked to its final name. `link` fails if the name exists, so a file is never
-    /// overwritten, not even by a writer in another clone of the same directory.
-    private func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
-        let dir = paths.sessionsDir
+    /// overwritten, not even by a writer in another clone of the same directory. Returns the path.
+    private func writeOnce(_ bytes: [UInt8], name: String, id: String, in dir: String) throws -> String {
         try Files.makeDirectory(dir)
-        removePendingSessionFiles()
-        let name = record.fileName
+        removePendingSessionFiles(in: dir)
         let target = dir + "/" + name
         guard !Files.exists(target) else { throw SessionError.exists(path: target) }
-        let pending = dir + "/.pending-" + record.id + ".json"
-        try Files.writeAtomically(try CanonicalJSON.encode(record), to: pending)
+        let pending = dir + "/.pending-" + id + ".json"
+        try Files.writeAtomically(bytes, to: pending)
         defer { unlink(pending) }
         if link(pending, target) != 0 {
             let code = errno
@@ -488,27 +559,42 @@ extension Workspace {
             _ = fsync(fd)
             close(fd)
         }
-        return SessionEntry(record: record, file: relativeSessionPath(name))
+        return target
     }
 
     /// Pending files a killed writer left (the worktree lock is held, so none is in use).
-    private func removePendingSessionFiles() {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.sessionsDir)) ?? []
-        where name.hasPrefix(".pending-") {
-            unlink(paths.sessionsDir + "/" + name)
+    private func removePendingSessionFiles(in dir: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".pending-")
+        {
+            unlink(dir + "/" + name)
         }
     }
 
-    /// Session file names in `.codex-state/sessions/`, newest first (names start with the end time).
-    private func sessionFileNames() throws -> [String] {
-        guard Files.isDirectory(paths.sessionsDir) else { return [] }
-        let names: [String]
+    /// Session file names in `dir`, unsorted.
+    private func sessionNames(in dir: String) throws -> [String] {
+        guard Files.isDirectory(dir) else { return [] }
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: paths.sessionsDir)
+            return try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+                SessionNaming.parse(fileName: $0) != nil
+            }
         } catch {
-            throw StoreError.io(path: paths.sessionsDir, operation: "list", reason: "\(error)")
+            throw StoreError.io(path: dir, operation: "list", reason: "\(error)")
         }
-        return names.filter { SessionNaming.parse(fileName: $0) != nil }.sorted(by: >)
+    }
+
+    /// Every ended session this worktree can see — its working tree's `.codex-state/sessions/`
+    /// and the clone's archive — by file name, newest first (names start with the end time); a
+    /// file in both is read from the working tree.
+    private func sessionFiles() throws -> [(name: String, path: String)] {
+        var paths: [String: String] = [:]
+        for n in try sessionNames(in: sessionArchiveDir) { paths[n] = sessionArchiveDir + "/" + n }
+        for n in try sessionNames(in: self.paths.sessionsDir) { paths[n] = self.paths.sessionsDir + "/" + n }
+        return paths.sorted { $0.key > $1.key }.map { (name: $0.key, path: $0.value) }
+    }
+
+    /// How a session file is named to the user: relative to the working tree when it is there.
+    private func shownPath(_ file: (name: String, path: String)) -> String {
+        file.path.hasPrefix(paths.sessionsDir + "/") ? relativeSessionPath(file.name) : file.path
     }
 
     private func endedSessions(_ filter: SessionFilter, limit: Int?, skipped: inout [String]) throws
@@ -517,18 +603,20 @@ extension Workspace {
         var slug: String?
         if case .branch(let b) = filter { slug = SessionNaming.slug(b) }
         var out: [SessionEntry] = []
-        for name in try sessionFileNames() {
+        for file in try sessionFiles() {
             if let limit, out.count >= limit { break }
-            guard let parts = SessionNaming.parse(fileName: name), slug == nil || parts.slug == slug else { continue }
+            guard let parts = SessionNaming.parse(fileName: file.name), slug == nil || parts.slug == slug else {
+                continue
+            }
             let record: SessionRecord
             do {
-                record = try readSessionFile(paths.sessionsDir + "/" + name)
+                record = try readSessionFile(file.path)
             } catch {
-                skipped.append("\(relativeSessionPath(name)): \(error)")
+                skipped.append("\(shownPath(file)): \(error)")
                 continue
             }
             if case .branch(let b) = filter, record.branch != b { continue }
-            out.append(SessionEntry(record: record, file: relativeSessionPath(name)))
+            out.append(SessionEntry(record: record, file: shownPath(file)))
         }
         return out
     }

@@ -9,24 +9,25 @@ import StateStore
 /// Failures of the application layer that are not the store's, git's or the model's.
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
-    case unbornHead(operation: String)
     case invalidEnvironment(name: String, value: String, reason: String)
     case nothingReady
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
+    /// HEAD is older than the state file: a branch has it, added by `commit`.
+    case predatesState(head: String, commit: String, subject: String, branch: String)
 
     public var description: String {
         switch self {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
-        case .unbornHead(let operation):
-            return
-                "cannot \(operation): the current branch has no commits yet (make a first commit, or pass --commit REV)"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
         case .nothingReady: return "no task is ready to claim"
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
+        case .predatesState(let head, let commit, let subject, let branch):
+            return
+                "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
         case .unmergedState(let path):
             return
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
@@ -56,15 +57,22 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
+    public var client = "cli"
+    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
+    var pendingRedactions: [Redaction.RuleHit] = []
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
-        let repo = try Repository.discover(from: directory)
+        let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
         actorOverride = actor
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
+        store.faultPoint = environment["CODEX_STATE_FAULT"]
+        // A committed `.codex-state` link would take every read and write out of the tree.
+        try store.checkLayout()
     }
 
     // MARK: - Context
@@ -73,7 +81,7 @@ public final class Workspace {
     public var actor: String {
         if let a = actorOverride, !a.isEmpty { return a }
         if let a = environment["CODEX_STATE_ACTOR"], !a.isEmpty { return a }
-        if let a = repository.configString("user.name"), !a.isEmpty { return a }
+        if let a = try? repository.configString("user.name"), !a.isEmpty { return a }
         return environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
     }
 
@@ -96,14 +104,21 @@ public final class Workspace {
     /// short wait: a git operation must never hang behind a slow codex-state.
     public var defaultLockTimeout: Double = 10
 
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``.
+    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
+    /// cap, so an exported large value cannot make git wait.
+    public var maximumLockTimeout: Double = .infinity
+
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
+    /// never more than ``maximumLockTimeout``.
     func lockTimeout() throws -> Double {
-        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else { return defaultLockTimeout }
+        guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
+            return min(defaultLockTimeout, maximumLockTimeout)
+        }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return v
+        return min(v, maximumLockTimeout)
     }
 
     public func head() throws -> HeadInfo {
@@ -133,6 +148,9 @@ public final class Workspace {
     /// it validates the state file and changes nothing.
     public func initialize(projectName: String?, command: String) throws -> InitResult {
         _ = try now()  // a bad CODEX_STATE_NOW must fail before anything is written
+        // On a commit older than the state, new files would stop git from checking the branch
+        // that has it out again.
+        if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
         try Files.makeDirectory(paths.sessionsDir)
@@ -147,12 +165,10 @@ public final class Workspace {
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         let state = ProjectState(projectName: name)
-        let hash = try store.write(state, replacing: nil, changes: [])
+        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+            .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
+        try write(state, replacing: nil, changes: initial, command: command)
         try configureMergeDriver()
-        try record(
-            command: command, before: nil, after: hash,
-            changes: ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
-                .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) })
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -164,42 +180,105 @@ public final class Workspace {
     public func transaction<T>(
         command: String, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
-        let ctx = MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+        let ctx = try mutationContext()
+        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
+        try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, repository.isUnmerged(".codex-state/project_state.json") {
+        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         var state = loaded.state
+        pendingRedactions = []
         let result = try body(&state, ctx)
+        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
+        let found = state.redactChangedText(since: loaded.state)
+        if found.contains(where: { !$0.allowed }) {
+            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
+            warnings.append(
+                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                    + "\(Redaction.allowPragma) on its line")
+        }
+        pendingRedactions += found
         let changes = loaded.state.changes(to: state)
         guard !changes.isEmpty else { return result }
-        let hash = try store.write(state, replacing: loaded, changes: changes)
-        try record(command: command, before: loaded.hash, after: hash, changes: changes)
+        try write(state, replacing: loaded, changes: changes, command: command)
         return result
     }
 
-    private func record(command: String, before: String?, after: String, changes: [EntityChange]) throws {
+    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
+    func mutationContext() throws -> MutationContext {
         let head = try self.head()
-        let rec = JournalRecord(
-            at: try now(), actor: actor, command: command, worktree: paths.workdir, branch: head.branch,
-            head: head.commit, stateBefore: before, stateAfter: after, changes: changes)
-        do {
-            try Journal(path: paths.journalFile).append(rec)
-        } catch {
+        return MutationContext(
+            actor: actor, now: try now(), branch: head.branch, head: head.commit,
+            nonce: UInt64.random(in: .min ... .max))
+    }
+
+    /// Writes the state and its journal record (the caller holds the lock).
+    private func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], command: String)
+        throws
+    {
+        let head = try self.head()
+        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
+        let redactions = pendingRedactions
+        pendingRedactions = []
+        let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
+            var rec = JournalRecord(
+                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
+                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
+            rec.redactions = redactions.isEmpty ? nil : redactions
+            rec.client = client
+            return rec
+        }
+        if let journalError {
             // The state is already written; losing its journal line must not look like failure.
-            warnings.append("warning: operation saved, but not journaled: \(error)")
+            warnings.append("warning: operation saved, but not journaled yet (retried next time): \(journalError)")
         }
     }
 
     public func journal() throws -> [JournalRecord] {
-        try Journal(path: paths.journalFile).records()
+        // A crash may have left the last write's record pending: finish it first (under the
+        // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
+        // is alive and journals it itself).
+        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
+            defer { withExtendedLifetime(lock) {} }
+            try recoverJournal()
+        }
+        let (records, bad) = try Journal(path: paths.journalFile).read()
+        if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
+        return records
+    }
+
+    /// While a merge left the state file unmerged, reads show our side only (the working tree
+    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
+    /// warns too — better a needless warning than a silent partial view.
+    public func warnIfStateUnmerged() {
+        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+            return
+        }
+        warnings.append(
+            "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
+        )
+    }
+
+    /// The journal of a bare repository, which has no working tree (so no state and no
+    /// ``Workspace``) but has a common directory: empty unless a clone's journal was kept there.
+    public static func bareRepositoryJournal(directory: String, environment: [String: String]) throws
+        -> [JournalRecord]
+    {
+        let repo = try Repository.discover(from: directory, environment: environment)
+        return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
+            .records()
+    }
+
+    /// Appends a journal record a crash left pending (the caller holds the lock).
+    private func recoverJournal() throws {
+        if try store.recoverPendingJournal() {
+            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
+        }
     }
 
     // MARK: - Reads
@@ -212,9 +291,17 @@ public final class Workspace {
 
     private func indexedView() throws -> (HeadView, StateIndex?) {
         let head = try self.head()
-        let (indexed, index) = try store.loadIndexed()
+        let indexed: IndexedState
+        let index: StateIndex?
+        do {
+            (indexed, index) = try store.loadIndexed()
+        } catch {
+            throw explainingMissingState(error)
+        }
+        let elsewhere = try uncommittedElsewhere(
+            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
         let (evaluation, problems) = try evaluateEverywhere(
-            indexed.tasks, hash: indexed.hash, head: head, index: index)
+            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
     }
@@ -279,6 +366,8 @@ public final class Workspace {
     func carryForward(_ commits: Set<ObjectID>, to head: ObjectID, index: StateIndex) throws -> [ObjectID:
         Reachability]?
     {
+        // A shallow clone's walks end at its boundary: nothing to carry answers across.
+        if repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.
@@ -306,8 +395,11 @@ public final class Workspace {
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? StateIndex(path: paths.indexFile)
-        let (evaluation, problems) = try evaluateEverywhere(summaries, head: try head(), index: index)
+        let index = try? store.openIndex()
+        let head = try head()
+        let elsewhere = try uncommittedElsewhere(summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        let (evaluation, problems) = try evaluateEverywhere(
+            summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
         return evaluation
     }
@@ -320,6 +412,11 @@ public struct HeadView: Sendable {
     public let evaluation: Evaluation
     /// Other copies of the state that could not be read (skipped; `check` reports them).
     public var copyProblems: [CopyProblem] = []
+
+    /// Milestone titles by id, to name milestones by title in listings.
+    public var milestoneTitles: [String: String] {
+        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+    }
 
     public var milestoneOrder: [String: Int] {
         var p = ProjectState(projectName: state.projectName)

@@ -11,7 +11,12 @@ import Workspace
 enum Main {
     static func main() {
         do {
-            var command = try CodexState.parseAsRoot()
+            let arguments = try GlobalArguments.strip(Array(CommandLine.arguments.dropFirst()))
+            if let message = GlobalArguments.unknownSubcommand(arguments) {
+                Output.error(message + " (see --help)")
+                Foundation.exit(2)
+            }
+            var command = try CodexState.parseAsRoot(arguments)
             try command.run()
         } catch let error as CleanExit {
             CodexState.exit(withError: error)
@@ -30,7 +35,7 @@ enum Main {
                 Output.error(message.split(whereSeparator: \.isNewline).joined(separator: " ") + " (see --help)")
                 Foundation.exit(2)
             }
-            Output.error(oneLine(error))
+            Output.error(oneLine(error) + (sandboxHint(for: error).map { "; " + $0 } ?? ""))
             Foundation.exit(1)
         }
     }
@@ -58,7 +63,8 @@ struct CodexState: ParsableCommand {
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
-            SessionCommand.self, Preamble.self,
+            SessionCommand.self, Preamble.self, MCPCommand.self, CodexCommand.self, ShellInit.self,
+            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, Undo.self, JournalCommand.self,
         ]
     )
 }
@@ -88,4 +94,102 @@ struct CommonOptions: ParsableArguments {
 struct JSONFlag: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (shapes in docs/cli.md).")
     var json = false
+}
+
+/// Options git-style tools take before the subcommand, handled before argument parsing:
+/// `-C DIR` (any number, applied in order, as git does) and `-q`/`--quiet` anywhere.
+enum GlobalArguments {
+    struct ChangeDirectoryError: Error, CustomStringConvertible {
+        var directory: String
+        var reason: String
+        var description: String { "cannot change to '\(directory)': \(reason)" }
+    }
+
+    /// The arguments without the leading `-C DIR` pairs (the process changes to each DIR in
+    /// turn, so relative paths given later resolve as in git) and without `-q`/`--quiet`
+    /// (before a `--`), which set ``Output/quiet``.
+    static func strip(_ args: [String]) throws -> [String] {
+        var rest = args[...]
+        while rest.first == "-C", rest.count >= 2 {
+            let dir = rest[rest.index(after: rest.startIndex)]
+            guard FileManager.default.changeCurrentDirectoryPath(dir) else {
+                throw ChangeDirectoryError(
+                    directory: dir,
+                    reason: FileManager.default.fileExists(atPath: dir) ? "not a directory" : "no such directory")
+            }
+            rest = rest.dropFirst(2)
+        }
+        var out: [String] = []
+        var options = true
+        for a in rest {
+            if a == "--" { options = false }
+            if options, a == "-q" || a == "--quiet" {
+                Output.quiet = true
+                continue
+            }
+            out.append(a)
+        }
+        return out
+    }
+
+    /// For a mistyped subcommand, "unknown command 'X'; did you mean 'Y'?" (nil when the words
+    /// before the first option are all commands, or the command takes arguments there).
+    static func unknownSubcommand(_ args: [String]) -> String? {
+        var subcommands = commandTree(CodexState.self)
+        var path: [String] = []
+        for word in args {
+            if word.hasPrefix("-") || word == "help" || subcommands.isEmpty { return nil }
+            if let next = subcommands.first(where: { $0.name == word }) {
+                subcommands = next.children
+                path.append(word)
+                continue
+            }
+            let names = subcommands.map(\.name)
+            let scope = (["codex-state"] + path).joined(separator: " ")
+            var best: (name: String, distance: Int)?
+            for name in names.sorted() {
+                let d = editDistance(word, name)
+                if best.map({ d < $0.distance }) ?? true { best = (name, d) }
+            }
+            if let best, best.distance <= max(2, word.count / 3) {
+                return "unknown command '\(word)' for \(scope); did you mean '\(best.name)'?"
+            }
+            return "unknown command '\(word)' for \(scope); commands: \(names.joined(separator: ", "))"
+        }
+        return nil
+    }
+
+    struct Node {
+        var name: String
+        var children: [Node]
+    }
+
+    static func commandTree(_ type: any ParsableCommand.Type) -> [Node] {
+        let configuration: CommandConfiguration = type.configuration
+        var out: [Node] = []
+        for sub in configuration.subcommands {
+            let name: String = sub.configuration.commandName ?? sub._commandName
+            out.append(Node(name: name, children: commandTree(sub)))
+        }
+        return out
+    }
+
+    /// Levenshtein distance.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        var row: [Int] = Array(0...b.count)
+        for i in 1...a.count {
+            var previous: Int = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current: Int = row[j]
+                let substitution: Int = previous + (a[i - 1] == b[j - 1] ? 0 : 1)
+                row[j] = Swift.min(current + 1, row[j - 1] + 1, substitution)
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
 }

@@ -40,6 +40,7 @@ struct HooksCommand: ParsableCommand {
             if trailers { names.append(.prepareCommitMsg) }
             if prePush { names.append(.prePush) }
             let changes = try ws.installHooks(names, binary: executablePath())
+            Output.warnings(ws)
             try report(changes, ws: ws, json: output.json)
         }
     }
@@ -108,12 +109,12 @@ func report(_ changes: [HookChange], ws: Workspace, json: Bool) throws {
     for c in changes {
         switch c {
         case .installed(let n, let chained):
-            Output.line("installed \(n.rawValue)" + (chained ? " (the existing hook is kept and runs first)" : ""))
+            Output.confirm("installed \(n.rawValue)" + (chained ? " (the existing hook is kept and runs first)" : ""))
         case .upgraded(let n, let from):
             Output.line("upgraded \(n.rawValue) from shim v\(from) to v\(HookShim.version)")
         case .unchanged(let n): Output.line("\(n.rawValue) already installed")
         case .removed(let n, let restored):
-            Output.line("removed \(n.rawValue)" + (restored ? " (restored the hook it chained)" : ""))
+            Output.confirm("removed \(n.rawValue)" + (restored ? " (restored the hook it chained)" : ""))
         case .absent: break
         }
     }
@@ -190,16 +191,21 @@ struct HookCommand: ParsableCommand {
         do {
             let ws = try Workspace(
                 directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+            // Git never waits on us: at most 2 s for the lock (whatever the environment asks),
+            // and an index another process is writing is skipped (the file is parsed instead).
             ws.defaultLockTimeout = 2
+            ws.client = "hook"
+            ws.maximumLockTimeout = 2
+            ws.store.indexBusyTimeout = 0.2
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
-            for l in lines { FileHandle.standardError.write(Data((l + "\n").utf8)) }
+            for l in lines { FileHandle.standardError.write(Data((Output.clean(l) + "\n").utf8)) }
         } catch {
             warn("\(hook.rawValue): \(Main.oneLine(error)) (git continues)")
         }
     }
 
     func warn(_ text: String) {
-        FileHandle.standardError.write(Data(("codex-state: warning: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("codex-state: warning: " + Output.clean(text) + "\n").utf8))
     }
 }
 

@@ -15,25 +15,28 @@ struct Init: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let r = try ws.initialize(projectName: name, command: common.commandLine)
-        Output.warnings(ws)
         var hooks: [HookChange] = []
         if !noHooks {
             do {
                 hooks = try ws.installHooks(HookName.defaults, binary: executablePath())
             } catch {
+                Output.warnings(ws)
                 throw InitHooksError(underlying: Main.oneLine(error))
             }
         }
+        Output.warnings(ws)
         if output.json {
             try Output.json(
                 InitJSON(
                     created: r.created, stateFile: r.stateFile, project: r.projectName,
                     hooks: hooks.map(HookChangeJSON.init)))
         } else if r.created {
-            Output.line("Initialized codex-state for '\(r.projectName)' in \(r.stateFile)")
-            Output.line("Commit .codex-state/ so the state travels with the code.")
+            Output.confirm("Initialized codex-state for '\(r.projectName)' in \(r.stateFile)")
+            Output.confirm(
+                "Commit it so the state and its merge rule travel with the code: git add .codex-state .gitattributes && git commit -m \"Track project state\""
+            )
         } else {
-            Output.line("Already initialized: \(r.stateFile) is valid.")
+            Output.confirm("Already initialized: \(r.stateFile) is valid.")
         }
         if !output.json {
             let installed = hooks.compactMap { c -> String? in
@@ -41,7 +44,7 @@ struct Init: ParsableCommand {
                 if case .upgraded(let n, _) = c { return n.rawValue }
                 return nil
             }
-            if !installed.isEmpty { Output.line("Installed git hooks: \(installed.joined(separator: ", "))") }
+            if !installed.isEmpty { Output.confirm("Installed git hooks: \(installed.joined(separator: ", "))") }
         }
     }
 }

@@ -21,11 +21,17 @@ struct Tasks: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Option(
         help:
-            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled."
+            "Only this effective status: open, ready, waiting, in_progress, blocked, done, done_elsewhere, done_unknown, cancelled. Repeat for any of several."
     )
-    var status: String?
-    @Option(help: "Only tasks with this label.") var label: String?
-    @Option(help: "Only tasks in this milestone (id or unique prefix).") var milestone: String?
+    var status: [String] = []
+    @Option(help: "Only tasks with this label. Repeat for tasks with every one of them.") var label: [String] = []
+    @Option(help: "Only tasks in this milestone (id, unique prefix or title). Repeat for any of several.")
+    var milestone: [String] = []
+    @Option(
+        name: .customLong("search"),
+        help: "Only tasks whose title, body or notes contain this text (any case). Repeat for every one of them.")
+    var search: [String] = []
+    @Option(help: "Only tasks started or claimed by this actor. Repeat for any of several.") var by: [String] = []
     @Flag(help: "Indent subtasks under their parents.") var tree = false
     @Flag(help: "Include tasks done here and cancelled tasks.") var all = false
     @Flag(help: "Only stale tasks: started, but the claim expired or nothing happened for the stale time.")
@@ -34,46 +40,27 @@ struct Tasks: ParsableCommand {
     var everywhere = false
 
     func validate() throws {
-        if let s = status, s != "ready", s != "waiting", EffectiveStatus(rawValue: s) == nil {
-            throw ValidationError(
-                "unknown --status '\(s)'; use one of: ready, waiting, "
-                    + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        for s in status { if let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) } }
     }
 
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view) }
+            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
-        Output.emit(body)
+        ws.warnIfStateUnmerged()
         Output.warnings(ws)
+        Output.emit(body)
     }
 
-    func render(_ view: HeadView) throws {
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
         let eval = view.evaluation
-        let milestoneID = try milestone.map {
-            try Identifiers.resolve($0, kind: .milestone, among: view.state.milestones.map(\.id))
-        }
-        func shown(_ t: TaskSummary) -> Bool {
-            let s = eval.effective(t.id)
-            if stale, s != .stale { return false }
-            if let want = status {
-                switch want {
-                case "ready": if !eval.ready.contains(t.id) { return false }
-                case "waiting": if s != .open || eval.ready.contains(t.id) { return false }
-                default: if s.rawValue != want { return false }
-                }
-            } else if !all, s == .done || s == .cancelled {
-                return false
-            }
-            if let l = label, !t.labels.contains(l) { return false }
-            if let m = milestoneID, t.milestone != m { return false }
-            return true
-        }
-        var candidates = Array(view.state.tasks.values)
-        if everywhere { candidates += eval.foreignOnly.values }
-        let listed = candidates.filter(shown).sorted(by: Self.order)
+        let listed = try TaskFilter(
+            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
+            everywhere: everywhere
+        ).select(view, records: records)
         if output.json {
             try Output.json(
                 TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
@@ -92,25 +79,30 @@ struct Tasks: ParsableCommand {
             for t in listed {
                 if let p = t.parent, ids.contains(p) { kids[p, default: []].append(t) } else { roots.append(t) }
             }
+            let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            func inParentCycle(_ t: TaskSummary) -> Bool {
+                var seen = Set<String>()
+                var next = t.parent
+                while let p = next, let parent = byID[p], seen.insert(p).inserted {
+                    if p == t.id { return true }
+                    next = parent.parent
+                }
+                return false
+            }
+            var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
-                Output.line(row(t, eval, indent: depth))
-                for k in kids[t.id] ?? [] { walk(k, depth + 1) }
+                printed.insert(t.id)
+                Output.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
+            // Tasks whose parents form a cycle (a hand edit) have no root: list them too, each
+            // cycle from its first task, marked, rather than leave them out.
+            for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
             for t in listed { Output.line(row(t, eval, indent: 0)) }
         }
         for t in listed { if let d = eval.disagreements[t.id] { Output.line("note: \(t.id): \(d.message)") } }
-    }
-
-    /// In progress first, then by priority, age and id.
-    static func order(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
-        let ar = a.status == .inProgress ? 0 : 1
-        let br = b.status == .inProgress ? 0 : 1
-        if ar != br { return ar < br }
-        if a.priority != b.priority { return a.priority < b.priority }
-        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
-        return a.id < b.id
     }
 }
 
@@ -133,13 +125,12 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
     if t.conflictCount > 0 { extra += "  !conflict" }
     if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
     if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
+    if eval.effective(t.id) == .open, !eval.ready.contains(t.id) {
+        let (deps, kids) = eval.waitingOn(t.id)
+        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
+    }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
-}
-
-struct TasksJSON: Encodable {
-    var head: HeadJSON
-    var tasks: [TaskListJSON]
 }
 
 struct Next: ParsableCommand {
@@ -160,11 +151,17 @@ struct Next: ParsableCommand {
     @Flag(help: "Print every ranking term.") var explain = false
     @Flag(help: "Start the top ready task for you, atomically (a concurrent claim gets another task).")
     var claim = false
-    @Option(help: "With --claim: how long the claim lasts, in minutes.") var lease: Int = 120
+    @Option(help: "With --claim: how long the claim lasts, in minutes (1 to \(Self.maxLease), 30 days).")
+    var lease: Int = 120
+
+    /// A claim longer than this is a typo, and an unbounded one could not be written back.
+    static let maxLease = 43_200
 
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1") }
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 minute") }
+        guard (1...Self.maxLease).contains(lease) else {
+            throw ValidationError("--lease must be 1 to \(Self.maxLease) minutes (30 days), not \(lease)")
+        }
     }
 
     func run() throws {
@@ -178,48 +175,23 @@ struct Next: ParsableCommand {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
-            Output.emit(body)
+            ws.warnIfStateUnmerged()
             Output.warnings(ws)
+            Output.emit(body)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
+        Output.warnings(ws)
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {
-        let ranked = Ranking.rank(
-            view.evaluation, actor: actor, branch: view.head.branch, milestoneOrder: view.milestoneOrder)
-        var top = Array(ranked.prefix(n))
-        if let c = claimed {
-            // The claimed task is now in progress: show it first.
-            top = (ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n).map { $0 }
-        }
+        let top = view.next(actor: actor, n: n, claimed: claimed)
         if output.json {
-            try Output.json(
-                NextJSON(
-                    head: HeadJSON(view.head), claimed: claimed,
-                    candidates: top.enumerated().compactMap { i, r in
-                        view.evaluation.tasks[r.id].map {
-                            NextJSON.Candidate(
-                                rank: i + 1, task: TaskListJSON($0, view.evaluation),
-                                terms: TermsJSON(r.terms), reason: Ranking.reason(r.terms))
-                        }
-                    }))
+            try Output.json(view.nextJSON(top, claimed: claimed))
             return
         }
         if top.isEmpty {
-            let statuses = view.evaluation.status.values
-            let waiting = statuses.filter { $0 == .open }.count
-            let blocked = statuses.filter { $0 == .blocked }.count
-            let busy = statuses.filter { $0 == .inProgress }.count
-            if waiting + blocked == 0 {
-                Output.line(
-                    busy == 0 ? "Nothing to do: no open tasks." : "Nothing new to start: \(busy) task(s) in progress.")
-            } else {
-                var parts: [String] = []
-                if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
-                if blocked > 0 { parts.append("\(blocked) blocked") }
-                Output.line("Nothing is ready: " + parts.joined(separator: ", ") + ".")
-            }
+            Output.line(view.nothingReadyText)
             return
         }
         if let c = claimed { Output.line("claimed \(c)") }
@@ -235,12 +207,12 @@ struct Next: ParsableCommand {
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
-                    "   milestone:  \(terms.milestone.map { "\($0) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 Output.line("   created:    \(terms.created)")
                 Output.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Ranking.reason(r.terms))")
+                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
                 if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
             }
         }
@@ -256,70 +228,15 @@ func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
     return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
-struct TermsJSON: Encodable {
-    var resume: Bool
-    var stale: Bool
-    var priority: Int
-    var unblocks: Int
-    var milestone: String?
-    var milestoneRank: Int?
-    var created: String
-    var id: String
-
-    init(_ t: RankTerms) {
-        resume = t.resume
-        stale = t.stale
-        priority = t.priority
-        unblocks = t.unblocks
-        milestone = t.milestone
-        milestoneRank = t.milestoneRank
-        created = t.created.iso8601
-        id = t.id
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(resume, forKey: .resume)
-        try c.encode(stale, forKey: .stale)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(unblocks, forKey: .unblocks)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(milestoneRank, forKey: .milestoneRank)
-        try c.encode(created, forKey: .created)
-        try c.encode(id, forKey: .id)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case resume, stale, priority, unblocks, milestone, created, id
-        case milestoneRank = "milestone_rank"
-    }
-}
-
-struct NextJSON: Encodable {
-    var head: HeadJSON
-    var claimed: String?
-    var candidates: [Candidate]
-
-    struct Candidate: Encodable {
-        var rank: Int
-        var task: TaskListJSON
-        var terms: TermsJSON
-        var reason: String
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(head, forKey: .head)
-        try c.encode(claimed, forKey: .claimed)
-        try c.encode(candidates, forKey: .candidates)
-    }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates }
-}
-
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record the commit that finishes a task (HEAD by default).",
-        discussion: "The task counts as done on every branch whose HEAD can reach that commit.")
+        abstract: "Record that a task is finished; the commit that adds the record anchors it.",
+        discussion: """
+            Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \
+            or git commit --amend): that commit anchors the completion, and nothing is left to commit. \
+            With --commit REV, REV anchors it instead. The task counts as done on every branch whose HEAD \
+            can reach the anchoring commit.
+            """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
@@ -332,9 +249,37 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            try Output.json(
+                CompleteJSON(
+                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
+                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
         } else {
-            Output.line("completed \(r.id) at \(r.commit.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            if let c = r.commit {
+                Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
+            } else {
+                Output.confirm(
+                    "completed \(r.id) on \(r.branch ?? "detached HEAD"); commit .codex-state/ with the work: that commit anchors it"
+                )
+            }
+            for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
+}
+
+/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
+struct CompleteJSON: Encodable {
+    var change: StatusChangeJSON
+    var unblocked: [UnblockedJSON]
+
+    func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+struct UnblockedJSON: Encodable {
+    var id: String
+    var title: String
 }

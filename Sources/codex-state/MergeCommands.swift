@@ -201,6 +201,23 @@ enum ConflictText {
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }
 
+    /// The two values as they differ: for objects (a completion, a start), only the keys whose
+    /// values differ, and a commit id always in full — cut to 80 characters, two completions
+    /// differed in a part of a hash nobody could look up.
+    static func values(_ kept: JSONValue, _ other: JSONValue) -> (kept: String, other: String) {
+        guard case .object(let k) = kept, case .object(let o) = other else { return (value(kept), value(other)) }
+        let keys = Set(k.keys).union(o.keys).filter { k[$0] != o[$0] }.sorted()
+        func show(_ object: [String: JSONValue]) -> String {
+            let parts = keys.map { key -> String in
+                let v = object[key] ?? .null
+                if case .string(let s) = v, Rewrite.isCommitID(s) { return "\(key): \(s)" }
+                return "\(key): " + value(v)
+            }
+            return "{" + parts.joined(separator: ", ") + "}"
+        }
+        return (show(k), show(o))
+    }
+
     static func lines(_ conflicts: [FieldConflict]) -> [String] {
         conflicts.map { c in
             if c.field == FieldConflict.deletedField {
@@ -208,8 +225,9 @@ enum ConflictText {
                     "deleted by \(c.winner.other), changed by \(c.winner): kept (--take other deletes it); merged \(c.at)"
             }
             let by = c.otherUpdated.map { " (\(Output.clean($0.actor)), \($0.at))" } ?? ""
+            let (kept, other) = values(c.kept, c.other)
             return
-                "\(c.field): kept \(value(c.kept)) from \(c.winner) (\(c.rule.explanation)); other \(value(c.other)) from \(c.winner.other)\(by); merged \(c.at)"
+                "\(c.field): kept \(kept) from \(c.winner) (\(c.rule.explanation)); other \(other) from \(c.winner.other)\(by); merged \(c.at)"
         }
     }
 }

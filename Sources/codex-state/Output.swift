@@ -23,16 +23,36 @@ enum Output {
         }
     }
 
+    /// Prints one line of human-readable text. Every text renderer prints through here, so text
+    /// from the state file, sessions or the journal (titles, labels, actors, branches, ids) can
+    /// never reach the terminal as control codes or start a forged row (see ``clean(_:)``).
+    /// JSON output does not come here: it stays exact.
     static func line(_ s: String) {
-        emit(Array((s + "\n").utf8))
+        emit(Array((clean(s) + "\n").utf8))
+    }
+
+    /// `-q`/`--quiet`: no confirmations and no warnings; what a command was asked for (a
+    /// listing, an id, `--json`) and errors are still printed.
+    nonisolated(unsafe) static var quiet = false
+
+    /// A confirmation of a change ("completed t-…"): left out with `--quiet`.
+    static func confirm(_ s: String) {
+        if !quiet { line(s) }
     }
 
     static func error(_ s: String) {
-        FileHandle.standardError.write(Data(("codex-state: error: " + s + "\n").utf8))
+        FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }
 
+    /// How many of the workspace's warnings were printed already: a command may print them at
+    /// several points, each warning once.
+    nonisolated(unsafe) private static var warningsPrinted = 0
+
     static func warnings(_ ws: Workspace) {
-        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + w + "\n").utf8)) }
+        let fresh = ws.warnings.dropFirst(warningsPrinted)
+        warningsPrinted = ws.warnings.count
+        if quiet { return }
+        for w in fresh { FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8)) }
     }
 
     /// JSON in the same canonical form as the state file: sorted keys, two-space indent.
@@ -40,187 +60,19 @@ enum Output {
         emit(try CanonicalJSON.encode(value))
     }
 
-    /// Makes text from the state file safe for one terminal line.
+    /// Makes text safe for one terminal line: line breaks and tabs become spaces; C0 and C1
+    /// control characters (ESC, CSI, BEL, …), DEL and bidirectional overrides are dropped.
     static func clean(_ s: String) -> String {
-        String(s.map { $0.isNewline || $0 == "\t" ? " " : $0 }).filter { c in
-            !c.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        // The common case has none of them: no copy.
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x0A, 0x0B, 0x0C, 0x0D, 0x09, 0x85, 0x2028, 0x2029: out.append(" ")
+            case 0..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: continue
+            default: out.append(u)
+            }
         }
-    }
-}
-
-// MARK: - JSON shapes (documented in docs/cli.md)
-
-struct HeadJSON: Encodable {
-    var branch: String?
-    var commit: String?
-    var subject: String?
-    var detached: Bool
-    var unborn: Bool
-
-    init(_ h: HeadInfo) {
-        branch = h.branch
-        commit = h.commit
-        subject = h.subject
-        detached = h.detached
-        unborn = h.unborn
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
-        try c.encode(subject, forKey: .subject)
-        try c.encode(detached, forKey: .detached)
-        try c.encode(unborn, forKey: .unborn)
-    }
-    enum K: String, CodingKey { case branch, commit, subject, detached, unborn }
-}
-
-/// The anchor of a completion, as list shapes show it (`task show` has the whole record).
-struct CompletionJSON: Encodable {
-    var commit: String
-    var branch: String?
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(commit, forKey: .commit)
-        try c.encode(branch, forKey: .branch)
-    }
-    enum CodingKeys: String, CodingKey { case commit, branch }
-}
-
-/// A completion recognised on HEAD under another commit (see `codex-state reanchor`).
-struct AnchorJSON: Encodable {
-    var method: String
-    var commit: String
-}
-
-/// One task as listed by `tasks` and `next`.
-struct TaskListJSON: Encodable {
-    var id: String
-    var title: String
-    var status: String
-    var effectiveStatus: String
-    var ready: Bool
-    var priority: Int
-    var parent: String?
-    var deps: [String]
-    var waitingOn: [String]
-    var labels: [String]
-    var milestone: String?
-    var startedBy: String?
-    var startedBranch: String?
-    var completion: CompletionJSON?
-    var recovered: AnchorJSON?
-    /// Unresolved merge conflict records on the task.
-    var conflicts: Int
-    /// Where the task is done or in progress when not here (another branch, worktree, clone).
-    var elsewhere: ElsewhereJSON?
-    /// Copies that disagree about the task, and which fact wins.
-    var disagreement: String?
-    /// The task exists only in other copies (`tasks --everywhere`).
-    var onlyElsewhere: Bool
-
-    init(_ t: TaskSummary, _ eval: Evaluation) {
-        id = t.id
-        title = t.title
-        status = t.status.rawValue
-        effectiveStatus = eval.effective(t.id).rawValue
-        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
-        disagreement = eval.disagreements[t.id]?.message
-        onlyElsewhere = eval.tasks[t.id] == nil
-        ready = eval.ready.contains(t.id)
-        priority = t.priority
-        parent = t.parent
-        deps = t.deps
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
-        labels = t.labels
-        milestone = t.milestone
-        startedBy = t.startedActor
-        startedBranch = t.startedBranch
-        completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
-        recovered = eval.recovered[t.id].map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
-        conflicts = t.conflictCount
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(title, forKey: .title)
-        try c.encode(status, forKey: .status)
-        try c.encode(effectiveStatus, forKey: .effectiveStatus)
-        try c.encode(ready, forKey: .ready)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(parent, forKey: .parent)
-        try c.encode(deps, forKey: .deps)
-        try c.encode(waitingOn, forKey: .waitingOn)
-        try c.encode(labels, forKey: .labels)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(startedBy, forKey: .startedBy)
-        try c.encode(startedBranch, forKey: .startedBranch)
-        try c.encode(completion, forKey: .completion)
-        try c.encode(recovered, forKey: .recovered)
-        try c.encode(conflicts, forKey: .conflicts)
-        try c.encode(elsewhere, forKey: .elsewhere)
-        try c.encode(disagreement, forKey: .disagreement)
-        try c.encode(onlyElsewhere, forKey: .onlyElsewhere)
-    }
-
-    enum K: String, CodingKey {
-        case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts, recovered
-        case elsewhere, disagreement
-        case onlyElsewhere = "only_elsewhere"
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
-        case startedBy = "started_by"
-        case startedBranch = "started_branch"
-    }
-}
-
-/// Where a task is done or in progress, when not here.
-struct ElsewhereJSON: Encodable {
-    var kind: String
-    var place: String
-    var branch: String?
-    var worktree: String?
-    var copy: String
-    var actor: String?
-    var commit: String?
-
-    init(_ e: Elsewhere) {
-        kind = e.kind.rawValue
-        place = e.place
-        branch = e.branch
-        worktree = e.worktree
-        copy = e.copy
-        actor = e.actor
-        commit = e.commit
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(place, forKey: .place)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(worktree, forKey: .worktree)
-        try c.encode(copy, forKey: .copy)
-        try c.encode(actor, forKey: .actor)
-        try c.encode(commit, forKey: .commit)
-    }
-    enum K: String, CodingKey { case kind, place, branch, worktree, copy, actor, commit }
-}
-
-/// How a task's status reads in text output: `ready`, `done@feature`, `in_progress@worktree wt2`,
-/// `stale@feature`.
-func statusText(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let s = eval.effective(t.id)
-    let place = eval.elsewhere[t.id].map { "@" + $0.place } ?? ""
-    switch s {
-    case .open: return eval.ready.contains(t.id) ? "ready" : "waiting"
-    case .doneElsewhere: return "done" + (place.isEmpty ? "@" + (t.completionBranch ?? "elsewhere") : place)
-    case .doneUnknown: return "done?"
-    case .inProgress, .stale: return s.rawValue + place
-    default: return s.rawValue
+        return String(out)
     }
 }

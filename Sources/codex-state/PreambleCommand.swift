@@ -65,6 +65,8 @@ struct Preamble: ParsableCommand {
             return
         } catch StoreError.notInitialized where ifInitialized {
             return
+        } catch WorkspaceError.bareRepository where ifInitialized {
+            return  // no working tree, so no state: nothing to say
         }
         Output.emit(body)
     }

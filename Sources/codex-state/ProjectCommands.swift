@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StateModel
+import StateStore
 import Workspace
 
 struct MilestoneCommand: ParsableCommand {
@@ -128,18 +129,34 @@ struct Log: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Option(name: .short, help: "How many operations to show.") var n: Int = 20
     @Option(help: "Only operations that touched this task (id or unique prefix).") var task: String?
+    @Option(help: "Only operations that touched this memory (id or unique prefix): one fact's history.")
+    var memory: String?
 
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1") }
     }
 
     func run() throws {
-        let ws = try common.workspace()
-        var records = try ws.journal()
+        var records: [JournalRecord]
+        var ws: Workspace?
+        do {
+            ws = try common.workspace()
+            records = try ws?.journal() ?? []
+            if let ws { Output.warnings(ws) }
+        } catch WorkspaceError.bareRepository {
+            records = try Workspace.bareRepositoryJournal(
+                directory: common.directory ?? FileManager.default.currentDirectoryPath,
+                environment: ProcessInfo.processInfo.environment)
+        }
         if let t = task {
             let known = Set(records.flatMap { $0.changes.filter { $0.kind == "task" }.map(\.id) })
             let id = try Identifiers.resolve(t, kind: .task, among: known)
             records = records.filter { $0.changes.contains { $0.id == id } }
+        }
+        if let m = memory {
+            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "memory" }.map(\.id) })
+            let id = try Identifiers.resolve(m, kind: .memory, among: known)
+            records = records.filter { $0.changes.contains { $0.kind == "memory" && $0.id == id } }
         }
         let shown = Array(records.suffix(n).reversed())
         if output.json {
@@ -149,8 +166,17 @@ struct Log: ParsableCommand {
         if shown.isEmpty { Output.line("No operations recorded in this clone.") }
         for r in shown {
             let at = r.head.map { " \(r.branch ?? "detached")@\($0.prefix(7))" } ?? ""
-            Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)")
+            Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)  [\(r.op)\(r.client.map { ", " + $0 } ?? "")]")
             for c in r.changes { Output.line("  " + describe(c)) }
+        }
+        // Merges change the state through git and the merge driver, which journal nothing.
+        guard task == nil, memory == nil, let merges = try? ws?.stateMerges(limit: n), !merges.isEmpty else { return }
+        Output.line("")
+        Output.line(
+            "Merges that changed the state (git has them, this journal does not; see git log -p --merges -- .codex-state/project_state.json):"
+        )
+        for m in merges {
+            Output.line("\(Timestamp(seconds: m.time))  \(m.id.short)  \(Output.clean(m.summary))")
         }
     }
 

@@ -189,7 +189,7 @@ private func requireText(_ text: String?, _ option: String) throws {
 }
 
 private func printWarnings(_ warnings: [String]) {
-    for w in warnings { FileHandle.standardError.write(Data(("codex-state: " + w + "\n").utf8)) }
+    for w in warnings { FileHandle.standardError.write(Data(("codex-state: " + Output.clean(w) + "\n").utf8)) }
 }
 
 private func closedLine(_ c: SessionClose) -> String {

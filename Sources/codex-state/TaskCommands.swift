@@ -19,7 +19,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "The task's title.") var title: String
         @Option(help: "Parent task (id or unique prefix).") var parent: String?
         @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
-        @Option(help: "0 (most urgent) to 4.") var priority: Int = 2
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int = 2
         @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
         @Option(help: "Milestone (id or unique prefix).") var milestone: String?
         @Option(help: "Longer description.") var body: String?
@@ -55,8 +55,9 @@ struct TaskCommand: ParsableCommand {
             let (t, view) = try ws.task(id)
             let eval = view.evaluation
             let summary = eval.tasks[t.id] ?? TaskSummary(t)
+            let anchor = try ws.completionAnchor(of: t)
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head))
+                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
@@ -95,9 +96,13 @@ struct TaskCommand: ParsableCommand {
                 case .doneUnknown?: placeNote = " (commit not in this repository)"
                 default: break
                 }
-                Output.line(
-                    "completed:  \(c.at) by \(c.actor) at \(c.commit.prefix(7)) on \(c.branch ?? "detached HEAD")\(placeNote)"
-                )
+                let at: String
+                switch anchor {
+                case .recorded(let commit)?: at = "at \(commit.prefix(7))"
+                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .uncommitted?, nil: at = "with the work, not committed yet"
+                }
+                Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
@@ -114,13 +119,19 @@ struct TaskCommand: ParsableCommand {
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")
                 for line in ConflictText.lines(cs) { Output.line("  " + line) }
             }
-            if let body = t.body { Output.line("\n" + body) }
+            if let body = t.body {
+                Output.line("")
+                // Indented, so no line of the body can pass for a line of the record.
+                for l in body.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + l) }
+            }
             if !t.acceptance.isEmpty {
-                Output.line("\nacceptance:")
+                Output.line("")
+                Output.line("acceptance:")
                 for a in t.acceptance { Output.line("  - \(Output.clean(a))") }
             }
             if !t.notes.isEmpty {
-                Output.line("\nnotes:")
+                Output.line("")
+                Output.line("notes:")
                 for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
             }
         }
@@ -133,7 +144,7 @@ struct TaskCommand: ParsableCommand {
         @Argument(help: "Task id or unique prefix.") var id: String
         @Option var title: String?
         @Option(help: "New description ('' clears it).") var body: String?
-        @Option(help: "0 (most urgent) to 4.") var priority: Int?
+        @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int?
         @Option(help: "New parent ('none' clears it).") var parent: String?
         @Option(help: "New milestone ('none' clears it).") var milestone: String?
         @Option(name: .customLong("add-label")) var addLabels: [String] = []
@@ -165,7 +176,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.editTask(id, e, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": done]) } else { Output.line("updated \(done)") }
+            if output.json { try Output.json(["id": done]) } else { Output.confirm("updated \(done)") }
         }
     }
 
@@ -186,7 +197,7 @@ struct TaskCommand: ParsableCommand {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
             } else {
-                Output.line("started \(done) on \(head.branch ?? "detached HEAD")")
+                Output.confirm("started \(done) on \(head.branch ?? "detached HEAD")")
             }
         }
     }
@@ -205,7 +216,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "blocked", branch: nil, commit: nil))
             } else {
-                Output.line("blocked \(done)")
+                Output.confirm("blocked \(done)")
             }
         }
     }
@@ -224,7 +235,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "cancelled", branch: nil, commit: nil))
             } else {
-                Output.line("cancelled \(done)")
+                Output.confirm("cancelled \(done)")
             }
         }
     }
@@ -243,7 +254,7 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(StatusChangeJSON(id: done, status: "open", branch: nil, commit: nil))
             } else {
-                Output.line("reopened \(done)")
+                Output.confirm("reopened \(done)")
             }
         }
     }
@@ -264,7 +275,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let (a, b) = try ws.addDependency(id, on: dep, command: common.commandLine)
             Output.warnings(ws)
-            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.line("\(a) now waits on \(b)") }
+            if output.json { try Output.json(["id": a, "dep": b]) } else { Output.confirm("\(a) now waits on \(b)") }
         }
     }
 
@@ -282,74 +293,8 @@ struct TaskCommand: ParsableCommand {
             if output.json {
                 try Output.json(["id": a, "dep": b])
             } else {
-                Output.line("\(a) no longer waits on \(b)")
+                Output.confirm("\(a) no longer waits on \(b)")
             }
         }
-    }
-}
-
-struct StatusChangeJSON: Encodable {
-    var id: String
-    var status: String
-    var branch: String?
-    var commit: String?
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
-    }
-    enum CodingKeys: String, CodingKey { case id, status, branch, commit }
-}
-
-/// `task show --json`.
-struct TaskShowJSON: Encodable {
-    var task: TaskRecord
-    var effectiveStatus: String
-    var ready: Bool
-    var children: [String]
-    var dependents: [String]
-    var waitingOn: [String]
-    var head: HeadJSON
-    /// Unresolved merge conflict records (also in `task.conflicts` when there are any).
-    var conflicts: [FieldConflict]
-    /// Where the task is done or in progress when not here (see TaskItem).
-    var elsewhere: ElsewhereJSON?
-    var disagreement: String?
-
-    init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo) {
-        task = t
-        effectiveStatus = eval.effective(t.id).rawValue
-        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
-        disagreement = eval.disagreements[t.id]?.message
-        ready = eval.ready.contains(t.id)
-        children = eval.children[t.id] ?? []
-        dependents = eval.dependents[t.id] ?? []
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
-        self.head = HeadJSON(head)
-        conflicts = t.conflicts ?? []
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts, elsewhere, disagreement
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(task, forKey: .task)
-        try c.encode(effectiveStatus, forKey: .effectiveStatus)
-        try c.encode(ready, forKey: .ready)
-        try c.encode(children, forKey: .children)
-        try c.encode(dependents, forKey: .dependents)
-        try c.encode(waitingOn, forKey: .waitingOn)
-        try c.encode(head, forKey: .head)
-        try c.encode(conflicts, forKey: .conflicts)
-        try c.encode(elsewhere, forKey: .elsewhere)
-        try c.encode(disagreement, forKey: .disagreement)
     }
 }

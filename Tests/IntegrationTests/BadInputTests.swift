@@ -107,7 +107,6 @@ import Testing
         try s.ok("init", in: repo)
         let a = try s.ok("task", "add", "A", in: repo)
         let w = World(s: s, repo: repo, a: a, b: a)
-        try refuses(w, ["complete", a], mentions: ["no commits yet"])
         try refuses(w, ["complete", a, "--commit", "HEAD"], mentions: ["HEAD"])
     }
 

@@ -186,9 +186,9 @@ import Testing
         try s.ok("init", in: repo)
         let a = try s.ok("task", "add", "A", in: repo)
         let first = try s.git("rev-parse", "HEAD", in: repo)
-        try s.ok("complete", a, in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         try s.commit("f", "x\n", "more", in: repo)
-        try s.ok("complete", a, in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         let shown = try s.ok("task", "show", a, in: repo)
         #expect(shown.contains("re-completed; was completed by tester at commit \(first)"))
     }

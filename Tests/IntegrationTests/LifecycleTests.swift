@@ -104,7 +104,9 @@ import Testing
         let done = s.json(try s.ok("complete", a, "--json", in: repo))
         #expect(done["branch"] as? String == "feature")
         let featureCommit = try s.git("rev-parse", "HEAD", in: repo)
-        #expect(done["commit"] as? String == featureCommit)
+        // Recorded with no commit named: the commit that adds it to the file will anchor it.
+        #expect(done["commit"] is NSNull)
+        _ = featureCommit
         #expect(try s.effective(a, in: repo) == "done")
         #expect(try s.tasks(in: repo)[b]?["ready"] as? Bool == true)
 

@@ -125,7 +125,7 @@ import Testing
         try act(s, repo, "bob", 11, "task", "edit", shared, "--body", "Details from bob", "--add-label", "api")
         try s.commit("code.swift", "// done\n", "Implement", in: repo)
         let doneAt = try s.git("rev-parse", "HEAD", in: repo)
-        try act(s, repo, "bob", 12, "complete", reprio, "--note", "shipped")
+        try act(s, repo, "bob", 12, "complete", reprio, "--commit", "HEAD", "--note", "shipped")
         try commitState(s, repo, "feature state")
 
         try s.git("checkout", "-q", "main", in: repo)

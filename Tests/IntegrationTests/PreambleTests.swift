@@ -52,7 +52,8 @@ import Testing
         #expect(text.contains("## Blocked\n- `\(w.lexer)` \"Implement the lexer\" waits on `\(w.grammar)`"))
         #expect(text.contains("- goal: \"Ship a fast, reliable 1.0\""))
         #expect(text.contains("\"Beta\", due 2026-03-01: 0 of 1 tasks done here"))
-        #expect(text.contains("`codex next`") && text.contains("`codex complete ID`"))
+        #expect(text.contains("`codex-state next`") && text.contains("`codex-state complete ID`"))
+        #expect(!text.contains("`codex next`") && !text.contains("`codex complete"))
         #expect(text.contains("codex-state complete ID"))
         #expect(text.utf8.count <= 1500 * 4)
 
@@ -128,7 +129,7 @@ import Testing
         let s = w.s
         try s.git("checkout", "-q", "-b", "feature", in: w.repo)
         try s.commit("lexer.txt", "lexer\n", "Write the lexer", in: w.repo)
-        try s.ok("complete", w.docs, in: w.repo)
+        try s.ok("complete", w.docs, "--commit", "HEAD", in: w.repo)
         try s.ok("task", "add", "Only on feature", in: w.repo)
         try s.git("add", ".codex-state", in: w.repo)
         try s.git("commit", "-q", "-m", "State on feature", in: w.repo)
@@ -255,115 +256,32 @@ import Testing
     }
 }
 
-/// The real Codex CLI runs `codex-state preamble --format codex-hook` as a SessionStart hook and
-/// sends the preamble to the model. Opt-in: set `CODEX_BIN` to the `codex` binary (PyPI
-/// `openai-codex-cli-bin`; docs/preamble.md). The model is a local mock that records requests.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["CODEX_BIN"] != nil))
+/// The real Codex CLI runs `codex-state preamble --format codex-hook` as a SessionStart hook,
+/// wired by hand, and sends the preamble to the model. Opt-in: set `CODEX_BIN` to the `codex`
+/// binary (PyPI `openai-codex-cli-bin`; docs/preamble.md). The model is the mock of CodexTests.
+@Suite(.enabled(if: RealCodex.binary != nil))
 struct CodexHookEndToEndTests {
-    static let mock = """
-        import http.server, json, os, sys, threading
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a): pass
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-                with open(sys.argv[2], 'ab') as f: f.write(body + b"\\n")
-                self.send_response(200)
-                self.send_header('Content-Type', 'text/event-stream')
-                self.end_headers()
-                def ev(t, d):
-                    d["type"] = t
-                    self.wfile.write(f"event: {t}\\ndata: {json.dumps(d)}\\n\\n".encode())
-                ev("response.created", {"response": {"id": "r1"}})
-                ev("response.output_item.done", {"item": {"type": "message", "role": "assistant", "id": "m1",
-                    "content": [{"type": "output_text", "text": "ok"}]}})
-                ev("response.completed", {"response": {"id": "r1", "usage": {"input_tokens": 1,
-                    "input_tokens_details": None, "output_tokens": 1, "output_tokens_details": None,
-                    "total_tokens": 2}}})
-        s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-        threading.Timer(120, lambda: os._exit(0)).start()  # never outlive the test
-        open(sys.argv[1] + '.pid', 'w').write(str(os.getpid()))
-        open(sys.argv[1], 'w').write(str(s.server_address[1]))
-        s.serve_forever()
-        """
-
     @Test func sessionStartHookDeliversThePreamble() throws {
-        let codex = ProcessInfo.processInfo.environment["CODEX_BIN"] ?? "codex"
-        let w = try PreambleCommandTests().world()
-        let s = w.s
-        try s.write(s.path("mock.py"), Self.mock)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", s.path("mock.py"), s.path("port"), s.path("requests.jsonl")]
-        FileManager.default.createFile(atPath: s.path("mock.log"), contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: s.path("mock.log")))
-        server.standardOutput = log
-        server.standardError = log
-        try server.run()
-        defer {
-            // `python3` may be a shim that runs the interpreter as a child: stop the server by its pid.
-            if let pid = (try? s.read(s.path("port.pid"))).flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
-            server.terminate()
-        }
-        var port = ""
-        for _ in 0..<100 where port.isEmpty {
-            usleep(50_000)
-            port = (try? s.read(s.path("port"))) ?? ""
-        }
-        try #require(!port.isEmpty, "the mock model did not start")
-
+        let w = try CodexWorld()
         // Codex matches trust keys against the real path of the config file.
-        let home = s.path("codex-home")
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        let config = URL(fileURLWithPath: home).resolvingSymlinksInPath().path + "/config.toml"
         let command = Sandbox.binary + " preamble --format codex-hook"
-        let handler = #"{"async":false,"command":"\#(command)","timeout":600,"type":"command"}"#
-        let hash = ContentHash.sha256(Array(#"{"event_name":"session_start","hooks":[\#(handler)]}"#.utf8))
-        try s.write(
-            config,
-            """
-            model_provider = "mock"
-            approval_policy = "never"
-            sandbox_mode = "danger-full-access"
+        try w.s.write(
+            w.config,
+            w.baseConfig + """
+                [[hooks.SessionStart]]
+                [[hooks.SessionStart.hooks]]
+                type = "command"
+                command = "\(command)"
 
-            [analytics]
-            enabled = false
+                [hooks.state."\(w.config):session_start:0:0"]
+                trusted_hash = "\(CodexTrustHash.of(event: "session_start", command: command))"
 
-            [features]
-            plugins = false
-            remote_plugin = false
-            apps = false
-            unbounded_connection_retries = false
-
-            [model_providers.mock]
-            name = "mock"
-            base_url = "http://127.0.0.1:\(port)/v1"
-            wire_api = "responses"
-            env_key = "MOCK_API_KEY"
-            requires_openai_auth = false
-            request_max_retries = 0
-            stream_max_retries = 0
-
-            [[hooks.SessionStart]]
-            [[hooks.SessionStart.hooks]]
-            type = "command"
-            command = "\(command)"
-
-            [hooks.state."\(config):session_start:0:0"]
-            trusted_hash = "sha256:\(hash)"
-
-            """)
-        let run = try s.run(
-            codex, ["exec", "--skip-git-repo-check", "--json", "-m", "gpt-5.5", "hello"], in: w.repo,
-            env: ["CODEX_HOME": home, "MOCK_API_KEY": "x", "SHELL": "/bin/sh"])
+                """)
+        let (run, _) = try w.exec(sandbox: "danger-full-access", prompt: "hello")
         #expect(run.ok, "codex exec: \(run.stderr)")
-
-        let preamble = try s.ok("preamble", in: w.repo)
-        let requests = try s.read(s.path("requests.jsonl")).split(separator: "\n")
-        let first = try #require(requests.first.map { s.json(String($0)) })
-        let texts = (first["input"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == "developer" }
-            .flatMap { $0["content"] as? [[String: Any]] ?? [] }.compactMap { $0["text"] as? String }
+        let preamble = try w.s.ok("preamble", in: w.repo)
         #expect(
-            texts.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == preamble },
-            "\(texts.filter { $0.contains("In progress") }) vs \(preamble)")
+            w.firstDeveloperTexts.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == preamble },
+            "\(w.firstDeveloperTexts.filter { $0.contains("Next ready") }) vs \(preamble)")
     }
 }

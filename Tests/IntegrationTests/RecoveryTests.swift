@@ -12,7 +12,7 @@ import Testing
         try s.git("commit", "-q", "-m", "plan", in: repo)
         try s.git("checkout", "-q", "-b", "feature", in: repo)
         try s.commit("f.txt", "feature\n", "implement feature", in: repo)
-        try s.ok("complete", a, in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         try s.git("commit", "-q", "-am", "state: done", in: repo)
         try s.git("checkout", "-q", "main", in: repo)
         try s.commit("m.txt", "main\n", "main moves", in: repo)
@@ -46,7 +46,7 @@ import Testing
         try s.commit("one", "1\n", "first step", in: repo)
         try s.commit("two", "2\n", "second step", in: repo)
         #expect(try s.git("log", "-1", "--format=%B", in: repo).contains("Codex-Task: \(a)"))
-        try s.ok("complete", a, in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         let state = try s.read(repo + "/.codex-state/project_state.json")
         try s.git("checkout", "-q", "-f", "main", in: repo)
         try s.git("merge", "-q", "--squash", "feature", in: repo)
@@ -70,7 +70,7 @@ import Testing
         // Completed in a clone whose commit never arrived here; the work landed as a commit
         // carrying the trailer.
         let file = repo + "/.codex-state/project_state.json"
-        try s.ok("complete", a, in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         let head = try s.git("rev-parse", "HEAD", in: repo)
         try s.write(file, try s.read(file).replacingOccurrences(of: head, with: String(repeating: "e", count: 40)))
         #expect(try s.effective(a, in: repo) == "done_unknown")
@@ -92,7 +92,7 @@ import Testing
         try s.git("clone", "-q", "--no-local", "--single-branch", "--branch", "main", upstream, clone, in: s.root)
         try s.ok("init", in: clone)
         let a = try s.ok("task", "add", "Done upstream", in: clone)
-        try s.ok("complete", a, in: clone)
+        try s.ok("complete", a, "--commit", "HEAD", in: clone)
         let file = clone + "/.codex-state/project_state.json"
         let head = try s.git("rev-parse", "HEAD", in: clone)
         try s.write(file, try s.read(file).replacingOccurrences(of: head, with: sideCommit))

@@ -50,7 +50,7 @@ final class Sandbox {
             detachedHead = false
         """.write(toFile: gitconfig, atomically: true, encoding: .utf8)
         env = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "PATH": try Self.hermeticPath(root: root),
             "HOME": home,
             "XDG_CONFIG_HOME": home + "/.config",
             "GIT_CONFIG_GLOBAL": gitconfig,
@@ -65,6 +65,29 @@ final class Sandbox {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// The host's PATH without any `codex-state` the user installed (README's first command
+    /// puts one in /usr/local/bin): a folder holding one is replaced by a folder of links to
+    /// everything else in it, so tests find the host's git and tools but only the binary under
+    /// test, and only where a test puts it.
+    static func hermeticPath(root: String) throws -> String {
+        let host = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let fm = FileManager.default
+        var out: [String] = []
+        for (i, dir) in host.split(separator: ":").map(String.init).enumerated() where !dir.isEmpty {
+            guard fm.fileExists(atPath: dir + "/codex-state") else {
+                out.append(dir)
+                continue
+            }
+            let shadow = root + "/path-\(i)"
+            try fm.createDirectory(atPath: shadow, withIntermediateDirectories: true)
+            for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name != "codex-state" {
+                try? fm.createSymbolicLink(atPath: shadow + "/" + name, withDestinationPath: dir + "/" + name)
+            }
+            out.append(shadow)
+        }
+        return out.joined(separator: ":")
+    }
 
     func path(_ relative: String) -> String { root + "/" + relative }
 

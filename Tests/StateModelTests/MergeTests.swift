@@ -416,7 +416,10 @@ struct MergeFixture {
         #expect(r.state.project.name == "renamed")
         #expect(r.state.unresolvedConflicts.map(\.kind) == ["goal", "milestone"])
         var s = r.state
-        _ = try s.resolveConflicts(m, field: "title", take: .other, f.at(30))
+        // By title and by text, as well as by id.
+        let goal = try s.resolveConflicts("ship it", field: nil, take: .kept, f.at(29))
+        #expect(goal.kind == "goal" && goal.id == g && s.goals[g]?.conflicts == nil)
+        _ = try s.resolveConflicts("Beta 1", field: "title", take: .other, f.at(30))
         #expect(s.milestones[m]?.title == "Beta 2")
         #expect(s.milestones[m]?.conflicts == nil)
     }

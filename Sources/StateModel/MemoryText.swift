@@ -1,0 +1,209 @@
+/// Text handling for memory search: a tokenizer that keeps code identifiers whole, the FTS5
+/// queries built from user input, and the near-duplicate test.
+///
+/// The same tokenizer feeds the index and the queries, so what a query can match is exactly
+/// what was indexed. SQLite's FTS5 (`porter unicode61 tokenchars '-_./'`) then only splits on
+/// the spaces this tokenizer puts between terms and stems them.
+public enum MemoryText {
+    /// Characters that join the parts of an identifier: `ADR-016`, `snake_case`, `jwt.ts`,
+    /// `src/auth/jwt.ts`.
+    static let joiners: Set<Character> = ["-", "_", ".", "/"]
+
+    /// One word of the input: the whole token (lower-cased) and, for compound identifiers
+    /// (joined or camelCase), its parts.
+    public struct Term: Hashable, Sendable {
+        public var whole: String
+        public var parts: [String]
+    }
+
+    /// The terms of `text`, in order.
+    public static func terms(_ text: String) -> [Term] {
+        var out: [Term] = []
+        var current = ""
+        func flush() {
+            defer { current = "" }
+            var token = Substring(current)
+            while let f = token.first, joiners.contains(f) { token = token.dropFirst() }
+            while let l = token.last, joiners.contains(l) { token = token.dropLast() }
+            guard !token.isEmpty else { return }
+            let whole = token.lowercased()
+            var parts: [String] = []
+            for piece in token.split(whereSeparator: { joiners.contains($0) }) {
+                for sub in camelParts(piece) where !sub.isEmpty {
+                    let p = sub.lowercased()
+                    if p != whole, !parts.contains(p) { parts.append(p) }
+                }
+            }
+            out.append(Term(whole: whole, parts: parts))
+        }
+        for c in text {
+            if c.isLetter || c.isNumber || joiners.contains(c) {
+                current.append(c)
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// `useEffect` → `use`, `Effect`; `HTTPServer` → `HTTP`, `Server`; `EADDRINUSE` stays whole.
+    static func camelParts(_ s: Substring) -> [Substring] {
+        let chars = Array(s.indices)
+        guard chars.count > 1 else { return [s] }
+        var parts: [Substring] = []
+        var start = s.startIndex
+        for i in 1..<chars.count {
+            let prev = s[chars[i - 1]]
+            let cur = s[chars[i]]
+            let next: Character? = i + 1 < chars.count ? s[chars[i + 1]] : nil
+            let lowerToUpper = prev.isLowercase && cur.isUppercase
+            let acronymEnd = prev.isUppercase && cur.isUppercase && (next?.isLowercase ?? false)
+            if lowerToUpper || acronymEnd {
+                parts.append(s[start..<chars[i]])
+                start = chars[i]
+            }
+        }
+        parts.append(s[start...])
+        return parts
+    }
+
+    /// The text the index stores for FTS5: every whole term and every part, space-separated.
+    public static func indexText(_ text: String) -> String {
+        var words: [String] = []
+        for t in terms(text) {
+            words.append(t.whole)
+            words.append(contentsOf: t.parts)
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// Words that carry no topic in a question ("what database do we use?").
+    public static let stopwords: Set<String> = [
+        "a", "about", "all", "am", "an", "and", "are", "as", "at", "be", "been", "being", "but", "by", "can",
+        "could", "did", "do", "does", "doing", "for", "from", "had", "has", "have", "having", "how", "i", "if", "in",
+        "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "ours", "should", "so", "some", "than",
+        "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us", "was", "we",
+        "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
+        "your", "again", "also", "anything", "currently", "ever", "know", "tell", "remind", "said", "decided",
+        "decide", "way", "right", "thing", "things", "there's", "here", "now", "get", "got", "supposed",
+    ]
+
+    /// Words that carry no topic once a query is a question ("what database do we *use*?",
+    /// "how do we *handle* retries?"): dropped from questions only.
+    public static let questionNoise: Set<String> = [
+        "use", "uses", "using", "used", "choose", "chose", "chosen", "pick", "picked", "prefer", "handle",
+        "handled", "go", "going", "need", "needs", "want", "make", "work", "works", "deal", "happen", "happens",
+        "happened", "supposed", "allowed", "okay", "ok", "fine", "again",
+    ]
+
+    /// Words that open a question.
+    static let questionOpeners: Set<String> = [
+        "what", "which", "how", "why", "when", "where", "who", "whom", "whose", "do", "does", "did", "should",
+        "is", "are", "can", "could", "would", "will", "was", "were", "have", "has",
+    ]
+
+    /// A query ready for FTS5: each term double-quoted (no query syntax reaches SQLite), the
+    /// terms that count for ranking, and the two match expressions.
+    public struct Query: Sendable, Equatable {
+        /// Whole terms that carry the topic (stopwords dropped unless nothing else is left).
+        public var terms: [String]
+        /// For each term, what else stands for it in the relaxed pass: the parts of a compound
+        /// term, then related words (``MemorySynonyms``).
+        public var alternatives: [[String]]
+        /// Every term required (`"a" AND "b"`).
+        public var strict: String
+        /// Any term or alternative (`"a" OR "b" OR "a-part" OR "synonym"`).
+        public var relaxed: String
+
+        /// Parts of compound terms and related words, each once.
+        public var parts: [String] {
+            var out: [String] = []
+            for alts in alternatives { for a in alts where !out.contains(a) { out.append(a) } }
+            return out
+        }
+    }
+
+    /// Nil when the input has no word at all (only punctuation or operators such as `"`, `*`,
+    /// `-`): there is nothing to search for.
+    public static func query(_ input: String) -> Query? {
+        let all = terms(input)
+        guard !all.isEmpty else { return nil }
+        let question =
+            input.trimmingWhitespace.hasSuffix("?") || all.first.map { questionOpeners.contains($0.whole) } == true
+        var kept = all.filter { !stopwords.contains($0.whole) && !(question && questionNoise.contains($0.whole)) }
+        if kept.isEmpty { kept = all }
+        var wholes: [String] = []
+        var alternatives: [[String]] = []
+        for t in kept where !wholes.contains(t.whole) {
+            wholes.append(t.whole)
+            let candidates = t.parts.filter { !stopwords.contains($0) } + MemorySynonyms.related(t.whole)
+            var alts: [String] = []
+            for a in candidates where !alts.contains(a) { alts.append(a) }
+            alternatives.append(alts)
+        }
+        for i in alternatives.indices { alternatives[i].removeAll { wholes.contains($0) } }
+        let quoted = wholes.map(quote)
+        var relaxed = quoted
+        for alts in alternatives { for a in alts where !relaxed.contains(quote(a)) { relaxed.append(quote(a)) } }
+        return Query(
+            terms: wholes, alternatives: alternatives, strict: quoted.joined(separator: " AND "),
+            relaxed: relaxed.joined(separator: " OR "))
+    }
+
+    /// An FTS5 string literal: the term in double quotes, inner quotes doubled (the tokenizer
+    /// never produces one, but the quoting must not depend on that).
+    static func quote(_ term: String) -> String {
+        "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: - Near duplicates
+
+    /// Words that turn a statement into its opposite.
+    static let negations: Set<String> = [
+        "not", "no", "never", "dont", "don't", "doesn't", "doesnt", "isn't", "isnt", "aren't", "arent", "won't",
+        "wont", "cannot", "can't", "cant", "shouldn't", "shouldnt", "mustn't", "mustnt", "without", "nor", "avoid",
+        "stop", "forbid", "forbidden", "banned", "ban", "disallow", "disallowed",
+    ]
+
+    struct Signature: Equatable {
+        var words: Set<String>
+        var numbers: Set<String>
+        var negated: Bool
+    }
+
+    static func signature(_ text: String) -> Signature {
+        var words: Set<String> = []
+        var numbers: Set<String> = []
+        for t in terms(text) {
+            if t.whole.contains(where: \.isNumber) { numbers.insert(t.whole) }
+            if !stopwords.contains(t.whole) { words.insert(stem(t.whole)) }
+        }
+        let lowered = text.lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
+        let rawWords = lowered.split { !($0.isLetter || $0 == "'") }
+        let negated = rawWords.contains { negations.contains(String($0)) || $0.hasSuffix("n't") }
+        return Signature(words: words, numbers: numbers, negated: negated)
+    }
+
+    /// A crude plural/inflection fold for the duplicate test (the index uses Porter).
+    static func stem(_ w: String) -> String {
+        for suffix in ["ing", "ed", "es", "s"] where w.count > suffix.count + 3 && w.hasSuffix(suffix) {
+            return String(w.dropLast(suffix.count))
+        }
+        return w
+    }
+
+    /// True when `b` says what `a` says in nearly the same words: at least 80% of their topic
+    /// words shared, the same numbers and versions, and neither negated where the other is not.
+    /// "use X" vs "do not use X", "pin 1.26" vs "pin 1.27" are different facts.
+    public static func nearDuplicate(_ a: String, _ b: String) -> Bool {
+        let x = signature(a)
+        let y = signature(b)
+        guard x.numbers == y.numbers, x.negated == y.negated, !x.words.isEmpty, !y.words.isEmpty else {
+            return false
+        }
+        let shared = x.words.intersection(y.words).count
+        let union = x.words.union(y.words).count
+        return Double(shared) / Double(union) >= 0.8
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+import StateModel
+
+/// The memory search index (GRDB, SQLite FTS5): derived from the state file's memories and the
+/// clone's private ones, keyed by both files' content hashes and rebuilt whenever either
+/// changes. Like the state index it is a cache: never read back into a file, deleted and rebuilt
+/// when damaged.
+///
+/// Text is tokenized by `MemoryText` before it is stored, so identifiers stay whole
+/// (`src/auth/jwt.ts`, `ADR-016`) with their parts beside them; FTS5 splits only on the spaces
+/// between those terms (`tokenchars '-_./'`) and stems them (porter).
+public final class MemoryIndex {
+    static let version = 2
+    let queue: DatabaseQueue
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration))
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            do {
+                queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration))
+            } catch {
+                throw StoreError.index(path: path, reason: "\(error)")
+            }
+        }
+    }
+
+    /// An index that lives in memory only: the fallback when the git directory is not writable.
+    public init() throws {
+        path = ":memory:"
+        do {
+            queue = try Self.open(DatabaseQueue())
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
+        }
+    }
+
+    private static var configuration: Configuration {
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        return config
+    }
+
+    private static func open(_ queue: DatabaseQueue) throws -> DatabaseQueue {
+        try queue.write { db in
+            let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            if v == version { return }
+            try db.execute(
+                sql: """
+                    DROP TABLE IF EXISTS memory_meta; DROP TABLE IF EXISTS memories; DROP TABLE IF EXISTS memory_fts;
+                    DROP TABLE IF EXISTS head_memories;
+                    CREATE TABLE head_memories(head TEXT PRIMARY KEY, ids TEXT NOT NULL, used INTEGER NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE TABLE memory_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE memories(id TEXT PRIMARY KEY, private INTEGER NOT NULL, record BLOB NOT NULL)
+                        WITHOUT ROWID;
+                    CREATE VIRTUAL TABLE memory_fts USING fts5(
+                        id UNINDEXED, body, why, scope, tokenize = "porter unicode61 tokenchars '-_./'");
+                    PRAGMA user_version = \(version);
+                    """)
+        }
+        return queue
+    }
+
+    /// The key (state hash and private-memory hash) the index was built from.
+    public func builtFrom() throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM memory_meta WHERE key = 'source'")
+            }
+        }
+    }
+
+    /// Replaces everything with these memories. Forgotten ones are kept as records (their
+    /// tombstones) but not searchable.
+    public func rebuild(committed: [String: Memory], private: [String: Memory], source: String) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(sql: "DELETE FROM memories; DELETE FROM memory_fts; DELETE FROM memory_meta")
+                let record = try db.makeStatement(sql: "INSERT INTO memories(id, private, record) VALUES (?, ?, ?)")
+                let fts = try db.makeStatement(sql: "INSERT INTO memory_fts(id, body, why, scope) VALUES (?, ?, ?, ?)")
+                for (isPrivate, map) in [(false, committed), (true, `private`)] {
+                    for m in map.values {
+                        try record.execute(arguments: [m.id, isPrivate, Data(try CanonicalJSON.encodeCompact(m))])
+                        guard !m.isForgotten else { continue }
+                        try fts.execute(arguments: [
+                            m.id, MemoryText.indexText(m.text), MemoryText.indexText(m.why ?? ""),
+                            MemoryText.indexText(
+                                (m.paths + m.tasks + (m.commits ?? []).map { String($0.prefix(12)) } + [m.kind.rawValue])
+                                    .joined(separator: " ")),
+                        ])
+                    }
+                }
+                try db.execute(
+                    sql: "INSERT INTO memory_meta(key, value) VALUES ('source', ?)", arguments: [source])
+                return .commit
+            }
+        }
+    }
+
+    /// Every memory: (committed, private).
+    public func load() throws -> (committed: [String: Memory], private: [String: Memory]) {
+        try wrap {
+            try queue.read { db in
+                var committed: [String: Memory] = [:]
+                var priv: [String: Memory] = [:]
+                let decoder = JSONDecoder()
+                let rows = try Row.fetchCursor(db, sql: "SELECT private, record FROM memories")
+                while let r = try rows.next() {
+                    let isPrivate: Bool = r[0]
+                    let blob: Data = r[1]
+                    let m = try decoder.decode(Memory.self, from: blob)
+                    if isPrivate { priv[m.id] = m } else { committed[m.id] = m }
+                }
+                return (committed, priv)
+            }
+        }
+    }
+
+    /// Memories matching an FTS5 expression (built by `MemoryText.query`, every term quoted),
+    /// best first, with their bm25 score turned positive (higher is better). The text weighs
+    /// most, then scope (paths, tasks, kind), then the rationale.
+    public func search(_ match: String, limit: Int) throws -> [(id: String, score: Double)] {
+        try wrap {
+            try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, -bm25(memory_fts, 0.0, 1.0, 0.4, 0.6) AS score FROM memory_fts
+                        WHERE memory_fts MATCH ? ORDER BY score DESC, id LIMIT ?
+                        """, arguments: [match, limit]
+                ).map { (id: $0[0], score: $0[1]) }
+            }
+        }
+    }
+
+    /// The memory ids of the state file committed at `head`, if cached.
+    public func committedIDs(head: String) throws -> Set<String>? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT ids FROM head_memories WHERE head = ?", arguments: [head]).map {
+                    Set($0.split(separator: " ").map(String.init))
+                }
+            }
+        }
+    }
+
+    /// Caches the memory ids committed at `head`, keeping the 16 most recently stored heads.
+    public func storeCommittedIDs(head: String, _ ids: Set<String>) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let next = (try Int64.fetchOne(db, sql: "SELECT max(used) FROM head_memories") ?? 0) + 1
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO head_memories(head, ids, used) VALUES (?, ?, ?)",
+                    arguments: [head, ids.sorted().joined(separator: " "), next])
+                try db.execute(
+                    sql: """
+                        DELETE FROM head_memories WHERE head IN
+                        (SELECT head FROM head_memories ORDER BY used DESC LIMIT -1 OFFSET 16)
+                        """)
+                return .commit
+            }
+        }
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
+        }
+    }
+}

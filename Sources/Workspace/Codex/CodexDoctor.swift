@@ -1,0 +1,189 @@
+import Foundation
+import StateModel
+
+/// What `codex doctor` found: every hook Codex would run or silently skip, and why.
+public struct CodexFinding: Sendable, Equatable, Encodable {
+    public enum Level: String, Sendable, Encodable {
+        case ok
+        /// Codex will skip or refuse it, silently.
+        case problem
+        case note
+    }
+
+    public var level: Level
+    public var subject: String
+    public var detail: String
+}
+
+public struct CodexDoctor: Sendable {
+    public var installer: CodexInstaller
+
+    public init(installer: CodexInstaller) { self.installer = installer }
+
+    public func run() -> [CodexFinding] {
+        var out: [CodexFinding] = []
+        let paths = installer.paths
+        if paths.home != paths.realHome {
+            out.append(
+                CodexFinding(
+                    level: .note, subject: "CODEX_HOME",
+                    detail: "\(paths.home) resolves to \(paths.realHome); trust keys must name the real path"))
+        }
+        guard let configText = try? String(contentsOfFile: paths.config, encoding: .utf8) else {
+            out.append(
+                CodexFinding(
+                    level: .problem, subject: paths.config,
+                    detail: "missing or unreadable: nothing is installed (run codex-state codex install)"))
+            return out
+        }
+        let root: TOMLValue
+        do {
+            root = try TOMLDocument(parsing: configText).root
+        } catch let e as TOMLError {
+            out.append(
+                CodexFinding(
+                    level: .problem, subject: paths.config,
+                    detail: "line \(e.line), column \(e.column): \(e.problem): Codex refuses to start"))
+            return out
+        } catch {
+            return out
+        }
+        let state = root.lookup(["hooks", "state"])?.table ?? [:]
+        var expectedKeys = Set<String>()
+
+        // Every hook Codex loads: config.toml's own [hooks], the user hooks.json, the project's.
+        var sources: [(file: String, groups: [CodexHookGroup], needsTrustedProject: Bool)] = [
+            (realPath(paths.config) ?? paths.config, codexHookGroups(toml: root), false)
+        ]
+        for (file, project) in hookFiles() {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                out.append(
+                    CodexFinding(level: .problem, subject: file, detail: "not a JSON object: Codex cannot load it"))
+                continue
+            }
+            sources.append((realPath(file) ?? file, codexHookGroups(json: obj), project))
+        }
+        for (file, groups, project) in sources {
+            for g in groups {
+                for (h, handler) in g.handlers.enumerated() {
+                    let key = CodexTrust.key(file: file, event: g.event, group: g.index, handler: h)
+                    expectedKeys.insert(key)
+                    let want = CodexTrust.hash(event: g.event, matcher: g.matcher, handler: handler)
+                    let have = state[key]?.table?["trusted_hash"]?.string
+                    let name = "\(g.event.rawValue) hook \(g.index):\(h) in \(file)"
+                    if project, !projectTrusted(root) {
+                        out.append(
+                            CodexFinding(
+                                level: .problem, subject: name,
+                                detail:
+                                    "skipped: the project is not trusted ([projects.\"\(projectRoot ?? "")\"] trust_level = \"trusted\")"
+                            ))
+                    } else if have == nil {
+                        out.append(
+                            CodexFinding(
+                                level: .problem, subject: name,
+                                detail:
+                                    "skipped silently: no trusted_hash for \(key) (run codex-state codex install, or trust it in Codex's /hooks)"
+                            ))
+                    } else if have != want {
+                        out.append(
+                            CodexFinding(
+                                level: .problem, subject: name,
+                                detail:
+                                    "skipped silently: its trusted_hash is for another command (it changed since it was trusted); expected \(want)"
+                            ))
+                    } else {
+                        out.append(CodexFinding(level: .ok, subject: name, detail: "trusted: \(handler.command)"))
+                    }
+                }
+            }
+        }
+        for key in state.keys.sorted() where !expectedKeys.contains(key) {
+            let file = key.split(separator: ":").first.map(String.init) ?? key
+            let real = realPath(file)
+            let why =
+                real != nil && real != file
+                ? "names \(file), not its real path \(real ?? ""): Codex never matches it"
+                : "matches no hook Codex loads (a removed hook, or a group that moved)"
+            out.append(CodexFinding(level: .note, subject: "trust entry \(key)", detail: why))
+        }
+
+        // The MCP server, where install put it (the project's config with --project).
+        var serverRoot = root
+        var serverFile = paths.config
+        if installer.entriesConfig != paths.config {
+            serverFile = installer.entriesConfig
+            serverRoot =
+                (try? String(contentsOfFile: serverFile, encoding: .utf8)).flatMap {
+                    try? TOMLDocument(parsing: $0).root
+                } ?? .table([:])
+        }
+        let server = serverRoot.lookup(["mcp_servers", CodexInstaller.serverName])?.table
+        if let server {
+            let cmd = server["command"]?.string ?? ""
+            if !cmd.hasPrefix("/") || !FileManager.default.isExecutableFile(atPath: cmd) {
+                out.append(
+                    CodexFinding(
+                        level: .problem, subject: "MCP server codex-state",
+                        detail:
+                            "command '\(cmd)' is not an absolute path to an executable (MCP servers start with a cleared PATH)"
+                    ))
+            } else {
+                out.append(CodexFinding(level: .ok, subject: "MCP server codex-state", detail: cmd))
+            }
+            if server["default_tools_approval_mode"]?.string != "approve" {
+                out.append(
+                    CodexFinding(
+                        level: .problem, subject: "MCP server codex-state",
+                        detail:
+                            "default_tools_approval_mode is not \"approve\": under codex exec the write tools fail \"requires approval\""
+                    ))
+            }
+            if !(server["omit_tools_from"]?.array ?? []).contains(.string("deferred")) {
+                out.append(
+                    CodexFinding(
+                        level: .note, subject: "MCP server codex-state",
+                        detail: "tools are deferred behind tool_search (omit_tools_from = [\"deferred\"] lists them)"))
+            }
+        } else {
+            out.append(
+                CodexFinding(
+                    level: .problem, subject: "MCP server codex-state",
+                    detail: "not registered in \(serverFile) (run codex-state codex install)"))
+        }
+
+        // Writes from the shell tool.
+        if let g = installer.gitDir {
+            let roots = root.lookup(["sandbox_workspace_write", "writable_roots"])?.array ?? []
+            if roots.contains(.string(g)) {
+                out.append(CodexFinding(level: .ok, subject: "sandbox", detail: "\(g) is writable in workspace-write"))
+            } else {
+                out.append(
+                    CodexFinding(
+                        level: .note, subject: "sandbox",
+                        detail:
+                            "\(g) is read-only in workspace-write: codex-state writes from the shell tool fail there (the MCP tools work; codex-state codex install adds the writable root)"
+                    ))
+            }
+        }
+        return out
+    }
+
+    var projectRoot: String? {
+        if case .project(let root) = installer.scope { return root }
+        return nil
+    }
+
+    func hookFiles() -> [(String, Bool)] {
+        var files = [(installer.paths.hooksFile, false)]
+        if let root = projectRoot { files.append((root + "/.codex/hooks.json", true)) }
+        return files
+    }
+
+    func projectTrusted(_ root: TOMLValue) -> Bool {
+        guard let r = projectRoot else { return true }
+        let projects = root.lookup(["projects"])?.table ?? [:]
+        return [r, realPath(r) ?? r].contains { projects[$0]?.table?["trust_level"]?.string == "trusted" }
+    }
+}

@@ -1,0 +1,411 @@
+import Foundation
+import StateModel
+import StateStore
+
+typealias StoreFiles = Files
+
+/// Failures of `codex install|uninstall|doctor` that name the file and what to do.
+public struct CodexSetupError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One file `codex install` or `uninstall` changes.
+public struct CodexFileChange: Sendable, Equatable {
+    public var path: String
+    /// Nil: the file does not exist yet.
+    public var before: String?
+    /// Nil: the file is removed.
+    public var after: String?
+    public var mode: mode_t
+
+    public var diff: String { lineDiff(before ?? "", after ?? "", label: path) }
+}
+
+/// Registers codex-state with Codex: the MCP server and the SessionStart/SessionEnd hooks (with
+/// the trusted hashes Codex needs), and the repository's git directory as a writable root of the
+/// `workspace-write` sandbox. docs/codex.md lists every key.
+public struct CodexInstaller: Sendable {
+    public enum Scope: Sendable, Equatable {
+        /// `$CODEX_HOME/config.toml` and `$CODEX_HOME/hooks.json`: every repository.
+        case user
+        /// `<repo>/.codex/config.toml` and `<repo>/.codex/hooks.json` (Codex reads them only
+        /// when the project is trusted); the trusted hashes still go to the user config.
+        case project(root: String)
+    }
+
+    public static let serverName = "codex-state"
+    /// The events installed, in order, with each handler's timeout in seconds.
+    public static let installed: [(CodexHookEvent, String, Int)] = [
+        (.sessionStart, "session-start", 30), (.sessionEnd, "session-end", 3),
+    ]
+    static let serverKeys = ["command", "args", "default_tools_approval_mode", "omit_tools_from"]
+
+    public var paths: CodexPaths
+    public var scope: Scope
+    /// The absolute path of this binary.
+    public var binary: String
+    /// `--actor` written into the MCP server's arguments, if any.
+    public var actor: String?
+    /// The git directory to make writable in `workspace-write` (the repository's common dir).
+    public var gitDir: String?
+
+    public init(paths: CodexPaths, scope: Scope, binary: String, actor: String?, gitDir: String?) {
+        self.paths = paths
+        self.scope = scope
+        self.binary = binary
+        self.actor = actor
+        self.gitDir = gitDir.map { realPath($0) ?? $0 }
+    }
+
+    var entriesConfig: String {
+        switch scope {
+        case .user: return paths.config
+        case .project(let root): return root + "/.codex/config.toml"
+        }
+    }
+
+    var hooksFile: String {
+        switch scope {
+        case .user: return paths.hooksFile
+        case .project(let root): return root + "/.codex/hooks.json"
+        }
+    }
+
+    /// Trust keys name the real path of the defining file.
+    var hooksKeyPath: String {
+        let dir = (hooksFile as NSString).deletingLastPathComponent
+        return (realPath(dir) ?? dir) + "/hooks.json"
+    }
+
+    var manifestPath: String { paths.realHome + "/codex-state-install.json" }
+
+    public func command(_ mode: String) -> String { shellQuote(binary) + " codex hook " + mode }
+
+    /// Whether a hook command is one of ours (any binary named codex-state, any install).
+    static func isOurs(_ command: String, mode: String) -> Bool {
+        guard command.hasSuffix(" codex hook " + mode) else { return false }
+        let program = String(command.dropLast((" codex hook " + mode).count))
+        return program.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")).hasSuffix("codex-state")
+    }
+
+    // MARK: - Install
+
+    public func installChanges() throws -> [CodexFileChange] {
+        var files = try Edit(self)
+        // Hooks: replace ours in place, else append after the user's groups (trust keys are indices).
+        var trust: [(String, String)] = []
+        for (event, mode, timeout) in Self.installed {
+            let handler = CodexHookHandler(command: command(mode), timeout: timeout)
+            var groups = files.hookEvents[event.rawValue] as? [Any] ?? []
+            let group: [String: Any] = [
+                "hooks": [["type": "command", "command": handler.command, "timeout": timeout] as [String: Any]]
+            ]
+            let index: Int
+            if let i = groups.firstIndex(where: { Self.groupCommand($0).map { Self.isOurs($0, mode: mode) } ?? false })
+            {
+                groups[i] = group
+                index = i
+            } else {
+                groups.append(group)
+                index = groups.count - 1
+            }
+            files.hookEvents[event.rawValue] = groups
+            trust.append(
+                (
+                    CodexTrust.key(file: hooksKeyPath, event: event, group: index, handler: 0),
+                    CodexTrust.hash(event: event, matcher: nil, handler: handler)
+                ))
+        }
+        for (key, hash) in trust { try files.trust.set(["hooks", "state", key], "trusted_hash", .string(hash)) }
+        var args: [TOMLValue] = [.string("mcp")]
+        if case .project(let root) = scope { args += [.string("--repo"), .string(root)] }
+        if let a = actor { args += [.string("--actor"), .string(a)] }
+        let table = ["mcp_servers", Self.serverName]
+        try files.entries.set(table, "command", .string(binary))
+        try files.entries.set(table, "args", .array(args))
+        try files.entries.set(table, "default_tools_approval_mode", .string("approve"))
+        try files.entries.set(table, "omit_tools_from", .array([.string("deferred")]))
+        if let g = gitDir {
+            let roots = try files.trust.value(["sandbox_workspace_write"], "writable_roots")
+            var list = roots?.array ?? []
+            if !list.contains(.string(g)) {
+                list.append(.string(g))
+                try files.trust.set(["sandbox_workspace_write"], "writable_roots", .array(list))
+                files.manifest.addedRoots.insert(g)
+            }
+        }
+        return try files.changes()
+    }
+
+    // MARK: - Uninstall
+
+    /// Removes exactly what install added; the user's groups after ours keep their trust (their
+    /// keys move with their new indices).
+    public func uninstallChanges() throws -> [CodexFileChange] {
+        var files = try Edit(self)
+        for (event, mode, _) in Self.installed {
+            let groups = files.hookEvents[event.rawValue] as? [Any] ?? []
+            var kept: [Any] = []
+            var moves: [(Int, Int)] = []
+            for (i, g) in groups.enumerated() {
+                let ours = Self.groupCommand(g).map { Self.isOurs($0, mode: mode) } ?? false
+                let handlers = ((g as? [String: Any])?["hooks"] as? [Any])?.count ?? 0
+                if ours {
+                    for h in 0..<max(handlers, 1) {
+                        try files.trust.remove(
+                            ["hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: i, handler: h)],
+                            "trusted_hash")
+                    }
+                } else {
+                    if kept.count != i { moves.append((i, kept.count)) }
+                    kept.append(g)
+                }
+            }
+            for (from, to) in moves {
+                let handlers = ((groups[from] as? [String: Any])?["hooks"] as? [Any])?.count ?? 0
+                for h in 0..<handlers {
+                    let old = [
+                        "hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: from, handler: h),
+                    ]
+                    guard let v = try files.trust.value(old, "trusted_hash") else { continue }
+                    try files.trust.remove(old, "trusted_hash")
+                    try files.trust.set(
+                        ["hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: to, handler: h)],
+                        "trusted_hash", v)
+                }
+            }
+            if kept.isEmpty {
+                files.hookEvents.removeValue(forKey: event.rawValue)
+            } else {
+                files.hookEvents[event.rawValue] = kept
+            }
+        }
+        let table = ["mcp_servers", Self.serverName]
+        for k in Self.serverKeys { try files.entries.remove(table, k) }
+        if !files.manifest.addedRoots.isEmpty,
+            var list = try files.trust.value(["sandbox_workspace_write"], "writable_roots")?.array
+        {
+            list.removeAll { $0.string.map(files.manifest.addedRoots.contains) ?? false }
+            if list.isEmpty {
+                try files.trust.remove(["sandbox_workspace_write"], "writable_roots")
+            } else {
+                try files.trust.set(["sandbox_workspace_write"], "writable_roots", .array(list))
+            }
+        }
+        files.manifest.addedRoots = []
+        files.uninstalling = true
+        return try files.changes()
+    }
+
+    static func groupCommand(_ group: Any) -> String? {
+        ((group as? [String: Any])?["hooks"] as? [Any])?.first.flatMap { ($0 as? [String: Any])?["command"] as? String }
+    }
+
+    /// Writes the changes: a backup of each changed file first (`<file>.codex-state.bak`), every
+    /// file atomically with its mode kept.
+    public static func apply(_ changes: [CodexFileChange]) throws {
+        for c in changes {
+            let dir = (c.path as NSString).deletingLastPathComponent
+            if c.after != nil, !FileManager.default.fileExists(atPath: dir) {
+                do {
+                    try FileManager.default.createDirectory(
+                        atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw CodexSetupError("\(dir): cannot create the directory: \(error.localizedDescription)")
+                }
+            }
+            if let before = c.before, c.after != before, !c.path.hasSuffix("codex-state-install.json") {
+                try write(Array(before.utf8), to: c.path + ".codex-state.bak", mode: c.mode)
+            }
+            if let after = c.after {
+                try write(Array(after.utf8), to: c.path, mode: c.mode)
+            } else if FileManager.default.fileExists(atPath: c.path) {
+                do { try FileManager.default.removeItem(atPath: c.path) } catch {
+                    throw CodexSetupError("\(c.path): cannot remove: \(error.localizedDescription)")
+                }
+            }
+        }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+        do {
+            try StoreFiles.writeAtomically(bytes, to: path, mode: mode)
+        } catch let e as StoreError {
+            throw CodexSetupError("\(e); nothing else was changed after this file")
+        }
+    }
+
+    // MARK: - The files, read once
+
+    struct Manifest: Codable {
+        var addedRoots: Set<String> = []
+        var createdHooksFile = false
+
+        enum CodingKeys: String, CodingKey {
+            case addedRoots = "added_writable_roots"
+            case createdHooksFile = "created_hooks_file"
+        }
+    }
+
+    struct Edit {
+        let installer: CodexInstaller
+        var trust: TOMLEditor
+        let trustBefore: String?
+        let trustMode: mode_t
+        var entries: TOMLEditor
+        let entriesBefore: String?
+        let entriesMode: mode_t
+        var hooksJSON: [String: Any]
+        var hookEvents: [String: Any]
+        let hooksBefore: String?
+        let hooksMode: mode_t
+        var manifest: Manifest
+        let manifestBefore: String?
+        var uninstalling = false
+
+        init(_ installer: CodexInstaller) throws {
+            self.installer = installer
+            let home = installer.paths.realHome
+            if FileManager.default.fileExists(atPath: home), access(home, W_OK) != 0 {
+                throw CodexSetupError(
+                    "\(installer.paths.home) (CODEX_HOME) is not writable; nothing changed. Make it writable, or set CODEX_HOME to the Codex home you use"
+                )
+            }
+            (trustBefore, trustMode) = try Self.read(installer.paths.config, defaultMode: 0o600)
+            trust = TOMLEditor(trustBefore ?? "")
+            try Self.validate(trustBefore, installer.paths.config)
+            if installer.entriesConfig == installer.paths.config {
+                (entriesBefore, entriesMode) = (trustBefore, trustMode)
+            } else {
+                (entriesBefore, entriesMode) = try Self.read(installer.entriesConfig, defaultMode: 0o644)
+                try Self.validate(entriesBefore, installer.entriesConfig)
+            }
+            entries = TOMLEditor(entriesBefore ?? "")
+            (hooksBefore, hooksMode) = try Self.read(installer.hooksFile, defaultMode: 0o644)
+            if let text = hooksBefore, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    throw CodexSetupError(
+                        "\(installer.hooksFile): not a JSON object; nothing changed (fix or move it, then run again)")
+                }
+                hooksJSON = obj
+            } else {
+                hooksJSON = [:]
+            }
+            if hooksJSON["hooks"] != nil, !(hooksJSON["hooks"] is [String: Any]) {
+                throw CodexSetupError("\(installer.hooksFile): \"hooks\" is not an object; nothing changed")
+            }
+            hookEvents = hooksJSON["hooks"] as? [String: Any] ?? [:]
+            (manifestBefore, _) = try Self.read(installer.manifestPath, defaultMode: 0o644)
+            manifest =
+                manifestBefore.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) } ?? Manifest()
+            if hooksBefore == nil { manifest.createdHooksFile = true }
+        }
+
+        static func read(_ path: String, defaultMode: mode_t) throws -> (String?, mode_t) {
+            guard FileManager.default.fileExists(atPath: path) else { return (nil, defaultMode) }
+            var st = stat()
+            let mode = stat(path, &st) == 0 ? st.st_mode & 0o7777 : defaultMode
+            do {
+                let bytes = try StoreFiles.read(path)
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw CodexSetupError("\(path): not UTF-8 text; nothing changed")
+                }
+                return (text, mode)
+            } catch let e as StoreError {
+                throw CodexSetupError("\(e); nothing changed")
+            }
+        }
+
+        static func validate(_ text: String?, _ path: String) throws {
+            guard let text else { return }
+            do { _ = try TOMLDocument(parsing: text) } catch let e as TOMLError {
+                throw CodexSetupError(
+                    "\(path):\(e.line):\(e.column): \(e.problem); not changed (fix it, then run again)")
+            }
+        }
+
+        func changes() throws -> [CodexFileChange] {
+            var out: [CodexFileChange] = []
+            let sameConfig = installer.entriesConfig == installer.paths.config
+            // Entries first (a project file), then the user config holding the trust.
+            // A config file left with nothing but blank lines by uninstall goes (install created it).
+            func orNil(_ text: String) -> String? {
+                uninstalling && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : text
+            }
+            if !sameConfig {
+                let text = entries.text
+                if text != (entriesBefore ?? "") {
+                    out.append(
+                        CodexFileChange(
+                            path: installer.entriesConfig, before: entriesBefore, after: orNil(text), mode: entriesMode)
+                    )
+                }
+            }
+            var configText = trust.text
+            if sameConfig {
+                // Both editors started from the same text: apply the entries' edits on top.
+                var merged = TOMLEditor(configText)
+                let table = ["mcp_servers", CodexInstaller.serverName]
+                for k in CodexInstaller.serverKeys {
+                    if let v = try entries.value(table, k) {
+                        try merged.set(table, k, v)
+                    } else {
+                        try merged.remove(table, k)
+                    }
+                }
+                configText = merged.text
+            }
+            if configText != (trustBefore ?? "") {
+                out.append(
+                    CodexFileChange(
+                        path: installer.paths.config, before: trustBefore, after: orNil(configText), mode: trustMode))
+            }
+            var hooks = hooksJSON
+            hooks["hooks"] = hookEvents
+            let emptyOurs = hookEvents.isEmpty && hooks.count == 1
+            var hooksText: String?
+            if uninstalling, emptyOurs, manifest.createdHooksFile {
+                hooksText = nil
+            } else {
+                let data = try JSONSerialization.data(
+                    withJSONObject: hooks, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                hooksText = String(decoding: data, as: UTF8.self) + "\n"
+            }
+            let hooksUnchanged =
+                hooksText == hooksBefore
+                || (hooksBefore.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary }
+                    == (hooks as NSDictionary) && hooksText != nil)
+            if !hooksUnchanged, !(hooksBefore == nil && hooksText == nil) {
+                out.append(
+                    CodexFileChange(path: installer.hooksFile, before: hooksBefore, after: hooksText, mode: hooksMode))
+            }
+            // What install added that uninstall must know (the writable roots it appended).
+            let manifestText: String?
+            if uninstalling {
+                manifestText = nil
+            } else {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                manifestText = String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n"
+            }
+            if manifestText != manifestBefore, uninstalling || !out.isEmpty {
+                out.append(
+                    CodexFileChange(
+                        path: installer.manifestPath, before: manifestBefore, after: manifestText, mode: 0o644))
+            }
+            return out
+        }
+    }
+}
+
+/// A word the shell passes through unchanged.
+public func shellQuote(_ s: String) -> String {
+    let safe =
+        !s.isEmpty
+        && s.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+                || "/._-+:=@%,".unicodeScalars.contains(c)
+        }
+    return safe ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

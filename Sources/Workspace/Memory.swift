@@ -1,0 +1,419 @@
+import Foundation
+import GitKit
+import StateModel
+import StateStore
+
+/// Only the memory ids of a committed state file.
+private struct MemoryKeys: Decodable {
+    struct Ignored: Decodable {}
+    var memories: [String: Ignored]?
+}
+
+/// One memory as the commands show it: the record, where it stands at HEAD, and whether it is
+/// private to this clone.
+public struct MemoryItem: Sendable {
+    public var memory: Memory
+    public var status: MemoryStatus
+    public var isPrivate: Bool
+    /// Live memories that supersede this one.
+    public var supersededBy: [String]
+}
+
+/// One recall result: the memory, its score and why it matched.
+public struct RecallHit: Sendable {
+    public var item: MemoryItem
+    public var score: Double
+    /// The query's terms found in the memory (text, rationale or scope).
+    public var matched: [String]
+    /// `strict` when every query term matched, else `relaxed`.
+    public var pass: String
+}
+
+/// Filters for `memories`.
+public struct MemoryFilter: Sendable {
+    public var kind: MemoryKind?
+    public var task: String?
+    public var path: String?
+    public var branch: String?
+    /// Include superseded, elsewhere and forgotten memories.
+    public var history = false
+
+    public init(kind: MemoryKind? = nil, task: String? = nil, path: String? = nil, branch: String? = nil) {
+        self.kind = kind
+        self.task = task
+        self.path = path
+        self.branch = branch
+    }
+}
+
+public enum MemoryQueryError: Error, Sendable, CustomStringConvertible {
+    case noWords(String)
+
+    public var description: String {
+        switch self {
+        case .noWords(let q):
+            return "recall: the query '\(q.prefix(60))' has no words to search for (only punctuation or operators)"
+        }
+    }
+}
+
+/// The memories of this worktree (committed) and clone (private), evaluated at HEAD.
+public struct MemoryView {
+    public let head: HeadInfo
+    public let evaluation: MemoryEvaluation
+    let index: MemoryIndex?
+
+    public func item(_ id: String) -> MemoryItem? {
+        guard let m = evaluation.memories[id] else { return nil }
+        return MemoryItem(
+            memory: m, status: evaluation.status[id] ?? .current, isPrivate: evaluation.privateIDs.contains(id),
+            supersededBy: evaluation.supersededBy[id] ?? [])
+    }
+}
+
+extension Workspace {
+    var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths) }
+    var memoryIndexFile: String { StorePaths.join(paths.worktreeLocal, "memory.sqlite") }
+
+    // MARK: - Writes
+
+    /// Records a memory: redacted, checked for duplicates against both stores, then written
+    /// through the one transaction path (committed) or the private file (under the same lock).
+    public func remember(_ new: NewMemory, isPrivate: Bool, command: String) throws -> (MemoryItem, [Redaction.RuleHit])
+    {
+        var new = new
+        // Revisions (`HEAD~2`, a short id) become full commit ids before anything is locked.
+        new.commits = try new.commits.map { rev in
+            do {
+                return try repository.resolveCommit(rev).hex
+            } catch let e as GitError {
+                throw ModelError.invalidValue(field: "--commit", value: rev, reason: e.message)
+            }
+        }
+        pendingRedactions = []
+        if isPrivate {
+            var result: RememberResult?
+            let memory = try privateTransaction(command: command) { priv, state, ctx in
+                let r = try priv.remember(new, committed: state.memoryMap, knownTasks: Set(state.tasks.keys), ctx)
+                result = r
+                pendingRedactions = r.redactions
+                return priv.memories[r.id]
+            }
+            guard let memory, let result else { throw ModelError.invalidState("memory was not recorded") }
+            return (MemoryItem(memory: memory, status: .current, isPrivate: true, supersededBy: []), result.redactions)
+        }
+        let (result, memory) = try transaction(command: command) { state, ctx -> (RememberResult, Memory?) in
+            let priv = try privateMemoryFile.read().memories
+            let r = try state.remember(new, privateMemories: priv.memories, ctx)
+            pendingRedactions = r.redactions
+            return (r, state.memoryMap[r.id])
+        }
+        guard let memory else { throw ModelError.invalidState("memory was not recorded") }
+        return (MemoryItem(memory: memory, status: .current, isPrivate: false, supersededBy: []), result.redactions)
+    }
+
+    /// Tombstones a memory (committed or private).
+    public func forget(_ idOrPrefix: String, command: String) throws -> MemoryItem {
+        pendingRedactions = []
+        let view = try memoryView()
+        let id = try Identifiers.resolve(idOrPrefix, kind: .memory, among: view.evaluation.memories.keys)
+        if view.evaluation.privateIDs.contains(id) {
+            let m = try privateTransaction(command: command) { priv, _, ctx in
+                try priv.forget(id, ctx)
+                return priv.memories[id]
+            }
+            guard let m else { throw ModelError.unknownID(kind: .memory, id: id) }
+            return MemoryItem(memory: m, status: .forgotten, isPrivate: true, supersededBy: [])
+        }
+        let m = try transaction(command: command) { state, ctx -> Memory? in
+            try state.forgetMemory(id, ctx)
+            return state.memoryMap[id]
+        }
+        guard let m else { throw ModelError.unknownID(kind: .memory, id: id) }
+        return MemoryItem(memory: m, status: .forgotten, isPrivate: false, supersededBy: [])
+    }
+
+    /// Undoes one journaled operation (`op`, or a unique prefix of it; default: this worktree's
+    /// latest) through the same transaction paths, as a new operation. Refuses when a later
+    /// change touched the same fields (``Undo``).
+    public func undo(_ op: String?, command: String) throws -> JournalRecord {
+        let records = try journal()
+        let target: JournalRecord
+        if let op {
+            let wanted = op.hasPrefix("op-") ? op : "op-" + op
+            let found = records.filter { $0.op.hasPrefix(wanted.lowercased()) }
+            guard let first = found.last else {
+                throw ModelError.invalidValue(field: "operation", value: op, reason: "not in this clone's journal")
+            }
+            guard Set(found.map(\.op)).count == 1 else {
+                throw ModelError.invalidValue(field: "operation", value: op, reason: "ambiguous; give more of the id")
+            }
+            target = first
+        } else {
+            guard let last = records.last(where: { $0.worktree == paths.workdir }) else {
+                throw ModelError.invalidState("nothing to undo: no operation in this worktree's journal")
+            }
+            target = last
+        }
+        pendingRedactions = []
+        if target.privateStore == true {
+            try privateTransaction(command: command) { priv, state, ctx in
+                var unused = state
+                let before = priv
+                try Undo.apply(target.changes, to: &unused, privateMemories: &priv.memories, isPrivate: true, ctx)
+                if priv == before { throw Self.alreadyUndone(target) }
+            }
+        } else {
+            try transaction(command: command) { state, ctx in
+                var unused: [String: Memory] = [:]
+                let before = state
+                try Undo.apply(target.changes, to: &state, privateMemories: &unused, isPrivate: false, ctx)
+                if state == before { throw Self.alreadyUndone(target) }
+            }
+        }
+        return target
+    }
+
+    static func alreadyUndone(_ r: JournalRecord) -> ModelError {
+        ModelError.invalidState("nothing to undo: the changes of \(r.op) (\(r.command)) are not in the state any more")
+    }
+
+    /// The private store's transaction: the worktree lock, the state read for duplicate and
+    /// task checks, the private file replaced atomically, one journal record.
+    private func privateTransaction<T>(
+        command: String, _ body: (inout PrivateMemories, ProjectState, MutationContext) throws -> T
+    ) throws -> T {
+        let head = try self.head()
+        let ctx = try mutationContext()
+        let lock = try store.lock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(lock) {} }
+        let state = try store.readState().state
+        let file = privateMemoryFile
+        let (before, beforeHash) = try file.read()
+        var priv = before
+        let result = try body(&priv, state, ctx)
+        guard priv != before else { return result }
+        let afterHash = try file.write(priv)
+        var changes: [EntityChange] = []
+        for id in Set(before.memories.keys).union(priv.memories.keys).sorted()
+        where before.memories[id] != priv.memories[id] {
+            changes.append(
+                EntityChange(
+                    kind: "memory", id: id, before: before.memories[id].map(EntityValue.memory),
+                    after: priv.memories[id].map(EntityValue.memory)))
+        }
+        var rec = JournalRecord(
+            at: ctx.now, actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
+            branch: head.branch,
+            head: head.commit, stateBefore: beforeHash.isEmpty ? nil : beforeHash, stateAfter: afterHash,
+            changes: changes)
+        rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
+        rec.client = client
+        rec.privateStore = true
+        pendingRedactions = []
+        do {
+            try Journal(path: paths.journalFile).append(rec)
+        } catch {
+            warnings.append("warning: operation saved, but not journaled: \(error)")
+        }
+        return result
+    }
+
+    // MARK: - Reads
+
+    /// Every memory evaluated at HEAD, from the memory index (rebuilt when the state file or the
+    /// private file changed).
+    public func memoryView() throws -> MemoryView {
+        let head = try self.head()
+        let (indexed, _) = try store.loadIndexed()
+        let (priv, privHash) = try privateMemoryFile.read()
+        let index: MemoryIndex? = (try? MemoryIndex(path: memoryIndexFile)) ?? (try? MemoryIndex())
+        var committed: [String: Memory]
+        var privateMap = priv.memories
+        let source = indexed.hash + ":" + privHash
+        if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
+            committed = loaded.committed
+            privateMap = loaded.private
+        } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
+            // A state without memories (most, and the largest) is not parsed again for them.
+            committed = [:]
+            try? index?.rebuild(
+                committed: committed, private: privateMap, source: ContentHash.sha256(bytes) + ":" + privHash)
+        } else {
+            let loaded = try store.readState()
+            committed = loaded.state.memoryMap
+            try? index?.rebuild(committed: committed, private: privateMap, source: loaded.hash + ":" + privHash)
+        }
+        let memoryHead = MemoryHead(
+            branch: head.branch, commit: head.commit,
+            committedIDs: committed.isEmpty ? [] : try committedMemoryIDs(head: head, index: index))
+        return MemoryView(
+            head: head,
+            evaluation: MemoryEvaluation(committed: committed, private: privateMap, head: memoryHead),
+            index: index)
+    }
+
+    /// Whether the bytes contain `"memories"` anywhere: when not, the file has no memories.
+    static func mentionsMemories(_ bytes: [UInt8]) -> Bool {
+        Data(bytes).range(of: Data("\"memories\"".utf8)) != nil
+    }
+
+    /// The ids of the memories in the state file committed at HEAD, cached per HEAD commit (a
+    /// commit's tree never changes).
+    func committedMemoryIDs(head: HeadInfo, index: MemoryIndex?) throws -> Set<String> {
+        guard let hex = head.commit, let commit = ObjectID(hex: hex) else { return [] }
+        if let cached = try? index?.committedIDs(head: hex) { return cached }
+        var ids: Set<String> = []
+        if let bytes = try repository.fileContents(".codex-state/project_state.json", at: commit),
+            let keys = try? JSONDecoder().decode(MemoryKeys.self, from: Data(bytes)).memories?.keys
+        {
+            ids = Set(keys)
+        }
+        try? index?.storeCommittedIDs(head: hex, ids)
+        return ids
+    }
+
+    /// Memories matching `filter`, oldest first: current ones, or all with `history`.
+    public func memories(_ filter: MemoryFilter) throws -> [MemoryItem] {
+        let view = try memoryView()
+        let eval = view.evaluation
+        let taskID = try filter.task.map { raw -> String in
+            let known = Set(eval.memories.values.flatMap(\.tasks))
+            return (try? Identifiers.resolve(raw, kind: .task, among: known)) ?? raw
+        }
+        let path = filter.path.map(MemoryRules.normalizedPath)
+        return eval.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }.compactMap { m in
+            guard let item = view.item(m.id) else { return nil }
+            if !filter.history, item.status != .current { return nil }
+            if let k = filter.kind, m.kind != k { return nil }
+            if let t = taskID, !m.tasks.contains(t) { return nil }
+            if let p = path, !m.paths.contains(where: { Self.pathsOverlap($0, p) }) { return nil }
+            if let b = filter.branch, m.created.branch != b { return nil }
+            return item
+        }
+    }
+
+    static func pathsOverlap(_ a: String, _ b: String) -> Bool {
+        a.isEmpty || b.isEmpty || MemoryRelevance.pathsOverlap(a, b)
+    }
+
+    /// The work a preamble's decisions are chosen for: the tasks in progress it lists, and the
+    /// paths changed since the first of them was started.
+    func preambleWork(_ input: PreambleInput, record: (String) -> TaskRecord?, head: HeadInfo) -> MemoryRelevance.Work {
+        var paths: [String] = []
+        if let top = input.inProgress.first, let start = record(top.id)?.started?.commit,
+            let base = ObjectID(hex: start), let tip = head.commit.flatMap(ObjectID.init(hex:))
+        {
+            paths = (try? repository.changedPaths(from: base, to: tip, limit: 200).paths) ?? []
+        }
+        return MemoryRelevance.Work(
+            taskIDs: input.inProgress.map(\.id), titles: input.inProgress.map(\.title), paths: paths)
+    }
+
+    /// Memories ranked for `query`: FTS5 bm25 over every quoted term (the strict pass, all
+    /// terms; the relaxed pass, any term or part), weighted by how much of the query matched,
+    /// then by status (superseded and other-branch memories only with `history`, and lower) and
+    /// a little by recency.
+    public func recall(_ query: String, limit: Int = 10, history: Bool = false) throws -> [RecallHit] {
+        guard let q = MemoryText.query(query) else { throw MemoryQueryError.noWords(query) }
+        let view = try memoryView()
+        guard let index = view.index else { return [] }
+        let strict = try index.search(q.strict, limit: 200)
+        let relaxed = try index.search(q.relaxed, limit: 200)
+        let strictIDs = Set(strict.map(\.id))
+        var raw: [String: Double] = [:]
+        for (id, s) in relaxed { raw[id] = s }
+        for (id, s) in strict { raw[id] = max(raw[id] ?? 0, s) }
+        let order = view.evaluation.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }
+        var recency: [String: Double] = [:]
+        for (i, m) in order.enumerated() { recency[m.id] = order.count > 1 ? Double(i) / Double(order.count - 1) : 1 }
+        var hits: [RecallHit] = []
+        for (id, bm25) in raw {
+            guard let item = view.item(id) else { continue }
+            let statusWeight: Double
+            switch item.status {
+            case .current: statusWeight = 1
+            case .superseded: statusWeight = history ? 0.3 : 0
+            case .elsewhere: statusWeight = history ? 0.2 : 0
+            case .forgotten: statusWeight = 0
+            }
+            guard statusWeight > 0 else { continue }
+            let m = item.memory
+            let haystack = MemoryRecallText.terms(of: m)
+            // Coverage: each query term found counts 1; found only through a part or a related
+            // word, a half.
+            var matched: [String] = []
+            var credit = 0.0
+            for (term, alts) in zip(q.terms, q.alternatives) {
+                if haystack.contains(MemoryRecallText.fold(term)) {
+                    matched.append(term)
+                    credit += 1
+                } else if let alt = alts.first(where: { haystack.contains(MemoryRecallText.fold($0)) }) {
+                    matched.append(alt)
+                    credit += 0.5
+                }
+            }
+            let coverage = q.terms.isEmpty ? 1 : credit / Double(q.terms.count)
+            let isStrict = strictIDs.contains(id)
+            let score =
+                max(bm25, 0.000_001) * (0.3 + 0.7 * min(coverage, 1)) * (isStrict ? 1.25 : 1) * statusWeight
+                * (1 + 0.05 * (recency[id] ?? 0))
+            hits.append(
+                RecallHit(item: item, score: score, matched: matched, pass: isStrict ? "strict" : "relaxed"))
+        }
+        hits.sort { ($0.score, $1.item.memory.id) > ($1.score, $0.item.memory.id) }
+        return Array(hits.prefix(max(limit, 0)))
+    }
+}
+
+/// The "why it matched" side of recall: which query terms a memory contains, compared after the
+/// same light folding on both sides (FTS5 ranks with its own Porter stemmer).
+enum MemoryRecallText {
+    static func fold(_ term: String) -> String { MemoryTextFold.fold(term) }
+
+    static func terms(of m: Memory) -> Set<String> {
+        var out: Set<String> = []
+        let text = [m.text, m.why ?? "", (m.paths + m.tasks + [m.kind.rawValue]).joined(separator: " ")]
+            .joined(separator: " ")
+        for t in MemoryText.terms(text) {
+            out.insert(fold(t.whole))
+            for p in t.parts { out.insert(fold(p)) }
+        }
+        return out
+    }
+}
+
+enum MemoryTextFold {
+    static func fold(_ w: String) -> String {
+        for suffix in ["ing", "ies", "es", "ed", "s"] where w.count > suffix.count + 2 && w.hasSuffix(suffix) {
+            return String(w.dropLast(suffix.count))
+        }
+        return w
+    }
+}
+
+extension Workspace {
+    /// The Markdown journal page of `day` (`YYYY-MM-DD`; default: today, UTC) from this clone's
+    /// sessions and operation journal. Private memories are left out.
+    public func dailyJournal(day: String?) throws -> (day: String, markdown: String) {
+        let today = String(try now().iso8601.prefix(10))
+        let day = day ?? today
+        guard day.count == 10, Timestamp(iso8601: day + "T00:00:00Z") != nil else {
+            throw ModelError.invalidValue(field: "--date", value: day, reason: "expected a date like 2026-01-31")
+        }
+        let sessions = try self.sessions(.all).entries.map(\.record)
+        let operations = try journal().filter { $0.privateStore != true }.map {
+            DailyJournal.Operation(at: $0.at, actor: $0.actor, branch: $0.branch, changes: $0.changes)
+        }
+        let memories = try store.readState().state.memoryMap
+        return (day, DailyJournal.render(day: day, sessions: sessions, operations: operations, memories: memories))
+    }
+}
+
+extension Workspace {
+    /// Writes a journal page atomically, making its directory.
+    public func writeJournalPage(_ markdown: String, to path: String) throws {
+        try Files.makeDirectory(Files.directory(of: path))
+        try Files.writeAtomically(Array(markdown.utf8), to: path)
+    }
+}

@@ -1,0 +1,148 @@
+import StateModel
+
+/// Which tasks `tasks` lists: the CLI's flags and the MCP `tasks` tool's arguments.
+///
+/// Filters combine with AND across kinds; a repeated `status`, `milestone` or `by` means any of
+/// them (OR), a repeated `label` or `search` every one of them (AND).
+public struct TaskFilter: Sendable, Equatable {
+    /// Effective statuses, or `ready` / `waiting` (any of them).
+    public var status: [String]
+    /// Labels (every one of them).
+    public var label: [String]
+    /// Milestones by id, unique prefix or title (any of them).
+    public var milestone: [String]
+    /// Texts the title, body or notes must contain, any case (every one of them).
+    public var search: [String]
+    /// Actors who started or claimed the task (any of them).
+    public var by: [String]
+    /// Include tasks done here and cancelled ones.
+    public var all: Bool
+    /// Only stale tasks (`tasks --stale`).
+    public var stale: Bool
+    /// Also tasks that exist only in another copy of the state (`tasks --everywhere`).
+    public var everywhere: Bool
+
+    public init(
+        status: [String] = [], label: [String] = [], milestone: [String] = [], search: [String] = [],
+        by: [String] = [], all: Bool = false, stale: Bool = false, everywhere: Bool = false
+    ) {
+        self.status = status
+        self.label = label
+        self.milestone = milestone
+        self.search = search
+        self.by = by
+        self.all = all
+        self.stale = stale
+        self.everywhere = everywhere
+    }
+
+    /// The error for a status no task can have, or nil when `status` is accepted.
+    public static func statusProblem(_ status: String) -> String? {
+        if status == "ready" || status == "waiting" || EffectiveStatus(rawValue: status) != nil { return nil }
+        return "unknown --status '\(status)'; use one of: ready, waiting, "
+            + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", ")
+    }
+
+    /// The tasks of `view` this filter keeps: in progress first, then by priority, age and id.
+    /// `records` gives a task's full record (for `search`, which reads body and notes).
+    public func select(_ view: HeadView, records: (String) throws -> TaskRecord) throws -> [TaskSummary] {
+        let eval = view.evaluation
+        let milestoneIDs = try Set(
+            milestone.map { try Identifiers.resolve($0, kind: .milestone, titles: view.milestoneTitles) })
+        let needles = search.map { $0.lowercased() }
+        func matchesStatus(_ t: TaskSummary, _ want: String) -> Bool {
+            let s = eval.effective(t.id)
+            switch want {
+            case "ready": return eval.ready.contains(t.id)
+            case "waiting": return s == .open && !eval.ready.contains(t.id)
+            default: return s.rawValue == want
+            }
+        }
+        func shown(_ t: TaskSummary) throws -> Bool {
+            let s = eval.effective(t.id)
+            if stale, s != .stale { return false }
+            if !status.isEmpty {
+                if !status.contains(where: { matchesStatus(t, $0) }) { return false }
+            } else if !all, s == .done || s == .cancelled {
+                return false
+            }
+            if !label.allSatisfy(t.labels.contains) { return false }
+            if !milestoneIDs.isEmpty, !(t.milestone.map(milestoneIDs.contains) ?? false) { return false }
+            if !by.isEmpty, !by.contains(where: { $0 == t.startedActor || $0 == t.claimActor }) { return false }
+            if !needles.isEmpty {
+                // Tasks only other copies have carry their title alone.
+                let text: String
+                if eval.tasks[t.id] != nil {
+                    let r = try records(t.id)
+                    text = ([r.title, r.body ?? ""] + r.notes.map(\.text)).joined(separator: "\n").lowercased()
+                } else {
+                    text = t.title.lowercased()
+                }
+                if !needles.allSatisfy(text.contains) { return false }
+            }
+            return true
+        }
+        var candidates = Array(view.state.tasks.values)
+        if everywhere { candidates += eval.foreignOnly.values }
+        return try candidates.filter(shown).sorted(by: Self.order)
+    }
+
+    /// In progress first, then by priority, age and id.
+    static func order(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
+        let ar = a.status == .inProgress ? 0 : 1
+        let br = b.status == .inProgress ? 0 : 1
+        if ar != br { return ar < br }
+        if a.priority != b.priority { return a.priority < b.priority }
+        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
+        return a.id < b.id
+    }
+}
+
+extension HeadView {
+    /// The `n` best candidates for `actor`, a claimed task first.
+    public func next(actor: String, n: Int, claimed: String?) -> [RankedTask] {
+        let ranked = Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
+        guard let c = claimed else { return Array(ranked.prefix(n)) }
+        // The claimed task is now in progress: show it first.
+        return Array((ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n))
+    }
+
+    /// `next --json`.
+    public func nextJSON(_ top: [RankedTask], claimed: String?) -> NextJSON {
+        NextJSON(
+            head: HeadJSON(head), claimed: claimed, empty: top.isEmpty ? nothingReady : nil,
+            candidates: top.enumerated().compactMap { i, r in
+                evaluation.tasks[r.id].map {
+                    NextJSON.Candidate(
+                        rank: i + 1, task: TaskListJSON($0, evaluation), terms: TermsJSON(r.terms),
+                        reason: Ranking.reason(r.terms, milestoneTitles: milestoneTitles))
+                }
+            })
+    }
+
+    /// Why there is no candidate, counted.
+    public var nothingReady: NextJSON.Empty {
+        let statuses = evaluation.status.values
+        let waiting = statuses.filter { $0 == .open }.count
+        let blocked = statuses.filter { $0 == .blocked }.count
+        let busy = statuses.filter { $0 == .inProgress }.count
+        let why =
+            waiting + blocked > 0
+            ? (blocked == 0 ? "all_waiting" : waiting == 0 ? "all_blocked" : "waiting_or_blocked")
+            : busy > 0 ? "all_in_progress" : "nothing_open"
+        return NextJSON.Empty(reason: why, waiting: waiting, blocked: blocked, inProgress: busy)
+    }
+
+    /// What to say when nothing is ready.
+    public var nothingReadyText: String {
+        let e = nothingReady
+        if e.waiting + e.blocked == 0 {
+            return e.inProgress == 0
+                ? "Nothing to do: no open tasks." : "Nothing new to start: \(e.inProgress) task(s) in progress."
+        }
+        var parts: [String] = []
+        if e.waiting > 0 { parts.append("\(e.waiting) open task(s) wait on others") }
+        if e.blocked > 0 { parts.append("\(e.blocked) blocked") }
+        return "Nothing is ready: " + parts.joined(separator: ", ") + "."
+    }
+}

@@ -1,0 +1,257 @@
+import ArgumentParser
+import Foundation
+import StateModel
+import Workspace
+
+/// `remember`, `memories`, `recall`, `forget`: project memory (docs/memory.md).
+struct Remember: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remember a decision, constraint or note; prints its id.",
+        discussion: """
+            The text is stored exactly as given, after secret redaction. Constraints are carried \
+            verbatim in every preamble. A memory recorded on a branch is current there and where it \
+            is merged. --private keeps it in this clone only (under the git directory, never committed).
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "The fact, exactly as it should be recalled ('-' reads it from standard input).")
+    var text: String
+    @Option(help: "decision, constraint or note.") var kind: String
+    @Option(help: "Why (the rationale).") var why: String?
+    @Option(name: .customLong("task"), help: "A task it concerns (repeatable).") var tasks: [String] = []
+    @Option(name: .customLong("path"), help: "A path it concerns (repeatable).") var paths: [String] = []
+    @Option(name: .customLong("commit"), help: "A commit it concerns, e.g. the fix (repeatable).")
+    var commits: [String] = []
+    @Option(name: .customLong("supersedes"), help: "A memory this one replaces (repeatable).")
+    var supersedes: [String] = []
+    @Flag(name: .customLong("private"), help: "Keep it in this clone only; never committed.") var isPrivate = false
+
+    func validate() throws {
+        guard MemoryKind(rawValue: kind) != nil else {
+            throw ValidationError("--kind must be decision, constraint or note, not '\(kind)'")
+        }
+    }
+
+    func run() throws {
+        let ws = try common.workspace()
+        var text = self.text
+        if text == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let read = String(data: data, encoding: .utf8) else {
+                throw ModelError.invalidValue(
+                    field: "memory text", value: "standard input", reason: "is not valid UTF-8; nothing stored")
+            }
+            text = read
+        }
+        let (item, hits) = try ws.remember(
+            NewMemory(
+                kind: MemoryKind(rawValue: kind) ?? .note, text: text, why: why, tasks: tasks, paths: paths,
+                supersedes: supersedes, commits: commits),
+            isPrivate: isPrivate, command: common.commandLine)
+        Output.warnings(ws)
+        let redacted = hits.filter { !$0.allowed }
+        if !redacted.isEmpty {
+            let rules = Set(redacted.map(\.rule)).sorted().joined(separator: ", ")
+            FileHandle.standardError.write(
+                Data(
+                    ("codex-state: redacted \(redacted.count) secret(s) (\(rules)); to store a fixture verbatim put "
+                        + "\(Redaction.allowPragma) on its line\n").utf8))
+        }
+        if output.json {
+            try Output.json(RememberJSON(item, redactions: hits))
+        } else {
+            Output.line(item.memory.id)
+        }
+    }
+}
+
+struct Memories: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the memories current at HEAD.",
+        discussion: """
+            Current: recorded on a commit HEAD reaches (or private), not superseded, not forgotten. \
+            --history adds superseded ones, those recorded on other branches (elsewhere) and tombstones.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Option(help: "Only this kind: decision, constraint or note.") var kind: String?
+    @Option(help: "Only memories linked to this task.") var task: String?
+    @Option(help: "Only memories about this path (or a path under it, or above it).") var path: String?
+    @Option(help: "Only memories recorded on this branch.") var branch: String?
+    @Flag(help: "Include superseded, other-branch and forgotten memories.") var history = false
+
+    func validate() throws {
+        if let k = kind, MemoryKind(rawValue: k) == nil {
+            throw ValidationError("--kind must be decision, constraint or note, not '\(k)'")
+        }
+    }
+
+    func run() throws {
+        let ws = try common.workspace()
+        var filter = MemoryFilter(
+            kind: kind.flatMap(MemoryKind.init(rawValue:)), task: task, path: path, branch: branch)
+        filter.history = history
+        let items = try ws.memories(filter)
+        if output.json {
+            try Output.json(["memories": items.map(MemoryJSON.init)])
+            return
+        }
+        if items.isEmpty {
+            Output.line(history ? "no memories" : "no current memories (--history shows the rest)")
+            return
+        }
+        for item in items { Output.line(MemoryText.line(item)) }
+    }
+}
+
+struct Recall: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find the memories that answer a question or mention an identifier.",
+        discussion: """
+            Every word is searched as typed (no query syntax): identifiers such as ADR-016, \
+            EADDRINUSE or src/auth/jwt.ts match whole. Results are ranked by relevance (bm25), how \
+            much of the query they match, status and recency; each says which terms matched.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "What to look for.") var query: String
+    @Option(help: "At most this many results.") var limit = 5
+    @Flag(help: "Include superseded and other-branch memories (ranked lower).") var history = false
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let ws = try common.workspace()
+        let hits = try ws.recall(query, limit: limit, history: history)
+        if output.json {
+            try Output.json(RecallJSON(query: query, hits: hits))
+            return
+        }
+        if hits.isEmpty {
+            Output.line("no memory matches")
+            return
+        }
+        for (i, h) in hits.enumerated() {
+            Output.line("\(i + 1). " + MemoryText.line(h.item))
+            Output.line("   matched: \(h.matched.joined(separator: ", ")) (\(h.pass))")
+        }
+    }
+}
+
+struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget a memory: its text leaves the state file; a tombstone keeps merges from restoring it.",
+        discussion: """
+            Git history still holds every commit that contained the memory. To purge it from \
+            history, rewrite the history (git filter-repo --replace-text) and force-push, and treat \
+            any secret it held as leaked.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "Memory id or unique prefix.") var id: String
+
+    static let historyNote =
+        "git history still holds the commits that contained it: to purge it, rewrite history "
+        + "(git filter-repo --replace-text FILE, then force-push every clone) and treat any secret in it as leaked"
+
+    func run() throws {
+        let ws = try common.workspace()
+        let item = try ws.forget(id, command: common.commandLine)
+        Output.warnings(ws)
+        let note = item.isPrivate ? "it was private: nothing of it was committed" : Self.historyNote
+        if output.json {
+            try Output.json(ForgetJSON(memory: MemoryJSON(item), note: note))
+        } else {
+            Output.line("forgot \(item.memory.id)")
+            Output.line(note)
+        }
+    }
+}
+
+extension MemoryText {
+    /// One memory on one line: id, kind, status when not current, text made terminal-safe.
+    static func line(_ item: MemoryItem) -> String {
+        let m = item.memory
+        var tags = [m.kind.rawValue]
+        if item.status != .current { tags.append(item.status.rawValue) }
+        if item.isPrivate { tags.append("private") }
+        if !item.supersededBy.isEmpty { tags.append("by " + item.supersededBy.joined(separator: ",")) }
+        let text = m.isForgotten ? "(forgotten)" : Output.clean(m.text)
+        return "\(m.id)  [\(tags.joined(separator: ", "))]  \(text)"
+    }
+}
+
+struct ForgetJSON: Encodable {
+    var memory: MemoryJSON
+    var note: String
+}
+
+struct Undo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Undo one operation of the journal (default: this worktree's latest), as a new operation.",
+        discussion: """
+            Puts back what the operation changed, field by field, and keeps later changes to \
+            other fields. Refuses when a later operation (or a merge, or an edit) changed the same \
+            fields. Operation ids are shown by 'codex-state log'. Undoing an undo redoes.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Argument(help: "Operation id (op-…) or a unique prefix.") var op: String?
+
+    func run() throws {
+        let ws = try common.workspace()
+        let undone = try ws.undo(op, command: common.commandLine)
+        Output.warnings(ws)
+        let changed = undone.changes.map { "\($0.kind) \($0.id)" }
+        if output.json {
+            try Output.json(UndoJSON(undone: undone.op, command: undone.command, entities: changed))
+        } else {
+            Output.line("undid \(undone.op) (\(Output.clean(undone.command))): \(changed.joined(separator: ", "))")
+        }
+    }
+}
+
+struct UndoJSON: Encodable {
+    var undone: String
+    var command: String
+    var entities: [String]
+}
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Write the Markdown journal page of one day (sessions, tasks, decisions, commits).",
+        discussion: """
+            Deterministic, from this clone's session records and operation journal; no model. \
+            Default: today (UTC) to docs/ai-journal/YYYY-MM-DD.md. Private memories never appear; \
+            a memory forgotten since is named, not quoted.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Option(help: "The day, YYYY-MM-DD (UTC; default today).") var date: String?
+    @Option(help: "Where to write it (default docs/ai-journal/DATE.md in the worktree).") var out: String?
+    @Flag(help: "Print the page instead of writing it.") var stdout = false
+
+    func run() throws {
+        let ws = try common.workspace()
+        let (day, markdown) = try ws.dailyJournal(day: date)
+        if stdout {
+            Output.emit(Array(markdown.utf8))
+            return
+        }
+        let path: String
+        if let out {
+            path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+        } else {
+            path = ws.paths.workdir + "/docs/ai-journal/\(day).md"
+        }
+        try ws.writeJournalPage(markdown, to: path)
+        if output.json {
+            try Output.json(["date": day, "path": path])
+        } else {
+            Output.line(path)
+        }
+    }
+}
