@@ -49,7 +49,6 @@ struct Tasks: ParsableCommand {
             try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
         ws.warnIfStateUnmerged()
-        Output.warnings(ws)
         Output.emit(body)
         Output.warnings(ws)
     }
@@ -177,7 +176,6 @@ struct Next: ParsableCommand {
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
             ws.warnIfStateUnmerged()
-            Output.warnings(ws)
             Output.emit(body)
             Output.warnings(ws)
             return
