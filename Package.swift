@@ -21,6 +21,8 @@ let package = Package(
         ),
         // SHA-256 from libmbedcrypto, which libgit2 already links (libmbedtls-dev comes with libgit2-dev).
         .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
+        // Streaming zstd decompression for Codex rollouts (.jsonl.zst).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
         .target(name: "StateModel", dependencies: ["CMbedCrypto"]),
         // The only importer of CLibGit2.
@@ -34,7 +36,7 @@ let package = Package(
             ]
         ),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
-        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit"]),
+        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit", "CZstd"]),
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",

@@ -75,7 +75,7 @@ def calendar_problems(value, parts=()):
 def memory_problems(key, memory):
     # Sorted lists, and the text still matching its hash (a hand edit breaks it; `codex-state
     # check` reports the same for constraints).
-    for field in ("tasks", "paths", "supersedes"):
+    for field in ("tasks", "paths", "commits", "supersedes"):
         items = memory.get(field)
         if isinstance(items, list) and all(isinstance(i, str) for i in items) and items != sorted(items):
             yield f"$.memories.{key}.{field}: not sorted"

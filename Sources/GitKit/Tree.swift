@@ -155,7 +155,7 @@ extension Repository {
     /// against its first parent: a commit that only records state. False for a root commit and
     /// when any other top-level entry was added, removed or changed.
     public func changesOnly(topLevelEntry name: String, commit: ObjectID) throws -> Bool {
-        guard let parent = try parents(of: commit).first else { return false }
+        guard let parent = try parents(of: commit).first, commitExists(parent) else { return false }
         func entries(_ id: ObjectID) throws -> [String: ObjectID] {
             try withTree(of: id) { tree in
                 var out: [String: ObjectID] = [:]

@@ -78,7 +78,9 @@ public enum MCPStateServer {
             actor = c
         }
         let dir = options.repository ?? FileManager.default.currentDirectoryPath
-        return try Workspace(directory: dir, actor: actor, environment: options.environment)
+        let ws = try Workspace(directory: dir, actor: actor, environment: options.environment)
+        ws.client = "mcp"
+        return ws
     }
 
     static func failure(_ text: String) -> CallTool.Result {

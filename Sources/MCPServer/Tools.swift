@@ -154,6 +154,34 @@ enum ToolTable {
                 command: command(args))
             return try json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
         },
+        ToolEntry(
+            "remember", "Record a project decision, constraint (kept verbatim) or note; secrets are redacted.",
+            readOnly: false,
+            [
+                "text": str("exactly as it should be recalled"), "kind": str("decision|constraint|note"),
+                "why": str(), "tasks": list(), "paths": list(), "supersedes": list("memory ids it replaces"),
+            ], required: ["text", "kind"]
+        ) { args, ws in
+            let raw = try args.requiredString("kind")
+            guard let kind = MemoryKind(rawValue: raw) else {
+                throw ArgumentError("remember: kind must be decision, constraint or note, not '\(raw)'")
+            }
+            let (item, hits) = try ws.remember(
+                NewMemory(
+                    kind: kind, text: try args.requiredString("text"), why: try args.string("why"),
+                    tasks: try args.strings("tasks"), paths: try args.strings("paths"),
+                    supersedes: try args.strings("supersedes")),
+                isPrivate: false, command: command(args))
+            return try json(RememberJSON(item, redactions: hits))
+        },
+        ToolEntry(
+            "recall", "Search project memory (decisions, constraints, notes); best first, with what matched.",
+            readOnly: true, ["query": str(), "limit": int("default 5")], required: ["query"]
+        ) { args, ws in
+            let query = try args.requiredString("query")
+            let hits = try ws.recall(query, limit: try args.int("limit", in: 1...50) ?? 5)
+            return try json(RecallJSON(query: query, hits: hits))
+        },
     ]
 
     /// The journal's command line for a tool call.

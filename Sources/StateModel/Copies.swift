@@ -203,6 +203,44 @@ public struct CopyFact: Hashable, Sendable {
         return out
     }
 
+    /// Brings grouped facts from one listing of copies to the next: the copies in `removing` are
+    /// dropped from every fact (a fact no copy records any more goes), and the facts of the
+    /// copies in `adding` are grouped in. When one ref moved, this reads that one copy's facts,
+    /// not every copy's again.
+    public static func update(
+        _ grouped: [String: [CopyFact]], removing: Set<CopyName>, adding: [(CopyName, [TaskFact])]
+    ) -> [String: [CopyFact]] {
+        var out: [String: [CopyFact]] = [:]
+        var index: [TaskFact: (task: String, position: Int)] = [:]
+        for (task, facts) in grouped {
+            var kept: [CopyFact] = []
+            for var f in facts {
+                if !removing.isEmpty { f.copies.removeAll { removing.contains($0) } }
+                guard !f.copies.isEmpty else { continue }
+                index[f.fact] = (task, kept.count)
+                kept.append(f)
+            }
+            if !kept.isEmpty { out[task] = kept }
+        }
+        for (copy, facts) in adding {
+            for f in facts {
+                if let at = index[f] {
+                    out[at.task]?[at.position].copies.append(copy)
+                } else {
+                    index[f] = (f.task, out[f.task]?.count ?? 0)
+                    out[f.task, default: []].append(CopyFact(fact: f, copies: [copy]))
+                }
+            }
+        }
+        for k in out.keys {
+            guard var list = out[k] else { continue }
+            for i in list.indices { list[i].copies.sort() }
+            list.sort { $0.copies[0] < $1.copies[0] }
+            out[k] = list
+        }
+        return out
+    }
+
     /// Groups identical facts of several copies: fifty branches that share a completion carry it
     /// once.
     public static func merge(_ perCopy: [(CopyName, [TaskFact])]) -> [String: [CopyFact]] {

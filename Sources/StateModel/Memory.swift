@@ -30,6 +30,9 @@ public struct Memory: Codable, Hashable, Sendable {
     public var tasks: [String]
     /// Scope: repository paths or path prefixes (sorted, unique).
     public var paths: [String]
+    /// Scope: commits it concerns (full ids, sorted, unique), e.g. the one that fixed a bug; nil
+    /// (absent from the file) when none.
+    public var commits: [String]?
     /// Ids of the memories this one replaces (sorted, unique).
     public var supersedes: [String]
     /// SHA-256 (hex) of `text`'s UTF-8 bytes: duplicate detection, and `check` reports a
@@ -72,10 +75,12 @@ public struct NewMemory: Sendable {
     public var tasks: [String]
     public var paths: [String]
     public var supersedes: [String]
+    /// Full commit ids (the Workspace resolves revisions).
+    public var commits: [String]
 
     public init(
         kind: MemoryKind, text: String, why: String? = nil, tasks: [String] = [], paths: [String] = [],
-        supersedes: [String] = []
+        supersedes: [String] = [], commits: [String] = []
     ) {
         self.kind = kind
         self.text = text
@@ -83,6 +88,7 @@ public struct NewMemory: Sendable {
         self.tasks = tasks
         self.paths = paths
         self.supersedes = supersedes
+        self.commits = commits
     }
 }
 
@@ -172,11 +178,14 @@ public enum MemoryRules {
         let id = Identifiers.make(
             kind: .memory, text: prepared.text, actor: ctx.actor, at: ctx.now, nonce: ctx.nonce,
             existing: { all[$0] != nil })
-        memories[id] = Memory(
+        var memory = Memory(
             id: id, kind: new.kind, text: prepared.text, why: prepared.why, tasks: tasks.sorted(),
             paths: paths.sorted(),
             supersedes: supersedes.sorted(),
             created: MemoryOrigin(at: ctx.now, actor: ctx.actor, branch: ctx.branch, commit: ctx.head))
+        let commits = Set(new.commits).sorted()
+        memory.commits = commits.isEmpty ? nil : commits
+        memories[id] = memory
         return RememberResult(id: id, redactions: prepared.hits)
     }
 
@@ -189,6 +198,7 @@ public enum MemoryRules {
         m.text = ""
         m.why = nil
         m.hash = nil
+        m.commits = nil
         m.forgotten = Stamp(at: ctx.now, actor: ctx.actor)
         memories[id] = m
     }

@@ -53,6 +53,7 @@ extension StateMerge {
         try m.scalar(\.why, "why")
         try m.scalar(\.tasks, "tasks")
         try m.scalar(\.paths, "paths")
+        try m.scalar(\.commits, "commits")
         try m.scalar(\.supersedes, "supersedes")
         try m.scalar(\.hash, "hash")
         try m.scalar(\.created, "created")

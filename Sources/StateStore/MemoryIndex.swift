@@ -90,7 +90,9 @@ public final class MemoryIndex {
                         guard !m.isForgotten else { continue }
                         try fts.execute(arguments: [
                             m.id, MemoryText.indexText(m.text), MemoryText.indexText(m.why ?? ""),
-                            MemoryText.indexText((m.paths + m.tasks + [m.kind.rawValue]).joined(separator: " ")),
+                            MemoryText.indexText(
+                                (m.paths + m.tasks + (m.commits ?? []).map { String($0.prefix(12)) } + [m.kind.rawValue])
+                                    .joined(separator: " ")),
                         ])
                     }
                 }

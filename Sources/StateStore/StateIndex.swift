@@ -84,8 +84,8 @@ public final class StateIndex {
                         method TEXT, found TEXT, PRIMARY KEY(head, task_id, commit_id)) WITHOUT ROWID;
                     CREATE TABLE commit_facts(commit_id TEXT PRIMARY KEY, patch_id TEXT, tasks TEXT NOT NULL)
                         WITHOUT ROWID;
-                    CREATE TABLE copy_merged(signature TEXT PRIMARY KEY, facts BLOB NOT NULL, used INTEGER NOT NULL)
-                        WITHOUT ROWID;
+                    CREATE TABLE copy_merged(signature TEXT PRIMARY KEY, facts BLOB NOT NULL, used INTEGER NOT NULL,
+                        listing TEXT) WITHOUT ROWID;
                     CREATE TABLE head_trailers(head TEXT PRIMARY KEY, tasks TEXT NOT NULL, used INTEGER NOT NULL)
                         WITHOUT ROWID;
                     CREATE TABLE tip_blobs(commit_id TEXT PRIMARY KEY, blob TEXT NOT NULL) WITHOUT ROWID;
@@ -558,19 +558,39 @@ public final class StateIndex {
         }
     }
 
-    /// Stores the grouped facts of a listing, keeping the `keep` most recently stored.
-    public func storeMergedCopies(_ signature: String, _ facts: [UInt8], now: Timestamp, keep: Int = 16) throws {
+    /// Stores the grouped facts of a listing, keeping the `keep` most recently stored. `listing`
+    /// (the copies and content keys they were grouped from) lets the next listing update them.
+    public func storeMergedCopies(
+        _ signature: String, _ facts: [UInt8], listing: String? = nil, now: Timestamp, keep: Int = 16
+    ) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO copy_merged(signature, facts, used) VALUES (?, ?, ?)",
-                    arguments: [signature, Data(facts), now.seconds])
+                    sql: "INSERT OR REPLACE INTO copy_merged(signature, facts, used, listing) VALUES (?, ?, ?, ?)",
+                    arguments: [signature, Data(facts), now.seconds, listing])
                 try db.execute(
                     sql: """
                         DELETE FROM copy_merged WHERE signature IN
                         (SELECT signature FROM copy_merged ORDER BY used DESC, signature LIMIT -1 OFFSET ?)
                         """, arguments: [keep])
                 return .commit
+            }
+        }
+    }
+
+    /// The grouping stored last with its listing, to update rather than rebuild.
+    public func latestUnion() throws -> (facts: [UInt8], listing: String?)? {
+        try wrap {
+            try queue.read { db in
+                guard
+                    let r = try Row.fetchOne(
+                        db,
+                        sql:
+                            "SELECT facts, listing FROM copy_merged WHERE listing IS NOT NULL ORDER BY used DESC LIMIT 1"
+                    )
+                else { return nil }
+                let facts: Data = r[0]
+                return (Array(facts), r[1])
             }
         }
     }

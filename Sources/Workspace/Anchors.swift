@@ -240,6 +240,8 @@ extension Workspace {
         }
         var holds: [ObjectID: Bool] = [:]  // state file blob → holds the record
         func holdsRecord(_ commit: ObjectID) throws -> Bool {
+            // A shallow clone's boundary: the parent is not here, so the walk ends below it.
+            guard repository.commitExists(commit) else { return false }
             guard let blob = try repository.fileID(StateFileName.relative, at: commit) else { return false }
             if let known = holds[blob] { return known }
             let answer = StateCodec.task(id, in: try repository.blob(blob))?.completion == completion

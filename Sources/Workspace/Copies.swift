@@ -116,10 +116,11 @@ extension Workspace {
             merged = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
         } else {
             let keys = Array(Set(listing.entries.map(\.key)))
-            var stored = (try? index?.copyFacts(keys)) ?? [:]
-            var perCopy: [(CopyName, [TaskFact])] = []
+            var stored: [String: (problem: String?, facts: [UInt8])] = [:]
             var decoded: [String: [TaskFact]] = [:]
-            for e in listing.entries {
+            /// The facts of one copy: from the index, else parsed once and stored there.
+            func factsOf(_ e: CopyListing.Entry) -> [TaskFact]? {
+                if stored[e.key] == nil, let row = (try? index?.copyFacts([e.key]))?[e.key] { stored[e.key] = row }
                 if stored[e.key] == nil {
                     let extracted = extractFacts(e)
                     let encoded = extracted.facts.map { TaskFact.encode($0) } ?? []
@@ -127,19 +128,52 @@ extension Workspace {
                     try? index?.storeCopyFacts(key: e.key, problem: extracted.problem, facts: encoded)
                     if let f = extracted.facts { decoded[e.key] = f }
                 }
-                guard let entry = stored[e.key] else { continue }
+                guard let entry = stored[e.key] else { return nil }
                 if let p = entry.problem {
                     out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
-                    continue
+                    return nil
                 }
                 let facts = decoded[e.key] ?? TaskFact.decode(entry.facts)
                 decoded[e.key] = facts
-                perCopy.append((e.copy, facts))
+                return facts
+            }
+            var readable: [(CopyName, String)] = []
+            if let index, let last = try? index.latestUnion(), let previous = Self.parseListing(last.listing),
+                case let before = Dictionary(previous, uniquingKeysWith: { a, _ in a }),
+                case let changed = listing.entries.filter({ before[$0.copy] != $0.key }),
+                case let now = Dictionary(listing.entries.map { ($0.copy, $0.key) }, uniquingKeysWith: { a, _ in a }),
+                case let gone = Set(previous.filter { now[$0.0] != $0.1 }.map(\.0)),
+                changed.count + gone.count <= max(2, listing.entries.count / 2)
+            {
+                // A few copies changed since the last grouping (a ref moved, a branch appeared or
+                // went): update it with theirs instead of reading every copy again.
+                var adding: [(CopyName, [TaskFact])] = []
+                for e in changed {
+                    if let f = factsOf(e) {
+                        adding.append((e.copy, f))
+                        readable.append((e.copy, e.key))
+                    }
+                }
+                readable += previous.filter { now[$0.0] == $0.1 }
+                merged = CopyFact.update(
+                    CopyFact.decode(last.facts, copies: previous.map(\.0)), removing: gone, adding: adding)
+            } else {
+                var perCopy: [(CopyName, [TaskFact])] = []
+                for e in listing.entries {
+                    if let f = factsOf(e) {
+                        perCopy.append((e.copy, f))
+                        readable.append((e.copy, e.key))
+                    }
+                }
+                merged = CopyFact.merge(perCopy)
             }
             try? index?.pruneCopyFacts(keeping: Set(keys))
-            merged = CopyFact.merge(perCopy)
+            // In listing order: a later read decodes the positions against the listing.
+            readable.sort { $0.0 < $1.0 }
             if let index, let now = try? now() {
-                try? index.storeMergedCopies(signature, CopyFact.encode(merged, copies: perCopy.map(\.0)), now: now)
+                try? index.storeMergedCopies(
+                    signature, CopyFact.encode(merged, copies: readable.map(\.0)), listing: Self.listingText(readable),
+                    now: now)
             }
         }
         for (id, facts) in merged {
@@ -160,6 +194,23 @@ extension Workspace {
         if let index, let key = filteredKey, let now = try? now() {
             let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
             try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
+        }
+        return out
+    }
+
+    /// The copies a grouping was built from, with their content keys, as stored beside it.
+    static func listingText(_ entries: [(CopyName, String)]) -> String {
+        entries.map { [$0.0.kind.rawValue, $0.0.name, $0.0.branch ?? "", $0.1].joined(separator: "\u{1F}") }
+            .joined(separator: "\n")
+    }
+
+    static func parseListing(_ text: String?) -> [(CopyName, String)]? {
+        guard let text else { return nil }
+        var out: [(CopyName, String)] = []
+        for line in text.split(separator: "\n") {
+            let p = line.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            guard p.count == 4, let kind = CopyName.Kind(rawValue: p[0]) else { return nil }
+            out.append((CopyName(kind: kind, name: p[1], branch: p[2].isEmpty ? nil : p[2]), p[3]))
         }
         return out
     }

@@ -81,6 +81,15 @@ extension Workspace {
     /// through the one transaction path (committed) or the private file (under the same lock).
     public func remember(_ new: NewMemory, isPrivate: Bool, command: String) throws -> (MemoryItem, [Redaction.RuleHit])
     {
+        var new = new
+        // Revisions (`HEAD~2`, a short id) become full commit ids before anything is locked.
+        new.commits = try new.commits.map { rev in
+            do {
+                return try repository.resolveCommit(rev).hex
+            } catch let e as GitError {
+                throw ModelError.invalidValue(field: "--commit", value: rev, reason: e.message)
+            }
+        }
         pendingRedactions = []
         if isPrivate {
             var result: RememberResult?
@@ -225,6 +234,11 @@ extension Workspace {
         if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
             committed = loaded.committed
             privateMap = loaded.private
+        } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
+            // A state without memories (most, and the largest) is not parsed again for them.
+            committed = [:]
+            try? index?.rebuild(
+                committed: committed, private: privateMap, source: ContentHash.sha256(bytes) + ":" + privHash)
         } else {
             let loaded = try store.readState()
             committed = loaded.state.memoryMap
@@ -237,6 +251,11 @@ extension Workspace {
             head: head,
             evaluation: MemoryEvaluation(committed: committed, private: privateMap, head: memoryHead),
             index: index)
+    }
+
+    /// Whether the bytes contain `"memories"` anywhere: when not, the file has no memories.
+    static func mentionsMemories(_ bytes: [UInt8]) -> Bool {
+        Data(bytes).range(of: Data("\"memories\"".utf8)) != nil
     }
 
     /// The ids of the memories in the state file committed at HEAD, cached per HEAD commit (a
@@ -370,5 +389,31 @@ enum MemoryTextFold {
             return String(w.dropLast(suffix.count))
         }
         return w
+    }
+}
+
+extension Workspace {
+    /// The Markdown journal page of `day` (`YYYY-MM-DD`; default: today, UTC) from this clone's
+    /// sessions and operation journal. Private memories are left out.
+    public func dailyJournal(day: String?) throws -> (day: String, markdown: String) {
+        let today = String(try now().iso8601.prefix(10))
+        let day = day ?? today
+        guard day.count == 10, Timestamp(iso8601: day + "T00:00:00Z") != nil else {
+            throw ModelError.invalidValue(field: "--date", value: day, reason: "expected a date like 2026-01-31")
+        }
+        let sessions = try self.sessions(.all).entries.map(\.record)
+        let operations = try journal().filter { $0.privateStore != true }.map {
+            DailyJournal.Operation(at: $0.at, actor: $0.actor, branch: $0.branch, changes: $0.changes)
+        }
+        let memories = try store.readState().state.memoryMap
+        return (day, DailyJournal.render(day: day, sessions: sessions, operations: operations, memories: memories))
+    }
+}
+
+extension Workspace {
+    /// Writes a journal page atomically, making its directory.
+    public func writeJournalPage(_ markdown: String, to path: String) throws {
+        try Files.makeDirectory(Files.directory(of: path))
+        try Files.writeAtomically(Array(markdown.utf8), to: path)
     }
 }

@@ -474,7 +474,7 @@ extension Workspace {
     /// another branch's working tree, where `git add .codex-state` would commit it on the wrong
     /// branch; it waits in the archive until its branch is checked out
     /// (``deliverSessions()``).
-    private func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
+    func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
         let bytes = try CanonicalJSON.encode(record)
         let archived = try writeOnce(bytes, name: record.fileName, id: record.id, in: sessionArchiveDir)
         guard record.branch == (try head()).branch, Files.isDirectory(paths.stateDir) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitKit
+import StateModel
 import Workspace
 
 struct CodexCommand: ParsableCommand {
@@ -8,7 +9,7 @@ struct CodexCommand: ParsableCommand {
         commandName: "codex",
         abstract: "Wire codex-state into the Codex CLI: install, uninstall, doctor, and the hooks it runs.",
         discussion: "docs/codex.md lists what install writes where.",
-        subcommands: [Install.self, Uninstall.self, Doctor.self, Hook.self])
+        subcommands: [Install.self, Uninstall.self, Doctor.self, Hook.self, Import.self])
 
     struct ScopeOptions: ParsableArguments {
         @Flag(help: "Install into $CODEX_HOME (default ~/.codex): every repository (the default).") var user = false
@@ -136,6 +137,66 @@ struct CodexCommand: ParsableCommand {
                 environment: ProcessInfo.processInfo.environment)
             if let e = outcome.stderr { FileHandle.standardError.write(Data((e + "\n").utf8)) }
             if let o = outcome.stdout { Output.emit(Array(o.utf8)) }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import Codex rollouts of this repository as session snapshots.",
+            discussion: """
+                Reads $CODEX_HOME/sessions and archived_sessions (or the FILEs given), keeps the \
+                sessions whose working directory is inside this repository, and writes one \
+                snapshot per Codex thread: branch and commit, the user's prompts, commands, files \
+                changed, codex-state calls, completed tasks, a summary. Secrets are redacted first. \
+                Importing again writes nothing new; a rollout modified in the last 2 minutes is \
+                skipped as still being written unless --include-active.
+                """)
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Option(
+            help: ArgumentHelp(
+                "Only sessions started on or after this date (YYYY-MM-DD or a UTC time).", valueName: "date"))
+        var since: String?
+        @Option(help: "What update_plan steps not completed become: follow-ups (default) or tasks.") var plans =
+            "follow-ups"
+        @Flag(help: "Also import rollouts modified in the last 2 minutes.") var includeActive = false
+        @Argument(help: "Rollout files (.jsonl or .jsonl.zst).") var files: [String] = []
+
+        func validate() throws {
+            guard plans == "tasks" || plans == "follow-ups" else {
+                throw ValidationError("--plans must be tasks or follow-ups, not '\(plans)'")
+            }
+            if let s = since, Self.date(s) == nil {
+                throw ValidationError("--since '\(s)': expected a date like 2026-01-31 or 2026-01-31T12:00:00Z")
+            }
+        }
+
+        static func date(_ s: String) -> Timestamp? {
+            Timestamp(iso8601: s) ?? (s.count == 10 ? Timestamp(iso8601: s + "T00:00:00Z") : nil)
+        }
+
+        func run() throws {
+            let ws = try common.workspace()
+            let env = ProcessInfo.processInfo.environment
+            let list = files.isEmpty ? Workspace.rolloutFiles(codexHome: CodexPaths(environment: env).realHome) : files
+            let result = try ws.importRollouts(
+                list,
+                options: CodexImportOptions(
+                    since: since.flatMap(Self.date), planTasks: plans == "tasks", includeActive: includeActive,
+                    now: try ws.now()),
+                command: common.commandLine)
+            if output.json {
+                try Output.json(result)
+            } else {
+                for i in result.items where !(files.isEmpty && i.outcome == "other-repository") {
+                    let what = i.outcome == "imported" ? "imported" : "skipped (\(i.outcome))"
+                    Output.line(
+                        "\(what) \(i.file)\(i.session.map { " -> " + $0 } ?? "")\(i.detail.map { ": " + $0 } ?? "")")
+                }
+                let n = result.items.filter { $0.outcome == "imported" }.count
+                Output.line("\(n) session(s) imported")
+            }
+            if !files.isEmpty, result.items.contains(where: { $0.outcome == "unreadable" }) { throw ExitCode(1) }
         }
     }
 }

@@ -64,7 +64,7 @@ struct CodexState: ParsableCommand {
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
             SessionCommand.self, Preamble.self, MCPCommand.self, CodexCommand.self, ShellInit.self,
-            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, Undo.self,
+            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, Undo.self, JournalCommand.self,
         ]
     )
 }

@@ -49,8 +49,8 @@ struct Tasks: ParsableCommand {
             try Output.capture { try render(view, records: { try ws.task($0).0 }) }
         }
         ws.warnIfStateUnmerged()
-        Output.emit(body)
         Output.warnings(ws)
+        Output.emit(body)
     }
 
     /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
@@ -176,11 +176,12 @@ struct Next: ParsableCommand {
                 try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
             }
             ws.warnIfStateUnmerged()
-            Output.emit(body)
             Output.warnings(ws)
+            Output.emit(body)
             return
         }
         try render(try ws.view(), actor: ws.actor, claimed: claimed)
+        Output.warnings(ws)
     }
 
     func render(_ view: HeadView, actor: String, claimed: String?) throws {

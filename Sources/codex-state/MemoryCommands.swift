@@ -20,6 +20,8 @@ struct Remember: ParsableCommand {
     @Option(help: "Why (the rationale).") var why: String?
     @Option(name: .customLong("task"), help: "A task it concerns (repeatable).") var tasks: [String] = []
     @Option(name: .customLong("path"), help: "A path it concerns (repeatable).") var paths: [String] = []
+    @Option(name: .customLong("commit"), help: "A commit it concerns, e.g. the fix (repeatable).")
+    var commits: [String] = []
     @Option(name: .customLong("supersedes"), help: "A memory this one replaces (repeatable).")
     var supersedes: [String] = []
     @Flag(name: .customLong("private"), help: "Keep it in this clone only; never committed.") var isPrivate = false
@@ -44,7 +46,7 @@ struct Remember: ParsableCommand {
         let (item, hits) = try ws.remember(
             NewMemory(
                 kind: MemoryKind(rawValue: kind) ?? .note, text: text, why: why, tasks: tasks, paths: paths,
-                supersedes: supersedes),
+                supersedes: supersedes, commits: commits),
             isPrivate: isPrivate, command: common.commandLine)
         Output.warnings(ws)
         let redacted = hits.filter { !$0.allowed }
@@ -56,7 +58,7 @@ struct Remember: ParsableCommand {
                         + "\(Redaction.allowPragma) on its line\n").utf8))
         }
         if output.json {
-            try Output.json(RememberJSON(memory: MemoryJSON(item), redactions: hits))
+            try Output.json(RememberJSON(item, redactions: hits))
         } else {
             Output.line(item.memory.id)
         }
@@ -124,7 +126,7 @@ struct Recall: ParsableCommand {
         let ws = try common.workspace()
         let hits = try ws.recall(query, limit: limit, history: history)
         if output.json {
-            try Output.json(RecallJSON(query: query, results: hits.map(RecallResultJSON.init)))
+            try Output.json(RecallJSON(query: query, hits: hits))
             return
         }
         if hits.isEmpty {
@@ -181,62 +183,6 @@ extension MemoryText {
     }
 }
 
-// MARK: - JSON shapes (docs/cli.md)
-
-struct MemoryJSON: Encodable {
-    var item: MemoryItem
-    init(_ item: MemoryItem) { self.item = item }
-
-    enum K: String, CodingKey {
-        case id, kind, text, why, tasks, paths, supersedes, hash, created, forgotten, status, conflicts
-        case isPrivate = "private"
-        case supersededBy = "superseded_by"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        let m = item.memory
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(m.id, forKey: .id)
-        try c.encode(m.kind.rawValue, forKey: .kind)
-        try c.encode(m.text, forKey: .text)
-        try c.encode(m.why, forKey: .why)
-        try c.encode(m.tasks, forKey: .tasks)
-        try c.encode(m.paths, forKey: .paths)
-        try c.encode(m.supersedes, forKey: .supersedes)
-        try c.encode(item.supersededBy, forKey: .supersededBy)
-        try c.encode(m.hash, forKey: .hash)
-        try c.encode(m.created, forKey: .created)
-        try c.encode(m.forgotten, forKey: .forgotten)
-        try c.encode(item.status.rawValue, forKey: .status)
-        try c.encode(item.isPrivate, forKey: .isPrivate)
-        try c.encode(m.conflicts?.count ?? 0, forKey: .conflicts)
-    }
-}
-
-struct RememberJSON: Encodable {
-    var memory: MemoryJSON
-    var redactions: [Redaction.RuleHit]
-}
-
-struct RecallResultJSON: Encodable {
-    var memory: MemoryJSON
-    var score: Double
-    var matched: [String]
-    var pass: String
-
-    init(_ h: RecallHit) {
-        memory = MemoryJSON(h.item)
-        score = (h.score * 10_000).rounded() / 10_000
-        matched = h.matched
-        pass = h.pass
-    }
-}
-
-struct RecallJSON: Encodable {
-    var query: String
-    var results: [RecallResultJSON]
-}
-
 struct ForgetJSON: Encodable {
     var memory: MemoryJSON
     var note: String
@@ -271,4 +217,41 @@ struct UndoJSON: Encodable {
     var undone: String
     var command: String
     var entities: [String]
+}
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Write the Markdown journal page of one day (sessions, tasks, decisions, commits).",
+        discussion: """
+            Deterministic, from this clone's session records and operation journal; no model. \
+            Default: today (UTC) to docs/ai-journal/YYYY-MM-DD.md. Private memories never appear; \
+            a memory forgotten since is named, not quoted.
+            """)
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: JSONFlag
+    @Option(help: "The day, YYYY-MM-DD (UTC; default today).") var date: String?
+    @Option(help: "Where to write it (default docs/ai-journal/DATE.md in the worktree).") var out: String?
+    @Flag(help: "Print the page instead of writing it.") var stdout = false
+
+    func run() throws {
+        let ws = try common.workspace()
+        let (day, markdown) = try ws.dailyJournal(day: date)
+        if stdout {
+            Output.emit(Array(markdown.utf8))
+            return
+        }
+        let path: String
+        if let out {
+            path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+        } else {
+            path = ws.paths.workdir + "/docs/ai-journal/\(day).md"
+        }
+        try ws.writeJournalPage(markdown, to: path)
+        if output.json {
+            try Output.json(["date": day, "path": path])
+        } else {
+            Output.line(path)
+        }
+    }
 }

@@ -44,9 +44,15 @@ enum Output {
         FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }
 
+    /// Warnings already printed: calling ``warnings(_:)`` again prints only new ones.
+    nonisolated(unsafe) private static var printedWarnings = Set<String>()
+
+    /// Prints the workspace's warnings not printed yet, once each.
     static func warnings(_ ws: Workspace) {
         if quiet { return }
-        for w in ws.warnings { FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8)) }
+        for w in ws.warnings where printedWarnings.insert(w).inserted {
+            FileHandle.standardError.write(Data(("codex-state: " + clean(w) + "\n").utf8))
+        }
     }
 
     /// JSON in the same canonical form as the state file: sorted keys, two-space indent.

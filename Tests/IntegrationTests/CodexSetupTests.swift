@@ -80,6 +80,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: w.hooks))
     }
 
+    /// `--project`: the server and hooks in the repository's .codex/, the trust in the user's
+    /// config; doctor says the project must be trusted; uninstall leaves no file it created.
+    @Test func projectInstall() throws {
+        let w = try world()
+        let r = try w.cs("codex", "install", "--project")
+        #expect(r.ok, "\(r.stderr)")
+        let project = try w.s.read(w.repo + "/.codex/config.toml")
+        #expect(project.contains("args = [\"mcp\", \"--repo\", \"\(w.repo)\"]"), "\(project)")
+        let real = URL(fileURLWithPath: w.repo).resolvingSymlinksInPath().path
+        #expect(try w.s.read(w.config).contains("[hooks.state.\"\(real)/.codex/hooks.json:session_start:0:0\"]"))
+        let doctor = try w.cs("codex", "doctor", "--project")
+        #expect(doctor.status == 1)
+        #expect(doctor.stdout.contains("the project is not trusted"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("ok      MCP server codex-state"), "\(doctor.stdout)")
+        try w.s.write(w.config, try w.s.read(w.config) + "\n[projects.\"\(w.repo)\"]\ntrust_level = \"trusted\"\n")
+        #expect(try w.cs("codex", "doctor", "--project").ok)
+
+        #expect(try w.cs("codex", "uninstall", "--project").ok)
+        #expect(!FileManager.default.fileExists(atPath: w.repo + "/.codex/config.toml"))
+        #expect(!FileManager.default.fileExists(atPath: w.repo + "/.codex/hooks.json"))
+        #expect(try w.s.read(w.config) == "[projects.\"\(w.repo)\"]\ntrust_level = \"trusted\"\n")
+    }
+
     @Test func aConfigThatDoesNotParseIsNotTouched() throws {
         let bad = "model = \"gpt\"\n[mcp_servers.x]\ncommand = \"a\"\ncommand = \"b\"\n"
         let w = try world(config: bad)

@@ -234,6 +234,23 @@ struct CodexEndToEndTests {
         }
         let completed = (session?["tasks_completed"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
         #expect(completed == [w.task], "\(session ?? [:])")
+
+        // The rollout Codex wrote imports into a snapshot of its own; a fresh rollout waits for
+        // --include-active, and importing again changes nothing.
+        let waiting = try w.cs("codex", "import", "--json")
+        #expect((w.s.json(waiting.stdout)["items"] as? [[String: Any]])?.first?["outcome"] as? String == "active")
+        let imported = try w.cs("codex", "import", "--include-active")
+        #expect(
+            imported.ok && imported.stdout.hasSuffix("1 session(s) imported\n"), "\(imported.stdout) \(imported.stderr)"
+        )
+        let snapshot = try w.sessions().first { ($0["source"] as? String) == "codex-rollout:" + thread } ?? [:]
+        #expect(snapshot["branch"] as? String == "main")
+        #expect((snapshot["summary"] as? String ?? "").contains("Prompt 1: do the next task"), "\(snapshot)")
+        #expect((snapshot["tasks_completed"] as? [[String: Any]])?.first?["id"] as? String == w.task)
+        let before = try w.sessions().count
+        let again = try w.cs("codex", "import", "--include-active")
+        #expect(again.stdout.hasSuffix("0 session(s) imported\n"))
+        #expect(try w.sessions().count == before)
     }
 
     /// The user's own trusted hook groups (in config.toml and in hooks.json) still run after

@@ -323,6 +323,7 @@ import Testing
         let old = try s.ok("task", "add", "Old work", in: repo)
         let recent = try s.ok("task", "add", "Recent work", in: repo)
         let uncommitted = try s.ok("task", "add", "Anchored by the state commit", in: repo)
+        // Completions that name their commits (`--commit`): the commits are what a shallow clone lacks.
         try s.commit("f", "1\n", "old work", in: repo)
         try s.ok("complete", old, "--commit", "HEAD", in: repo)
         for i in 2...5 { try s.commit("f", "\(i)\n", "c\(i)", in: repo) }

@@ -97,14 +97,17 @@ struct MCPServerTests {
         let (s, repo, _, _) = try project()
         let o = try session(s, in: repo, [])
         let names = o.tools.compactMap { $0["name"] as? String }
-        #expect(names == ["preamble", "tasks", "next", "task_show", "task_add", "task_update", "complete"])
+        #expect(
+            names == [
+                "preamble", "tasks", "next", "task_show", "task_add", "task_update", "complete", "remember", "recall",
+            ])
         let bytes = try JSONSerialization.data(withJSONObject: o.tools, options: [.sortedKeys]).count
         #expect(bytes / 4 <= 1500, "tool definitions cost \(bytes / 4) tokens")
         for t in o.tools {
             let readOnly = (t["annotations"] as? [String: Any])?["readOnlyHint"] as? Bool
             let name = t["name"] as? String ?? ""
             #expect(
-                readOnly == ["preamble", "tasks", "task_show"].contains(name),
+                readOnly == ["preamble", "tasks", "task_show", "recall"].contains(name),
                 "\(name): readOnlyHint \(readOnly as Any)")
         }
         #expect(o.instructions.contains("preamble") && o.instructions.contains("complete"))

@@ -36,13 +36,18 @@ import Testing
         try s.ok("remember", "`any` is banned in TypeScript (use `unknown`)", "--kind", "constraint", in: repo)
         try s.ok(
             "remember", "EADDRINUSE on :3000 in tests: a dev server from the last run; kill it in globalTeardown",
-            "--kind", "note", "--path", "test/setup.ts", in: repo)
+            "--kind", "note", "--path", "test/setup.ts", "--commit", "HEAD", in: repo)
         // A fresh process is a fresh session: nothing but the files carries the facts over.
         let hits = try recall(s, repo, "what database do we use")
         #expect((hits.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
         #expect((hits.first?["matched"] as? [String])?.contains("database") == true)
         #expect(text(try recall(s, repo, "EADDRINUSE").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
         #expect(text(try recall(s, repo, "test/setup.ts").first ?? [:])?.hasPrefix("EADDRINUSE") == true)
+        let head = try s.git("rev-parse", "HEAD", in: repo)
+        let byCommit = try recall(s, repo, String(head.prefix(12))).first?["memory"] as? [String: Any]
+        #expect(byCommit?["commits"] as? [String] == [head])
+        let badCommit = try s.cs("remember", "x y z", "--kind", "note", "--commit", "no-such-rev", in: repo)
+        #expect(badCommit.status == 1 && badCommit.stderr.contains("--commit 'no-such-rev'"))
         // The preamble of the next session carries the constraint byte-exact, and the decision.
         let preamble = try s.ok("preamble", in: repo)
         #expect(preamble.contains("```text\n`any` is banned in TypeScript (use `unknown`)\n```"))
@@ -266,5 +271,68 @@ import Testing
         try s.ok("undo", in: repo)
         #expect(!(try s.ok("memories", in: repo)).contains(p))
         #expect(try log(s, repo, "--memory", p).first?["private"] as? Bool == true)
+    }
+}
+
+/// The cross-session experiment over MCP: facts stored in one session (CLI and MCP) are in the
+/// next session's preamble and answers.
+@Suite(.enabled(if: PythonMCP.python != nil))
+struct MemoryMCPTests {
+    @Test func factsStoredInOneSessionAreRecalledInTheNext() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let rule = "`any` is banned in TypeScript; use `unknown`"
+        try s.ok("remember", rule, "--kind", "constraint", in: repo)
+        let mcp = MCPServerTests()
+        let first = try mcp.session(
+            s, in: repo,
+            [
+                (
+                    "remember",
+                    ["text": "Postgres 16 is the primary database", "kind": "decision", "why": "JSONB"]
+                ),
+                ("remember", ["text": "Sessions live in Redis", "kind": "decision"]),
+                ("remember", ["text": "x", "kind": "rule"]),
+            ])
+        #expect(first.results.prefix(2).allSatisfy { !$0.error }, "\(first.results)")
+        #expect(first.results.last?.error == true && first.results.last?.text.contains("kind must be") == true)
+        let postgres = (s.json(first.results.first?.text ?? "{}")["memory"] as? [String: Any])?["id"] as? String
+        #expect(postgres != nil)
+        let journal = try s.ok("log", "-n", "1", "--json", in: repo)
+        #expect(journal.contains("\"client\" : \"mcp\"") || journal.contains("\"client\": \"mcp\""))
+
+        let next = try mcp.session(s, in: repo, [("preamble", [:]), ("recall", ["query": "what database do we use"])])
+        #expect(next.results.allSatisfy { !$0.error }, "\(next.results)")
+        #expect(next.results.first?.text.contains("\n" + rule + "\n") == true)
+        let results = s.json(next.results.last?.text ?? "{}")["results"] as? [[String: Any]] ?? []
+        #expect((results.first?["memory"] as? [String: Any])?["id"] as? String == postgres)
+    }
+}
+
+/// `codex-state journal`: one deterministic Markdown page per day.
+@Suite struct DailyJournalTests {
+    @Test func aDaysPageListsTheWorkAndNothingPrivate() throws {
+        let (s, repo) = try MergeDriverTests().world()
+        let t = try s.ok("task", "add", "Write the parser", in: repo)
+        try s.ok("task", "start", t, in: repo)
+        try s.ok("remember", "Postgres 16 is the primary database", "--kind", "decision", "--why", "JSONB", in: repo)
+        try s.ok("remember", "my private preference", "--kind", "note", "--private", in: repo)
+        let gone = try s.ok("remember", "the staging password rotation day", "--kind", "note", in: repo)
+        try s.ok("forget", gone, in: repo)
+        let path = try s.ok("journal", "--date", "2026-01-15", in: repo)
+        #expect(path == repo + "/docs/ai-journal/2026-01-15.md")
+        let page = try s.read(path)
+        #expect(page.hasPrefix("# AI journal: 2026-01-15\n"))
+        #expect(page.contains("## Tasks started\n- `\(t)` \"Write the parser\" (@tester on `main`)"))
+        #expect(page.contains("\"Postgres 16 is the primary database\" · why: \"JSONB\""))
+        #expect(!page.contains("private preference") && !page.contains("staging password"))
+        #expect(page.contains("note `\(gone)` (forgotten since)"))
+        // Deterministic: the same inputs, the same bytes.
+        #expect(try s.ok("journal", "--date", "2026-01-15", "--stdout", in: repo) + "\n" == page)
+        let empty = try s.ok("journal", "--date", "2025-12-31", "--stdout", in: repo)
+        #expect(empty.hasSuffix("Nothing was recorded on this day."))
+        let bad = try s.cs("journal", "--date", "yesterday", in: repo)
+        #expect(bad.status == 1 && bad.stderr.contains("expected a date like"))
     }
 }

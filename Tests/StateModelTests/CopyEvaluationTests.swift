@@ -93,3 +93,20 @@ import Testing
         #expect(back == merged)
     }
 }
+
+extension CopyEvaluationTests {
+    @Test func updatingAGroupingEqualsGroupingAfresh() {
+        let b = CopyName(kind: .branch, name: "b")
+        let before: [(CopyName, [TaskFact])] = [
+            (feature, [fact("a", .done, commit: "c1"), fact("b", .open)]), (wt, [fact("a", .done, commit: "c1")]),
+            (b, [fact("b", .inProgress, actor: "x")]),
+        ]
+        // feature moved (its facts changed), wt went, a new copy appeared.
+        let moved = [fact("a", .done, commit: "c1"), fact("b", .cancelled)]
+        let fresh = CopyName(kind: .remote, name: "origin/z")
+        let after: [(CopyName, [TaskFact])] = [(feature, moved), (b, before[2].1), (fresh, [fact("z", .open)])]
+        let updated = CopyFact.update(
+            CopyFact.merge(before), removing: [feature, wt], adding: [(feature, moved), (fresh, [fact("z", .open)])])
+        #expect(updated == CopyFact.merge(after))
+    }
+}

@@ -109,8 +109,17 @@ public struct CodexDoctor: Sendable {
             out.append(CodexFinding(level: .note, subject: "trust entry \(key)", detail: why))
         }
 
-        // The MCP server.
-        let server = root.lookup(["mcp_servers", CodexInstaller.serverName])?.table
+        // The MCP server, where install put it (the project's config with --project).
+        var serverRoot = root
+        var serverFile = paths.config
+        if installer.entriesConfig != paths.config {
+            serverFile = installer.entriesConfig
+            serverRoot =
+                (try? String(contentsOfFile: serverFile, encoding: .utf8)).flatMap {
+                    try? TOMLDocument(parsing: $0).root
+                } ?? .table([:])
+        }
+        let server = serverRoot.lookup(["mcp_servers", CodexInstaller.serverName])?.table
         if let server {
             let cmd = server["command"]?.string ?? ""
             if !cmd.hasPrefix("/") || !FileManager.default.isExecutableFile(atPath: cmd) {
@@ -141,7 +150,7 @@ public struct CodexDoctor: Sendable {
             out.append(
                 CodexFinding(
                     level: .problem, subject: "MCP server codex-state",
-                    detail: "not registered in \(paths.config) (run codex-state codex install)"))
+                    detail: "not registered in \(serverFile) (run codex-state codex install)"))
         }
 
         // Writes from the shell tool.

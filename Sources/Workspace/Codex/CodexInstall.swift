@@ -329,12 +329,17 @@ public struct CodexInstaller: Sendable {
             var out: [CodexFileChange] = []
             let sameConfig = installer.entriesConfig == installer.paths.config
             // Entries first (a project file), then the user config holding the trust.
+            // A config file left with nothing but blank lines by uninstall goes (install created it).
+            func orNil(_ text: String) -> String? {
+                uninstalling && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : text
+            }
             if !sameConfig {
                 let text = entries.text
                 if text != (entriesBefore ?? "") {
                     out.append(
                         CodexFileChange(
-                            path: installer.entriesConfig, before: entriesBefore, after: text, mode: entriesMode))
+                            path: installer.entriesConfig, before: entriesBefore, after: orNil(text), mode: entriesMode)
+                    )
                 }
             }
             var configText = trust.text
@@ -354,7 +359,7 @@ public struct CodexInstaller: Sendable {
             if configText != (trustBefore ?? "") {
                 out.append(
                     CodexFileChange(
-                        path: installer.paths.config, before: trustBefore, after: configText, mode: trustMode))
+                        path: installer.paths.config, before: trustBefore, after: orNil(configText), mode: trustMode))
             }
             var hooks = hooksJSON
             hooks["hooks"] = hookEvents
