@@ -103,14 +103,17 @@ extension Repository {
         return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
-    /// The parents of `commit`, first parent first.
+    /// The parents of `commit`, first parent first. In a shallow clone, only those the clone
+    /// has: a commit at the boundary reads as a root (libgit2 1.5 ignores `.git/shallow`).
     public func parents(of commit: ObjectID) throws -> [ObjectID] {
         var oid = commit.gitOID
         var c: OpaquePointer?
         try check(git_commit_lookup(&c, handle, &oid), "look up commit \(commit.short)")
         defer { git_commit_free(c) }
-        return (0..<git_commit_parentcount(c)).compactMap { i in git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
+        let all = (0..<git_commit_parentcount(c)).compactMap { i in
+            git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
         }
+        return isShallow ? all.filter(commitExists) : all
     }
 
     /// The names of the files directly in the directory `path` of `commit`'s tree, unsorted;

@@ -322,26 +322,32 @@ import Testing
         try s.ok("init", "--no-hooks", in: repo)
         let old = try s.ok("task", "add", "Old work", in: repo)
         let recent = try s.ok("task", "add", "Recent work", in: repo)
+        let uncommitted = try s.ok("task", "add", "Anchored by the state commit", in: repo)
         // Completions that name their commits (`--commit`): the commits are what a shallow clone lacks.
         try s.commit("f", "1\n", "old work", in: repo)
         try s.ok("complete", old, "--commit", "HEAD", in: repo)
         for i in 2...5 { try s.commit("f", "\(i)\n", "c\(i)", in: repo) }
         try s.ok("complete", recent, "--commit", "HEAD", in: repo)
+        try s.ok("complete", uncommitted, in: repo)
         try s.git("add", "-A", in: repo)
         try s.git("commit", "-q", "-m", "state", in: repo)
         for depth in [1, 2, 6] {
             let clone = s.path("clone-\(depth)")
             try s.git("clone", "-q", "--depth", "\(depth)", "file://" + repo, clone, in: s.root)
             let tasks = try s.tasks(in: clone)
-            // `recent` was completed one commit below the tip, `old` five below that.
+            // `recent` was completed at the commit below the tip, `old` four below that; the
+            // third is anchored by the commit that introduces its record (walked within the clone).
             #expect(
                 tasks[recent]?["effective_status"] as? String == (depth == 1 ? "done_unknown" : "done"),
                 "depth \(depth)")
             #expect(
                 tasks[old]?["effective_status"] as? String == (depth == 6 ? "done" : "done_unknown"), "depth \(depth)")
-            for args in [
-                ["tasks"], ["next"], ["task", "show", old], ["preamble"], ["preamble", "--format", "codex-hook"],
-            ] {
+            #expect(tasks[uncommitted]?["effective_status"] as? String == "done", "depth \(depth)")
+            let commands: [[String]] = [
+                ["tasks"], ["next"], ["task", "show", old], ["task", "show", uncommitted], ["preamble"],
+                ["preamble", "--format", "codex-hook"],
+            ]
+            for args in commands {
                 let r = try s.run(Sandbox.binary, args, in: clone)
                 #expect(r.ok, "depth \(depth) \(args): \(r.stderr)")
             }
