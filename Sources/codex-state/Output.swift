@@ -40,6 +40,12 @@ enum Output {
         if !quiet { line(s) }
     }
 
+    /// Prints a multi-line text this tool wrote itself (a shell function for `eval`), line breaks
+    /// kept: every line is cleaned as ``line(_:)`` cleans it.
+    static func script(_ s: String) {
+        for l in s.split(separator: "\n", omittingEmptySubsequences: false) { line(String(l)) }
+    }
+
     static func error(_ s: String) {
         FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }

@@ -24,7 +24,8 @@ struct ShellInit: ParsableCommand {
     func run() throws {
         let bin = shellQuote(CodexCommand.ScopeOptions.binary)
         if shell == "fish" {
-            Output.line(
+            // A script for `eval`/`source`: its lines are the point (Output.line would join them).
+            Output.script(
                 """
                 function codex --description 'codex tasks|next|complete|task|memories|remember|recall run codex-state; the rest run Codex'
                     switch "$argv[1]"
@@ -36,7 +37,8 @@ struct ShellInit: ParsableCommand {
                 end
                 """)
         } else {
-            Output.line(
+            // A script for `eval`/`source`: its lines are the point (Output.line would join them).
+            Output.script(
                 """
                 codex() {
                   case "${1-}" in

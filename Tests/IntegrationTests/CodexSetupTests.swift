@@ -303,9 +303,27 @@ import Testing
             #expect(
                 r.stdout.contains("real codex: [exec] [two words] [--flag]\nfrom stdin\nexit=7"), "\(sh): \(r.stdout)")
         }
+        #expect(shells.contains("bash"))
         let fish = try w.cs("shell-init", "fish")
         #expect(fish.stdout.contains("function codex") && fish.stdout.contains("command codex $argv"))
         #expect(fish.stdout.contains("case tasks next complete task memories remember recall"))
+        #expect(fish.stdout.split(separator: "\n").count > 5, "one line per line of the function: \(fish.stdout)")
+        if let fishPath = ["/usr/bin/fish", "/bin/fish"].first(where: FileManager.default.isExecutableFile) {
+            let script = """
+                \(Sandbox.binary) shell-init fish | source
+                codex tasks
+                codex exec "two words" --flag
+                echo "exit=$status"
+                """
+            let r = try w.s.run(
+                fishPath, ["--no-config", "-c", script], in: w.repo,
+                env: ["PATH": bin + ":/usr/bin:/bin"], stdin: "from stdin\n")
+            #expect(r.stdout.contains("Write the parser"), "fish: \(r.stdout) \(r.stderr)")
+            #expect(
+                r.stdout.contains("real codex: [exec] [two words] [--flag]\nfrom stdin\nexit=7"), "fish: \(r.stdout)")
+        } else {
+            print("warning: fish is not installed: shell-init fish is checked by its text only")
+        }
         #expect(try w.cs("shell-init", "tcsh").status == 2)
     }
 
