@@ -56,30 +56,6 @@ extension Repository {
         return out.sorted { ($0.remote ? 1 : 0, $0.name) < ($1.remote ? 1 : 0, $1.name) }
     }
 
-    /// The blob id of the file at `path` in `commit`'s tree; nil when there is no such file.
-    public func blobID(_ path: String, at commit: ObjectID) throws -> ObjectID? {
-        try withTree(of: commit) { tree in
-            var entry: OpaquePointer?
-            let rc = git_tree_entry_bypath(&entry, tree, path)
-            if rc == GIT_ENOTFOUND.rawValue { return nil }
-            try check(rc, "find \(path) in \(commit.short)")
-            defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, let id = git_tree_entry_id(entry) else { return nil }
-            return ObjectID(id.pointee)
-        }
-    }
-
-    /// The bytes of a blob.
-    public func blobContents(_ id: ObjectID) throws -> [UInt8] {
-        var oid = id.gitOID
-        var blob: OpaquePointer?
-        try check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)")
-        defer { git_blob_free(blob) }
-        let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: raw, count: size))
-    }
-
     /// The other working trees of this clone: every valid linked worktree but this one, and the
     /// main worktree when this is a linked one. A worktree whose directory is gone (prunable)
     /// is left out.

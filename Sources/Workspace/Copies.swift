@@ -58,7 +58,7 @@ extension Workspace {
         var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
         var fresh: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
-            let b = (try? repository.blobID(Self.stateFilePath, at: t.tip))?.map(\.hex) ?? ""
+            let b = (try? repository.fileID(Self.stateFilePath, at: t.tip))?.map(\.hex) ?? ""
             blobs[t.tip.hex] = b
             fresh[t.tip.hex] = b
         }
@@ -220,7 +220,7 @@ extension Workspace {
         if let b = e.bytes {
             bytes = b
         } else if let id = e.blob {
-            guard let b = try? repository.blobContents(id) else { return ("cannot be read from git", nil) }
+            guard let b = try? repository.blob(id) else { return ("cannot be read from git", nil) }
             bytes = b
         } else {
             do {
