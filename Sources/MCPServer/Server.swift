@@ -49,10 +49,14 @@ public enum MCPStateServer {
         await server.withMethodHandler(CallTool.self) { params in
             await runner.call(params.name, params.arguments)
         }
-        try await server.start(transport: RepairingStdioTransport()) { client, _ in
+        let transport = RepairingStdioTransport()
+        try await server.start(transport: transport) { client, _ in
             await runner.setClient(client.name)
         }
         await server.waitUntilCompleted()
+        // The client hung up: answer what it asked before the process exits, or a transaction
+        // still running would be torn down with the process (a crash in exit's destructors).
+        await transport.drain()
     }
 
     /// Runs one tool call; every failure becomes a tool error with the CLI's message.

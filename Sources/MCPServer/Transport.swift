@@ -15,14 +15,47 @@ actor RepairingStdioTransport: Transport {
 
     func disconnect() async { await inner.disconnect() }
 
-    func send(_ data: Data) async throws { try await inner.send(data) }
+    /// Ids of tool calls received and not answered yet: the server does not exit (and tear the
+    /// process down under a transaction still running) before each is answered or has failed.
+    private var pendingCalls = Set<String>()
+
+    func send(_ data: Data) async throws {
+        defer { if let id = Self.callID(in: data, method: nil) { pendingCalls.remove(id) } }
+        try await inner.send(data)
+    }
+
+    private func received(_ data: Data) {
+        if let id = Self.callID(in: data, method: "tools/call") { pendingCalls.insert(id) }
+    }
+
+    /// Waits until every tool call received has been answered (at most `timeout` seconds).
+    func drain(timeout: Double = 60) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !pendingCalls.isEmpty, Date() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    /// The JSON-RPC id of `data` (a request for `method`, or any message when nil), as text.
+    static func callID(in data: Data, method: String?) -> String? {
+        if let method, data.range(of: Data(method.utf8)) == nil { return nil }
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let id = obj["id"] else {
+            return nil
+        }
+        if let method, obj["method"] as? String != method { return nil }
+        if method == nil, obj["method"] != nil { return nil }
+        return "\(id)"
+    }
 
     func receive() -> AsyncThrowingStream<Data, Swift.Error> {
         let upstream = inner
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for try await data in await upstream.receive() { continuation.yield(Self.repair(data)) }
+                    for try await data in await upstream.receive() {
+                        await self.received(data)
+                        continuation.yield(Self.repair(data))
+                    }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
