@@ -303,7 +303,7 @@ extension Workspace {
     ) throws -> (Evaluation, [CopyProblem]) {
         let listing = try listCopies(index: index)
         var others = readCopies(listing, here: tasks, hereHash: hash, index: index)
-        others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips)
+        others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)
@@ -334,7 +334,12 @@ extension Workspace {
     /// everywhere, by the commit that first holds the record on that branch
     /// (``anchorCommit(of:_:from:)``, cached in the index): fill it in so ancestry decides
     /// whether the work is here. A completion whose anchor cannot be found stays commit-less.
-    func anchorIntroducedCompletions(_ facts: [String: [CopyFact]], tips: [BranchTip]) -> [String: [CopyFact]] {
+    ///
+    /// The answer for a (task, tip commit) pair never changes, so it is cached in the index: the
+    /// tip's state file (megabytes at 10k tasks) is parsed once, not on every read.
+    func anchorIntroducedCompletions(_ facts: [String: [CopyFact]], tips: [BranchTip], index: StateIndex?)
+        -> [String: [CopyFact]]
+    {
         var out = facts
         var blobs: [ObjectID: [UInt8]] = [:]
         for (id, fs) in facts {
@@ -342,6 +347,11 @@ extension Workspace {
                 guard let copy = f.copies.first(where: { $0.kind != .worktree }),
                     let tip = tips.first(where: { $0.name == copy.name && $0.remote == (copy.kind == .remote) })?.tip
                 else { continue }
+                let atTip = "tip:" + tip.hex
+                if let known = (try? index?.introducingCommits(task: id, record: atTip))?.first {
+                    out[id]?[i].fact.completionCommit = known
+                    continue
+                }
                 if blobs[tip] == nil,
                     let blob = try? repository.fileID(StateFileName.relative, at: tip),
                     let bytes = try? repository.blob(blob)
@@ -352,6 +362,7 @@ extension Workspace {
                     let anchor = try? anchorCommit(of: id, completion, from: tip)
                 else { continue }
                 out[id]?[i].fact.completionCommit = anchor
+                try? index?.storeIntroducingCommit(task: id, record: atTip, commit: anchor)
             }
         }
         return out

@@ -53,20 +53,26 @@ public struct TOMLDocument: Sendable {
 }
 
 /// Renders a string as a TOML basic string.
-public func tomlQuote(_ s: String) -> String {
+public func tomlQuote(_ s: String) -> String { quotedString(s, escapingDelete: true) }
+
+/// A double-quoted string with JSON's escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`,
+/// else `\u00XX` for control characters), which TOML basic strings share; TOML also escapes DEL,
+/// serde_json (Codex's trust hash) does not. Non-ASCII stays as is.
+func quotedString(_ s: String, escapingDelete: Bool) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"
         case "\n": out += "\\n"
-        case "\t": out += "\\t"
         case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
         default:
-            if u.value < 0x20 || u.value == 0x7F {
-                out +=
-                    "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count)
-                    + String(u.value, radix: 16)
+            if u.value < 0x20 || (escapingDelete && u.value == 0x7F) {
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             } else {
                 out.unicodeScalars.append(u)
             }
