@@ -42,7 +42,8 @@ public enum Files {
     /// Reads a whole regular file. A symbolic link is refused, not followed (a committed link
     /// could point anywhere: `/dev/zero`, a file outside the repository), and so is anything
     /// that is not a regular file or is larger than `limit` bytes.
-    public static func read(_ path: String, limit: Int = readLimit) throws -> [UInt8] {
+    /// From `offset` on, only the bytes after it are read (a journal's tail).
+    public static func read(_ path: String, from offset: Int64 = 0, limit: Int = readLimit) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ELOOP { throw StoreError.unsafePath(path: path, reason: "is a symbolic link") }
@@ -57,7 +58,10 @@ public enum Files {
         guard Int(st.st_size) <= limit else {
             throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
         }
-        let hint = Int(st.st_size)
+        if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            throw StoreError.io(path: path, operation: "read", reason: errnoText())
+        }
+        let hint = max(Int(st.st_size) - Int(offset), 0)
         var out = [UInt8](repeating: 0, count: max(hint, 4096))
         var used = 0
         while true {
@@ -79,13 +83,13 @@ public enum Files {
         return out
     }
 
-    /// Creates a directory and its parents (mode 0755 before umask).
-    public static func makeDirectory(_ path: String) throws {
+    /// Creates a directory and its parents (mode 0755 before umask, unless told).
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         if isDirectory(path) { return }
         let parent = (path as String).split(separator: "/", omittingEmptySubsequences: false).dropLast()
             .joined(separator: "/")
-        if !parent.isEmpty, !isDirectory(parent) { try makeDirectory(parent) }
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
+        if !parent.isEmpty, !isDirectory(parent) { try makeDirectory(parent, mode: mode) }
+        if mkdir(path, mode) != 0, errno != EEXIST {
             throw StoreError.io(path: path, operation: "create directory", reason: errnoText())
         }
     }
@@ -127,11 +131,30 @@ public enum Files {
             throw StoreError.io(path: path, operation: "replace", reason: errnoText())
         }
         ok = true
+        syncDirectory(dir)
+    }
+
+    /// Flushes a directory's entries to disk (a rename or link in it is then durable).
+    static func syncDirectory(_ dir: String) {
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
             close(dfd)
         }
+    }
+
+    /// The names in a directory (without `.` and `..`), unsorted.
+    public static func list(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else { throw StoreError.io(path: dir, operation: "list", reason: errnoText()) }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { out.append(name) }
+        }
+        return out
     }
 
     /// The lines of a line-per-record file, each decoded by `decode`. A last line without its

@@ -153,9 +153,7 @@ public final class Workspace {
         if let older = try stateIntroduction() { throw older }
         let lock = try store.lock(timeout: try lockTimeout())
         defer { withExtendedLifetime(lock) {} }
-        try Files.makeDirectory(paths.sessionsDir)
-        let keep = paths.sessionsDir + "/.gitkeep"
-        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+        try store.createSessionsLayout()
         if store.isInitialized {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
