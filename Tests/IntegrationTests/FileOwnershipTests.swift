@@ -63,68 +63,11 @@ import Testing
       "explains why -C DIR failed (no such directory or not one); a read after the failure"
     ),
     (
-      "Sources/Workspace/Hooks.swift",
-      "if !Files.isDirectory(dir) { try Files.makeDirectory(dir) }",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "Files.removeStaleTemporaries(besides: path)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "try Files.writeAtomically(script, to: path, mode: 0o755)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "try Files.move(path, to: chained)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "try Files.writeAtomically(script, to: path, mode: 0o755)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "try Files.remove(status.path)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift", "try Files.move(chained, to: status.path)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift",
-      "if !text.isEmpty { try Files.appendLine(Array(text.dropLast(",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/Hooks.swift",
-      "if updated != message { try Files.writeAtomically(Array(upda",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
       "Sources/Workspace/Memory.swift", "try Files.makeDirectory(Files.directory(of: path))",
       "known offender: moves into the store in issue 11"
     ),
     (
       "Sources/Workspace/Memory.swift", "try Files.writeAtomically(Array(markdown.utf8), to: path)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/MergeDriver.swift", "try Files.writeAtomically(merged, to: ours)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/MergeDriver.swift",
-      "try Files.writeAtomically(bytes, to: gitattributesPath)",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/MergeDriver.swift", "guard unlink(gitattributesPath) == 0 else {",
-      "known offender: moves into the store in issue 11"
-    ),
-    (
-      "Sources/Workspace/MergeDriver.swift",
-      "try Files.writeAtomically(rest, to: gitattributesPath)",
       "known offender: moves into the store in issue 11"
     ),
     (
