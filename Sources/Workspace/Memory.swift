@@ -413,7 +413,6 @@ extension Workspace {
 extension Workspace {
     /// Writes a journal page atomically, making its directory.
     public func writeJournalPage(_ markdown: String, to path: String) throws {
-        try Files.makeDirectory(Files.directory(of: path))
-        try Files.writeAtomically(Array(markdown.utf8), to: path)
+        try ProjectFiles.writeDocument(Array(markdown.utf8), to: path)
     }
 }
