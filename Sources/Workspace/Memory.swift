@@ -185,7 +185,7 @@ extension Workspace {
     ) throws -> T {
         let head = try self.head()
         let ctx = try mutationContext()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         let state = try store.readState().state
         let file = privateMemoryFile
@@ -212,7 +212,7 @@ extension Workspace {
         rec.privateStore = true
         pendingRedactions = []
         do {
-            try Journal(path: paths.journalFile).append(rec)
+            try store.appendJournal(rec)
         } catch {
             warnings.append("warning: operation saved, but not journaled: \(error)")
         }

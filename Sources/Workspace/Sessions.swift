@@ -107,7 +107,7 @@ extension Workspace {
         }
         let now = try now()
         let head = try head()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         var closed: SessionClose?
@@ -134,7 +134,7 @@ extension Workspace {
             followUps: try followUps.compactMap { try Self.sessionText($0, field: "follow-up") })
         let now = try now()
         let head = try head()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         guard let open = try readOpenSession() else { throw SessionError.noneOpen }
@@ -170,7 +170,7 @@ extension Workspace {
         command: String = "codex-state hook post-checkout"
     ) throws -> SessionSwitch {
         let now = try now()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         let old = try readOpenSession(setAsideIfBroken: true, warnings: &warnings)
@@ -201,7 +201,7 @@ extension Workspace {
     @discardableResult
     public func remapOpenSession(_ rewrites: [String: String]) throws -> Bool {
         guard Files.exists(paths.openSessionFile) else { return false }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         guard var open = try readOpenSession(), let start = open.headStart, let new = rewrites[start], new != start
         else { return false }
@@ -385,7 +385,7 @@ extension Workspace {
             at: record.ended, actor: actor, command: command, worktree: paths.workdir, branch: record.branch,
             head: record.headEnd, stateBefore: hash, stateAfter: hash ?? "", changes: [])
         do {
-            try Journal(path: paths.journalFile).append(entry)
+            try store.appendJournal(entry)
         } catch {
             warnings.append("warning: session saved, but not journaled: \(error)")
         }

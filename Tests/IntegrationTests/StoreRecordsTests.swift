@@ -49,4 +49,27 @@ import Testing
         let r = try s.run("/bin/sh", ["-c", "command -v codex-state || echo none; only-here"], in: s.root)
         #expect(r.stdout == "none\ntool\n", "\(r.stdout) \(r.stderr)")
     }
+
+    /// Every writer comes in through the one write path (Workspace.writeLock): `init` again and
+    /// the session commands each finish the journal record a crash left
+    /// pending before they write, as a mutation does, so the journal is whole before anything
+    /// else reaches the disk.
+    @Test func everyWriterFinishesACrashedWritesJournalFirst() throws {
+        for command in [["init", "--no-hooks"], ["session", "start"], ["session", "end"]] {
+            let s = try Sandbox()
+            let repo = try s.repo()
+            try s.ok("init", "--no-hooks", in: repo)
+            if command == ["session", "end"] { try s.ok("session", "start", in: repo) }
+            let crashed = try s.cs("task", "add", "lost?", in: repo, env: ["CODEX_STATE_FAULT": "after-state-write"])
+            #expect(crashed.status == 137)
+            let pending = repo + "/.git/codex-state/journal-pending.json"
+            #expect(FileManager.default.fileExists(atPath: pending))
+            let r = try s.run(Sandbox.binary, command, in: repo)
+            #expect(r.ok, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("recovered the journal record"), "\(command): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: pending), "\(command)")
+            let journal = try s.read(repo + "/.git/codex-state/journal.jsonl")
+            #expect(journal.contains("task add lost?"), "\(command): \(journal)")
+        }
+    }
 }
