@@ -17,6 +17,9 @@ public struct FileStamp: Hashable, Sendable {
 
 func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
+/// The file primitives. Reads are public; the writing primitives are internal to the store,
+/// which wraps each in an API named for the file it writes (``StateStore``, ``GitFiles``,
+/// ``CodexFiles``, ``ProjectFiles``): nothing above the store writes a file itself.
 public enum Files {
     public static func stamp(_ path: String) -> FileStamp? {
         var st = stat()
@@ -84,7 +87,7 @@ public enum Files {
     }
 
     /// Creates a directory and its parents (mode 0755 before umask, unless told).
-    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         if isDirectory(path) { return }
         let parent = (path as String).split(separator: "/", omittingEmptySubsequences: false).dropLast()
             .joined(separator: "/")
@@ -97,7 +100,7 @@ public enum Files {
     /// Replaces `path` atomically: the bytes go to a temporary file in the same directory, which
     /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
     /// crash at any moment leaves either the old file or the new one, never a mix.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
@@ -179,7 +182,7 @@ public enum Files {
     }
 
     /// Removes temporary files a killed writer left beside `path`.
-    public static func removeStaleTemporaries(besides path: String) {
+    static func removeStaleTemporaries(besides path: String) {
         let dir = directory(of: path)
         let prefix = ".\(path.split(separator: "/").last ?? "").tmp."
         guard let d = opendir(dir) else { return }
@@ -195,7 +198,7 @@ public enum Files {
     /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it. If
     /// the file does not end with a newline (a line torn by a crash), the new line starts on a
     /// line of its own rather than being glued to the torn one.
-    public static func appendLine(_ bytes: [UInt8], to path: String) throws {
+    static func appendLine(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         defer { close(fd) }
@@ -245,11 +248,11 @@ public enum Files {
     }
 
     /// Renames an entry; a symbolic link is moved as a link, never followed.
-    public static func move(_ from: String, to: String) throws {
+    static func move(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else { throw StoreError.io(path: from, operation: "rename", reason: errnoText()) }
     }
 
-    public static func remove(_ path: String) throws {
+    static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else {
             throw StoreError.io(path: path, operation: "remove", reason: errnoText())
         }
