@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import StateStore
 import Testing
 
 /// The clone's line-per-record files and the test world itself, held to the code review of
@@ -71,5 +73,27 @@ import Testing
             let journal = try s.read(repo + "/.git/codex-state/journal.jsonl")
             #expect(journal.contains("task add lost?"), "\(command): \(journal)")
         }
+    }
+
+    /// The memory index, like the task index, is deleted only when it is damaged: one that
+    /// another process holds (SQLITE_BUSY) is left alone, its file and its data kept.
+    @Test func aBusyMemoryIndexIsNeverDeleted() throws {
+        let s = try Sandbox()
+        let path = s.path("memory.sqlite")
+        do { try MemoryIndex(path: path).rebuild(committed: [:], private: [:], source: "kept") }
+        let inode = try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64
+        do {
+            // Another process's connection holds the database (closed at the end of the block).
+            let holder = try DatabaseQueue(path: path)
+            try holder.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                try db.execute(sql: "DELETE FROM memory_meta WHERE key = 'nothing'")
+                #expect(throws: StoreError.self) { _ = try MemoryIndex(path: path, busyTimeout: 0.1) }
+                try db.execute(sql: "COMMIT")
+            }
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64 == inode)
+        #expect(try MemoryIndex(path: path).builtFrom() == "kept")
     }
 }
