@@ -134,4 +134,14 @@ import Testing
             Issue.record("\(entry.file): the allowed call \"\(entry.line)\" is gone; remove it from the allow-list")
         }
     }
+
+    /// The store's file handling uses Linux calls (Glibc, `st_mtim`): the package claims no other
+    /// platform (README says so), rather than a macOS it was never built on.
+    @Test func thePackageClaimsNoPlatformItIsNotBuiltOn() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        #expect(
+            !manifest.contains(".macOS("), "Package.swift claims macOS; Sources/StateStore/Files.swift is Linux-only")
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("tested on Linux only"))
+    }
 }
