@@ -32,6 +32,10 @@ import Testing
         ("a FileHandle on a file", #"\bFileHandle\(for(Writing|Updating|Reading)"#),
         ("a Foundation file read", #"contentsOfFile:|\bData\(contentsOf:|\bString\(contentsOf:"#),
         ("a SQLite database opened", #"\b(DatabaseQueue|DatabasePool)\s*\("#),
+        (
+            "an index opened by path (use the store's openIndex / openMemoryIndex)",
+            #"\b(StateIndex|MemoryIndex)\(path:"#
+        ),
         ("a lock taken on a file", #"\bFileLock\s*\("#),
         // Every write takes the worktree lock through Workspace.writeLock (it also finishes a
         // crashed write's journaling), and every journal record goes through the store.
