@@ -61,6 +61,9 @@ public final class Workspace {
     public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
     var pendingRedactions: [Redaction.RuleHit] = []
+    /// Set when a read could not learn everything it asked git (a commit message that failed to
+    /// read, say): what it shows is right for now, but must not be cached as the answer.
+    var answersIncomplete = false
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
