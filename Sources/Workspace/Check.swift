@@ -1,4 +1,5 @@
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
