@@ -154,11 +154,9 @@ public final class Workspace {
         // On a commit older than the state, new files would stop git from checking the branch
         // that has it out again.
         if let older = try stateIntroduction() { throw older }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        try Files.makeDirectory(paths.sessionsDir)
-        let keep = paths.sessionsDir + "/.gitkeep"
-        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+        try store.createSessionsLayout()
         if store.isInitialized {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
@@ -185,9 +183,8 @@ public final class Workspace {
     ) throws -> T {
         let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        try recoverJournal()
         let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
@@ -246,9 +243,12 @@ public final class Workspace {
         // A crash may have left the last write's record pending: finish it first (under the
         // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
         // is alive and journals it itself).
-        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
-            defer { withExtendedLifetime(lock) {} }
-            try recoverJournal()
+        if Files.entryExists(paths.pendingJournalFile) {
+            do {
+                let lock = try writeLock(timeout: 1)
+                withExtendedLifetime(lock) {}
+            } catch StoreError.lockTimeout {
+            } catch StoreError.io(let path, _, _) where path == paths.lockFile {}
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
@@ -275,13 +275,6 @@ public final class Workspace {
         let repo = try Repository.discover(from: directory, environment: environment)
         return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
             .records()
-    }
-
-    /// Appends a journal record a crash left pending (the caller holds the lock).
-    private func recoverJournal() throws {
-        if try store.recoverPendingJournal() {
-            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
-        }
     }
 
     // MARK: - Reads
