@@ -142,6 +142,9 @@ struct MCPServerTests {
         #expect(s.json(o.results[6].text)["status"] as? String == "done")
         // No commit named: the commit that first holds the record anchors it (docs/state-format.md).
         #expect(s.json(o.results[6].text)["commit"] is NSNull)
+        // As `complete --json`: what the completion made ready.
+        let unblocked = s.json(o.results[6].text)["unblocked"] as? [[String: String]]
+        #expect(unblocked == [["id": b, "title": "Write the user docs"]], "\(o.results[6].text)")
 
         // The CLI sees exactly what the tools did.
         let tasks = try s.tasks(in: repo)
