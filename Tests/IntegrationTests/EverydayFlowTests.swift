@@ -577,6 +577,13 @@ import Testing
         let why = try empty()
         #expect(why?["reason"] as? String == "waiting_or_blocked")
         #expect(why?["waiting"] as? Int == 1 && why?["blocked"] as? Int == 1)
+        // A claim with nothing to claim says why too.
+        let claim = try s.cs("next", "--claim", "--json", in: repo)
+        #expect(claim.status == 1, "\(claim.stdout)")
+        #expect(
+            claim.stderr.contains(
+                "no task is ready to claim (nothing is ready: 1 open task(s) wait on others, 1 blocked)"),
+            "\(claim.stderr)")
     }
 
     @Test func theCheckoutLineCountsThisBranchsWorkOnly() throws {
