@@ -483,6 +483,9 @@ import Testing
         let (s, repo) = try world()
         let a = try s.ok("-C", repo, "task", "add", "From elsewhere", in: s.root)
         #expect(try s.ok("-C", s.root, "-C", "repo", "tasks", in: "/").contains(a))
+        // -q between them, as `git -C A -c x=y -C B` takes its options in any order.
+        #expect(try s.ok("-q", "-C", repo, "tasks", in: s.root).contains(a))
+        #expect(try s.ok("-C", s.root, "--quiet", "-C", "repo", "task", "start", a, in: "/").isEmpty)
         let bad = try s.cs("-C", s.path("nope"), "tasks", in: s.root)
         #expect(bad.status == 1 && bad.stderr.contains("cannot change to"), "\(bad.stderr)")
     }
