@@ -543,6 +543,10 @@ import Testing
         let explain = try s.ok("next", "-n", "3", "--explain", in: repo)
         #expect(explain.contains("milestone:  \"Beta\" \(beta)"), "\(explain)")
         #expect(try s.ok("next", "-n", "3", in: repo).contains("milestone \"Beta\""))
+        #expect(try s.ok("preamble", in: repo).contains("milestone \"Beta\""))
+        #expect(try s.ok("task", "show", both, in: repo).contains("milestone:  \"Beta\" \(beta)"))
+        let unknown = try s.cs("tasks", "--milestone", "Gamma", in: repo)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no milestone with id or title 'Gamma'"))
     }
 }
 
