@@ -10,7 +10,8 @@ import StateStore
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
     case invalidEnvironment(name: String, value: String, reason: String)
-    case nothingReady
+    /// `next --claim` found nothing to claim; why, as `next` says it.
+    case nothingReady(why: String)
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
     /// HEAD is older than the state file: a branch has it, added by `commit`.
@@ -21,7 +22,11 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
-        case .nothingReady: return "no task is ready to claim"
+        case .nothingReady(let why):
+            // "Nothing is ready: 2 open task(s) wait on others." as a parenthesis.
+            let rest = why.dropFirst()
+            let reason = why.prefix(1).lowercased() + (rest.hasSuffix(".") ? rest.dropLast() : rest)
+            return "no task is ready to claim (\(reason))"
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
