@@ -349,7 +349,7 @@ public final class Workspace {
             switch a {
             case .ancestor: fresh[id.hex] = .reachable
             case .notAncestor: fresh[id.hex] = .unreachable
-            case .missing: fresh[id.hex] = .unknownCommit
+            case .missing, .notFoundInShallowClone: fresh[id.hex] = .unknownCommit
             }
         }
         out.merge(fresh) { $1 }
