@@ -171,7 +171,7 @@ public final class Workspace {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
             // The merge driver is per-clone config: a fresh clone's `init` lands here.
-            try configureMergeDriver()
+            _ = try configureMergeDriverLocked()
             return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
@@ -179,7 +179,7 @@ public final class Workspace {
         let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
             .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
         try write(state, replacing: nil, changes: initial, command: command)
-        try configureMergeDriver()
+        _ = try configureMergeDriverLocked()
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
