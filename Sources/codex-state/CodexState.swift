@@ -143,7 +143,8 @@ enum GlobalArguments {
     static func unknownSubcommand(_ args: [String]) -> String? {
         var subcommands = commandTree(CodexState.self)
         var path: [String] = []
-        for word in args {
+        // `help taks` names the mistake too (argument-parser would print the top-level help).
+        for word in args.first == "help" ? args.dropFirst() : args[...] {
             if word.hasPrefix("-") || word == "help" || subcommands.isEmpty { return nil }
             if let next = subcommands.first(where: { $0.name == word }) {
                 subcommands = next.children

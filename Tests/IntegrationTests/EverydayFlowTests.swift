@@ -498,6 +498,9 @@ import Testing
         let nested = try s.cs("task", "ad", "x", in: repo)
         #expect(nested.status == 2 && nested.stderr.contains("did you mean 'add'?"), "\(nested.stderr)")
         #expect(try s.cs("help", "tasks", in: repo).ok)
+        let help = try s.cs("help", "taks", in: repo)
+        #expect(help.status == 2 && help.stderr.contains("did you mean 'tasks'?"), "\(help.stderr)")
+        #expect(try s.cs("help", "task", "add", in: repo).ok)
     }
 
     @Test func quietLeavesOutConfirmationsOnly() throws {
