@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import Reports
 import StateModel
 import Workspace
 

@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Reports
 import StateModel
 import StateStore
 

@@ -1,3 +1,5 @@
+import StateModel
+
 /// The preamble: what an agent must know at the start of a session on one branch and HEAD, most
 /// decisive first, in a byte budget that is never exceeded. This file is pure: it turns a
 /// ``PreambleInput`` (gathered by the Workspace) into bytes. docs/preamble.md describes the

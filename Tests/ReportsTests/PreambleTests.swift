@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Reports
 @testable import StateModel
 
 /// Fixed inputs for the preamble renderer: no clock, no git, no files.
