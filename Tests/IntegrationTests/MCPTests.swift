@@ -223,6 +223,7 @@ struct MCPServerTests {
             ("tasks", ["by": ["tester"]]),
             ("tasks", ["milestone": "beta"]),
             ("tasks", ["status": ["ready", "finished"]]),
+            ("tasks", ["stale": true, "everywhere": true]),
         ]
         let o = try session(s, in: repo, calls)
         guard o.results.count == calls.count else { return }
@@ -238,6 +239,8 @@ struct MCPServerTests {
         #expect(ids(4) == [c])
         #expect(ids(5) == [both])  // milestone by title
         #expect(o.results[6].error && o.results[6].text.contains("unknown --status 'finished'"))
+        #expect(ids(7).isEmpty)  // nothing stale
+
     }
 
     @Test func ambiguousPrefixIsAToolError() throws {
