@@ -205,6 +205,8 @@ public final class Workspace {
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
+            // Conflict markers or broken JSON are the more useful thing to name.
+            _ = try store.readState()
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
         if partial, let done = try partialTransaction(command: command, ctx, body) { return done.value }
