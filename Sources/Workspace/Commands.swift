@@ -29,14 +29,19 @@ extension Workspace {
             }
             return try state.startTask(resolved, ctx, force: force)
         }
-        if let before = try? view().evaluation {
-            let (deps, kids) = before.waitingOn(started)
-            let open = (deps + kids).map { "\($0) (\(before.status[$0]?.rawValue ?? "missing"))" }
-            if !open.isEmpty {
-                warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-            }
-        }
+        warnIfWaiting(started)
         return started
+    }
+
+    /// A task just started that still waits on others (dependencies or children not done here)
+    /// gets a warning naming them: `task start` and the MCP `task_update` tool.
+    func warnIfWaiting(_ started: String) {
+        guard let after = try? view().evaluation else { return }
+        let (deps, kids) = after.waitingOn(started)
+        let open = (deps + kids).map { "\($0) (\(after.status[$0]?.rawValue ?? "missing"))" }
+        if !open.isEmpty {
+            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
+        }
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
