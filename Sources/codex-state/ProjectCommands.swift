@@ -191,13 +191,11 @@ struct Log: ParsableCommand {
     }
 
     func changedFields(_ c: EntityChange) -> [String] {
-        guard let data = try? JSONEncoder().encode(c),
-            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let before = obj["before"] as? [String: Any], let after = obj["after"] as? [String: Any]
+        guard case .object(let obj)? = try? JSONValue(encoding: c),
+            case .object(let before)? = obj["before"], case .object(let after)? = obj["after"]
         else { return [] }
         return Set(before.keys).union(after.keys).sorted().filter { k in
-            k != "updated"
-                && !NSDictionary(dictionary: ["v": before[k] ?? NSNull()]).isEqual(to: ["v": after[k] ?? NSNull()])
+            k != "updated" && (before[k] ?? .null) != (after[k] ?? .null)
         }
     }
 }
