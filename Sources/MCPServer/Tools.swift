@@ -153,7 +153,7 @@ enum ToolTable {
             let r = try ws.complete(
                 try args.requiredString("id"), revision: try args.string("commit"), note: try args.string("note"),
                 command: command(args))
-            return try json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            return try json(CompleteJSON(r))
         },
         ToolEntry(
             "remember", "Record a project decision, constraint (kept verbatim) or note; secrets are redacted.",

@@ -371,3 +371,67 @@ public struct TaskShowJSON: Encodable {
         case waitingOn = "waiting_on"
     }
 }
+
+/// `complete --json` and the MCP `complete` tool: the StatusChange shape plus the tasks this
+/// completion made ready.
+public struct CompleteJSON: Encodable {
+    public var change: StatusChangeJSON
+    public var unblocked: [UnblockedJSON]
+
+    public init(_ r: Workspace.CompletionResult) {
+        change = StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit)
+        unblocked = r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+public struct UnblockedJSON: Encodable {
+    public var id: String
+    public var title: String
+}
+
+/// One milestone in `milestone list --json`.
+public struct MilestoneJSON: Encodable {
+    public var id: String
+    public var title: String
+    public var due: String?
+    public var tasks: Int
+    public var finished: Int
+
+    public init(_ p: MilestoneProgress) {
+        id = p.milestone.id
+        title = p.milestone.title
+        due = p.milestone.due
+        tasks = p.tasks
+        finished = p.finished
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(title, forKey: .title)
+        try c.encode(due, forKey: .due)
+        try c.encode(tasks, forKey: .tasks)
+        try c.encode(finished, forKey: .finished)
+    }
+    enum CodingKeys: String, CodingKey { case id, title, due, tasks, finished }
+}
+
+/// One goal in `goal list --json`.
+public struct GoalJSON: Encodable {
+    public var id: String
+    public var text: String
+    public var created: String
+
+    public init(_ g: Goal) {
+        id = g.id
+        text = g.text
+        created = g.created.at.iso8601
+    }
+}

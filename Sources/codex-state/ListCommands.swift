@@ -203,7 +203,7 @@ struct Next: ParsableCommand {
             if explain {
                 let terms = r.terms
                 Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
-                if terms.stale { Output.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
+                if terms.stale { Output.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
@@ -213,19 +213,10 @@ struct Next: ParsableCommand {
                 Output.line("   id:         \(terms.id)")
             } else {
                 Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
-                if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
+                if r.terms.stale { Output.line("   stale: \(t.staleWhy(view.evaluation))") }
             }
         }
     }
-}
-
-/// Why a stale task is stale, in words.
-func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let e = eval.elsewhere[t.id]
-    let who = e?.actor ?? t.startedActor ?? "someone"
-    let place = e.map { " in \($0.place)" } ?? ""
-    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
-    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
 struct Complete: ParsableCommand {
@@ -249,10 +240,7 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(
-                CompleteJSON(
-                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
-                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
+            try Output.json(CompleteJSON(r))
         } else {
             if let c = r.commit {
                 Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
@@ -264,22 +252,4 @@ struct Complete: ParsableCommand {
             for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
-}
-
-/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
-struct CompleteJSON: Encodable {
-    var change: StatusChangeJSON
-    var unblocked: [UnblockedJSON]
-
-    func encode(to encoder: Encoder) throws {
-        try change.encode(to: encoder)
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(unblocked, forKey: .unblocked)
-    }
-    enum K: String, CodingKey { case unblocked }
-}
-
-struct UnblockedJSON: Encodable {
-    var id: String
-    var title: String
 }

@@ -142,6 +142,10 @@ struct MCPServerTests {
         #expect(s.json(o.results[6].text)["status"] as? String == "done")
         // No commit named: the commit that first holds the record anchors it (docs/state-format.md).
         #expect(s.json(o.results[6].text)["commit"] is NSNull)
+        // The same shape as `complete --json` (docs/cli.md): the tasks it made ready come back too.
+        let unblocked = s.json(o.results[6].text)["unblocked"] as? [[String: Any]]
+        #expect(unblocked?.map { $0["id"] as? String } == [b])
+        #expect(unblocked?.first?["title"] as? String == "Write the user docs")
 
         // The CLI sees exactly what the tools did.
         let tasks = try s.tasks(in: repo)
