@@ -204,14 +204,16 @@ public enum StateCodec {
     /// formatting is fine: the rewrite makes it canonical.)
     /// A guard: when it cannot tell (the state does not re-encode, the text does not parse), it
     /// refuses rather than let a lossy write through.
-    public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws {
+    /// Returns whether `bytes` are already the canonical encoding of `decoded`.
+    @discardableResult
+    public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws -> Bool {
         let canonical: [UInt8]
         do {
             canonical = try encode(decoded)
         } catch {
             throw StateDecodeError.schema("cannot be written back (\(error)); refusing to rewrite it")
         }
-        if canonical == bytes { return }
+        if canonical == bytes { return true }
         guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
             let known = try? JSONSerialization.jsonObject(with: Data(canonical))
         else {
@@ -222,6 +224,7 @@ public enum StateCodec {
                 "unknown field '\(path)'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"
             )
         }
+        return false
     }
 
     private static func firstUnknownKey(_ a: Any, _ b: Any, path: String) -> String? {
