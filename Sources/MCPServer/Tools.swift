@@ -191,17 +191,10 @@ enum ToolTable {
 
     /// The journal's command line for a tool call.
     static func command(_ args: Arguments) -> String {
-        let encoded = (try? JSONEncoder.sorted.encode(args.values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let encoded =
+            (try? CanonicalJSON.encodeCompact(args.values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return "codex-state mcp \(args.tool) \(encoded)"
     }
 }
 
 private func command(_ args: Arguments) -> String { ToolTable.command(args) }
-
-extension JSONEncoder {
-    fileprivate static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}
