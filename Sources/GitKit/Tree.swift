@@ -5,7 +5,7 @@ extension Repository {
     /// ``resolveCommit(_:)``, `main~1` or a tag is not a branch.
     public func branchTip(_ name: String) throws -> ObjectID? {
         var ref: OpaquePointer?
-        let rc = git_reference_lookup(&ref, handle, "refs/heads/" + name)
+        let rc = try git_reference_lookup(&ref, handle, "refs/heads/" + name)
         if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EINVALIDSPEC.rawValue { return nil }
         try check(rc, "look up branch \(name)")
         defer { git_reference_free(ref) }
