@@ -28,7 +28,7 @@ extension Repository {
     /// are left out.
     public func branchTips() throws -> [BranchTip] {
         // From the reference files, when they are all plain (a branch is taken to name a commit).
-        if let layout, let branches = GitFiles.branches(layout) {
+        if let layout, let branches = RepoFiles.branches(layout) {
             return branches.map { ref in
                 let remote = ref.name.hasPrefix("refs/remotes/")
                 return BranchTip(name: String(ref.name.dropFirst(remote ? 13 : 11)), remote: remote, tip: ref.id)
@@ -69,11 +69,11 @@ extension Repository {
     public func otherWorktrees() throws -> [WorktreeInfo] {
         let own = Self.trimmed(workdir ?? "")
         // From the worktree records, when the main worktree is the common dir's parent.
-        if let layout, layout.commonDir.hasSuffix("/.git/"), let linked = GitFiles.linkedWorktrees(layout) {
+        if let layout, layout.commonDir.hasSuffix("/.git/"), let linked = RepoFiles.linkedWorktrees(layout) {
             var out: [WorktreeInfo] = []
             let main = String(layout.commonDir.dropLast(6))
             if layout.isLinkedWorktree, main != own {
-                let head = GitFiles.readText(layout.commonDir + "HEAD").map(GitFiles.trimmedLine)
+                let head = RepoFiles.readText(layout.commonDir + "HEAD").map(RepoFiles.trimmedLine)
                 out.append(
                     WorktreeInfo(
                         name: String(main.split(separator: "/").last ?? "main"), path: main,

@@ -104,7 +104,7 @@ extension Repository {
         }
         let markers = ["rebase-merge", "rebase-apply", "MERGE_HEAD", "REVERT_HEAD", "CHERRY_PICK_HEAD", "BISECT_LOG"]
         var st = stat()
-        return markers.contains { stat(GitFiles.join(gitDir, $0), &st) == 0 }
+        return markers.contains { stat(RepoFiles.join(gitDir, $0), &st) == 0 }
     }
 
     /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in

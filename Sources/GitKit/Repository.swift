@@ -54,13 +54,13 @@ func decodeLossy(_ p: UnsafePointer<CChar>) -> String {
 
 /// An open repository. The only owner of libgit2 handles; nothing outside GitKit sees a pointer.
 ///
-/// A repository found from git's own files (``GitFiles``: the common case) does not initialise
+/// A repository found from git's own files (``RepoFiles``: the common case) does not initialise
 /// libgit2 until something needs it: HEAD, the branch tips, the worktrees and the configuration
 /// are read from the files git keeps, which is what a read answered from the index needs.
 public final class Repository {
     private var opened: OpaquePointer?
     /// Where the files are, when the repository was found from them (nil: libgit2 found it).
-    let layout: GitFiles.Layout?
+    let layout: RepoFiles.Layout?
     /// The commit-graph once looked for (``loadedCommitGraph()``), found or not.
     var graphCache: GraphCache?
 
@@ -73,7 +73,7 @@ public final class Repository {
         layout = nil
     }
 
-    init(layout: GitFiles.Layout) { self.layout = layout }
+    init(layout: RepoFiles.Layout) { self.layout = layout }
 
     deinit { if let opened { git_repository_free(opened) } }
 
@@ -107,7 +107,7 @@ public final class Repository {
     /// repository stays bare. The other variables
     /// (`GIT_CEILING_DIRECTORIES`, …) still go through libgit2.
     public static func discover(from path: String, environment: [String: String] = [:]) throws -> Repository {
-        if let layout = GitFiles.discover(from: path, environment: environment) { return Repository(layout: layout) }
+        if let layout = RepoFiles.discover(from: path, environment: environment) { return Repository(layout: layout) }
         _ = libgit2Ready
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (path.hasSuffix("/") ? path : path + "/") + p }
         let gitDir = environment["GIT_DIR"].flatMap { $0.isEmpty ? nil : absolute($0) }
@@ -163,11 +163,11 @@ public final class Repository {
     /// A shallow clone: `shallow` in the common git directory is not empty (libgit2's test).
     public var isShallow: Bool {
         var st = stat()
-        return stat(GitFiles.join(commonDir, "shallow"), &st) == 0 && st.st_size > 0
+        return stat(RepoFiles.join(commonDir, "shallow"), &st) == 0 && st.st_size > 0
     }
 
     public func head() throws -> Head {
-        if let layout, let head = GitFiles.head(layout) { return head }
+        if let layout, let head = RepoFiles.head(layout) { return head }
         if try check(git_repository_head_unborn(handle), "read HEAD") == 1 {
             var ref: OpaquePointer?
             try check(git_reference_lookup(&ref, handle, "HEAD"), "read HEAD")

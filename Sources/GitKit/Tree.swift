@@ -7,7 +7,7 @@ extension Repository {
     /// Read from the reference files when they are plain (a branch is taken to name a commit).
     public func branchTip(_ name: String) throws -> ObjectID? {
         if let layout {
-            switch GitFiles.resolve("refs/heads/" + name, layout) {
+            switch RepoFiles.resolve("refs/heads/" + name, layout) {
             case .commit(let id): return id
             case .absent: return nil
             case .unknown: break

@@ -1,4 +1,5 @@
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
@@ -152,7 +153,7 @@ extension Workspace {
     /// a file with fields this version does not know. Returns whether anything changed.
     func rewriteCanonically() throws -> Bool {
         if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()
         let canonical = try StateCodec.encode(loaded.state)

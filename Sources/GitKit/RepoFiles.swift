@@ -8,7 +8,7 @@
 /// system's CA bundle: most of a cached read's cost). Every reader answers nil for anything
 /// unusual (an environment that redirects git, includes in the configuration, a reftable, a
 /// symbolic reference chain, a file it cannot parse), and the caller then asks libgit2.
-enum GitFiles {
+enum RepoFiles {
     /// Where a repository's files are: absolute, symbolic links resolved, each with a trailing
     /// slash (as libgit2 reports them).
     struct Layout: Sendable, Equatable {
@@ -285,7 +285,7 @@ struct ConfigFile {
 
     /// The file at `path` (an empty configuration when it does not exist).
     static func parse(path: String) -> ConfigFile? {
-        guard let text = GitFiles.readText(path) else { return errno == ENOENT ? ConfigFile() : nil }
+        guard let text = RepoFiles.readText(path) else { return errno == ENOENT ? ConfigFile() : nil }
         return parse(text)
     }
 
@@ -413,7 +413,7 @@ struct ConfigFile {
     /// file, the XDG file, `~/.gitconfig`, then the repository's own. (libgit2 1.5 does not
     /// honour `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` or `GIT_CONFIG_NOSYSTEM`; neither does
     /// this, so both answer alike.) Nil when any file cannot be read or parsed here.
-    static func repositoryView(_ layout: GitFiles.Layout) -> [ConfigFile]? {
+    static func repositoryView(_ layout: RepoFiles.Layout) -> [ConfigFile]? {
         // libgit2 reads the process's environment, not the one a caller passes around.
         func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         if variable("GIT_CONFIG") != nil || variable("GIT_CONFIG_PARAMETERS") != nil
@@ -424,11 +424,11 @@ struct ConfigFile {
         var paths = ["/etc/gitconfig"]
         let home = variable("HOME").flatMap { $0.isEmpty ? nil : $0 }
         if let xdg = variable("XDG_CONFIG_HOME"), !xdg.isEmpty {
-            paths.append(GitFiles.join(xdg, "git/config"))
+            paths.append(RepoFiles.join(xdg, "git/config"))
         } else if let home {
-            paths.append(GitFiles.join(home, ".config/git/config"))
+            paths.append(RepoFiles.join(home, ".config/git/config"))
         }
-        if let home { paths.append(GitFiles.join(home, ".gitconfig")) }
+        if let home { paths.append(RepoFiles.join(home, ".gitconfig")) }
         paths.append(layout.commonDir + "config")
         var out: [ConfigFile] = []
         for path in paths {

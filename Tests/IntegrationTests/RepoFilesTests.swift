@@ -5,7 +5,7 @@ import Workspace
 
 /// HEAD, references, worktrees and configuration read from git's own files (issue 11: a read
 /// answered from the index must not pay for initialising libgit2) answer exactly as libgit2 does.
-@Suite struct GitFilesTests {
+@Suite struct RepoFilesTests {
     /// An environment variable libgit2 honours on its own: with it set, discovery goes through
     /// libgit2, which gives the answers to compare with.
     static let throughLibgit2 = ["GIT_CEILING_DIRECTORIES": "/nonexistent"]
