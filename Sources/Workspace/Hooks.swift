@@ -154,7 +154,7 @@ extension Workspace {
         var lines: [String] = []
         // The session of the branch left behind ends (or, idle, vanishes); one opens here.
         do {
-            let head = try head()
+            let head = try headRef()
             let switched = try switchSession(
                 fromBranch: nil, toBranch: head.branch, head: head.commit, previousHead: args[0])
             lines += switched.warnings.map { "codex-state: warning: \($0)" }

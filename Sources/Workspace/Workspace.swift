@@ -62,6 +62,7 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    private var cachedHeadRef: HeadInfo?
     /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
     public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
@@ -134,18 +135,26 @@ public final class Workspace {
         return min(v, maximumLockTimeout)
     }
 
+    /// HEAD with the subject of its commit (which reads the commit: libgit2).
     public func head() throws -> HeadInfo {
         if let h = cachedHead { return h }
+        var h = try headRef()
+        if let hex = h.commit, let c = ObjectID(hex: hex) { h.subject = try? repository.commit(c).summary }
+        cachedHead = h
+        return h
+    }
+
+    /// HEAD's branch and commit without the subject: read from git's files when they are plain,
+    /// so a read answered from the index initialises no libgit2.
+    public func headRef() throws -> HeadInfo {
+        if let h = cachedHead ?? cachedHeadRef { return h }
         let h: HeadInfo
         switch try repository.head() {
-        case .branch(let name, let c):
-            h = HeadInfo(branch: name, commit: c.hex, subject: try? repository.commit(c).summary)
-        case .detached(let c):
-            h = HeadInfo(branch: nil, commit: c.hex, subject: try? repository.commit(c).summary)
-        case .unborn(let name):
-            h = HeadInfo(branch: name, commit: nil, subject: nil)
+        case .branch(let name, let c): h = HeadInfo(branch: name, commit: c.hex, subject: nil)
+        case .detached(let c): h = HeadInfo(branch: nil, commit: c.hex, subject: nil)
+        case .unborn(let name): h = HeadInfo(branch: name, commit: nil, subject: nil)
         }
-        cachedHead = h
+        cachedHeadRef = h
         return h
     }
 
