@@ -131,7 +131,7 @@ extension Workspace {
             let eval = try evaluate(state)
             let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
             guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
-                throw WorkspaceError.nothingReady
+                throw WorkspaceError.nothingReady(why: eval.nothingReady.text)
             }
             _ = try state.startTask(top.id, ctx, lease: leaseSeconds)
             return (top.id, top.terms)

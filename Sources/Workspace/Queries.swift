@@ -121,8 +121,16 @@ extension HeadView {
     }
 
     /// Why there is no candidate, counted.
-    public var nothingReady: NextJSON.Empty {
-        let statuses = evaluation.status.values
+    public var nothingReady: NextJSON.Empty { evaluation.nothingReady }
+
+    /// What to say when nothing is ready.
+    public var nothingReadyText: String { evaluation.nothingReady.text }
+}
+
+extension Evaluation {
+    /// Why there is no candidate, counted: `next`'s text and `--json`, and a refused claim.
+    var nothingReady: NextJSON.Empty {
+        let statuses = status.values
         let waiting = statuses.filter { $0 == .open }.count
         let blocked = statuses.filter { $0 == .blocked }.count
         let busy = statuses.filter { $0 == .inProgress }.count
@@ -132,17 +140,18 @@ extension HeadView {
             : busy > 0 ? "all_in_progress" : "nothing_open"
         return NextJSON.Empty(reason: why, waiting: waiting, blocked: blocked, inProgress: busy)
     }
+}
 
-    /// What to say when nothing is ready.
-    public var nothingReadyText: String {
-        let e = nothingReady
-        if e.waiting + e.blocked == 0 {
-            return e.inProgress == 0
-                ? "Nothing to do: no open tasks." : "Nothing new to start: \(e.inProgress) task(s) in progress."
+extension NextJSON.Empty {
+    /// In words, as `next` prints it.
+    public var text: String {
+        if waiting + blocked == 0 {
+            return inProgress == 0
+                ? "Nothing to do: no open tasks." : "Nothing new to start: \(inProgress) task(s) in progress."
         }
         var parts: [String] = []
-        if e.waiting > 0 { parts.append("\(e.waiting) open task(s) wait on others") }
-        if e.blocked > 0 { parts.append("\(e.blocked) blocked") }
+        if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
+        if blocked > 0 { parts.append("\(blocked) blocked") }
         return "Nothing is ready: " + parts.joined(separator: ", ") + "."
     }
 }

@@ -10,7 +10,8 @@ import StateStore
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
     case invalidEnvironment(name: String, value: String, reason: String)
-    case nothingReady
+    /// `next --claim` found nothing to claim; why, as `next` says it.
+    case nothingReady(why: String)
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
     /// HEAD is older than the state file: a branch has it, added by `commit`.
@@ -21,7 +22,11 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
-        case .nothingReady: return "no task is ready to claim"
+        case .nothingReady(let why):
+            // "Nothing is ready: 2 open task(s) wait on others." as a parenthesis.
+            let rest = why.dropFirst()
+            let reason = why.prefix(1).lowercased() + (rest.hasSuffix(".") ? rest.dropLast() : rest)
+            return "no task is ready to claim (\(reason))"
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
@@ -61,6 +66,9 @@ public final class Workspace {
     public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
     var pendingRedactions: [Redaction.RuleHit] = []
+    /// Set when a read could not learn everything it asked git (a commit message that failed to
+    /// read, say): what it shows is right for now, but must not be cached as the answer.
+    var answersIncomplete = false
     /// While a partial transaction's body runs: a task's full record, stub or not (evaluations
     /// inside the body compare completions).
     var fullRecord: ((String) -> TaskRecord?)?
@@ -156,11 +164,9 @@ public final class Workspace {
         // On a commit older than the state, new files would stop git from checking the branch
         // that has it out again.
         if let older = try stateIntroduction() { throw older }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        try Files.makeDirectory(paths.sessionsDir)
-        let keep = paths.sessionsDir + "/.gitkeep"
-        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+        try store.createSessionsLayout()
         if store.isInitialized {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
@@ -194,7 +200,7 @@ public final class Workspace {
     ) throws -> T {
         let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         return try store.withSharedIndex { try locked(command: command, partial: partial, ctx, body) }
     }
@@ -204,7 +210,6 @@ public final class Workspace {
         command: String, partial: Bool, _ ctx: MutationContext,
         _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        try recoverJournal()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
@@ -310,9 +315,12 @@ public final class Workspace {
         // A crash may have left the last write's record pending: finish it first (under the
         // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
         // is alive and journals it itself).
-        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
-            defer { withExtendedLifetime(lock) {} }
-            try recoverJournal()
+        if Files.entryExists(paths.pendingJournalFile) {
+            do {
+                let lock = try writeLock(timeout: 1)
+                withExtendedLifetime(lock) {}
+            } catch StoreError.lockTimeout {
+            } catch StoreError.io(let path, _, _) where path == paths.lockFile {}
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
@@ -339,13 +347,6 @@ public final class Workspace {
         let repo = try Repository.discover(from: directory, environment: environment)
         return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
             .records()
-    }
-
-    /// Appends a journal record a crash left pending (the caller holds the lock).
-    private func recoverJournal() throws {
-        if try store.recoverPendingJournal() {
-            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
-        }
     }
 
     // MARK: - Reads
@@ -415,7 +416,7 @@ public final class Workspace {
             switch a {
             case .ancestor: fresh[id.hex] = .reachable
             case .notAncestor: fresh[id.hex] = .unreachable
-            case .missing: fresh[id.hex] = .unknownCommit
+            case .missing, .notFoundInShallowClone: fresh[id.hex] = .unknownCommit
             }
         }
         out.merge(fresh) { $1 }
