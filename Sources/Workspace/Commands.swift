@@ -17,6 +17,11 @@ extension Workspace {
     /// state is respected unless `force` is set. A task that still waits on others (dependencies
     /// or children not done here) is started anyway, with a warning naming them.
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
+        // One index handle for the transaction and the read after it.
+        try store.withSharedIndex { try startSharingIndex(id, force: force, command: command) }
+    }
+
+    private func startSharingIndex(_ id: String, force: Bool, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
         let started = try transaction(command: command, partial: true) { state, ctx in
@@ -88,6 +93,13 @@ extension Workspace {
     /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
     /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
+        // One index handle for the reads before and after and the transaction between them.
+        try store.withSharedIndex { try completeSharingIndex(id, revision: revision, note: note, command: command) }
+    }
+
+    private func completeSharingIndex(_ id: String, revision: String?, note: String?, command: String) throws
+        -> CompletionResult
+    {
         let head = try self.head()
         let readyBefore = (try? view().evaluation.ready) ?? []
         let resolved = try revision.map { try repository.resolveCommit($0) }

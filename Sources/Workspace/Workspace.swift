@@ -211,6 +211,14 @@ public final class Workspace {
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
+        return try store.withSharedIndex { try locked(command: command, partial: partial, ctx, body) }
+    }
+
+    /// The transaction, under the worktree lock.
+    private func locked<T>(
+        command: String, partial: Bool, _ ctx: MutationContext,
+        _ body: (inout ProjectState, MutationContext) throws -> T
+    ) throws -> T {
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
