@@ -26,16 +26,20 @@ extension Workspace {
         defer { withExtendedLifetime(claimLock) {} }
         let started = try transaction(command: command, partial: true) { state, ctx in
             let resolved = try state.resolveTask(id)
-            if !force {
-                let eval = try evaluate(state)
-                if eval.status[resolved] == .inProgress, let e = eval.elsewhere[resolved], e.actor != ctx.actor {
-                    throw WorkspaceError.inProgressElsewhere(id: resolved, place: e.place, actor: e.actor)
-                }
-            }
+            if !force { try refuseIfInProgressElsewhere(resolved, in: state, ctx) }
             return try state.startTask(resolved, ctx, force: force)
         }
         warnIfWaiting(started)
         return started
+    }
+
+    /// A start (`task start`, MCP `task_update` to in_progress) refused while another actor has
+    /// the task in progress in another copy of the state. The caller holds the claim lock.
+    func refuseIfInProgressElsewhere(_ id: String, in state: ProjectState, _ ctx: MutationContext) throws {
+        let eval = try evaluate(state)
+        if eval.status[id] == .inProgress, let e = eval.elsewhere[id], e.actor != ctx.actor {
+            throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
+        }
     }
 
     /// A task just started that still waits on others (dependencies or children not done here)

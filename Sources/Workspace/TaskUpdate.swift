@@ -35,6 +35,9 @@ extension Workspace {
         if update.status == .blocked, (update.reason ?? "").isEmpty {
             throw UsageError("status blocked needs a reason")
         }
+        // Starting is a claim, as `task start` is: decided under the clone-wide claim lock.
+        let claimLock = update.status == .inProgress ? try store.claimLock(timeout: try lockTimeout()) : nil
+        defer { withExtendedLifetime(claimLock) {} }
         let updated = try transaction(command: command, partial: true) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
@@ -42,7 +45,9 @@ extension Workspace {
             for d in update.removeDeps { _ = try state.removeDependency(resolved, on: d, ctx) }
             switch update.status {
             case .open?: _ = try state.reopenTask(resolved, ctx)
-            case .inProgress?: _ = try state.startTask(resolved, ctx)
+            case .inProgress?:
+                try refuseIfInProgressElsewhere(resolved, in: state, ctx)
+                _ = try state.startTask(resolved, ctx)
             case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
             case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)
             case nil: break

@@ -219,6 +219,26 @@ struct MCPServerTests {
         #expect(o.warnings[1].isEmpty)
     }
 
+    /// Starting a task through `task_update` is a claim, as `task start` is: decided under the
+    /// clone-wide claim lock, and refused while someone else has it in progress in another
+    /// worktree (two agents over MCP must not start the same task).
+    @Test func startingThroughTaskUpdateRespectsAnotherWorktreesClaim() throws {
+        let (s, repo, a, _) = try project()
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        let wt = s.path("wt")
+        try s.git("worktree", "add", "-q", "-b", "side", wt, in: repo)
+        let started = try s.run(Sandbox.binary, ["task", "start", a], in: wt, env: ["CODEX_STATE_ACTOR": "bob"])
+        #expect(started.ok, "\(started.stderr)")
+        let o = try session(s, in: repo, [("task_update", ["id": a, "status": "in_progress"])])
+        guard o.results.count == 1 else { return }
+        #expect(o.results[0].error, "\(o.results[0].text)")
+        #expect(o.results[0].text.contains("in progress"), "\(o.results[0].text)")
+        #expect(o.results[0].text.contains("bob"), "\(o.results[0].text)")
+        let file = try s.read(repo + "/.codex-state/project_state.json")
+        #expect(!file.contains("\"in_progress\""), "the refused start was written")
+    }
+
     /// The `tasks` tool filters as `tasks` does: lists combine as the CLI's repeated options.
     @Test func tasksToolTakesTheCLIsFilters() throws {
         let s = try Sandbox()
