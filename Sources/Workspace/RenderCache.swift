@@ -11,7 +11,7 @@ extension Workspace {
     /// With 10,000 tasks, evaluating the graph and encoding the listing costs far more than the
     /// process itself; repeated `next`/`tasks` calls between two changes are the common case.
     public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
-        let head = try self.head()
+        let head = try headRef()
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }
