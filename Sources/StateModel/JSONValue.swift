@@ -18,6 +18,9 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     /// An integer (the case holds an `Int64`).
     public static func integer<I: BinaryInteger>(_ i: I) -> JSONValue { .int(Int64(i)) }
 
+    /// An array of strings.
+    public static func strings(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
+
     /// A string, or null.
     public static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
 

@@ -4,34 +4,20 @@ import StateStore
 /// The JSON shapes of the memory commands and tools (docs/cli.md#remember), shared by the CLI
 /// and the MCP server.
 
-public struct MemoryJSON: Encodable {
+public struct MemoryJSON: JSONShape {
     var item: MemoryItem
     public init(_ item: MemoryItem) { self.item = item }
 
-    enum K: String, CodingKey {
-        case id, kind, text, why, tasks, paths, commits, supersedes, hash, created, forgotten, status, conflicts
-        case isPrivate = "private"
-        case supersededBy = "superseded_by"
-    }
-
-    public func encode(to encoder: Encoder) throws {
+    public func json() throws -> JSONValue {
         let m = item.memory
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(m.id, forKey: .id)
-        try c.encode(m.kind.rawValue, forKey: .kind)
-        try c.encode(m.text, forKey: .text)
-        try c.encode(m.why, forKey: .why)
-        try c.encode(m.tasks, forKey: .tasks)
-        try c.encode(m.paths, forKey: .paths)
-        try c.encode(m.commits ?? [], forKey: .commits)
-        try c.encode(m.supersedes, forKey: .supersedes)
-        try c.encode(item.supersededBy, forKey: .supersededBy)
-        try c.encode(m.hash, forKey: .hash)
-        try c.encode(m.created, forKey: .created)
-        try c.encode(m.forgotten, forKey: .forgotten)
-        try c.encode(item.status.rawValue, forKey: .status)
-        try c.encode(item.isPrivate, forKey: .isPrivate)
-        try c.encode(m.conflicts?.count ?? 0, forKey: .conflicts)
+        return .object([
+            "id": .string(m.id), "kind": .string(m.kind.rawValue), "text": .string(m.text), "why": .optional(m.why),
+            "tasks": .strings(m.tasks), "paths": .strings(m.paths), "commits": .strings(m.commits ?? []),
+            "supersedes": .strings(m.supersedes), "superseded_by": .strings(item.supersededBy),
+            "hash": .optional(m.hash), "created": try JSONValue(encoding: m.created),
+            "forgotten": try JSONValue(encoding: m.forgotten), "status": .string(item.status.rawValue),
+            "private": .bool(item.isPrivate), "conflicts": .integer(m.conflicts?.count ?? 0),
+        ])
     }
 }
 

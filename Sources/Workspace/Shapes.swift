@@ -1,9 +1,22 @@
 import StateModel
 
+/// A `--json` / MCP result shape, built as one ``JSONValue``: the documented keys, explicit
+/// nulls, no coding keys. It encodes as that value, so the one writer writes it.
+public protocol JSONShape: Encodable {
+    func json() throws -> JSONValue
+}
+
+extension JSONShape {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(try json())
+    }
+}
+
 // The JSON shapes the CLI's --json and the MCP tools print (documented in docs/cli.md). They
 // live here so both front ends print the same bytes.
 
-public struct HeadJSON: Encodable {
+public struct HeadJSON: JSONShape {
     public var branch: String?
     public var commit: String?
     public var subject: String?
@@ -18,28 +31,20 @@ public struct HeadJSON: Encodable {
         unborn = h.unborn
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
-        try c.encode(subject, forKey: .subject)
-        try c.encode(detached, forKey: .detached)
-        try c.encode(unborn, forKey: .unborn)
+    public func json() -> JSONValue {
+        .object([
+            "branch": .optional(branch), "commit": .optional(commit), "subject": .optional(subject),
+            "detached": .bool(detached), "unborn": .bool(unborn),
+        ])
     }
-    enum K: String, CodingKey { case branch, commit, subject, detached, unborn }
 }
 
 /// The anchor of a completion, as list shapes show it (`task show` has the whole record).
-public struct CompletionJSON: Encodable {
+public struct CompletionJSON: JSONShape {
     public var commit: String
     public var branch: String?
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(commit, forKey: .commit)
-        try c.encode(branch, forKey: .branch)
-    }
-    enum CodingKeys: String, CodingKey { case commit, branch }
+    public func json() -> JSONValue { .object(["commit": .string(commit), "branch": .optional(branch)]) }
 }
 
 /// A completion recognised on HEAD under another commit (see `codex-state reanchor`).
@@ -49,7 +54,7 @@ public struct AnchorJSON: Encodable {
 }
 
 /// One task as listed by `tasks` and `next`.
-public struct TaskListJSON: Encodable {
+public struct TaskListJSON: JSONShape {
     public var id: String
     public var title: String
     public var status: String
@@ -97,42 +102,22 @@ public struct TaskListJSON: Encodable {
         conflicts = t.conflictCount
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(title, forKey: .title)
-        try c.encode(status, forKey: .status)
-        try c.encode(effectiveStatus, forKey: .effectiveStatus)
-        try c.encode(ready, forKey: .ready)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(parent, forKey: .parent)
-        try c.encode(deps, forKey: .deps)
-        try c.encode(waitingOn, forKey: .waitingOn)
-        try c.encode(labels, forKey: .labels)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(startedBy, forKey: .startedBy)
-        try c.encode(startedBranch, forKey: .startedBranch)
-        try c.encode(completion, forKey: .completion)
-        try c.encode(recovered, forKey: .recovered)
-        try c.encode(conflicts, forKey: .conflicts)
-        try c.encode(elsewhere, forKey: .elsewhere)
-        try c.encode(disagreement, forKey: .disagreement)
-        try c.encode(onlyElsewhere, forKey: .onlyElsewhere)
-    }
-
-    enum K: String, CodingKey {
-        case id, title, status, ready, priority, parent, deps, labels, milestone, completion, conflicts, recovered
-        case elsewhere, disagreement
-        case onlyElsewhere = "only_elsewhere"
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
-        case startedBy = "started_by"
-        case startedBranch = "started_branch"
+    public func json() throws -> JSONValue {
+        .object([
+            "id": .string(id), "title": .string(title), "status": .string(status),
+            "effective_status": .string(effectiveStatus), "ready": .bool(ready), "priority": .integer(priority),
+            "parent": .optional(parent), "deps": .strings(deps), "waiting_on": .strings(waitingOn),
+            "labels": .strings(labels), "milestone": .optional(milestone), "started_by": .optional(startedBy),
+            "started_branch": .optional(startedBranch), "completion": completion?.json() ?? .null,
+            "recovered": try JSONValue(encoding: recovered), "conflicts": .integer(conflicts),
+            "elsewhere": elsewhere?.json() ?? .null, "disagreement": .optional(disagreement),
+            "only_elsewhere": .bool(onlyElsewhere),
+        ])
     }
 }
 
 /// Where a task is done or in progress, when not here.
-public struct ElsewhereJSON: Encodable {
+public struct ElsewhereJSON: JSONShape {
     public var kind: String
     public var place: String
     public var branch: String?
@@ -151,17 +136,13 @@ public struct ElsewhereJSON: Encodable {
         commit = e.commit
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(place, forKey: .place)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(worktree, forKey: .worktree)
-        try c.encode(copy, forKey: .copy)
-        try c.encode(actor, forKey: .actor)
-        try c.encode(commit, forKey: .commit)
+    public func json() -> JSONValue {
+        .object([
+            "kind": .string(kind), "place": .string(place), "branch": .optional(branch),
+            "worktree": .optional(worktree), "copy": .string(copy), "actor": .optional(actor),
+            "commit": .optional(commit),
+        ])
     }
-    enum K: String, CodingKey { case kind, place, branch, worktree, copy, actor, commit }
 }
 
 /// How a task's status reads in text output: `ready`, `done@feature`, `in_progress@worktree wt2`,
@@ -188,7 +169,7 @@ public struct TasksJSON: Encodable {
     }
 }
 
-public struct TermsJSON: Encodable {
+public struct TermsJSON: JSONShape {
     public var resume: Bool
     public var stale: Bool
     public var priority: Int
@@ -209,25 +190,17 @@ public struct TermsJSON: Encodable {
         id = t.id
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(resume, forKey: .resume)
-        try c.encode(stale, forKey: .stale)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(unblocks, forKey: .unblocks)
-        try c.encode(milestone, forKey: .milestone)
-        try c.encode(milestoneRank, forKey: .milestoneRank)
-        try c.encode(created, forKey: .created)
-        try c.encode(id, forKey: .id)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case resume, stale, priority, unblocks, milestone, created, id
-        case milestoneRank = "milestone_rank"
+    public func json() -> JSONValue {
+        .object([
+            "resume": .bool(resume), "stale": .bool(stale), "priority": .integer(priority),
+            "unblocks": .integer(unblocks), "milestone": .optional(milestone),
+            "milestone_rank": milestoneRank.map(JSONValue.integer) ?? .null, "created": .string(created),
+            "id": .string(id),
+        ])
     }
 }
 
-public struct NextJSON: Encodable {
+public struct NextJSON: JSONShape {
     public var head: HeadJSON
     public var claimed: String?
     /// Why there is no candidate (null when there are some), as the text says it.
@@ -267,19 +240,17 @@ public struct NextJSON: Encodable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(head, forKey: .head)
-        try c.encode(claimed, forKey: .claimed)
-        try c.encode(candidates, forKey: .candidates)
-        try c.encode(empty, forKey: .empty)
+    public func json() throws -> JSONValue {
+        .object([
+            "head": head.json(), "claimed": .optional(claimed), "candidates": try JSONValue(encoding: candidates),
+            "empty": try JSONValue(encoding: empty),
+        ])
     }
-    enum CodingKeys: String, CodingKey { case head, claimed, candidates, empty }
 }
 
 /// `complete --json` and the MCP `complete` tool: the StatusChange shape plus the tasks this
 /// completion made ready.
-public struct CompleteJSON: Encodable {
+public struct CompleteJSON: JSONShape {
     public var change: StatusChangeJSON
     public var unblocked: [UnblockedJSON]
 
@@ -288,12 +259,12 @@ public struct CompleteJSON: Encodable {
         unblocked = r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        try change.encode(to: encoder)
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(unblocked, forKey: .unblocked)
+    public func json() throws -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        if case .object(let o) = change.json() { fields = o }
+        fields["unblocked"] = try JSONValue(encoding: unblocked)
+        return .object(fields)
     }
-    enum K: String, CodingKey { case unblocked }
 }
 
 public struct UnblockedJSON: Encodable {
@@ -301,7 +272,7 @@ public struct UnblockedJSON: Encodable {
     public var title: String
 }
 
-public struct StatusChangeJSON: Encodable {
+public struct StatusChangeJSON: JSONShape {
     public var id: String
     public var status: String
     public var branch: String?
@@ -314,18 +285,15 @@ public struct StatusChangeJSON: Encodable {
         self.commit = commit
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(branch, forKey: .branch)
-        try c.encode(commit, forKey: .commit)
+    public func json() -> JSONValue {
+        .object([
+            "id": .string(id), "status": .string(status), "branch": .optional(branch), "commit": .optional(commit),
+        ])
     }
-    enum CodingKeys: String, CodingKey { case id, status, branch, commit }
 }
 
 /// `task show --json`.
-public struct TaskShowJSON: Encodable {
+public struct TaskShowJSON: JSONShape {
     public var task: TaskRecord
     public var effectiveStatus: String
     public var ready: Bool
@@ -342,15 +310,10 @@ public struct TaskShowJSON: Encodable {
     /// Copies that disagree about the task, and which fact wins.
     public var disagreement: String?
 
-    public struct AnchorShowJSON: Encodable {
+    public struct AnchorShowJSON: JSONShape {
         public var commit: String?
         public var how: String
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(commit, forKey: .commit)
-            try c.encode(how, forKey: .how)
-        }
-        enum CodingKeys: String, CodingKey { case commit, how }
+        public func json() -> JSONValue { .object(["commit": .optional(commit), "how": .string(how)]) }
     }
 
     public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor? = nil) {
@@ -374,30 +337,18 @@ public struct TaskShowJSON: Encodable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(task, forKey: .task)
-        try c.encode(effectiveStatus, forKey: .effectiveStatus)
-        try c.encode(ready, forKey: .ready)
-        try c.encode(children, forKey: .children)
-        try c.encode(dependents, forKey: .dependents)
-        try c.encode(waitingOn, forKey: .waitingOn)
-        try c.encode(head, forKey: .head)
-        try c.encode(conflicts, forKey: .conflicts)
-        try c.encode(anchor, forKey: .anchor)
-        try c.encode(elsewhere, forKey: .elsewhere)
-        try c.encode(disagreement, forKey: .disagreement)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case task, ready, children, dependents, head, conflicts, anchor, elsewhere, disagreement
-        case effectiveStatus = "effective_status"
-        case waitingOn = "waiting_on"
+    public func json() throws -> JSONValue {
+        .object([
+            "task": try JSONValue(encoding: task), "effective_status": .string(effectiveStatus), "ready": .bool(ready),
+            "children": .strings(children), "dependents": .strings(dependents), "waiting_on": .strings(waitingOn),
+            "head": head.json(), "conflicts": try JSONValue(encoding: conflicts), "anchor": anchor?.json() ?? .null,
+            "elsewhere": elsewhere?.json() ?? .null, "disagreement": .optional(disagreement),
+        ])
     }
 }
 
 /// One milestone in `milestone list --json`.
-public struct MilestoneJSON: Encodable {
+public struct MilestoneJSON: JSONShape {
     public var id: String
     public var title: String
     public var due: String?
@@ -412,15 +363,12 @@ public struct MilestoneJSON: Encodable {
         finished = p.finished
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(title, forKey: .title)
-        try c.encode(due, forKey: .due)
-        try c.encode(tasks, forKey: .tasks)
-        try c.encode(finished, forKey: .finished)
+    public func json() -> JSONValue {
+        .object([
+            "id": .string(id), "title": .string(title), "due": .optional(due), "tasks": .integer(tasks),
+            "finished": .integer(finished),
+        ])
     }
-    enum CodingKeys: String, CodingKey { case id, title, due, tasks, finished }
 }
 
 /// One goal in `goal list --json`.
