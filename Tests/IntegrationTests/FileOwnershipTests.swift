@@ -24,7 +24,7 @@ import Testing
     static let rules: [(name: String, pattern: String)] = [
         (
             "a file-system system call",
-            #"(?<![\w.])(rename|renameat|unlink|unlinkat|link|linkat|symlink|symlinkat|mkdir|mkdirat|rmdir|chmod|fchmod|chown|truncate|ftruncate|creat|fopen|fdopen|mkstemp|mkdtemp|open|openat|opendir|readdir|readlink|flock|fsync)\("#
+            #"(?<![\w.])(rename|renameat|unlink|unlinkat|link|linkat|symlink|symlinkat|mkdir|mkdirat|rmdir|chmod|fchmod|chown|truncate|ftruncate|creat|fopen|fdopen|mkstemp|mkdtemp|open|openat|opendir|readdir|readlink|flock|fsync)\((?!\))"#
         ),
         ("a writing open flag", #"\bO_(WRONLY|RDWR|CREAT|APPEND|TRUNC)\b"#),
         ("FileManager", #"\bFileManager\.default\.(?!currentDirectoryPath\b)|\bFileManager\(\)"#),
@@ -49,6 +49,18 @@ import Testing
 
     /// Exceptions: (file, text on the line, why it stays).
     static let allowed: [(file: String, line: String, reason: String)] = [
+        (
+            "Sources/GitKit/RepoFiles.swift", "let fd = open(path, O_RDONLY | O_CLOEXEC)",
+            "reads git's own files (HEAD, refs) as git does, without initialising libgit2; GitKit owns git's files, read-only"
+        ),
+        (
+            "Sources/GitKit/RepoFiles.swift", "guard let dir = opendir(path)",
+            "lists git's loose refs as git does, without initialising libgit2; read-only"
+        ),
+        (
+            "Sources/GitKit/RepoFiles.swift", "while let entry = readdir(dir)",
+            "lists git's loose refs as git does, without initialising libgit2; read-only"
+        ),
         (
             "Sources/Workspace/WriteLock.swift", "let lock = try store.lock(",
             "the one place Workspace takes the worktree lock: every write comes through writeLock"
