@@ -50,18 +50,6 @@ import Testing
     /// Exceptions: (file, text on the line, why it stays).
     static let allowed: [(file: String, line: String, reason: String)] = [
         (
-            "Sources/GitKit/RepoFiles.swift", "let fd = open(path, O_RDONLY | O_CLOEXEC)",
-            "reads git's own files (HEAD, refs) as git does, without initialising libgit2; GitKit owns git's files, read-only"
-        ),
-        (
-            "Sources/GitKit/RepoFiles.swift", "guard let dir = opendir(path)",
-            "lists git's loose refs as git does, without initialising libgit2; read-only"
-        ),
-        (
-            "Sources/GitKit/RepoFiles.swift", "while let entry = readdir(dir)",
-            "lists git's loose refs as git does, without initialising libgit2; read-only"
-        ),
-        (
             "Sources/Workspace/WriteLock.swift", "let lock = try store.lock(",
             "the one place Workspace takes the worktree lock: every write comes through writeLock"
         ),
