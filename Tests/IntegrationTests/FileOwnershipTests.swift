@@ -24,7 +24,7 @@ import Testing
     static let rules: [(name: String, pattern: String)] = [
         (
             "a file-system system call",
-            #"(?<![\w.])(rename|renameat|unlink|unlinkat|link|linkat|symlink|symlinkat|mkdir|mkdirat|rmdir|chmod|fchmod|chown|truncate|ftruncate|creat|fopen|fdopen|mkstemp|mkdtemp|open|openat|opendir|readdir|readlink|flock|fsync)\("#
+            #"(?<![\w.])(rename|renameat|unlink|unlinkat|link|linkat|symlink|symlinkat|mkdir|mkdirat|rmdir|chmod|fchmod|chown|truncate|ftruncate|creat|fopen|fdopen|mkstemp|mkdtemp|open|openat|opendir|readdir|readlink|flock|fsync)\((?!\))"#
         ),
         ("a writing open flag", #"\bO_(WRONLY|RDWR|CREAT|APPEND|TRUNC)\b"#),
         ("FileManager", #"\bFileManager\.default\.(?!currentDirectoryPath\b)|\bFileManager\(\)"#),
