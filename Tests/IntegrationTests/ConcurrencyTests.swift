@@ -104,7 +104,15 @@ import Testing
             p.currentDirectoryURL = URL(fileURLWithPath: repo)
             p.environment = s.env
             try p.run()
-            usleep(UInt32(150_000 + round * 97_000))
+            // At least one write of this round lands first (on a loaded machine one `task add`
+            // can take most of a second), then the kill falls somewhere in a later one.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline,
+                ((try? StateCodec.decode(Array(s.bytes(file) ?? Data())))?.tasks.count ?? 0) < next
+            {
+                usleep(20_000)
+            }
+            usleep(UInt32(50_000 + round * 97_000))
             // Kill the writer in whatever it is doing, then the loop.
             _ = try s.run("pkill", ["-KILL", "-P", String(p.processIdentifier)], in: repo)
             kill(p.processIdentifier, SIGKILL)
