@@ -108,7 +108,7 @@ extension Workspace {
             var summaries: [String: TaskSummary] = [:]
             for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
             let (everywhere, problems) = try evaluateEverywhere(
-                summaries, head: head, index: try? store.openIndex())
+                summaries, head: head, index: openIndex())
             findings += StateCheck.copyFindings(
                 unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
                 disagreements: Array(everywhere.disagreements.values))
@@ -142,7 +142,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = try? store.openIndex()
+        let index = openIndex()
         var reach: [String: Reachability]?
         if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
             let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]

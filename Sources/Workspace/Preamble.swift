@@ -71,7 +71,7 @@ extension Workspace {
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
         return try cachedOutput(arguments: arguments) { view in
-            let records = TaskRecords(store: store, indexFile: paths.indexFile)
+            let records = TaskRecords(store: store, index: openIndex())
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
@@ -146,7 +146,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? store.openIndex()
+        let index = openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -371,9 +371,9 @@ private final class TaskRecords {
     let index: StateIndex?
     var parsed: [String: TaskRecord]?
 
-    init(store: StateStore, indexFile: String) {
+    init(store: StateStore, index: StateIndex?) {
         self.store = store
-        index = try? store.openIndex()
+        self.index = index
     }
 
     subscript(_ id: String) -> TaskRecord? {

@@ -101,7 +101,8 @@ public struct TaskFilter: Sendable, Equatable {
 extension HeadView {
     /// The `n` best candidates for `actor`, a claimed task first.
     public func next(actor: String, n: Int, claimed: String?) -> [RankedTask] {
-        let ranked = Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
+        let ranked =
+            self.ranked ?? Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
         guard let c = claimed else { return Array(ranked.prefix(n)) }
         // The claimed task is now in progress: show it first.
         return Array((ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n))
@@ -122,10 +123,10 @@ extension HeadView {
 
     /// Why there is no candidate, counted.
     public var nothingReady: NextJSON.Empty {
-        let statuses = evaluation.status.values
-        let waiting = statuses.filter { $0 == .open }.count
-        let blocked = statuses.filter { $0 == .blocked }.count
-        let busy = statuses.filter { $0 == .inProgress }.count
+        let counts = statusCounts ?? evaluation.status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        let waiting = counts[.open] ?? 0
+        let blocked = counts[.blocked] ?? 0
+        let busy = counts[.inProgress] ?? 0
         let why =
             waiting + blocked > 0
             ? (blocked == 0 ? "all_waiting" : waiting == 0 ? "all_blocked" : "waiting_or_blocked")
