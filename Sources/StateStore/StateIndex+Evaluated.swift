@@ -147,6 +147,16 @@ public struct StoredEvaluation: Sendable {
     }
 }
 
+/// Counts over the whole evaluated graph (``StateIndex/totals()``).
+public struct GraphTotals: Sendable {
+    public var ready = 0
+    public var waiting = 0
+    public var blocked = 0
+    /// Per milestone: tasks done here or cancelled, and all its tasks.
+    public var milestones: [String: (done: Int, total: Int)] = [:]
+    public init() {}
+}
+
 /// A task the index listed with its evaluated row.
 public struct ListedTask: Sendable {
     public var summary: TaskSummary
@@ -442,6 +452,75 @@ extension StateIndex {
                 var out: [ListedTask] = []
                 let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
                 while let r = try cursor.next() { out.append(try Self.listed(r)) }
+                return out
+            }
+        }
+    }
+
+    /// `next`'s ready tasks in rank order (what the preamble lists), read through the ranking
+    /// index: the first `limit`.
+    public func readyRanked(limit: Int) throws -> [ListedTask] {
+        try rows(
+            "WHERE e.ready = 1 ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?", [limit])
+    }
+
+    /// Tasks started on `branch` that are in progress, stale or blocked (the preamble's work here).
+    public func startedHere(branch: String?) throws -> [ListedTask] {
+        try rows(
+            """
+            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND t.started_at IS NOT NULL
+              AND t.started_branch IS ?
+            """, [branch])
+    }
+
+    /// Tasks whose completion does not count here (done on another branch, or on a commit this
+    /// clone lacks) and tasks with unresolved conflict records: the preamble's drift.
+    public func drift() throws -> [ListedTask] {
+        try rows("WHERE e.status IN ('done_elsewhere', 'done_unknown') OR t.conflicts > 0", [])
+    }
+
+    /// These tasks, those that exist.
+    public func listed(ids: [String]) throws -> [ListedTask] {
+        var out: [ListedTask] = []
+        for id in Set(ids).sorted() { out += try rows("WHERE e.id = ?", [id]) }
+        return out
+    }
+
+    private func rows(_ clause: String, _ arguments: StatementArguments) throws -> [ListedTask] {
+        try wrap {
+            try queue.read { db in
+                var out: [ListedTask] = []
+                let cursor = try Row.fetchCursor(db, sql: Self.listedColumns + " " + clause, arguments: arguments)
+                while let r = try cursor.next() { out.append(try Self.listed(r)) }
+                return out
+            }
+        }
+    }
+
+    /// Counts over the whole graph: ready, waiting and blocked tasks, and each milestone's
+    /// finished (done here or cancelled) and total tasks.
+    public func totals() throws -> GraphTotals {
+        try wrap {
+            try queue.read { db in
+                var out = GraphTotals()
+                for r in try Row.fetchAll(
+                    db, sql: "SELECT status, ready, COUNT(*) FROM evaluated GROUP BY status, ready")
+                {
+                    let status: String = r[0]
+                    let ready: Bool = r[1]
+                    let n: Int = r[2]
+                    if status == EffectiveStatus.open.rawValue { if ready { out.ready += n } else { out.waiting += n } }
+                    if status == EffectiveStatus.blocked.rawValue { out.blocked += n }
+                }
+                for r in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT t.milestone, COUNT(*), SUM(e.status IN ('done', 'cancelled'))
+                        FROM tasks t JOIN evaluated e ON e.id = t.id WHERE t.milestone IS NOT NULL GROUP BY t.milestone
+                        """)
+                {
+                    out.milestones[r[0]] = (done: r[2], total: r[1])
+                }
                 return out
             }
         }

@@ -10,6 +10,9 @@ public enum ViewSelection: Sendable {
     case next(n: Int, claimed: String?)
     /// `tasks`: what the filter can list.
     case tasks(TaskFilter)
+    /// `preamble`: the work started on this branch, the `next` best ready tasks, what the work
+    /// waits on, and counts.
+    case preamble(next: Int)
 }
 
 /// What one read opens once and passes along: the index and the listing of the other copies.
@@ -48,7 +51,7 @@ extension Workspace {
         switch selection {
         case .everything: break
         case .tasks(let f) where f.everywhere: break  // tasks only other copies have are not rows
-        case .next, .tasks:
+        case .next, .tasks, .preamble:
             if let v = try evaluatedView(selection, ctx) { return v }
         }
         return try indexedView(ctx).0
@@ -84,6 +87,25 @@ extension Workspace {
             view = HeadView(
                 head: ctx.head, state: state,
                 evaluation: Evaluation(rows: listed.map(\.row), tasks: state.tasks, validUntil: validUntil))
+        case .preamble(let n):
+            let ready = try index.readyRanked(limit: n)
+            let here = try index.startedHere(branch: ctx.head.branch) + index.drift()
+            let shown = Set((ready + here).map(\.summary.id))
+            let waitedOn = try index.listed(
+                ids: here.flatMap { $0.row.waitsOnDeps + $0.row.waitsOnChildren }.filter { !shown.contains($0) })
+            var rows: [String: EvaluatedTask] = [:]
+            for l in ready + here + waitedOn {
+                state.tasks[l.summary.id] = l.summary
+                rows[l.summary.id] = l.row
+            }
+            view = HeadView(
+                head: ctx.head, state: state,
+                evaluation: Evaluation(rows: Array(rows.values), tasks: state.tasks, validUntil: validUntil))
+            view.ranked = ready.map {
+                RankedTask(id: $0.summary.id, terms: $0.row.terms($0.summary, actor: actor, branch: ctx.head.branch))
+            }
+            view.totals = try index.totals()
+            view.unblocks = rows.mapValues(\.unblocks)
         }
         view.taskCount = count
         let problems = readCopyProblems(ctx.listing, index: index)

@@ -70,7 +70,7 @@ extension Workspace {
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
-        return try cachedOutput(arguments: arguments) { view in
+        return try cachedOutput(arguments: arguments, select: .preamble(next: request.next)) { view in
             let records = TaskRecords(store: store, index: openIndex())
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
@@ -232,7 +232,8 @@ extension Workspace {
         }
 
         // 3. Next ready, as `next` ranks them (tasks I resume are already listed above).
-        let ranked = Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
+        let ranked =
+            view.rankedReady ?? Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
@@ -243,10 +244,14 @@ extension Workspace {
                             view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
             }
         }
-        input.readyTotal = eval.ready.count
-        for (id, s) in eval.status {
-            if s == .open && !eval.ready.contains(id) { input.waitingTotal += 1 }
-            if s == .blocked { input.blockedTotal += 1 }
+        if let totals = view.totals {
+            (input.readyTotal, input.waitingTotal, input.blockedTotal) = (totals.ready, totals.waiting, totals.blocked)
+        } else {
+            input.readyTotal = eval.ready.count
+            for (id, s) in eval.status {
+                if s == .open && !eval.ready.contains(id) { input.waitingTotal += 1 }
+                if s == .blocked { input.blockedTotal += 1 }
+            }
         }
 
         // 4. What the work here waits on: in-progress tasks with unfinished dependencies or
@@ -279,10 +284,14 @@ extension Workspace {
         input.goals = goals.prefix(Preamble.Limits.goals).map { PreambleInput.GoalItem(id: $0.id, text: $0.text) }
         var total: [String: Int] = [:]
         var done: [String: Int] = [:]
-        for t in tasks.values {
-            guard let m = t.milestone else { continue }
-            total[m, default: 0] += 1
-            if eval.status[t.id]?.satisfiesDependents == true { done[m, default: 0] += 1 }
+        if let counted = view.totals?.milestones {
+            for (m, c) in counted { (done[m], total[m]) = (c.done, c.total) }
+        } else {
+            for t in tasks.values {
+                guard let m = t.milestone else { continue }
+                total[m, default: 0] += 1
+                if eval.status[t.id]?.satisfiesDependents == true { done[m, default: 0] += 1 }
+            }
         }
         let order = view.milestoneOrder
         let current = view.milestones.sorted { (order[$0.id] ?? Int.max, $0.id) < (order[$1.id] ?? Int.max, $1.id) }
@@ -306,8 +315,10 @@ extension Workspace {
         for t in tasks.values {
             let s = eval.status[t.id]
             guard s == .doneElsewhere || s == .doneUnknown else { continue }
-            let waiters = (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }
-            unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters.count))
+            let waiters =
+                view.unblocks?[t.id]
+                ?? (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }.count
+            unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters))
         }
         input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
         input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
@@ -355,13 +366,20 @@ struct PreambleSource {
     var milestones: [Milestone]
     var milestoneOrder: [String: Int]
     var evaluation: Evaluation
+    /// Set when the evaluation holds only the tasks shown (read from the index): the ready
+    /// tasks in rank order, and the counts over every task.
+    var rankedReady: [RankedTask]? = nil
+    var totals: GraphTotals? = nil
+    /// With ``totals``: how many unfinished tasks wait on each task held.
+    var unblocks: [String: Int]? = nil
 }
 
 extension PreambleSource {
     init(_ view: HeadView) {
         self.init(
             head: view.head, project: view.state.projectName, goals: view.state.goals,
-            milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation)
+            milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation,
+            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks)
     }
 }
 

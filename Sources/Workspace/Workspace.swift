@@ -447,6 +447,10 @@ public struct HeadView: Sendable {
     public var ranked: [RankedTask]?
     /// How many tasks have each effective status, when the view does not hold every task.
     public var statusCounts: [EffectiveStatus: Int]?
+    /// Counts over every task, when the view does not hold every task (the preamble's).
+    public var totals: GraphTotals?
+    /// How many unfinished tasks wait on each task the view holds, when it holds only some.
+    public var unblocks: [String: Int]?
     var storedTaskCount: Int?
 
     init(head: HeadInfo, state: IndexedState, evaluation: Evaluation, copyProblems: [CopyProblem] = []) {
