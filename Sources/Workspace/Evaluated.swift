@@ -70,9 +70,10 @@ extension Workspace {
         case .next(let n, let claimed):
             var listed = try index.nextCandidates(actor: actor, branch: ctx.head.branch, limit: n)
             if let c = claimed, !listed.contains(where: { $0.0.summary.id == c }) {
-                // Claimed by this actor on this branch, so it resumes; read it anyway.
-                listed += try index.nextCandidates(actor: actor, branch: ctx.head.branch, limit: n + 1)
-                    .filter { $0.0.summary.id == c }
+                // Shown first whatever its rank (the actor may resume more than `n` tasks).
+                listed += try index.listed(ids: [c]).map {
+                    ($0, $0.row.terms($0.summary, actor: actor, branch: ctx.head.branch))
+                }
             }
             for (l, _) in listed { state.tasks[l.summary.id] = l.summary }
             view = HeadView(
