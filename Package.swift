@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
         .target(name: "StateModel", dependencies: ["CMbedCrypto"]),
+        // Pure reports over the model: the drift check, the preamble, the daily journal.
+        .target(name: "Reports", dependencies: ["StateModel"]),
         // The only importer of CLibGit2.
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
         // Files on disk: atomic writes, the lock, the SQLite index, the journal.
@@ -36,12 +38,12 @@ let package = Package(
             ]
         ),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
-        .target(name: "Workspace", dependencies: ["StateModel", "StateStore", "GitKit", "CZstd"]),
+        .target(name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd"]),
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",
             dependencies: [
-                "Workspace", "StateModel", .product(name: "MCP", package: "swift-sdk"),
+                "Workspace", "Reports", "StateModel", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -49,14 +51,20 @@ let package = Package(
             name: "codex-state",
             dependencies: [
                 "Workspace",
+                "Reports",
                 "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // A release binary carries the Swift runtime and Foundation inside it: loading ~30
+            // shared libraries and relocating them was most of the process floor
+            // (docs/performance.md, "Startup").
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
-        .testTarget(name: "StateModelTests", dependencies: ["StateModel"], exclude: ["Goldens"]),
+        .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Workspace", "GitKit", "StateModel", "StateStore"]
+            dependencies: ["Workspace", "GitKit", "Reports", "StateModel", "StateStore"]
         ),
     ]
 )

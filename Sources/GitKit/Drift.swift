@@ -10,8 +10,8 @@ public struct CommitMessage: Sendable, Equatable {
     public let message: String
 }
 
-/// What the drift check needs from git beyond ancestry: HEAD's recent trailers, and ancestry in a
-/// shallow clone.
+/// What the drift check needs from git beyond ancestry: HEAD's recent trailers; and the walk
+/// ``Repository/ancestry(of:head:using:)`` takes in a shallow clone.
 extension Repository {
     /// HEAD's newest commits (committer time order, at most `limit` of them) whose message
     /// contains `needle` (ASCII, case-insensitive), with their messages. Every commit of the
@@ -32,11 +32,10 @@ extension Repository {
         return (matches, scanned)
     }
 
-    /// Ancestry in a shallow clone, where ``ancestry(of:head:)`` cannot walk: a commit is
+    /// Ancestry in a shallow clone, where a libgit2 walk fails at the boundary: a commit is
     /// `ancestor` when found among the commits of HEAD this clone has, `missing` when the clone
-    /// lacks it, and `notAncestor` otherwise — which, in a shallow clone, only means "not
-    /// found": the answer may lie beyond the boundary.
-    public func ancestryWithinClone(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
+    /// lacks it, and `notFoundInShallowClone` otherwise: the answer may lie beyond the boundary.
+    func ancestryWithinClone(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
         var result: [ObjectID: Ancestry] = [:]
         var open = Set<ObjectID>()
         for c in commits {
@@ -48,7 +47,7 @@ extension Repository {
                 return !open.isEmpty
             }
         }
-        for c in open { result[c] = .notAncestor }
+        for c in open { result[c] = .notFoundInShallowClone }
         return result
     }
 

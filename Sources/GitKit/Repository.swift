@@ -35,11 +35,16 @@ public struct CommitInfo: Sendable, Equatable {
     public let time: Int64
 }
 
-/// Whether a commit is an ancestor of (or equal to) HEAD.
+/// Whether a commit is an ancestor of (or equal to) a head: what ``Repository/ancestry(of:head:)``
+/// answers.
 public enum Ancestry: Sendable, Equatable {
     case ancestor
     case notAncestor
+    /// The clone does not have the commit.
     case missing
+    /// A shallow clone has the commit but did not find it among the head's commits it has: the
+    /// answer may lie beyond the boundary (`git clone --depth`), so this is "cannot tell".
+    case notFoundInShallowClone
 }
 
 /// Decodes C bytes as UTF-8, replacing invalid sequences: git stores messages as bytes.
@@ -50,6 +55,12 @@ func decodeLossy(_ p: UnsafePointer<CChar>) -> String {
 /// An open repository. The only owner of libgit2 handles; nothing outside GitKit sees a pointer.
 public final class Repository {
     let handle: OpaquePointer
+    /// The commit-graph once looked for (``loadedCommitGraph()``), found or not.
+    var graphCache: GraphCache?
+
+    struct GraphCache {
+        let graph: CommitGraph?
+    }
 
     init(handle: OpaquePointer) { self.handle = handle }
 
@@ -154,56 +165,6 @@ public final class Repository {
         defer { git_commit_free(commit) }
         let summary = git_commit_summary(commit).map(decodeLossy) ?? ""
         return CommitInfo(id: id, summary: summary, time: Int64(git_commit_time(commit)))
-    }
-
-    /// For each commit, whether it is an ancestor of `head`, in one walk.
-    ///
-    /// The walk pushes the candidates and hides `head`: what it yields is reachable from a
-    /// candidate but not from HEAD, so a candidate is an ancestor exactly when it is not yielded.
-    /// libgit2 stops once every commit left to visit is hidden, so the cost follows the distance
-    /// from HEAD down to the oldest candidate, not the number of candidates.
-    ///
-    /// In a shallow clone libgit2 1.5 cannot walk (it fails at the boundary, "object not
-    /// found"): a commit found among HEAD's commits the clone has is an ancestor, and any other is
-    /// `missing`, since its answer may lie beyond the boundary (see ``ancestryWithinClone``).
-    public func ancestry(of commits: Set<ObjectID>, head: ObjectID) throws -> [ObjectID: Ancestry] {
-        if isShallow {
-            return try ancestryWithinClone(of: commits, head: head).mapValues { $0 == .ancestor ? .ancestor : .missing }
-        }
-        var result: [ObjectID: Ancestry] = [:]
-        var present: [ObjectID] = []
-        for c in commits {
-            if c == head {
-                result[c] = .ancestor
-            } else if commitExists(c) {
-                present.append(c)
-            } else {
-                result[c] = .missing
-            }
-        }
-        guard !present.isEmpty else { return result }
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, handle), "start history walk")
-        defer { git_revwalk_free(walk) }
-        git_revwalk_sorting(walk, GIT_SORT_NONE.rawValue)
-        for c in present {
-            var oid = c.gitOID
-            try check(git_revwalk_push(walk, &oid), "walk from \(c.short)")
-        }
-        var headOID = head.gitOID
-        try check(git_revwalk_hide(walk, &headOID), "hide HEAD \(head.short)")
-        let wanted = Set(present)
-        var outside = Set<ObjectID>()
-        var oid = git_oid()
-        while true {
-            let rc = git_revwalk_next(&oid, walk)
-            if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "walk history")
-            let id = ObjectID(oid)
-            if wanted.contains(id) { outside.insert(id) }
-        }
-        for c in present { result[c] = outside.contains(c) ? .notAncestor : .ancestor }
-        return result
     }
 
     /// A configuration value from the repository's view of config (local, global, system): nil

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import Reports
 import StateModel
 import Workspace
 
@@ -57,17 +58,20 @@ enum ToolTable {
             return String(decoding: try ws.preamble(request), as: UTF8.self)
         },
         ToolEntry(
-            "tasks", "List tasks with their status at HEAD (done and cancelled hidden unless all).", readOnly: true,
+            "tasks",
+            "List tasks with their status at HEAD (done and cancelled hidden unless all). Repeated status, milestone, by: any; label, search: all.",
+            readOnly: true,
             [
-                "status": str("ready|waiting|open|in_progress|blocked|done|done_elsewhere|cancelled"),
-                "label": str(), "milestone": str(), "all": bool(),
+                "status": list("ready|waiting|open|in_progress|blocked|done|done_elsewhere|cancelled"),
+                "label": list(), "milestone": list("id or title"), "search": list("in title, body, notes"),
+                "by": list("actor who started it"), "all": bool(),
             ]
         ) { args, ws in
-            let status = try args.string("status")
-            if let s = status, let problem = TaskFilter.statusProblem(s) { throw ArgumentError(problem) }
+            let status = try args.strings("status")
+            for s in status { if let problem = TaskFilter.statusProblem(s) { throw ArgumentError(problem) } }
             let filter = TaskFilter(
-                status: status.map { [$0] } ?? [], label: try args.string("label").map { [$0] } ?? [],
-                milestone: try args.string("milestone").map { [$0] } ?? [], all: try args.bool("all") ?? false)
+                status: status, label: try args.strings("label"), milestone: try args.strings("milestone"),
+                search: try args.strings("search"), by: try args.strings("by"), all: try args.bool("all") ?? false)
             let view = try ws.view()
             let listed = try filter.select(view, records: { try ws.task($0).0 })
             return try json(
@@ -152,7 +156,7 @@ enum ToolTable {
             let r = try ws.complete(
                 try args.requiredString("id"), revision: try args.string("commit"), note: try args.string("note"),
                 command: command(args))
-            return try json(StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit))
+            return try json(CompleteJSON(r))
         },
         ToolEntry(
             "remember", "Record a project decision, constraint (kept verbatim) or note; secrets are redacted.",

@@ -18,11 +18,13 @@ public enum CanonicalJSON {
         return Array(try encoder.encode(value))
     }
 
-    /// Re-indents compact JSON (as JSONEncoder writes it: no whitespace outside strings).
-    static func indent(_ input: [UInt8]) -> [UInt8] {
+    /// Re-indents compact JSON (as JSONEncoder writes it: no whitespace outside strings), as if
+    /// the value stood `depth` levels deep in a canonical file (``CanonicalSplice`` encodes one
+    /// entity this way).
+    static func indent(_ input: [UInt8], depth start: Int = 0, trailingNewline: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(input.count + input.count / 2)
-        var depth = 0
+        var depth = start
         var inString = false
         var escaped = false
         var i = 0
@@ -72,7 +74,7 @@ public enum CanonicalJSON {
             }
             i += 1
         }
-        out.append(0x0A)
+        if trailingNewline { out.append(0x0A) }
         return out
     }
 }
@@ -263,14 +265,16 @@ public enum StateCodec {
     /// formatting is fine: the rewrite makes it canonical.)
     /// A guard: when it cannot tell (the state does not re-encode, the text does not parse), it
     /// refuses rather than let a lossy write through.
-    public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws {
+    /// Returns whether `bytes` are already the canonical encoding of `decoded`.
+    @discardableResult
+    public static func checkNothingDropped(_ bytes: [UInt8], decoded: ProjectState) throws -> Bool {
         let canonical: [UInt8]
         do {
             canonical = try encode(decoded)
         } catch {
             throw StateDecodeError.schema("cannot be written back (\(error)); refusing to rewrite it")
         }
-        if canonical == bytes { return }
+        if canonical == bytes { return true }
         guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
             let known = try? JSONSerialization.jsonObject(with: Data(canonical))
         else {
@@ -281,6 +285,7 @@ public enum StateCodec {
                 "unknown field '\(path)'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"
             )
         }
+        return false
     }
 
     private static func firstUnknownKey(_ a: Any, _ b: Any, path: String) -> String? {

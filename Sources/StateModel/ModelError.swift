@@ -15,7 +15,10 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownID(let kind, let id): return "no \(kind.rawValue) with id '\(id)'"
+        case .unknownID(let kind, let id):
+            // Milestones and goals are also found by title (``Identifiers/resolve(_:kind:titles:)``).
+            let what = kind == .milestone ? "id or title" : kind == .goal ? "id or text" : "id"
+            return "no \(kind.rawValue) with \(what) '\(id)'"
         case .ambiguousPrefix(let kind, let prefix, let candidates):
             let shown = candidates.prefix(5).joined(separator: ", ")
             let more = candidates.count > 5 ? ", …" : ""

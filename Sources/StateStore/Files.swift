@@ -17,6 +17,9 @@ public struct FileStamp: Hashable, Sendable {
 
 func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
+/// The file primitives. Reads are public; the writing primitives are internal to the store,
+/// which wraps each in an API named for the file it writes (``StateStore``, ``GitFiles``,
+/// ``CodexFiles``, ``ProjectFiles``): nothing above the store writes a file itself.
 public enum Files {
     public static func stamp(_ path: String) -> FileStamp? {
         var st = stat()
@@ -42,7 +45,8 @@ public enum Files {
     /// Reads a whole regular file. A symbolic link is refused, not followed (a committed link
     /// could point anywhere: `/dev/zero`, a file outside the repository), and so is anything
     /// that is not a regular file or is larger than `limit` bytes.
-    public static func read(_ path: String, limit: Int = readLimit) throws -> [UInt8] {
+    /// From `offset` on, only the bytes after it are read (a journal's tail).
+    public static func read(_ path: String, from offset: Int64 = 0, limit: Int = readLimit) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ELOOP { throw StoreError.unsafePath(path: path, reason: "is a symbolic link") }
@@ -57,7 +61,10 @@ public enum Files {
         guard Int(st.st_size) <= limit else {
             throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
         }
-        let hint = Int(st.st_size)
+        if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            throw StoreError.io(path: path, operation: "read", reason: errnoText())
+        }
+        let hint = max(Int(st.st_size) - Int(offset), 0)
         var out = [UInt8](repeating: 0, count: max(hint, 4096))
         var used = 0
         while true {
@@ -79,13 +86,13 @@ public enum Files {
         return out
     }
 
-    /// Creates a directory and its parents (mode 0755 before umask).
-    public static func makeDirectory(_ path: String) throws {
+    /// Creates a directory and its parents (mode 0755 before umask, unless told).
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         if isDirectory(path) { return }
         let parent = (path as String).split(separator: "/", omittingEmptySubsequences: false).dropLast()
             .joined(separator: "/")
-        if !parent.isEmpty, !isDirectory(parent) { try makeDirectory(parent) }
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
+        if !parent.isEmpty, !isDirectory(parent) { try makeDirectory(parent, mode: mode) }
+        if mkdir(path, mode) != 0, errno != EEXIST {
             throw StoreError.io(path: path, operation: "create directory", reason: errnoText())
         }
     }
@@ -93,7 +100,7 @@ public enum Files {
     /// Replaces `path` atomically: the bytes go to a temporary file in the same directory, which
     /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
     /// crash at any moment leaves either the old file or the new one, never a mix.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
@@ -127,11 +134,30 @@ public enum Files {
             throw StoreError.io(path: path, operation: "replace", reason: errnoText())
         }
         ok = true
+        syncDirectory(dir)
+    }
+
+    /// Flushes a directory's entries to disk (a rename or link in it is then durable).
+    static func syncDirectory(_ dir: String) {
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
             close(dfd)
         }
+    }
+
+    /// The names in a directory (without `.` and `..`), unsorted.
+    public static func list(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else { throw StoreError.io(path: dir, operation: "list", reason: errnoText()) }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { out.append(name) }
+        }
+        return out
     }
 
     /// The lines of a line-per-record file, each decoded by `decode`. A last line without its
@@ -156,7 +182,7 @@ public enum Files {
     }
 
     /// Removes temporary files a killed writer left beside `path`.
-    public static func removeStaleTemporaries(besides path: String) {
+    static func removeStaleTemporaries(besides path: String) {
         let dir = directory(of: path)
         let prefix = ".\(path.split(separator: "/").last ?? "").tmp."
         guard let d = opendir(dir) else { return }
@@ -172,7 +198,7 @@ public enum Files {
     /// Appends one line with a single `write` on an `O_APPEND` descriptor, then flushes it. If
     /// the file does not end with a newline (a line torn by a crash), the new line starts on a
     /// line of its own rather than being glued to the torn one.
-    public static func appendLine(_ bytes: [UInt8], to path: String) throws {
+    static func appendLine(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "append", reason: errnoText()) }
         defer { close(fd) }
@@ -222,11 +248,11 @@ public enum Files {
     }
 
     /// Renames an entry; a symbolic link is moved as a link, never followed.
-    public static func move(_ from: String, to: String) throws {
+    static func move(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else { throw StoreError.io(path: from, operation: "rename", reason: errnoText()) }
     }
 
-    public static func remove(_ path: String) throws {
+    static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else {
             throw StoreError.io(path: path, operation: "remove", reason: errnoText())
         }

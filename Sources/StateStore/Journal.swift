@@ -97,3 +97,12 @@ public struct Journal: Sendable {
         return try Files.readRecords(path) { try? decoder.decode(JournalRecord.self, from: Data($0)) }
     }
 }
+
+extension StateStore {
+    /// Appends the record of an operation that did not replace the state file (a session end,
+    /// a change to the private memories). The caller holds the worktree lock; a state write
+    /// journals itself (``write(_:replacing:changes:journal:)``).
+    public func appendJournal(_ record: JournalRecord) throws {
+        try Journal(path: paths.journalFile).append(record)
+    }
+}

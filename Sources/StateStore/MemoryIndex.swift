@@ -15,17 +15,22 @@ public final class MemoryIndex {
     let queue: DatabaseQueue
     public let path: String
 
-    public init(path: String) throws {
+    /// Opens (creating if needed) the index at `path`; `busyTimeout` bounds the wait for another
+    /// process's transaction. A damaged file is deleted and made again; a busy or locked one
+    /// belongs to a live process and is left alone (the open fails instead).
+    public init(path: String, busyTimeout: Double = 10) throws {
         self.path = path
         do {
-            queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration))
-        } catch {
+            queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration(busyTimeout)))
+        } catch let error as DatabaseError where StateIndex.isDamage(error) {
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             do {
-                queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration))
+                queue = try Self.open(DatabaseQueue(path: path, configuration: Self.configuration(busyTimeout)))
             } catch {
                 throw StoreError.index(path: path, reason: "\(error)")
             }
+        } catch {
+            throw StoreError.index(path: path, reason: "\(error)")
         }
     }
 
@@ -39,10 +44,10 @@ public final class MemoryIndex {
         }
     }
 
-    private static var configuration: Configuration {
+    private static func configuration(_ busyTimeout: Double) -> Configuration {
         var config = Configuration()
         config.journalMode = .wal
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         return config
     }
 

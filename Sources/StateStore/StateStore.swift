@@ -42,6 +42,22 @@ public struct LoadedState: Sendable {
     public var state: ProjectState
     public var hash: String
     public var bytes: [UInt8] = []
+    /// `bytes` are the canonical encoding of `state` (this tool wrote them, or they re-encode to
+    /// themselves): a write may splice the changed entities into them.
+    public var canonical = false
+    /// Tasks of `state` that are stubs (``TaskRecord/init(stub:)``), not decoded from the file;
+    /// empty when the whole file was decoded. A write never encodes a stub.
+    public var stubs: Set<String> = []
+
+    public init(
+        state: ProjectState, hash: String, bytes: [UInt8] = [], canonical: Bool = false, stubs: Set<String> = []
+    ) {
+        self.state = state
+        self.hash = hash
+        self.bytes = bytes
+        self.canonical = canonical
+        self.stubs = stubs
+    }
 }
 
 /// The state file and its caches for one worktree. Reads are served from the index when it was
@@ -70,13 +86,26 @@ public final class StateStore {
     /// Reads the state to change it: as ``readState()``, and refuses a file whose rewrite would
     /// drop fields this version does not know.
     public func readStateForUpdate() throws -> LoadedState {
-        let loaded = try readState()
+        let bytes = try readBytes()
+        let index = try? openIndex()
+        // The hash of a file whose stat data is the one recorded with it is known (stat after
+        // reading: a change during the read shows as another stamp).
+        let hash: String
+        if let built = try? index?.builtFrom(), !built.stamp.isEmpty,
+            Files.stamp(paths.stateFile)?.encoded == built.stamp
+        {
+            hash = built.hash
+        } else {
+            hash = ContentHash.sha256(bytes)
+        }
+        var loaded = LoadedState(state: try decode(bytes), hash: hash, bytes: bytes)
         // Content this tool wrote itself is canonical with nothing unknown: skip re-encoding it.
-        if let written = try? openIndex().writtenCanonical(), written == loaded.hash {
+        if let written = try? index?.writtenCanonical(), written == loaded.hash {
+            loaded.canonical = true
             return loaded
         }
         do {
-            try StateCodec.checkNothingDropped(loaded.bytes, decoded: loaded.state)
+            loaded.canonical = try StateCodec.checkNothingDropped(loaded.bytes, decoded: loaded.state)
         } catch let e as StateDecodeError {
             throw StoreError.invalidStateFile(path: paths.stateFile, reason: e)
         }
@@ -197,6 +226,10 @@ public final class StateStore {
     /// pending record, and removed once it is in the journal: a crash between the two leaves it
     /// there, and the next transaction (``recoverPendingJournal()``) appends it if the file holds
     /// what it describes. So `log` never misses a change that reached the file.
+    ///
+    /// When `old` is canonical, only the changed entities are encoded and spliced into its bytes
+    /// (``CanonicalSplice``: the same bytes a full encoding gives); otherwise, or when the splice
+    /// declines, the whole state is encoded. A state holding stubs is never encoded whole.
     @discardableResult
     public func write(
         _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
@@ -204,7 +237,18 @@ public final class StateStore {
     ) throws -> (hash: String, journalError: Error?) {
         let bytes: [UInt8]
         do {
-            bytes = try StateCodec.encode(state)
+            if let old, old.canonical, let spliced = try CanonicalSplice.apply(changes, to: old.bytes) {
+                bytes = spliced
+            } else {
+                guard old?.stubs.isEmpty ?? true else {
+                    throw StoreError.io(
+                        path: paths.stateFile, operation: "encode",
+                        reason: "a partially read state cannot be encoded whole")
+                }
+                bytes = try StateCodec.encode(state)
+            }
+        } catch let e as StoreError {
+            throw e
         } catch {
             throw StoreError.io(path: paths.stateFile, operation: "encode", reason: "\(error)")
         }
@@ -222,12 +266,16 @@ public final class StateStore {
         // The file is the truth and is already safe on disk; a failing cache update only costs a
         // rebuild on the next read.
         if let index = try? openIndex() {
-            let stamp = Files.stamp(paths.stateFile)
+            // Recorded only once it can stand for the content (racy-git rule): else no stamp,
+            // and the next reader hashes the file.
+            let stamp = Self.settledStampAfterWrite(paths.stateFile)
             let applied =
                 (try? old.map {
                     try index.apply(changes, project: state.project, oldHash: $0.hash, newHash: hash, stamp: stamp)
                 } ?? false) ?? false
-            if !applied { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
+            // A stale index stays keyed by the old hash (the next read rebuilds it from the
+            // file); a state of stubs must not fill it.
+            if !applied, old?.stubs.isEmpty ?? true { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
             try? index.setWrittenCanonical(hash)
         }
         guard let pending else { return (hash, nil) }

@@ -74,7 +74,7 @@ extension Workspace {
             var incomplete = false
             for info in window {
                 if facts[info.id.hex] == nil {
-                    guard let message = try? repository.message(of: info.id) else {
+                    guard let message = try? readMessage(of: info.id) else {
                         incomplete = true
                         continue
                     }
@@ -96,7 +96,7 @@ extension Workspace {
                 let ids: [String]
                 do {
                     patchID = try repository.patchID(of: id)
-                    ids = try facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: repository.message(of: id))
+                    ids = try facts[c]?.taskIDs ?? TaskTrailer.taskIDs(in: readMessage(of: id))
                 } catch {
                     incomplete = true
                     continue
@@ -136,6 +136,7 @@ extension Workspace {
                 if !incomplete || result[task] != nil { fresh[key] = result[task] }
             }
             if !newFacts.isEmpty { try? index?.storeCommitFacts(newFacts) }
+            if incomplete { answersIncomplete = true }
         }
         if !fresh.isEmpty { try? index?.storeRecoveries(head: headHex, fresh) }
         settled.merge(fresh) { $1 }
@@ -190,6 +191,16 @@ extension Workspace {
             }
         }
         return done
+    }
+
+    /// A commit's message for anchor recovery. `CODEX_STATE_FAULT=unreadable-message:<sha>`
+    /// makes the read of that one commit fail, as a transient error would (for tests: a failed
+    /// read must be asked again later, never cached as "no trailers").
+    func readMessage(of id: ObjectID) throws -> String {
+        if store.faultPoint == "unreadable-message:" + id.hex {
+            throw InjectedFault(point: "unreadable-message:" + id.hex)
+        }
+        return try repository.message(of: id)
     }
 }
 
@@ -352,4 +363,10 @@ extension Workspace {
         }
         return out
     }
+}
+
+/// A failure injected through `CODEX_STATE_FAULT`, for tests of what follows a failure.
+struct InjectedFault: Error, CustomStringConvertible {
+    let point: String
+    var description: String { "injected fault: \(point)" }
 }

@@ -1,4 +1,5 @@
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
@@ -126,7 +127,7 @@ extension Workspace {
         var reach: [String: Reachability] = [:]
         if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
             let commits = Set(summaries.values.compactMap { $0.completionCommit.flatMap(ObjectID.init(hex:)) })
-            for (id, a) in try repository.ancestryWithinClone(of: commits, head: headID) {
+            for (id, a) in try repository.ancestry(of: commits, head: headID) {
                 reach[id.hex] = a == .ancestor ? .reachable : a == .missing ? .unknownCommit : .unreachable
             }
         }
@@ -134,33 +135,16 @@ extension Workspace {
     }
 
     /// The graph at HEAD as every command evaluates it (``evaluate(_:)``: cached answers, anchor
-    /// recovery), except that the reachability the index does not already hold is answered from
-    /// git's commit-graph file when the clone has one: a cold check then costs about what
-    /// `git merge-base --is-ancestor` costs for the deepest anchor, instead of a libgit2 walk
-    /// that reads every commit down to it. The answers are cached for the other commands.
+    /// recovery). Reachability the index does not hold is answered by GitKit's one ancestry
+    /// API, from git's commit-graph file when the clone has one: a cold check then costs about
+    /// what `git merge-base --is-ancestor` costs for the deepest anchor, instead of a libgit2
+    /// walk that reads every commit down to it. The answers are cached for the other commands.
     func evaluateForCheck(_ state: ProjectState, head: HeadInfo) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
         let index = openIndex()
-        var reach: [String: Reachability]?
-        if let headHex = head.commit, let headID = ObjectID(hex: headHex), !commits.isEmpty {
-            let cached = index.flatMap { try? $0.reachability(head: headHex) } ?? [:]
-            let open = commits.filter { cached[$0] == nil }
-            let ids = Set(open.compactMap(ObjectID.init(hex:)))
-            if !open.isEmpty, ids.count == open.count,
-                let answers = try repository.ancestryFromCommitGraph(of: ids, head: headID)
-            {
-                var fresh: [String: Reachability] = [:]
-                for (id, a) in answers {
-                    fresh[id.hex] = a == .ancestor ? .reachable : a == .missing ? .unknownCommit : .unreachable
-                }
-                try? index?.storeReachability(
-                    head: headHex, fresh.filter { $0.value != .unknownCommit }, now: try now())
-                reach = cached.merging(fresh) { $1 }
-            }
-        }
-        let answered = try reach ?? reachability(of: commits, head: head, index: index)
+        let answered = try reachability(of: commits, head: head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: answered, head: head, index: index)
         return Evaluation(tasks: summaries, reachability: answered, recovered: recovered)
     }
@@ -169,7 +153,7 @@ extension Workspace {
     /// a file with fields this version does not know. Returns whether anything changed.
     func rewriteCanonically() throws -> Bool {
         if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         let loaded = try store.readStateForUpdate()
         let canonical = try StateCodec.encode(loaded.state)

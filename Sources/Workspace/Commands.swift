@@ -5,11 +5,11 @@ import StateStore
 /// The operations behind the commands, each one transaction.
 extension Workspace {
     public func addTask(_ new: NewTask, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.addTask(new, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.addTask(new, ctx) }
     }
 
     public func editTask(_ id: String, _ edit: TaskEdit, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.editTask(id, edit, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.editTask(id, edit, ctx) }
     }
 
     /// Starts a task for this actor. Under the clone's claim lock, so two worktrees cannot start
@@ -19,7 +19,7 @@ extension Workspace {
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        let started = try transaction(command: command) { state, ctx in
+        let started = try transaction(command: command, partial: true) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !force {
                 let eval = try evaluate(state)
@@ -40,31 +40,33 @@ extension Workspace {
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.blockTask(id, reason: reason, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.blockTask(id, reason: reason, ctx) }
     }
 
     public func cancelTask(_ id: String, reason: String?, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.cancelTask(id, reason: reason, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.cancelTask(id, reason: reason, ctx) }
     }
 
     public func reopenTask(_ id: String, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.reopenTask(id, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.reopenTask(id, ctx) }
     }
 
     public func addDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
-        try transaction(command: command) { state, ctx in try state.addDependency(id, on: dep, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.addDependency(id, on: dep, ctx) }
     }
 
     public func removeDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
-        try transaction(command: command) { state, ctx in try state.removeDependency(id, on: dep, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.removeDependency(id, on: dep, ctx) }
     }
 
     public func addMilestone(title: String, due: String?, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.addMilestone(title: title, due: due, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in
+            try state.addMilestone(title: title, due: due, ctx)
+        }
     }
 
     public func addGoal(_ text: String, command: String) throws -> String {
-        try transaction(command: command) { state, ctx in try state.addGoal(text, ctx) }
+        try transaction(command: command, partial: true) { state, ctx in try state.addGoal(text, ctx) }
     }
 
     public struct CompletionResult: Sendable {
@@ -86,7 +88,7 @@ extension Workspace {
         let resolved = try revision.map { try repository.resolveCommit($0) }
         let commit = resolved?.hex
         var created: Timestamp?
-        let done = try transaction(command: command) { state, ctx in
+        let done = try transaction(command: command, partial: true) { state, ctx in
             let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
             created = state.tasks[done]?.created.at
             return done
@@ -113,11 +115,11 @@ extension Workspace {
     public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        return try transaction(command: command) { state, ctx in
+        return try transaction(command: command, partial: true) { state, ctx in
             let eval = try evaluate(state)
             let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
             guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
-                throw WorkspaceError.nothingReady
+                throw WorkspaceError.nothingReady(why: eval.nothingReady.text)
             }
             _ = try state.startTask(top.id, ctx, lease: leaseSeconds)
             return (top.id, top.terms)

@@ -273,7 +273,7 @@ extension Workspace {
         for t in all {
             let ask = Set(open.filter { cached[$0]?[t.tip.hex] == nil }.compactMap(ObjectID.init(hex:)))
             let answers = ask.isEmpty ? [:] : ((try? repository.ancestry(of: ask, head: t.tip)) ?? [:])
-            for (id, a) in answers where a != .missing {
+            for (id, a) in answers where a == .ancestor || a == .notAncestor {
                 fresh.append((t.tip.hex, id.hex, a == .ancestor))
             }
             for c in open {

@@ -71,14 +71,14 @@ extension Workspace {
                 "warning: core.hooksPath is \(dir), a folder git tracks: installing the hooks changes tracked files there (see git status); remove them with codex-state hooks uninstall"
             )
         }
-        if !Files.isDirectory(dir) { try Files.makeDirectory(dir) }
+        try GitFiles.makeHooksDirectory(dir)
         guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
         let script = Array(HookShim.script(binary: binary).utf8)
         var changes: [HookChange] = []
         for name in names {
             let path = dir + "/" + name.rawValue
             // An install killed mid-write leaves `.<name>.tmp.<pid>` behind: clear it.
-            Files.removeStaleTemporaries(besides: path)
+            GitFiles.removeStaleTemporaries(besidesHook: path)
             let chained = path + HookShim.chainedSuffix
             let existing = Files.entryExists(path)
             let text = Files.isSymlink(path) ? nil : (try? Files.read(path)).map { String(decoding: $0, as: UTF8.self) }
@@ -86,7 +86,7 @@ extension Workspace {
                 if version == HookShim.version, (try? Files.read(path)) == script {
                     changes.append(.unchanged(name))
                 } else {
-                    try Files.writeAtomically(script, to: path, mode: 0o755)
+                    try GitFiles.writeHookShim(script, to: path)
                     changes.append(.upgraded(name, from: version))
                 }
                 continue
@@ -95,10 +95,10 @@ extension Workspace {
             if existing {
                 // Someone else's hook (a file or a symlink, moved as it is): keep it and chain it.
                 if Files.entryExists(chained) { throw HookError.bothOccupied(name: name.rawValue, path: path) }
-                try Files.move(path, to: chained)
+                try GitFiles.moveHook(path, to: chained)
                 didChain = true
             }
-            try Files.writeAtomically(script, to: path, mode: 0o755)
+            try GitFiles.writeHookShim(script, to: path)
             changes.append(.installed(name, chained: didChain))
         }
         return changes
@@ -114,9 +114,9 @@ extension Workspace {
                 continue
             }
             guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
-            try Files.remove(status.path)
+            try GitFiles.removeHook(status.path)
             if let chained = status.chained {
-                try Files.move(chained, to: status.path)
+                try GitFiles.moveHook(chained, to: status.path)
                 changes.append(.removed(status.name, restored: true))
             } else {
                 changes.append(.removed(status.name, restored: false))
@@ -209,7 +209,7 @@ extension Workspace {
                 // wait in git's own rebase directory, so an aborted rebase leaves nothing behind,
                 // and join the final list at the end.
                 let text = rewrites.map { "\($0.old) \($0.new)\n" }.joined()
-                if !text.isEmpty { try Files.appendLine(Array(text.dropLast().utf8), to: pending) }
+                if !text.isEmpty { try GitFiles.appendPendingRewrites(Array(text.dropLast().utf8), to: pending) }
                 return lines
             }
             // git's final list maps originals to what they became when they were last picked; an
@@ -287,7 +287,7 @@ extension Workspace {
         }
         guard !ids.isEmpty else { return [] }
         let updated = TaskTrailer.adding(ids, to: message, commentChar: commentChar(in: message))
-        if updated != message { try Files.writeAtomically(Array(updated.utf8), to: fullPath) }
+        if updated != message { try GitFiles.writeCommitMessage(Array(updated.utf8), to: fullPath) }
         return []
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
@@ -185,7 +186,7 @@ extension Workspace {
     ) throws -> T {
         let head = try self.head()
         let ctx = try mutationContext()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         let state = try store.readState().state
         let file = privateMemoryFile
@@ -212,7 +213,7 @@ extension Workspace {
         rec.privateStore = true
         pendingRedactions = []
         do {
-            try Journal(path: paths.journalFile).append(rec)
+            try store.appendJournal(rec)
         } catch {
             warnings.append("warning: operation saved, but not journaled: \(error)")
         }
@@ -413,7 +414,6 @@ extension Workspace {
 extension Workspace {
     /// Writes a journal page atomically, making its directory.
     public func writeJournalPage(_ markdown: String, to path: String) throws {
-        try Files.makeDirectory(Files.directory(of: path))
-        try Files.writeAtomically(Array(markdown.utf8), to: path)
+        try ProjectFiles.writeDocument(Array(markdown.utf8), to: path)
     }
 }

@@ -87,7 +87,7 @@ public enum MergeDriver {
         }
         guard merged != oursBytes else { return Outcome(conflicts: report.added, wroteOurs: false, target: name) }
         do {
-            try Files.writeAtomically(merged, to: ours)
+            try GitFiles.writeMergeResult(merged, to: ours)
         } catch {
             throw MergeDriverError.failed(target: name, reason: "\(error)")
         }
@@ -236,7 +236,7 @@ extension Workspace {
             var bytes = existing
             if let last = bytes.last, last != 0x0A { bytes += eol }
             bytes += Array(MergeDriverSetup.attributeLine.utf8) + eol
-            try Files.writeAtomically(bytes, to: gitattributesPath)
+            try GitFiles.writeGitattributes(bytes, to: gitattributesPath)
             added = true
         }
         return MergeDriverSetup(setConfig: set, addedAttributeLine: added, status: try mergeDriverStatus())
@@ -266,14 +266,10 @@ extension Workspace {
             if count > 0 {
                 let rest = Array(kept.joined(separator: [0x0A]))
                 if rest.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
-                    guard unlink(gitattributesPath) == 0 else {
-                        throw StoreError.io(
-                            path: gitattributesPath, operation: "remove",
-                            reason: String(cString: strerror(errno)))
-                    }
+                    try GitFiles.removeGitattributes(gitattributesPath)
                     deleted = true
                 } else {
-                    try Files.writeAtomically(rest, to: gitattributesPath)
+                    try GitFiles.writeGitattributes(rest, to: gitattributesPath)
                 }
             }
         }

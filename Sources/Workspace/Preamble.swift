@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
@@ -234,14 +235,13 @@ extension Workspace {
         // 3. Next ready, as `next` ranks them (tasks I resume are already listed above).
         let ranked =
             view.rankedReady ?? Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
+        let milestoneTitles = Dictionary(view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
                 PreambleInput.Candidate(
                     id: $0.id, title: $0.title, priority: $0.priority,
-                    reason: Ranking.reason(
-                        r.terms,
-                        milestoneTitles: Dictionary(
-                            view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })))
+                    reason: Ranking.reason(r.terms, milestoneTitles: milestoneTitles),
+                    milestoneTitle: r.terms.milestone.flatMap { milestoneTitles[$0] })
             }
         }
         if let totals = view.totals {

@@ -123,7 +123,21 @@ extension HeadView {
 
     /// Why there is no candidate, counted.
     public var nothingReady: NextJSON.Empty {
-        let counts = statusCounts ?? evaluation.status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        statusCounts.map(Evaluation.nothingReady(counts:)) ?? evaluation.nothingReady
+    }
+
+    /// What to say when nothing is ready.
+    public var nothingReadyText: String { nothingReady.text }
+}
+
+extension Evaluation {
+    /// Why there is no candidate, counted: `next`'s text and `--json`, and a refused claim.
+    var nothingReady: NextJSON.Empty {
+        Self.nothingReady(counts: status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 })
+    }
+
+    /// The same from how many tasks have each effective status.
+    static func nothingReady(counts: [EffectiveStatus: Int]) -> NextJSON.Empty {
         let waiting = counts[.open] ?? 0
         let blocked = counts[.blocked] ?? 0
         let busy = counts[.inProgress] ?? 0
@@ -133,17 +147,18 @@ extension HeadView {
             : busy > 0 ? "all_in_progress" : "nothing_open"
         return NextJSON.Empty(reason: why, waiting: waiting, blocked: blocked, inProgress: busy)
     }
+}
 
-    /// What to say when nothing is ready.
-    public var nothingReadyText: String {
-        let e = nothingReady
-        if e.waiting + e.blocked == 0 {
-            return e.inProgress == 0
-                ? "Nothing to do: no open tasks." : "Nothing new to start: \(e.inProgress) task(s) in progress."
+extension NextJSON.Empty {
+    /// In words, as `next` prints it.
+    public var text: String {
+        if waiting + blocked == 0 {
+            return inProgress == 0
+                ? "Nothing to do: no open tasks." : "Nothing new to start: \(inProgress) task(s) in progress."
         }
         var parts: [String] = []
-        if e.waiting > 0 { parts.append("\(e.waiting) open task(s) wait on others") }
-        if e.blocked > 0 { parts.append("\(e.blocked) blocked") }
+        if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
+        if blocked > 0 { parts.append("\(blocked) blocked") }
         return "Nothing is ready: " + parts.joined(separator: ", ") + "."
     }
 }

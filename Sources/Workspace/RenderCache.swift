@@ -51,8 +51,8 @@ extension Workspace {
             throw explainingMissingState(error)
         }
         let body = try render(view)
-        // Cache only what was rendered from the file as it still is.
-        if let index, Files.stamp(paths.stateFile) == stamp,
+        // Cache only what was rendered from the file as it still is, from complete answers.
+        if let index, !answersIncomplete, Files.stamp(paths.stateFile) == stamp,
             (try? index.currentHash(stamp: stamp)) == view.state.hash
         {
             try? index.storeRendered(key(view.state.hash), body, now: now, validUntil: view.evaluation.validUntil)

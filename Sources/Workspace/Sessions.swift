@@ -3,10 +3,6 @@ import GitKit
 import StateModel
 import StateStore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What the session commands can refuse.
 public enum SessionError: Error, Sendable, CustomStringConvertible {
     case alreadyOpen(OpenSession)
@@ -111,7 +107,7 @@ extension Workspace {
         }
         let now = try now()
         let head = try head()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         var closed: SessionClose?
@@ -138,7 +134,7 @@ extension Workspace {
             followUps: try followUps.compactMap { try Self.sessionText($0, field: "follow-up") })
         let now = try now()
         let head = try head()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         guard let open = try readOpenSession() else { throw SessionError.noneOpen }
@@ -174,7 +170,7 @@ extension Workspace {
         command: String = "codex-state hook post-checkout"
     ) throws -> SessionSwitch {
         let now = try now()
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
         let old = try readOpenSession(setAsideIfBroken: true, warnings: &warnings)
@@ -205,7 +201,7 @@ extension Workspace {
     @discardableResult
     public func remapOpenSession(_ rewrites: [String: String]) throws -> Bool {
         guard Files.exists(paths.openSessionFile) else { return false }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         guard var open = try readOpenSession(), let start = open.headStart, let new = rewrites[start], new != start
         else { return false }
@@ -331,11 +327,8 @@ extension Workspace {
         var checkTime = false
         do {
             if size >= open.journalOffset {
-                guard size > open.journalOffset, let handle = FileHandle(forReadingAtPath: path) else { return [] }
-                defer { try? handle.close() }
-                try handle.seek(toOffset: UInt64(open.journalOffset))
-                let tail = [UInt8](try handle.readToEnd() ?? Data())
-                lines = tail.split(separator: 0x0A)
+                guard size > open.journalOffset else { return [] }
+                lines = try store.journalBytes(from: open.journalOffset).split(separator: 0x0A)
             } else {
                 // The journal was replaced since the session started: fall back to times.
                 lines = try Files.read(path).split(separator: 0x0A)
@@ -392,7 +385,7 @@ extension Workspace {
             at: record.ended, actor: actor, command: command, worktree: paths.workdir, branch: record.branch,
             head: record.headEnd, stateBefore: hash, stateAfter: hash ?? "", changes: [])
         do {
-            try Journal(path: paths.journalFile).append(entry)
+            try store.appendJournal(entry)
         } catch {
             warnings.append("warning: session saved, but not journaled: \(error)")
         }
@@ -444,7 +437,7 @@ extension Workspace {
                 throw SessionError.unreadable(
                     path: path, reason: reason + "; remove it, or pass --replace to set it aside")
             }
-            guard rename(path, path + ".broken") == 0 else {
+            guard store.setAsideOpenSession() else {
                 throw SessionError.unreadable(path: path, reason: reason)
             }
             warnings.append("warning: \(path) was not readable (\(reason)); moved it to \(path).broken")
@@ -453,16 +446,10 @@ extension Workspace {
     }
 
     private func writeOpenSession(_ session: OpenSession) throws {
-        try Files.makeDirectory(paths.worktreeLocal)
-        try Files.writeAtomically(try CanonicalJSON.encode(session), to: paths.openSessionFile)
+        try store.writeOpenSession(try CanonicalJSON.encode(session))
     }
 
-    private func removeOpenSession() throws {
-        guard unlink(paths.openSessionFile) == 0 || errno == ENOENT else {
-            throw StoreError.io(
-                path: paths.openSessionFile, operation: "remove", reason: String(cString: strerror(errno)))
-        }
-    }
+    private func removeOpenSession() throws { try store.removeOpenSession() }
 
     /// The clone's copy of every ended session, shared by its worktrees and out of reach of
     /// `git clean`: `<common dir>/codex-state/sessions/`.
@@ -503,7 +490,7 @@ extension Workspace {
                 _ = try writeOnce(bytes, name: name, id: record.id, in: sessionArchiveDir)
             }
             guard (try? Files.read(archived)) == bytes else { continue }  // edited here: leave it
-            try Files.remove(path)
+            try store.removeSessionFile(path)
         }
     }
 
@@ -534,52 +521,19 @@ extension Workspace {
         return delivered
     }
 
-    /// Writes `bytes` as `dir/name` once: atomically to a pending file, which is then
-    /// hard-linked to its final name. `link` fails if the name exists, so a file is never
-    /// overwritten, not even by a writer in another clone of the same directory. Returns the path.
+    /// Writes `bytes` as `dir/name` once (``StateStore/createSessionFile(_:name:id:in:)``): a
+    /// session file is never overwritten. Returns the path.
     private func writeOnce(_ bytes: [UInt8], name: String, id: String, in dir: String) throws -> String {
-        try Files.makeDirectory(dir)
-        removePendingSessionFiles(in: dir)
-        let target = dir + "/" + name
-        guard !Files.exists(target) else { throw SessionError.exists(path: target) }
-        let pending = dir + "/.pending-" + id + ".json"
-        try Files.writeAtomically(bytes, to: pending)
-        defer { unlink(pending) }
-        if link(pending, target) != 0 {
-            let code = errno
-            if code == EEXIST { throw SessionError.exists(path: target) }
-            // A filesystem without hard links. We hold the worktree lock and the name carries a
-            // fresh id, so check-then-rename cannot lose a file here.
-            guard !Files.exists(target), rename(pending, target) == 0 else {
-                throw StoreError.io(path: target, operation: "create", reason: String(cString: strerror(code)))
-            }
+        guard let path = try store.createSessionFile(bytes, name: name, id: id, in: dir) else {
+            throw SessionError.exists(path: dir + "/" + name)
         }
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
-        }
-        return target
-    }
-
-    /// Pending files a killed writer left (the worktree lock is held, so none is in use).
-    private func removePendingSessionFiles(in dir: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".pending-")
-        {
-            unlink(dir + "/" + name)
-        }
+        return path
     }
 
     /// Session file names in `dir`, unsorted.
     private func sessionNames(in dir: String) throws -> [String] {
         guard Files.isDirectory(dir) else { return [] }
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir).filter {
-                SessionNaming.parse(fileName: $0) != nil
-            }
-        } catch {
-            throw StoreError.io(path: dir, operation: "list", reason: "\(error)")
-        }
+        return try Files.list(dir).filter { SessionNaming.parse(fileName: $0) != nil }
     }
 
     /// Every ended session this worktree can see — its working tree's `.codex-state/sessions/`

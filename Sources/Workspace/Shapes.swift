@@ -277,6 +277,30 @@ public struct NextJSON: Encodable {
     enum CodingKeys: String, CodingKey { case head, claimed, candidates, empty }
 }
 
+/// `complete --json` and the MCP `complete` tool: the StatusChange shape plus the tasks this
+/// completion made ready.
+public struct CompleteJSON: Encodable {
+    public var change: StatusChangeJSON
+    public var unblocked: [UnblockedJSON]
+
+    public init(_ r: Workspace.CompletionResult) {
+        change = StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit)
+        unblocked = r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try change.encode(to: encoder)
+        var c = encoder.container(keyedBy: K.self)
+        try c.encode(unblocked, forKey: .unblocked)
+    }
+    enum K: String, CodingKey { case unblocked }
+}
+
+public struct UnblockedJSON: Encodable {
+    public var id: String
+    public var title: String
+}
+
 public struct StatusChangeJSON: Encodable {
     public var id: String
     public var status: String

@@ -10,7 +10,8 @@ import StateStore
 public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case bareRepository(String)
     case invalidEnvironment(name: String, value: String, reason: String)
-    case nothingReady
+    /// `next --claim` found nothing to claim; why, as `next` says it.
+    case nothingReady(why: String)
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
     /// HEAD is older than the state file: a branch has it, added by `commit`.
@@ -21,7 +22,11 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
         case .bareRepository(let path):
             return "\(path) is a bare repository; codex-state needs a working tree"
         case .invalidEnvironment(let name, let value, let reason): return "\(name)='\(value)': \(reason)"
-        case .nothingReady: return "no task is ready to claim"
+        case .nothingReady(let why):
+            // "Nothing is ready: 2 open task(s) wait on others." as a parenthesis.
+            let rest = why.dropFirst()
+            let reason = why.prefix(1).lowercased() + (rest.hasSuffix(".") ? rest.dropLast() : rest)
+            return "no task is ready to claim (\(reason))"
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
@@ -63,6 +68,14 @@ public final class Workspace {
     var pendingRedactions: [Redaction.RuleHit] = []
     /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.
     private var openedIndex: StateIndex??
+    /// Set when a read could not learn everything it asked git (a commit message that failed to
+    /// read, say): what it shows is right for now, but must not be cached as the answer.
+    var answersIncomplete = false
+    /// While a partial transaction's body runs: a task's full record, stub or not (evaluations
+    /// inside the body compare completions).
+    var fullRecord: ((String) -> TaskRecord?)?
+    /// The evaluation made by a partial transaction's first run of its body, for the next run.
+    var partialEvaluation: ([String: TaskSummary], Evaluation, [CopyProblem])?
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -153,11 +166,9 @@ public final class Workspace {
         // On a commit older than the state, new files would stop git from checking the branch
         // that has it out again.
         if let older = try stateIntroduction() { throw older }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        try Files.makeDirectory(paths.sessionsDir)
-        let keep = paths.sessionsDir + "/.gitkeep"
-        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+        try store.createSessionsLayout()
         if store.isInitialized {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
@@ -179,25 +190,83 @@ public final class Workspace {
     /// Runs `body` as one transaction: under the worktree lock, the state file is read and
     /// validated, `body` changes it, and if anything changed the file is replaced atomically,
     /// the change is journaled and the index brought along. A throwing `body` changes nothing.
+    ///
+    /// With `partial`, the body must read other tasks only through what ``TaskSummary`` holds
+    /// (ids, graph, status, claims: the commands of `Commands.swift` do): it then runs on a state
+    /// whose tasks are stubs from the index, and the tasks it changes are decoded from their own
+    /// lines of the file and the body run again, so only they are decoded and only their bytes
+    /// are re-encoded. Whenever that path does not apply (no current index, a file this tool did
+    /// not write as it is, a change the splice declines) the whole file is read as before.
     public func transaction<T>(
-        command: String, _ body: (inout ProjectState, MutationContext) throws -> T
+        command: String, partial: Bool = false, _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
         let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
-        let lock = try store.lock(timeout: try lockTimeout())
+        let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        try recoverJournal()
-        let loaded = try store.readStateForUpdate()
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
+            // Conflict markers or broken JSON are the more useful thing to name.
+            _ = try store.readState()
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
+        if partial, let done = try partialTransaction(command: command, ctx, body) { return done.value }
+        let loaded = try store.readStateForUpdate()
         var state = loaded.state
         pendingRedactions = []
         let result = try body(&state, ctx)
-        // No secret reaches the file, the journal or the index (docs/memory.md, Redaction).
-        let found = state.redactChangedText(since: loaded.state)
+        let changes = redactedChanges(&state, since: loaded.state)
+        guard !changes.isEmpty else { return result }
+        try write(state, replacing: loaded, changes: changes, command: command)
+        return result
+    }
+
+    /// A finished partial transaction's result (a struct, since `T` may itself be optional).
+    private struct Done<T> { var value: T }
+
+    /// The partial path of ``transaction(command:partial:_:)``: nil when it does not apply and
+    /// nothing was written (the caller then takes the full path).
+    private func partialTransaction<T>(
+        command: String, _ ctx: MutationContext, _ body: (inout ProjectState, MutationContext) throws -> T
+    ) throws -> Done<T>? {
+        guard var loaded = try store.readPartialForUpdate() else { return nil }
+        let warningCount = warnings.count
+        defer {
+            fullRecord = nil
+            partialEvaluation = nil
+        }
+        // Two rounds suffice for the commands (the first finds which tasks change); a third
+        // would mean the body's choice depends on what it decoded: take the full path.
+        for _ in 0..<3 {
+            warnings.removeSubrange(warningCount...)
+            let current = loaded
+            fullRecord = { id in
+                current.stubs.contains(id) ? StateStore.task(id, in: current.bytes) : current.state.tasks[id]
+            }
+            var state = loaded.state
+            pendingRedactions = []
+            let result = try body(&state, ctx)
+            let changes = redactedChanges(&state, since: loaded.state)
+            let stubbed = Set(changes.filter { $0.kind == "task" && loaded.stubs.contains($0.id) }.map(\.id))
+            if !stubbed.isEmpty {
+                guard store.fillStubs(stubbed, in: &loaded) else { break }
+                continue
+            }
+            guard !changes.isEmpty else { return Done(value: result) }
+            guard (try? CanonicalSplice.apply(changes, to: loaded.bytes)) ?? nil != nil else { break }
+            try write(state, replacing: loaded, changes: changes, command: command)
+            return Done(value: result)
+        }
+        warnings.removeSubrange(warningCount...)
+        pendingRedactions = []
+        return nil
+    }
+
+    /// Redacts secrets from what the body changed (none reaches the file, the journal or the
+    /// index: docs/memory.md, Redaction) and returns the changes.
+    private func redactedChanges(_ state: inout ProjectState, since old: ProjectState) -> [EntityChange] {
+        let found = state.redactChangedText(since: old)
         if found.contains(where: { !$0.allowed }) {
             let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
             warnings.append(
@@ -205,10 +274,7 @@ public final class Workspace {
                     + "\(Redaction.allowPragma) on its line")
         }
         pendingRedactions += found
-        let changes = loaded.state.changes(to: state)
-        guard !changes.isEmpty else { return result }
-        try write(state, replacing: loaded, changes: changes, command: command)
-        return result
+        return old.changes(to: state)
     }
 
     /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
@@ -245,9 +311,12 @@ public final class Workspace {
         // A crash may have left the last write's record pending: finish it first (under the
         // lock, so a writer in flight is not journaled twice; if the lock is busy, that writer
         // is alive and journals it itself).
-        if Files.entryExists(paths.pendingJournalFile), let lock = try? store.lock(timeout: 1) {
-            defer { withExtendedLifetime(lock) {} }
-            try recoverJournal()
+        if Files.entryExists(paths.pendingJournalFile) {
+            do {
+                let lock = try writeLock(timeout: 1)
+                withExtendedLifetime(lock) {}
+            } catch StoreError.lockTimeout {
+            } catch StoreError.io(let path, _, _) where path == paths.lockFile {}
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
@@ -274,13 +343,6 @@ public final class Workspace {
         let repo = try Repository.discover(from: directory, environment: environment)
         return try Journal(path: StorePaths(workdir: "/", gitDir: repo.gitDir, commonDir: repo.commonDir).journalFile)
             .records()
-    }
-
-    /// Appends a journal record a crash left pending (the caller holds the lock).
-    private func recoverJournal() throws {
-        if try store.recoverPendingJournal() {
-            warnings.append("warning: recovered the journal record of a write interrupted by a crash")
-        }
     }
 
     // MARK: - Reads
@@ -377,7 +439,7 @@ public final class Workspace {
             switch a {
             case .ancestor: fresh[id.hex] = .reachable
             case .notAncestor: fresh[id.hex] = .unreachable
-            case .missing: fresh[id.hex] = .unknownCommit
+            case .missing, .notFoundInShallowClone: fresh[id.hex] = .unknownCommit
             }
         }
         out.merge(fresh) { $1 }
@@ -424,12 +486,21 @@ public final class Workspace {
     func evaluate(_ state: ProjectState) throws -> Evaluation {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
+        // A partial transaction runs its body again once the tasks it changes are decoded: the
+        // summaries are the same (stubs summarise exactly), so is the evaluation.
+        if fullRecord != nil, let (known, evaluation, problems) = partialEvaluation, known == summaries {
+            noteProblems(problems)
+            return evaluation
+        }
         let index = openIndex()
         let head = try head()
-        let elsewhere = try uncommittedElsewhere(summaries, head: head, stateHash: nil, record: { state.tasks[$0] })
+        let record = fullRecord
+        let elsewhere = try uncommittedElsewhere(
+            summaries, head: head, stateHash: nil, record: { record?($0) ?? state.tasks[$0] })
         let (evaluation, problems) = try evaluateEverywhere(
             summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
         noteProblems(problems)
+        if fullRecord != nil { partialEvaluation = (summaries, evaluation, problems) }
         return evaluation
     }
 }

@@ -110,7 +110,13 @@ enum GlobalArguments {
     /// (before a `--`), which set ``Output/quiet``.
     static func strip(_ args: [String]) throws -> [String] {
         var rest = args[...]
-        while rest.first == "-C", rest.count >= 2 {
+        // Before the subcommand `-q` may come between them: `codex-state -q -C DIR tasks`.
+        while let first = rest.first, first == "-q" || first == "--quiet" || (first == "-C" && rest.count >= 2) {
+            if first != "-C" {
+                Output.quiet = true
+                rest = rest.dropFirst()
+                continue
+            }
             let dir = rest[rest.index(after: rest.startIndex)]
             guard FileManager.default.changeCurrentDirectoryPath(dir) else {
                 throw ChangeDirectoryError(

@@ -255,10 +255,7 @@ struct Complete: ParsableCommand {
         let r = try ws.complete(id, revision: commit, note: note, command: common.commandLine)
         Output.warnings(ws)
         if output.json {
-            try Output.json(
-                CompleteJSON(
-                    change: StatusChangeJSON(id: r.id, status: "done", branch: r.branch, commit: r.commit),
-                    unblocked: r.unblocked.map { UnblockedJSON(id: $0.id, title: $0.title) }))
+            try Output.json(CompleteJSON(r))
         } else {
             if let c = r.commit {
                 Output.confirm("completed \(r.id) at \(c.prefix(7)) on \(r.branch ?? "detached HEAD")")
@@ -270,22 +267,4 @@ struct Complete: ParsableCommand {
             for u in r.unblocked { Output.line("unblocked \(u.id): \(Output.clean(u.title))") }
         }
     }
-}
-
-/// `complete --json`: the StatusChange shape plus the tasks this completion made ready.
-struct CompleteJSON: Encodable {
-    var change: StatusChangeJSON
-    var unblocked: [UnblockedJSON]
-
-    func encode(to encoder: Encoder) throws {
-        try change.encode(to: encoder)
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(unblocked, forKey: .unblocked)
-    }
-    enum K: String, CodingKey { case unblocked }
-}
-
-struct UnblockedJSON: Encodable {
-    var id: String
-    var title: String
 }

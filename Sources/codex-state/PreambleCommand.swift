@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitKit
+import Reports
 import StateModel
 import StateStore
 import Workspace
@@ -24,13 +25,13 @@ struct Preamble: ParsableCommand {
     @Option(help: ArgumentHelp("Render for this revision instead of HEAD.", valueName: "rev")) var rev: String?
     @Option(help: ArgumentHelp("Render for this local branch (its tip, or --rev).", valueName: "branch"))
     var branch: String?
-    @Option(name: .short, help: "How many next ready tasks to list (1-20).") var n = StateModel.Preamble
+    @Option(name: .short, help: "How many next ready tasks to list (1-20).") var n = Reports.Preamble
         .defaultNextCount
     @Option(
         help: ArgumentHelp(
-            "Most tokens to print (UTF-8 bytes / 4), \(StateModel.Preamble.minimumBudget)-\(StateModel.Preamble.maximumBudget).",
+            "Most tokens to print (UTF-8 bytes / 4), \(Reports.Preamble.minimumBudget)-\(Reports.Preamble.maximumBudget).",
             valueName: "tokens"))
-    var budget = StateModel.Preamble.defaultBudget
+    var budget = Reports.Preamble.defaultBudget
     @Option(help: "Output: markdown, json, or codex-hook (the JSON a Codex SessionStart hook prints).")
     var format: PreambleFormat = .markdown
     @Flag(help: "Same as --format json.") var json = false
@@ -39,14 +40,14 @@ struct Preamble: ParsableCommand {
     var ifInitialized = false
 
     func validate() throws {
-        let b = StateModel.Preamble.self
+        let b = Reports.Preamble.self
         guard budget >= b.minimumBudget, budget <= b.maximumBudget else {
             throw ValidationError(
                 "--budget must be between \(b.minimumBudget) and \(b.maximumBudget) tokens (the header alone needs about \(b.minimumBudget))"
             )
         }
-        guard (1...StateModel.Preamble.Limits.next).contains(n) else {
-            throw ValidationError("-n must be between 1 and \(StateModel.Preamble.Limits.next)")
+        guard (1...Reports.Preamble.Limits.next).contains(n) else {
+            throw ValidationError("-n must be between 1 and \(Reports.Preamble.Limits.next)")
         }
         if json && format != .markdown && format != .json {
             throw ValidationError("--json conflicts with --format \(format.rawValue)")

@@ -38,6 +38,7 @@ struct SessionCommand: ParsableCommand {
             let ws = try common.workspace()
             let r = try ws.startSession(summary: summary, source: source, replace: replace, command: common.commandLine)
             printWarnings(r.warnings)
+            Output.warnings(ws)
             if output.json {
                 try Output.json(StartJSON(session: OpenSessionJSON(r.session), closed: r.closed.map(ClosedJSON.init)))
                 return
@@ -70,6 +71,7 @@ struct SessionCommand: ParsableCommand {
             let r = try ws.endSession(
                 summary: summary, decisions: decisions, followUps: followUps, command: common.commandLine)
             printWarnings(r.warnings)
+            Output.warnings(ws)
             if output.json {
                 try Output.json(EntryJSON(r.entry))
                 return

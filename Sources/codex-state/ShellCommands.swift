@@ -88,14 +88,7 @@ struct SkillCommand: ParsableCommand {
         let ws = try Workspace(
             directory: directory ?? FileManager.default.currentDirectoryPath,
             environment: ProcessInfo.processInfo.environment)
-        let path = ws.paths.workdir + "/.agents/skills/codex-state/SKILL.md"
-        if let old = FileManager.default.contents(atPath: path), String(decoding: old, as: UTF8.self) == text {
-            Output.line("unchanged \(path)")
-            return
-        }
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        Output.line("wrote \(path)")
+        let (path, changed) = try ws.writeSkill(text)
+        Output.line((changed ? "wrote " : "unchanged ") + path)
     }
 }

@@ -21,7 +21,7 @@ struct TaskCommand: ParsableCommand {
         @Option(name: .customLong("dep"), help: "A task this one waits on (repeatable).") var deps: [String] = []
         @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int = 2
         @Option(name: .customLong("label"), help: "A label (repeatable).") var labels: [String] = []
-        @Option(help: "Milestone (id or unique prefix).") var milestone: String?
+        @Option(help: "Milestone (id, unique prefix or title).") var milestone: String?
         @Option(help: "Longer description.") var body: String?
         @Option(name: .customLong("accept"), help: "An acceptance criterion (repeatable).")
         var acceptance: [String] = []
@@ -73,7 +73,9 @@ struct TaskCommand: ParsableCommand {
             }
             if let ds = eval.dependents[t.id], !ds.isEmpty { Output.line("blocks:     \(ds.joined(separator: " "))") }
             if !t.labels.isEmpty { Output.line("labels:     \(t.labels.joined(separator: ", "))") }
-            if let m = t.milestone { Output.line("milestone:  \(m)") }
+            if let m = t.milestone {
+                Output.line("milestone:  \(view.milestoneTitles[m].map { "\"\(Output.clean($0))\" " } ?? "")\(m)")
+            }
             if let b = t.blocker { Output.line("blocked:    \(Output.clean(b))") }
             Output.line("created:    \(t.created.at) by \(t.created.actor)")
             Output.line("updated:    \(t.updated.at) by \(t.updated.actor)")
@@ -146,7 +148,7 @@ struct TaskCommand: ParsableCommand {
         @Option(help: "New description ('' clears it).") var body: String?
         @Option(parsing: .unconditional, help: "0 (most urgent) to 4.") var priority: Int?
         @Option(help: "New parent ('none' clears it).") var parent: String?
-        @Option(help: "New milestone ('none' clears it).") var milestone: String?
+        @Option(help: "New milestone: id, unique prefix or title ('none' clears it).") var milestone: String?
         @Option(name: .customLong("add-label")) var addLabels: [String] = []
         @Option(name: .customLong("rm-label")) var removeLabels: [String] = []
         @Option(name: .customLong("accept"), help: "Add an acceptance criterion.") var acceptance: [String] = []

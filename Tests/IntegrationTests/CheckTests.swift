@@ -296,19 +296,32 @@ import Testing
             try s.git("rev-list", "--all", in: repo).split(separator: "\n").compactMap { ObjectID(hex: String($0)) })
         let candidates = all.union([try #require(ObjectID(hex: String(repeating: "d", count: 40)))])
         let git = try Repository.discover(from: repo)
+        #expect(git.ancestryMethod == .commitGraph)
         for rev in ["main", "main~1", "a", "loose", "c"] {
             let head = try git.resolveCommit(rev)
-            let walked = try git.ancestry(of: candidates, head: head)
-            #expect(try git.ancestryFromCommitGraph(of: candidates, head: head) == walked, "\(rev)")
+            let walked = try git.ancestry(of: candidates, head: head, using: .walk)
+            #expect(try git.ancestry(of: candidates, head: head) == walked, "\(rev)")
+            // As git answers it, one commit at a time.
+            for c in all {
+                let isAncestor = try s.run("git", ["merge-base", "--is-ancestor", c.hex, head.hex], in: repo).ok
+                #expect(walked[c] == (isAncestor ? .ancestor : .notAncestor), "\(c.short) in \(rev)")
+            }
+            // One candidate at a time (the level cut-off stops below each).
+            for c in all {
+                #expect(try git.ancestry(of: [c], head: head) == [c: walked[c]], "\(c.short) alone in \(rev)")
+            }
         }
         // A split graph (a chain of files) gives the same answers.
         try s.git("commit-graph", "write", "--reachable", "--split=no-merge", in: repo)
         #expect(FileManager.default.fileExists(atPath: repo + "/.git/objects/info/commit-graphs/commit-graph-chain"))
-        let head = try git.resolveCommit("main")
-        #expect(try git.ancestryFromCommitGraph(of: candidates, head: head) == git.ancestry(of: candidates, head: head))
-        // No graph, or git told not to use it: nil, and the caller walks.
+        let split = try Repository.discover(from: repo)
+        #expect(split.ancestryMethod == .commitGraph)
+        let head = try split.resolveCommit("main")
+        #expect(
+            try split.ancestry(of: candidates, head: head) == split.ancestry(of: candidates, head: head, using: .walk))
+        // Git told not to use the graph: neither does the walk.
         try s.git("config", "core.commitGraph", "false", in: repo)
-        #expect(try Repository.discover(from: repo).ancestryFromCommitGraph(of: candidates, head: head) == nil)
+        #expect(try Repository.discover(from: repo).ancestryMethod == .walk)
     }
 
     @Test func shallowClonesAreWalkedAsFarAsTheyGo() throws {
@@ -324,10 +337,10 @@ import Testing
         #expect(recent.matches.count == 3)
         let inClone = try git.resolveCommit("HEAD~2")
         let beyond = try #require(ObjectID(hex: try s.git("rev-parse", "HEAD~4", in: src)))
-        let answers = try git.ancestryWithinClone(of: [inClone, beyond], head: head)
+        #expect(git.ancestryMethod == .shallowWalk)
+        let answers = try git.ancestry(of: [inClone, beyond], head: head)
         #expect(answers[inClone] == .ancestor)
         #expect(answers[beyond] == .missing)
-        #expect(try git.ancestryFromCommitGraph(of: [inClone], head: head) == nil)
     }
 
     // MARK: - Bad input

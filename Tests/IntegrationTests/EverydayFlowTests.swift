@@ -483,6 +483,9 @@ import Testing
         let (s, repo) = try world()
         let a = try s.ok("-C", repo, "task", "add", "From elsewhere", in: s.root)
         #expect(try s.ok("-C", s.root, "-C", "repo", "tasks", in: "/").contains(a))
+        // -q between them, as `git -C A -c x=y -C B` takes its options in any order.
+        #expect(try s.ok("-q", "-C", repo, "tasks", in: s.root).contains(a))
+        #expect(try s.ok("-C", s.root, "--quiet", "-C", "repo", "task", "start", a, in: "/").isEmpty)
         let bad = try s.cs("-C", s.path("nope"), "tasks", in: s.root)
         #expect(bad.status == 1 && bad.stderr.contains("cannot change to"), "\(bad.stderr)")
     }
@@ -540,6 +543,10 @@ import Testing
         let explain = try s.ok("next", "-n", "3", "--explain", in: repo)
         #expect(explain.contains("milestone:  \"Beta\" \(beta)"), "\(explain)")
         #expect(try s.ok("next", "-n", "3", in: repo).contains("milestone \"Beta\""))
+        #expect(try s.ok("preamble", in: repo).contains("milestone \"Beta\""))
+        #expect(try s.ok("task", "show", both, in: repo).contains("milestone:  \"Beta\" \(beta)"))
+        let unknown = try s.cs("tasks", "--milestone", "Gamma", in: repo)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no milestone with id or title 'Gamma'"))
     }
 }
 
@@ -577,6 +584,13 @@ import Testing
         let why = try empty()
         #expect(why?["reason"] as? String == "waiting_or_blocked")
         #expect(why?["waiting"] as? Int == 1 && why?["blocked"] as? Int == 1)
+        // A claim with nothing to claim says why too.
+        let claim = try s.cs("next", "--claim", "--json", in: repo)
+        #expect(claim.status == 1, "\(claim.stdout)")
+        #expect(
+            claim.stderr.contains(
+                "no task is ready to claim (nothing is ready: 1 open task(s) wait on others, 1 blocked)"),
+            "\(claim.stderr)")
     }
 
     @Test func theCheckoutLineCountsThisBranchsWorkOnly() throws {

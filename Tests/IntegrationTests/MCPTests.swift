@@ -142,6 +142,9 @@ struct MCPServerTests {
         #expect(s.json(o.results[6].text)["status"] as? String == "done")
         // No commit named: the commit that first holds the record anchors it (docs/state-format.md).
         #expect(s.json(o.results[6].text)["commit"] is NSNull)
+        // As `complete --json`: what the completion made ready.
+        let unblocked = s.json(o.results[6].text)["unblocked"] as? [[String: String]]
+        #expect(unblocked == [["id": b, "title": "Write the user docs"]], "\(o.results[6].text)")
 
         // The CLI sees exactly what the tools did.
         let tasks = try s.tasks(in: repo)
@@ -199,6 +202,42 @@ struct MCPServerTests {
         #expect(cli.stderr.contains(o.results[0].text))
         // Nothing was written by the failed calls.
         #expect(try s.tasks(in: repo).count == 2)
+    }
+
+    /// The `tasks` tool filters as `tasks` does: lists combine as the CLI's repeated options.
+    @Test func tasksToolTakesTheCLIsFilters() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.ok("milestone", "add", "Beta", in: repo)
+        let both = try s.ok(
+            "task", "add", "Parse TOML", "--label", "a", "--label", "b", "--milestone", "Beta", in: repo)
+        let onlyA = try s.ok("task", "add", "Parse YAML", "--label", "a", in: repo)
+        let c = try s.ok("task", "add", "Write docs", "--body", "mention the TOML parser", in: repo)
+        try s.ok("task", "start", c, in: repo)
+        let calls: [(String, [String: Any])] = [
+            ("tasks", ["label": ["a", "b"]]),
+            ("tasks", ["status": ["ready", "in_progress"]]),
+            ("tasks", ["search": "toml"]),
+            ("tasks", ["search": ["toml", "docs"]]),
+            ("tasks", ["by": ["tester"]]),
+            ("tasks", ["milestone": "beta"]),
+            ("tasks", ["status": ["ready", "finished"]]),
+        ]
+        let o = try session(s, in: repo, calls)
+        guard o.results.count == calls.count else { return }
+        func ids(_ i: Int) -> Set<String> {
+            #expect(!o.results[i].error, "\(calls[i]): \(o.results[i].text)")
+            let listed = s.json(o.results[i].text)["tasks"] as? [[String: Any]] ?? []
+            return Set(listed.compactMap { $0["id"] as? String })
+        }
+        #expect(ids(0) == [both])  // every label
+        #expect(ids(1) == [both, onlyA, c])  // any status
+        #expect(ids(2) == [both, c])
+        #expect(ids(3) == [c])  // every search
+        #expect(ids(4) == [c])
+        #expect(ids(5) == [both])  // milestone by title
+        #expect(o.results[6].error && o.results[6].text.contains("unknown --status 'finished'"))
     }
 
     @Test func ambiguousPrefixIsAToolError() throws {

@@ -2,6 +2,7 @@ import Foundation
 import StateModel
 import Testing
 
+@testable import Reports
 @testable import StateModel
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same cases on every run

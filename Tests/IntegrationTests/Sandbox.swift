@@ -70,8 +70,9 @@ final class Sandbox {
     /// puts one in /usr/local/bin): a folder holding one is replaced by a folder of links to
     /// everything else in it, so tests find the host's git and tools but only the binary under
     /// test, and only where a test puts it.
-    static func hermeticPath(root: String) throws -> String {
-        let host = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    static func hermeticPath(
+        root: String, host: String = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    ) throws -> String {
         let fm = FileManager.default
         var out: [String] = []
         for (i, dir) in host.split(separator: ":").map(String.init).enumerated() where !dir.isEmpty {

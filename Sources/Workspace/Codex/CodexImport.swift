@@ -110,7 +110,7 @@ extension Workspace {
             }
             let created = options.planTasks ? try planTasks(r, command: command) : []
             // Under the lock: a concurrent import of the same rollout finds this one's file.
-            let lock = try store.lock(timeout: try lockTimeout())
+            let lock = try writeLock()
             defer { withExtendedLifetime(lock) {} }
             if try sessions(.all).entries.contains(where: { $0.record.id == id }) {
                 item("already-imported", id)

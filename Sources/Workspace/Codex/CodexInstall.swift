@@ -207,12 +207,9 @@ public struct CodexInstaller: Sendable {
     public static func apply(_ changes: [CodexFileChange]) throws {
         for c in changes {
             let dir = (c.path as NSString).deletingLastPathComponent
-            if c.after != nil, !FileManager.default.fileExists(atPath: dir) {
-                do {
-                    try FileManager.default.createDirectory(
-                        atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                } catch {
-                    throw CodexSetupError("\(dir): cannot create the directory: \(error.localizedDescription)")
+            if c.after != nil, !StoreFiles.exists(dir) {
+                do { try CodexFiles.makeDirectory(dir) } catch {
+                    throw CodexSetupError("\(dir): cannot create the directory: \(reason(error))")
                 }
             }
             if let before = c.before, c.after != before, !c.path.hasSuffix("codex-state-install.json") {
@@ -220,17 +217,23 @@ public struct CodexInstaller: Sendable {
             }
             if let after = c.after {
                 try write(Array(after.utf8), to: c.path, mode: c.mode)
-            } else if FileManager.default.fileExists(atPath: c.path) {
-                do { try FileManager.default.removeItem(atPath: c.path) } catch {
-                    throw CodexSetupError("\(c.path): cannot remove: \(error.localizedDescription)")
+            } else if StoreFiles.exists(c.path) {
+                do { try CodexFiles.remove(c.path) } catch {
+                    throw CodexSetupError("\(c.path): cannot remove: \(reason(error))")
                 }
             }
         }
     }
 
+    /// What went wrong with a file, without its path (the message names it already).
+    static func reason(_ error: Error) -> String {
+        if case StoreError.io(_, _, let reason) = error { return reason }
+        return "\(error)"
+    }
+
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
         do {
-            try StoreFiles.writeAtomically(bytes, to: path, mode: mode)
+            try CodexFiles.write(bytes, to: path, mode: mode)
         } catch let e as StoreError {
             throw CodexSetupError("\(e); nothing else was changed after this file")
         }
@@ -267,7 +270,7 @@ public struct CodexInstaller: Sendable {
         init(_ installer: CodexInstaller) throws {
             self.installer = installer
             let home = installer.paths.realHome
-            if FileManager.default.fileExists(atPath: home), access(home, W_OK) != 0 {
+            if StoreFiles.exists(home), access(home, W_OK) != 0 {
                 throw CodexSetupError(
                     "\(installer.paths.home) (CODEX_HOME) is not writable; nothing changed. Make it writable, or set CODEX_HOME to the Codex home you use"
                 )
@@ -303,7 +306,7 @@ public struct CodexInstaller: Sendable {
         }
 
         static func read(_ path: String, defaultMode: mode_t) throws -> (String?, mode_t) {
-            guard FileManager.default.fileExists(atPath: path) else { return (nil, defaultMode) }
+            guard StoreFiles.exists(path) else { return (nil, defaultMode) }
             var st = stat()
             let mode = stat(path, &st) == 0 ? st.st_mode & 0o7777 : defaultMode
             do {
@@ -408,4 +411,15 @@ public func shellQuote(_ s: String) -> String {
                 || "/._-+:=@%,".unicodeScalars.contains(c)
         }
     return safe ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+extension Workspace {
+    /// Writes the agent skill (`.agents/skills/codex-state/SKILL.md`) unless it already holds
+    /// `text`. Returns its path and whether it was written.
+    public func writeSkill(_ text: String) throws -> (path: String, changed: Bool) {
+        let path = paths.workdir + "/.agents/skills/codex-state/SKILL.md"
+        if let old = try? StoreFiles.read(path), old == Array(text.utf8) { return (path, false) }
+        try ProjectFiles.writeDocument(Array(text.utf8), to: path)
+        return (path, true)
+    }
 }

@@ -1,3 +1,5 @@
+import StateModel
+
 /// The preamble: what an agent must know at the start of a session on one branch and HEAD, most
 /// decisive first, in a byte budget that is never exceeded. This file is pure: it turns a
 /// ``PreambleInput`` (gathered by the Workspace) into bytes. docs/preamble.md describes the
@@ -78,11 +80,15 @@ public struct PreambleInput: Hashable, Sendable {
         public var title: String
         public var priority: Int
         public var reason: String
-        public init(id: String, title: String, priority: Int, reason: String) {
+        /// The title of the task's milestone, which `reason` names as `milestone "TITLE"`: the
+        /// Markdown quotes it as the data it is, not as part of the escaped reason.
+        public var milestoneTitle: String?
+        public init(id: String, title: String, priority: Int, reason: String, milestoneTitle: String? = nil) {
             self.id = id
             self.title = title
             self.priority = priority
             self.reason = reason
+            self.milestoneTitle = milestoneTitle
         }
     }
 
@@ -880,7 +886,7 @@ struct MarkdownPieces {
         nextEmpty = Self.nothingReady(input)
         next = input.next.enumerated().map { i, c in
             "\(i + 1). " + Inline.id(c.id) + " " + Inline.quoted(c.title, width: Width.title) + " · why: "
-                + Inline.markdown(c.reason, width: Width.reason)
+                + Self.why(c)
         }
 
         // 4. Blocked work.
@@ -994,6 +1000,17 @@ struct MarkdownPieces {
             line += " (" + Inline.code(r, width: squeezed ? Width.squeezed : Width.requested) + ")"
         }
         return line
+    }
+
+    /// A candidate's reason, escaped, with its milestone's title quoted as data (escaped whole,
+    /// the title's quotes would read `\"Beta\"`).
+    static func why(_ c: PreambleInput.Candidate) -> String {
+        guard let title = c.milestoneTitle, let r = c.reason.firstRange(of: "milestone \"\(title)\"") else {
+            return Inline.markdown(c.reason, width: Width.reason)
+        }
+        return Inline.markdown(String(c.reason[..<r.lowerBound]) + "milestone", width: Width.reason) + " "
+            + Inline.quoted(title, width: Width.milestone)
+            + Inline.markdown(String(c.reason[r.upperBound...]), width: Width.reason)
     }
 
     static func nothingReady(_ input: PreambleInput) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Reports
 @testable import StateModel
 
 /// A small state, its canonical bytes, and helpers to break it.

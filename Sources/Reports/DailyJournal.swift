@@ -1,3 +1,5 @@
+import StateModel
+
 /// `codex-state journal`: a human-readable Markdown page for one day, written from the session
 /// records and the operation journal. Pure and deterministic: the same inputs give the same
 /// bytes (no clock, no model). Private memories never appear, and a memory forgotten since is

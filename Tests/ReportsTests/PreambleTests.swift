@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Reports
 @testable import StateModel
 
 /// Fixed inputs for the preamble renderer: no clock, no git, no files.
@@ -182,6 +183,27 @@ enum Golden {
 
     @Test func injectionGolden() throws {
         try Golden.check(Preamble.render(PreambleFixture.injection, budget: 1500, format: .markdown), "injection.md")
+    }
+}
+
+@Suite struct PreambleMilestoneTitleTests {
+    /// `next`'s reason names the milestone by title; the Markdown quotes that title as data, as
+    /// it quotes every title, instead of escaping its quotes along with the reason.
+    @Test func aReasonsMilestoneTitleIsQuotedData() {
+        var i = PreambleFixture.full
+        i.next = [
+            .init(
+                id: "t-cc12ba4a0f", title: "Document the CLI", priority: 1,
+                reason: "P1, milestone \"Beta\", created 2026-01-10T08:00:00Z", milestoneTitle: "Beta"),
+            .init(
+                id: "t-3a53447b32", title: "Decide the grammar", priority: 2,
+                reason: "P2, milestone \"Beta \"final\"`\", created 2026-01-11T08:00:00Z",
+                milestoneTitle: "Beta \"final\"`"),
+        ]
+        let text = String(decoding: Preamble.render(i, budget: 1500, format: .markdown), as: UTF8.self)
+        #expect(text.contains("· why: P1, milestone \"Beta\", created 2026-01-10T08:00:00Z\n"), "\(text)")
+        #expect(
+            text.contains("· why: P2, milestone \"Beta \\\"final\\\"\\`\", created 2026-01-11T08:00:00Z\n"), "\(text)")
     }
 }
 

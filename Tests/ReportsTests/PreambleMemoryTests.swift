@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Reports
 @testable import StateModel
 
 /// Memories in the preamble: every current constraint verbatim and whole, relevant decisions.

@@ -1,0 +1,330 @@
+/// The canonical encoding of a state, obtained from the canonical encoding of the state before an
+/// operation by replacing only the bytes of the entities it changed.
+///
+/// The canonical form (``CanonicalJSON``) makes this exact: the top-level keys are the only lines
+/// indented by two spaces, each entity of a map (`goals`, `memories`, `milestones`, `tasks`) is
+/// the run of lines from its key line, indented by four spaces, to the `}` indented by four, the
+/// entities are in key order, and no raw newline occurs inside a string. An entity is found by a
+/// binary search over the lines of its map (a few entity-sized scans, however large the file),
+/// and its new text is the canonical encoding of its new value at that depth.
+///
+/// Whatever does not fit that shape returns nil, and the caller encodes the whole state: a
+/// removed entity, a map that is empty before or after, an id that would need escaping, bytes
+/// that are not laid out as expected. The property tests hold the result byte-identical to
+/// `CanonicalJSON.encode` of the new state.
+public enum CanonicalSplice {
+    /// `old` (the canonical encoding of the state before `changes`) with `changes` applied, or
+    /// nil when this cannot be done by splicing.
+    public static func apply(_ changes: [EntityChange], to old: [UInt8]) throws -> [UInt8]? {
+        if changes.isEmpty { return old }
+        var edits: [Edit] = []
+        edits.reserveCapacity(changes.count)
+        var sections: [String: Section] = [:]
+        for change in changes {
+            guard let after = change.after else { return nil }  // a removal: encode it all
+            if case .project(let p) = after {
+                guard let range = old.withUnsafeBufferPointer({ projectValue(in: $0) }) else { return nil }
+                edits.append(
+                    Edit(at: range.lowerBound, end: range.upperBound, order: 1, id: "", text: try encode(p, depth: 1)))
+                continue
+            }
+            guard let name = mapName(change.kind), isPlainKey(change.id) else { return nil }
+            let section: Section
+            if let known = sections[name] {
+                section = known
+            } else {
+                guard let found = old.withUnsafeBufferPointer({ Section.named(name, in: $0) }) else { return nil }
+                sections[name] = found
+                section = found
+            }
+            let text = try entityText(change.id, after)
+            let place = old.withUnsafeBufferPointer { section.locate(change.id, in: $0) }
+            switch place {
+            case nil: return nil
+            case .existing(let start, let end)?:
+                guard change.before != nil else { return nil }
+                edits.append(Edit(at: start, end: end, order: 1, id: change.id, text: text))
+            case .before(let start)?:
+                guard change.before == nil else { return nil }
+                edits.append(Edit(at: start, end: start, order: 0, id: change.id, text: text + Array(",\n".utf8)))
+            case .atEnd(let end)?:
+                guard change.before == nil else { return nil }
+                edits.append(Edit(at: end, end: end, order: 0, id: change.id, text: Array(",\n".utf8) + text))
+            }
+        }
+        edits.sort { ($0.at, $0.order, $0.id) < ($1.at, $1.order, $1.id) }
+        var out: [UInt8] = []
+        out.reserveCapacity(old.count + edits.reduce(0) { $0 + $1.text.count - ($1.end - $1.at) })
+        var cursor = 0
+        for e in edits {
+            guard e.at >= cursor else { return nil }  // overlapping edits: not a shape this handles
+            out.append(contentsOf: old[cursor..<e.at])
+            out.append(contentsOf: e.text)
+            cursor = e.end
+        }
+        out.append(contentsOf: old[cursor...])
+        return out
+    }
+
+    /// The byte range of one entity's text (its key line through its closing brace) in a
+    /// canonical file, or nil when it is not there or the file is not laid out canonically.
+    /// Used to decode one entity without parsing the rest.
+    public static func entityRange(kind: String, id: String, in bytes: [UInt8]) -> Range<Int>? {
+        guard let name = mapName(kind), isPlainKey(id) else { return nil }
+        return bytes.withUnsafeBufferPointer { buf -> Range<Int>? in
+            guard let section = Section.named(name, in: buf),
+                case .existing(let start, let end)? = section.locate(id, in: buf)
+            else { return nil }
+            return start..<end
+        }
+    }
+
+    /// The value (`{` … `}`) of the entity whose text ``entityRange(kind:id:in:)`` returns.
+    public static func entityValue(kind: String, id: String, in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let range = entityRange(kind: kind, id: id, in: bytes) else { return nil }
+        let skip = 4 + 2 + id.utf8.count + 2  // `    "` id `": `
+        guard range.count > skip, bytes[range.lowerBound + skip] == 0x7B else { return nil }
+        return bytes[(range.lowerBound + skip)..<range.upperBound]
+    }
+
+    /// The keys of one map (`tasks`, …) in a canonical file, in file order, found by scanning
+    /// its key lines only; nil when the file is not laid out canonically.
+    public static func keys(kind: String, in bytes: [UInt8]) -> [String]? {
+        guard let name = mapName(kind) else { return nil }
+        return bytes.withUnsafeBufferPointer { buf -> [String]? in
+            guard let section = Section.named(name, in: buf) else { return nil }
+            var out: [String] = []
+            if section.isEmpty { return out }
+            var p = section.bodyStart
+            while p < section.bodyEnd {
+                guard let key = Section.key(at: p, in: buf) else { return nil }
+                out.append(key)
+                guard let next = section.nextEntry(from: p + 5, in: buf) else { break }
+                p = next
+            }
+            return out
+        }
+    }
+
+    /// The project object (`{` … `}`) of a canonical file, without parsing the rest.
+    public static func projectValue(in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let range = bytes.withUnsafeBufferPointer({ projectValue(in: $0) }) else { return nil }
+        return bytes[range]
+    }
+
+    // MARK: - Internals
+
+    struct Edit {
+        var at: Int
+        var end: Int
+        /// Inserts before a replacement at the same place.
+        var order: Int
+        var id: String
+        var text: [UInt8]
+    }
+
+    static func mapName(_ kind: String) -> String? {
+        switch kind {
+        case "task": return "tasks"
+        case "milestone": return "milestones"
+        case "goal": return "goals"
+        case "memory": return "memories"
+        default: return nil
+        }
+    }
+
+    /// A key JSON writes as itself between quotes (printable ASCII, no quote or backslash), so
+    /// its key line is known without an encoder.
+    static func isPlainKey(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+    }
+
+    static func entityText(_ id: String, _ value: EntityValue) throws -> [UInt8] {
+        var text = Array("    \"\(id)\": ".utf8)
+        switch value {
+        case .task(let t): text += try encode(t, depth: 2)
+        case .milestone(let m): text += try encode(m, depth: 2)
+        case .goal(let g): text += try encode(g, depth: 2)
+        case .memory(let m): text += try encode(m, depth: 2)
+        case .project(let p): text += try encode(p, depth: 2)
+        }
+        return text
+    }
+
+    static func encode<T: Encodable>(_ value: T, depth: Int) throws -> [UInt8] {
+        CanonicalJSON.indent(try CanonicalJSON.encodeCompact(value), depth: depth, trailingNewline: false)
+    }
+
+    static let newline: UInt8 = 0x0A
+    static let space: UInt8 = 0x20
+    static let quote: UInt8 = 0x22
+
+    /// The range of the project object's value: from its `{` through the `}` that closes it.
+    static func projectValue(in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let header = Array("\n  \"project\": {".utf8)
+        guard let h = topLevelKey("project", in: b) else { return nil }
+        let open = h + header.count - 1
+        // `{}` cannot be: the name is required. The object closes at the first line `  }`.
+        guard let close = find(Array("\n  }".utf8), in: b, from: open) else { return nil }
+        return open..<(close + 4)
+    }
+
+    /// The position of the `\n` that starts the top-level key line `"name": {`, found by
+    /// stepping from one top-level key line to the next (lines indented by exactly two spaces)
+    /// while the keys sort before `name`.
+    static func topLevelKey(_ name: String, in b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard b.count > 2, b[0] == 0x7B, b[1] == newline else { return nil }
+        let header = Array("\n  \"\(name)\": {".utf8)
+        let wanted = Array(name.utf8)
+        var p = 1
+        let marker: [UInt8] = [newline, space, space, quote]
+        while true {
+            guard matches(marker, in: b, at: p) else { return nil }
+            if matches(header, in: b, at: p) { return p }
+            // Keys are sorted: past `name`, it is not there (so a missing `memories` never
+            // scans the tasks after it).
+            var end = p + 4
+            while end < b.count, b[end] != quote { end += 1 }
+            let key = Array(UnsafeBufferPointer(rebasing: b[(p + 4)..<end]))
+            if !key.lexicographicallyPrecedes(wanted) { return nil }
+            guard let next = find(marker, in: b, from: p + 1) else { return nil }
+            p = next
+        }
+    }
+
+    static func matches(_ pattern: [UInt8], in b: UnsafeBufferPointer<UInt8>, at p: Int) -> Bool {
+        guard p >= 0, p + pattern.count <= b.count else { return false }
+        for i in 0..<pattern.count where b[p + i] != pattern[i] { return false }
+        return true
+    }
+
+    static func find(_ pattern: [UInt8], in b: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int? = nil)
+        -> Int?
+    {
+        let end = min(limit ?? b.count, b.count) - pattern.count
+        guard let first = pattern.first, start <= end else { return nil }
+        var i = start
+        while i <= end {
+            if b[i] == first, matches(pattern, in: b, at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    enum Place: Equatable {
+        /// The entity's text is `start..<end` (its key line through its closing `}`).
+        case existing(start: Int, end: Int)
+        /// Absent; it belongs before the entity starting at `start`.
+        case before(start: Int)
+        /// Absent; it belongs after the last entity, which ends at `end`.
+        case atEnd(end: Int)
+    }
+
+    /// One map of the state file: `bodyStart..<bodyEnd` runs from the first entity's key line to
+    /// the `}` closing the last entity.
+    struct Section {
+        var bodyStart: Int
+        var bodyEnd: Int
+        var isEmpty: Bool { bodyStart >= bodyEnd }
+
+        /// The map `name`; nil when it is missing or empty (`{}`: nothing to place an entity
+        /// after) or the file is not laid out canonically.
+        static func named(_ name: String, in b: UnsafeBufferPointer<UInt8>) -> Section? {
+            let header = Array("\n  \"\(name)\": {".utf8)
+            guard let h = topLevelKey(name, in: b) else { return nil }
+            let start = h + header.count
+            guard start < b.count, b[start] == newline else { return nil }  // `{}`
+            // The map closes at the first line that is `  }` (deeper lines are indented more).
+            let close: Int
+            if name == "tasks" {
+                // The last key: the file ends with it, so do not scan 10 MB to find its end.
+                let tail = Array("\n  }\n}\n".utf8)
+                guard b.count >= tail.count, matches(tail, in: b, at: b.count - tail.count) else { return nil }
+                close = b.count - tail.count
+            } else {
+                guard let c = CanonicalSplice.find(Array("\n  }".utf8), in: b, from: start) else { return nil }
+                close = c
+            }
+            let section = Section(bodyStart: start + 1, bodyEnd: close)
+            guard !section.isEmpty, key(at: section.bodyStart, in: b) != nil else { return nil }
+            return section
+        }
+
+        /// The key of the entity whose key line starts at `p`.
+        static func key(at p: Int, in b: UnsafeBufferPointer<UInt8>) -> String? {
+            guard matches([space, space, space, space, quote], in: b, at: p) else { return nil }
+            var i = p + 5
+            while i < b.count, b[i] != quote {
+                if b[i] == 0x5C || b[i] == newline { return nil }
+                i += 1
+            }
+            guard matches(Array("\": {".utf8), in: b, at: i) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[(p + 5)..<i]), as: UTF8.self)
+        }
+
+        /// The start of the first key line at or after `p` (and before the map's end).
+        func nextEntry(from p: Int, in b: UnsafeBufferPointer<UInt8>) -> Int? {
+            if p <= bodyStart { return bodyStart }
+            var i = p - 1
+            while i < bodyEnd {
+                if b[i] == newline, i + 5 < bodyEnd, b[i + 5] == quote, b[i + 4] == space, b[i + 3] == space,
+                    b[i + 2] == space, b[i + 1] == space
+                {
+                    return i + 1
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        /// The position just after the `}` closing the entity whose key line starts at `p`.
+        func entryEnd(_ p: Int, in b: UnsafeBufferPointer<UInt8>) -> Int? {
+            guard
+                let close = CanonicalSplice.find(
+                    [newline, space, space, space, space, 0x7D], in: b, from: p, limit: bodyEnd)
+            else { return nil }
+            return close + 6
+        }
+
+        /// Where the entity `id` is, or belongs, in this map. Nil when the lines are not as the
+        /// canonical form lays them out.
+        func locate(_ id: String, in b: UnsafeBufferPointer<UInt8>) -> Place? {
+            let target = Array(id.utf8)
+            // Invariant: every entity before `lo` has a smaller key; `lo` is a key line; the
+            // entity, if present, starts before `hi`.
+            var lo = bodyStart
+            var hi = bodyEnd
+            while hi - lo > 4096 {
+                let mid = lo + (hi - lo) / 2
+                guard let q = nextEntry(from: mid, in: b), q < hi else {
+                    hi = mid
+                    continue
+                }
+                guard let k = Self.key(at: q, in: b) else { return nil }
+                let c = compare(Array(k.utf8), target)
+                if c == 0 {
+                    guard let end = entryEnd(q, in: b) else { return nil }
+                    return .existing(start: q, end: end)
+                }
+                if c < 0 { lo = q } else { hi = q }
+            }
+            var p = lo
+            while true {
+                guard let k = Self.key(at: p, in: b) else { return nil }
+                let c = compare(Array(k.utf8), target)
+                if c > 0 { return .before(start: p) }
+                guard let end = entryEnd(p, in: b) else { return nil }
+                if c == 0 { return .existing(start: p, end: end) }
+                if end == bodyEnd { return .atEnd(end: end) }
+                guard b[end] == 0x2C, let next = nextEntry(from: end + 1, in: b) else { return nil }
+                p = next
+            }
+        }
+
+        /// The order JSONEncoder's `.sortedKeys` gives keys of plain ASCII: byte order.
+        func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+            if a == b { return 0 }
+            return a.lexicographicallyPrecedes(b) ? -1 : 1
+        }
+    }
+}

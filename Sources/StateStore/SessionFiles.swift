@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The files of sessions (docs/sessions.md): this worktree's open-session file, ended session
+/// files in `.codex-state/sessions/` and in the clone's archive, and the layout `init` creates.
+/// Every write is atomic; the callers hold the worktree lock.
+extension StateStore {
+    /// Creates `.codex-state/sessions/` with its `.gitkeep` (what `init` adds beside the state
+    /// file, so the folder is committed). Changes nothing that is already there.
+    public func createSessionsLayout() throws {
+        try checkLayout()
+        try Files.makeDirectory(paths.sessionsDir)
+        let keep = paths.sessionsDir + "/.gitkeep"
+        if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
+    }
+
+    /// Replaces this worktree's open-session file.
+    public func writeOpenSession(_ bytes: [UInt8]) throws {
+        try Files.makeDirectory(paths.worktreeLocal)
+        try Files.writeAtomically(bytes, to: paths.openSessionFile)
+    }
+
+    /// Removes this worktree's open-session file (absent is fine).
+    public func removeOpenSession() throws {
+        try Files.remove(paths.openSessionFile)
+    }
+
+    /// Moves a damaged open-session file aside as `open-session.json.broken`; false if it could
+    /// not be moved.
+    public func setAsideOpenSession() -> Bool {
+        (try? Files.move(paths.openSessionFile, to: paths.openSessionFile + ".broken")) != nil
+    }
+
+    /// Writes `bytes` as `dir/name` once: atomically to a pending file, which is then hard-linked
+    /// to its final name. `link` fails if the name exists, so a file is never overwritten, not
+    /// even by a writer in another clone of the same directory. Returns the path, or nil when the
+    /// name is taken. Pending files a killed writer left are removed first (the caller holds the
+    /// worktree lock, so none is in use).
+    public func createSessionFile(_ bytes: [UInt8], name: String, id: String, in dir: String) throws -> String? {
+        try Files.makeDirectory(dir)
+        for stale in (try? Files.list(dir)) ?? [] where stale.hasPrefix(".pending-") { unlink(dir + "/" + stale) }
+        let target = dir + "/" + name
+        guard !Files.exists(target) else { return nil }
+        let pending = dir + "/.pending-" + id + ".json"
+        try Files.writeAtomically(bytes, to: pending)
+        defer { unlink(pending) }
+        if link(pending, target) != 0 {
+            let code = errno
+            if code == EEXIST { return nil }
+            // A filesystem without hard links. The lock is held and the name carries a fresh
+            // id, so check-then-rename cannot lose a file here.
+            guard !Files.exists(target), rename(pending, target) == 0 else {
+                throw StoreError.io(path: target, operation: "create", reason: errnoText(code))
+            }
+        }
+        Files.syncDirectory(dir)
+        return target
+    }
+
+    /// Removes an ended session's file from the working tree (its copy stays in the archive).
+    public func removeSessionFile(_ path: String) throws {
+        try Files.remove(path)
+    }
+
+    /// The operation journal from byte `offset` on (empty when it is no longer than that).
+    public func journalBytes(from offset: Int64) throws -> [UInt8] {
+        try Files.read(paths.journalFile, from: offset)
+    }
+}
