@@ -665,8 +665,9 @@ public final class StateIndex {
 
     /// Writes a task's row and its dependency edges.
     static func put(_ t: TaskRecord, _ db: Database, replacing: Bool) throws {
-        try TaskRow(summary: TaskSummary(t), record: Data(try CanonicalJSON.encodeCompact(t)))
-            .insert(db, onConflict: .replace)
+        let row = TaskRow(summary: TaskSummary(t), record: Data(try CanonicalJSON.encodeCompact(t)))
+        try db.cachedStatement(sql: insertSQL("tasks", TaskRow.columns)).execute(
+            arguments: StatementArguments(row.values))
         if replacing { try db.execute(sql: "DELETE FROM task_deps WHERE task_id = ?", arguments: [t.id]) }
         let edge = try db.cachedStatement(sql: "INSERT INTO task_deps(task_id, dep_id) VALUES (?, ?)")
         for d in t.deps { try edge.execute(arguments: [t.id, d]) }
