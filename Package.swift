@@ -54,11 +54,7 @@ let package = Package(
                 "Reports",
                 "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // A release binary carries the Swift runtime and Foundation inside it: loading ~30
-            // shared libraries and relocating them was most of the process floor
-            // (docs/performance.md, "Startup").
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+            ]
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),

@@ -48,7 +48,7 @@ fi
 build() {  # build DIR: release build, retried (a file saved mid-build aborts it)
     local try
     for try in 1 2 3; do
-        if (cd "$1" && swift build -c release --scratch-path .build-release --product codex-state) >"$WORK/build.log" 2>&1; then
+        if (cd "$1" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product codex-state) >"$WORK/build.log" 2>&1; then
             tail -n 1 "$WORK/build.log" >&2
             return 0
         fi
@@ -307,7 +307,7 @@ except OSError:
     pass
 env = [
     f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; codex-state built from {rev} "
-    "(release, `swift build -c release`)",
+    "(release, `swift build -c release --static-swift-stdlib`)",
     f"- machine: {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}",
     f"- {cmd('swift', '--version').splitlines()[0] if cmd('swift', '--version') else 'swift ?'}; "
     f"{cmd('git', '--version')}; libgit2 {libgit2}; {cmd('hyperfine', '--version')}",

@@ -60,7 +60,7 @@ extension Repository {
     /// `core.attributesFile` and the system file.
     public func attribute(_ name: String, forPath path: String) throws -> AttributeValue {
         // Attribute files are cached per repository handle; this process may have just edited one.
-        _ = git_attr_cache_flush(handle)
+        _ = try git_attr_cache_flush(handle)
         var value: UnsafePointer<CChar>?
         try check(
             git_attr_get(&value, handle, UInt32(GIT_ATTR_CHECK_FILE_THEN_INDEX), path, name),

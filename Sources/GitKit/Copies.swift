@@ -27,6 +27,13 @@ extension Repository {
     /// name; symbolic references (`origin/HEAD`) and references that do not peel to a commit
     /// are left out.
     public func branchTips() throws -> [BranchTip] {
+        // From the reference files, when they are all plain (a branch is taken to name a commit).
+        if let layout, let branches = RepoFiles.branches(layout) {
+            return branches.map { ref in
+                let remote = ref.name.hasPrefix("refs/remotes/")
+                return BranchTip(name: String(ref.name.dropFirst(remote ? 13 : 11)), remote: remote, tip: ref.id)
+            }.sorted { ($0.remote ? 1 : 0, $0.name) < ($1.remote ? 1 : 0, $1.name) }
+        }
         var iter: OpaquePointer?
         try check(git_reference_iterator_new(&iter, handle), "list references")
         defer { git_reference_iterator_free(iter) }
@@ -61,6 +68,22 @@ extension Repository {
     /// is left out.
     public func otherWorktrees() throws -> [WorktreeInfo] {
         let own = Self.trimmed(workdir ?? "")
+        // From the worktree records, when the main worktree is the common dir's parent.
+        if let layout, layout.commonDir.hasSuffix("/.git/"), let linked = RepoFiles.linkedWorktrees(layout) {
+            var out: [WorktreeInfo] = []
+            let main = String(layout.commonDir.dropLast(6))
+            if layout.isLinkedWorktree, main != own {
+                let head = RepoFiles.readText(layout.commonDir + "HEAD").map(RepoFiles.trimmedLine)
+                out.append(
+                    WorktreeInfo(
+                        name: String(main.split(separator: "/").last ?? "main"), path: main,
+                        branch: head.flatMap { $0.hasPrefix("ref: refs/heads/") ? String($0.dropFirst(16)) : nil }))
+            }
+            for w in linked where w.path != own {
+                out.append(WorktreeInfo(name: w.name, path: w.path, branch: w.branch))
+            }
+            return out
+        }
         var out: [WorktreeInfo] = []
         if isLinkedWorktree, let main = try? Repository.open(bare: commonDir), let dir = main.workdir {
             let path = Self.trimmed(dir)
@@ -78,14 +101,14 @@ extension Repository {
             guard let raw = names.strings[i] else { continue }
             let name = String(cString: raw)
             var wt: OpaquePointer?
-            guard git_worktree_lookup(&wt, handle, name) == 0 else { continue }
+            guard try git_worktree_lookup(&wt, handle, name) == 0 else { continue }
             defer { git_worktree_free(wt) }
             guard git_worktree_validate(wt) == 0, let p = git_worktree_path(wt) else { continue }
             let path = Self.trimmed(String(cString: p))
             guard path != own else { continue }
             var branch: String?
             var ref: OpaquePointer?
-            if git_repository_head_for_worktree(&ref, handle, name) == 0 {
+            if try git_repository_head_for_worktree(&ref, handle, name) == 0 {
                 if let target = git_reference_name(ref).map(decodeLossy), target.hasPrefix("refs/heads/") {
                     branch = String(target.dropFirst(11))
                 }

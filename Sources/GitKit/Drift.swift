@@ -87,7 +87,7 @@ extension Repository {
     private func commitTime(_ id: ObjectID) -> Int64? {
         var oid = id.gitOID
         var commit: OpaquePointer?
-        guard git_commit_lookup(&commit, handle, &oid) == 0 else { return nil }
+        guard let repo = try? handle, git_commit_lookup(&commit, repo, &oid) == 0 else { return nil }
         defer { git_commit_free(commit) }
         return Int64(git_commit_time(commit))
     }

@@ -95,13 +95,24 @@ extension Repository {
     }
 
     /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
-    public var operationInProgress: Bool { git_repository_state(handle) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue) }
+    ///
+    /// Read from the files git keeps in this worktree's git dir, as libgit2 reads them: a
+    /// rebase's directory, `MERGE_HEAD`, `REVERT_HEAD`, `CHERRY_PICK_HEAD` or `BISECT_LOG`.
+    public var operationInProgress: Bool {
+        if layout == nil, let repo = try? handle {
+            return git_repository_state(repo) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue)
+        }
+        let markers = ["rebase-merge", "rebase-apply", "MERGE_HEAD", "REVERT_HEAD", "CHERRY_PICK_HEAD", "BISECT_LOG"]
+        var st = stat()
+        return markers.contains { stat(RepoFiles.join(gitDir, $0), &st) == 0 }
+    }
 
     /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in
     /// this worktree's git dir) while one is under way, else nil. git deletes it when the rebase
     /// finishes or is aborted, after running `post-rewrite rebase`.
     public var rebaseDirectory: String? {
-        let state = git_repository_state(handle)
+        guard let repo = try? handle else { return nil }
+        let state = git_repository_state(repo)
         let rebasing = [
             GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE,
             GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE,

@@ -53,8 +53,14 @@ func decodeLossy(_ p: UnsafePointer<CChar>) -> String {
 }
 
 /// An open repository. The only owner of libgit2 handles; nothing outside GitKit sees a pointer.
+///
+/// A repository found from git's own files (``RepoFiles``: the common case) does not initialise
+/// libgit2 until something needs it: HEAD, the branch tips, the worktrees and the configuration
+/// are read from the files git keeps, which is what a read answered from the index needs.
 public final class Repository {
-    let handle: OpaquePointer
+    private var opened: OpaquePointer?
+    /// Where the files are, when the repository was found from them (nil: libgit2 found it).
+    let layout: RepoFiles.Layout?
     /// The commit-graph once looked for (``loadedCommitGraph()``), found or not.
     var graphCache: GraphCache?
 
@@ -62,9 +68,34 @@ public final class Repository {
         let graph: CommitGraph?
     }
 
-    init(handle: OpaquePointer) { self.handle = handle }
+    init(handle: OpaquePointer) {
+        opened = handle
+        layout = nil
+    }
 
-    deinit { git_repository_free(handle) }
+    init(layout: RepoFiles.Layout) { self.layout = layout }
+
+    deinit { if let opened { git_repository_free(opened) } }
+
+    /// The libgit2 repository, opened (and libgit2 initialised) on first use.
+    var handle: OpaquePointer {
+        get throws {
+            if let opened { return opened }
+            _ = libgit2Ready
+            let path = layout?.workdir ?? "/"
+            var repo: OpaquePointer?
+            try check(
+                git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
+                "open repository at \(path)")
+            guard let repo else { throw NotARepository(path: path) }
+            opened = repo
+            return repo
+        }
+    }
+
+    /// Whether libgit2 has been initialised and the repository opened through it (for tests
+    /// holding the warm path free of it).
+    public var usedLibgit2: Bool { opened != nil }
 
     /// Opens the repository containing `path`, searching upwards as git does and honouring
     /// `GIT_DIR` and friends (git sets them when it runs hooks).
@@ -76,6 +107,7 @@ public final class Repository {
     /// repository stays bare. The other variables
     /// (`GIT_CEILING_DIRECTORIES`, …) still go through libgit2.
     public static func discover(from path: String, environment: [String: String] = [:]) throws -> Repository {
+        if let layout = RepoFiles.discover(from: path, environment: environment) { return Repository(layout: layout) }
         _ = libgit2Ready
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (path.hasSuffix("/") ? path : path + "/") + p }
         let gitDir = environment["GIT_DIR"].flatMap { $0.isEmpty ? nil : absolute($0) }
@@ -106,19 +138,36 @@ public final class Repository {
     func configuredBare() throws -> Bool { try configString("core.bare")?.lowercased() == "true" }
 
     /// The working tree's root with a trailing slash, or nil for a bare repository.
-    public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
+    public var workdir: String? {
+        if let layout { return layout.workdir }
+        return opened.flatMap { git_repository_workdir($0) }.map { String(cString: $0) }
+    }
 
     /// This worktree's git directory (`.git/`, or `.git/worktrees/NAME/` for a linked worktree).
-    public var gitDir: String { String(cString: git_repository_path(handle)) }
+    public var gitDir: String {
+        if let layout { return layout.gitDir }
+        return opened.map { String(cString: git_repository_path($0)) } ?? ""
+    }
 
     /// The directory shared by all worktrees (equal to ``gitDir`` outside linked worktrees).
-    public var commonDir: String { String(cString: git_repository_commondir(handle)) }
+    public var commonDir: String {
+        if let layout { return layout.commonDir }
+        return opened.map { String(cString: git_repository_commondir($0)) } ?? ""
+    }
 
-    public var isLinkedWorktree: Bool { git_repository_is_worktree(handle) == 1 }
+    public var isLinkedWorktree: Bool {
+        if let layout { return layout.isLinkedWorktree }
+        return opened.map { git_repository_is_worktree($0) == 1 } ?? false
+    }
 
-    public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+    /// A shallow clone: `shallow` in the common git directory is not empty (libgit2's test).
+    public var isShallow: Bool {
+        var st = stat()
+        return stat(RepoFiles.join(commonDir, "shallow"), &st) == 0 && st.st_size > 0
+    }
 
     public func head() throws -> Head {
+        if let layout, let head = RepoFiles.head(layout) { return head }
         if try check(git_repository_head_unborn(handle), "read HEAD") == 1 {
             var ref: OpaquePointer?
             try check(git_reference_lookup(&ref, handle, "HEAD"), "read HEAD")
@@ -153,7 +202,7 @@ public final class Repository {
     public func commitExists(_ id: ObjectID) -> Bool {
         var oid = id.gitOID
         var commit: OpaquePointer?
-        guard git_commit_lookup(&commit, handle, &oid) == 0 else { return false }
+        guard let repo = try? handle, git_commit_lookup(&commit, repo, &oid) == 0 else { return false }
         git_commit_free(commit)
         return true
     }
@@ -171,6 +220,15 @@ public final class Repository {
     /// when the key is not set. Throws when the configuration cannot be read (a malformed file,
     /// say), so that "cannot tell" is never taken for "not set".
     public func configString(_ key: String) throws -> String? {
+        if let layout, let files = ConfigFile.repositoryView(layout) {
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 2 else { return nil }
+            let subsection = parts.count > 2 ? parts.dropFirst().dropLast().joined(separator: ".") : nil
+            for file in files.reversed() {
+                if let value = file.value(String(parts[0]), subsection, String(parts[parts.count - 1])) { return value }
+            }
+            return nil
+        }
         var config: OpaquePointer?
         try check(git_repository_config_snapshot(&config, handle), "read the git configuration")
         defer { git_config_free(config) }

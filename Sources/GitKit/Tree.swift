@@ -3,9 +3,18 @@ import CLibGit2
 extension Repository {
     /// The commit the local branch `name` points at; nil when there is no such branch. Unlike
     /// ``resolveCommit(_:)``, `main~1` or a tag is not a branch.
+    ///
+    /// Read from the reference files when they are plain (a branch is taken to name a commit).
     public func branchTip(_ name: String) throws -> ObjectID? {
+        if let layout {
+            switch RepoFiles.resolve("refs/heads/" + name, layout) {
+            case .commit(let id): return id
+            case .absent: return nil
+            case .unknown: break
+            }
+        }
         var ref: OpaquePointer?
-        let rc = git_reference_lookup(&ref, handle, "refs/heads/" + name)
+        let rc = try git_reference_lookup(&ref, handle, "refs/heads/" + name)
         if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EINVALIDSPEC.rawValue { return nil }
         try check(rc, "look up branch \(name)")
         defer { git_reference_free(ref) }

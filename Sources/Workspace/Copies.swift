@@ -107,7 +107,7 @@ extension Workspace {
         let signature = listing.signature
         // What the copies add to this worktree's own (usually a few facts), for this file's
         // content: the common case of a read with nothing changed but HEAD or the render cache.
-        let excluded = try? head().branch.map { CopyName(kind: .branch, name: $0) }
+        let excluded = try? headRef().branch.map { CopyName(kind: .branch, name: $0) }
         let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
         if !keepUnfiltered, let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
             out.problems = readCopyProblems(listing, index: index)

@@ -74,7 +74,6 @@ public struct MemoryView {
 
 extension Workspace {
     var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths) }
-    var memoryIndexFile: String { StorePaths.join(paths.worktreeLocal, "memory.sqlite") }
 
     // MARK: - Writes
 
@@ -230,7 +229,7 @@ extension Workspace {
         let stateHash =
             try store.currentIndex(openIndex()).flatMap { try? $0.builtFrom()?.hash } ?? store.readState().hash
         let (priv, privHash) = try privateMemoryFile.read()
-        let index: MemoryIndex? = (try? MemoryIndex(path: memoryIndexFile)) ?? (try? MemoryIndex())
+        let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
         var privateMap = priv.memories
         let source = stateHash + ":" + privHash

@@ -16,7 +16,7 @@ extension Workspace {
     public func cachedOutput(
         arguments: [String], select selection: ViewSelection = .everything, render: (HeadView) throws -> [UInt8]
     ) throws -> [UInt8] {
-        let head = try self.head()
+        let head = try headRef()
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }

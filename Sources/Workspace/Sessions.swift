@@ -313,7 +313,7 @@ extension Workspace {
     func closingHead(of open: OpenSession, branch: String?, head: String?) -> String? {
         if let b = open.branch {
             if b == branch, let head { return head }
-            if let tip = try? repository.resolveCommit("refs/heads/" + b) { return tip.hex }
+            if let tip = try? repository.branchTip(b) { return tip.hex }
             return open.headStart  // the branch is gone: nothing can be said about its commits
         }
         return branch == nil ? (head ?? open.headStart) : open.headStart
@@ -453,7 +453,7 @@ extension Workspace {
 
     /// The clone's copy of every ended session, shared by its worktrees and out of reach of
     /// `git clean`: `<common dir>/codex-state/sessions/`.
-    var sessionArchiveDir: String { StorePaths.join(paths.shared, "sessions") }
+    var sessionArchiveDir: String { paths.sessionArchiveDir }
 
     /// Writes an ended session: always into the clone's archive, and into this working tree's
     /// `.codex-state/sessions/` only when the worktree is on the session's branch. A session of
@@ -464,7 +464,7 @@ extension Workspace {
     func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
         let bytes = try CanonicalJSON.encode(record)
         let archived = try writeOnce(bytes, name: record.fileName, id: record.id, in: sessionArchiveDir)
-        guard record.branch == (try head()).branch, Files.isDirectory(paths.stateDir) else {
+        guard record.branch == (try headRef()).branch, Files.isDirectory(paths.stateDir) else {
             return SessionEntry(record: record, file: archived)
         }
         if !Files.exists(paths.sessionsDir + "/" + record.fileName) {
@@ -478,7 +478,7 @@ extension Workspace {
     /// committed there would otherwise follow the user to the next branch. Each is in the
     /// archive (copied there first if it is not), so nothing is lost. The caller holds the lock.
     func withdrawForeignSessions() throws {
-        let branch = try head().branch
+        let branch = try headRef().branch
         for name in try sessionNames(in: paths.sessionsDir) {
             let path = paths.sessionsDir + "/" + name
             guard let record = try? readSessionFile(path), record.branch != branch,
@@ -500,7 +500,7 @@ extension Workspace {
     /// files written. The caller holds the lock.
     @discardableResult
     func deliverSessions() throws -> [String] {
-        let head = try head()
+        let head = try headRef()
         guard Files.isDirectory(paths.stateDir), Files.isDirectory(sessionArchiveDir) else { return [] }
         let slug = SessionNaming.slug(head.branch)
         let waiting = try sessionNames(in: sessionArchiveDir).filter {

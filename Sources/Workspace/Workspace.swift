@@ -62,6 +62,7 @@ public final class Workspace {
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
+    private var cachedHeadRef: HeadInfo?
     /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
     public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
@@ -136,18 +137,26 @@ public final class Workspace {
         return min(v, maximumLockTimeout)
     }
 
+    /// HEAD with the subject of its commit (which reads the commit: libgit2).
     public func head() throws -> HeadInfo {
         if let h = cachedHead { return h }
+        var h = try headRef()
+        if let hex = h.commit, let c = ObjectID(hex: hex) { h.subject = try? repository.commit(c).summary }
+        cachedHead = h
+        return h
+    }
+
+    /// HEAD's branch and commit without the subject: read from git's files when they are plain,
+    /// so a read answered from the index initialises no libgit2.
+    public func headRef() throws -> HeadInfo {
+        if let h = cachedHead ?? cachedHeadRef { return h }
         let h: HeadInfo
         switch try repository.head() {
-        case .branch(let name, let c):
-            h = HeadInfo(branch: name, commit: c.hex, subject: try? repository.commit(c).summary)
-        case .detached(let c):
-            h = HeadInfo(branch: nil, commit: c.hex, subject: try? repository.commit(c).summary)
-        case .unborn(let name):
-            h = HeadInfo(branch: name, commit: nil, subject: nil)
+        case .branch(let name, let c): h = HeadInfo(branch: name, commit: c.hex, subject: nil)
+        case .detached(let c): h = HeadInfo(branch: nil, commit: c.hex, subject: nil)
+        case .unborn(let name): h = HeadInfo(branch: name, commit: nil, subject: nil)
         }
-        cachedHead = h
+        cachedHeadRef = h
         return h
     }
 
@@ -173,7 +182,7 @@ public final class Workspace {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
             // The merge driver is per-clone config: a fresh clone's `init` lands here.
-            try configureMergeDriver()
+            _ = try configureMergeDriverLocked()
             return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
@@ -181,7 +190,7 @@ public final class Workspace {
         let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
             .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
         try write(state, replacing: nil, changes: initial, command: command)
-        try configureMergeDriver()
+        _ = try configureMergeDriverLocked()
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -204,6 +213,14 @@ public final class Workspace {
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
+        return try store.withSharedIndex { try locked(command: command, partial: partial, ctx, body) }
+    }
+
+    /// The transaction, under the worktree lock.
+    private func locked<T>(
+        command: String, partial: Bool, _ ctx: MutationContext,
+        _ body: (inout ProjectState, MutationContext) throws -> T
+    ) throws -> T {
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {

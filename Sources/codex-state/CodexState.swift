@@ -143,7 +143,8 @@ enum GlobalArguments {
     static func unknownSubcommand(_ args: [String]) -> String? {
         var subcommands = commandTree(CodexState.self)
         var path: [String] = []
-        for word in args {
+        // `help taks` names the mistake too (argument-parser would print the top-level help).
+        for word in args.first == "help" ? args.dropFirst() : args[...] {
             if word.hasPrefix("-") || word == "help" || subcommands.isEmpty { return nil }
             if let next = subcommands.first(where: { $0.name == word }) {
                 subcommands = next.children
@@ -152,6 +153,15 @@ enum GlobalArguments {
             }
             let names = subcommands.map(\.name)
             let scope = (["codex-state"] + path).joined(separator: " ")
+            if path.isEmpty || path == ["task"] {
+                if let ours = otherTrackersWords[word.lowercased()] {
+                    return "unknown command '\(word)' for \(scope); did you mean 'codex-state \(ours)'?"
+                }
+                if word.hasPrefix("t-"), word.count > 2, word.dropFirst(2).allSatisfy(\.isHexDigit) {
+                    return
+                        "unknown command '\(word)' for \(scope); the command comes before the id: codex-state task show|start|edit|block|cancel ID, codex-state complete ID"
+                }
+            }
             var best: (name: String, distance: Int)?
             for name in names.sorted() {
                 let d = editDistance(word, name)
@@ -164,6 +174,17 @@ enum GlobalArguments {
         }
         return nil
     }
+
+    /// The words beads (`bd ready`, `bd close`, `bd list`, `bd create`) and Taskwarrior (`task
+    /// list`, `task add`, `task N done`, `task N modify`) users type first, and ours for them.
+    static let otherTrackersWords: [String: String] = [
+        "done": "complete", "close": "complete", "finish": "complete", "complete": "complete",
+        "ready": "next", "list": "tasks", "ls": "tasks", "show": "task show", "info": "task show",
+        "add": "task add", "create": "task add", "new": "task add", "start": "task start",
+        "update": "task edit", "modify": "task edit", "edit": "task edit", "block": "task block",
+        "delete": "task cancel", "rm": "task cancel", "cancel": "task cancel", "reopen": "task reopen",
+        "dep": "task dep", "depends": "task dep add",
+    ]
 
     struct Node {
         var name: String

@@ -208,7 +208,7 @@ struct Next: ParsableCommand {
             if explain {
                 let terms = r.terms
                 out.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
-                if terms.stale { out.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
+                if terms.stale { out.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
                 out.line("   priority:   \(terms.priority)")
                 out.line("   unblocks:   \(terms.unblocks)")
                 out.line(
@@ -218,20 +218,11 @@ struct Next: ParsableCommand {
                 out.line("   id:         \(terms.id)")
             } else {
                 out.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
-                if r.terms.stale { out.line("   stale: \(staleWhy(t, view.evaluation))") }
+                if r.terms.stale { out.line("   stale: \(t.staleWhy(view.evaluation))") }
             }
         }
         return out.bytes
     }
-}
-
-/// Why a stale task is stale, in words.
-func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let e = eval.elsewhere[t.id]
-    let who = e?.actor ?? t.startedActor ?? "someone"
-    let place = e.map { " in \($0.place)" } ?? ""
-    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
-    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
 struct Complete: ParsableCommand {
