@@ -282,7 +282,9 @@ extension Workspace {
         let goals = Goal.oldestFirst(view.goals)
         input.goalsTotal = goals.count
         input.goals = goals.prefix(Preamble.Limits.goals).map { PreambleInput.GoalItem(id: $0.id, text: $0.text) }
-        let current = MilestoneProgress.all(view.milestones, eval, counted: view.totals?.milestones).first { $0.finished < $0.tasks }
+        let current = MilestoneProgress.all(view.milestones, eval, counted: view.totals?.milestones).first {
+            $0.finished < $0.tasks
+        }
         input.milestone = current.map {
             PreambleInput.MilestoneItem(
                 id: $0.milestone.id, title: $0.milestone.title, due: $0.milestone.due, done: $0.finished,
