@@ -25,7 +25,8 @@ struct ReadContext {
 extension Workspace {
     /// The read context of this command (the index opened once).
     func readContext() throws -> ReadContext {
-        let head = try self.head()
+        // HEAD without its subject: a read served from the render cache needs no libgit2.
+        let head = try headRef()
         let index = openIndex()
         return ReadContext(head: head, index: index, listing: try listCopies(index: index))
     }
@@ -77,7 +78,7 @@ extension Workspace {
             }
             for (l, _) in listed { state.tasks[l.summary.id] = l.summary }
             view = HeadView(
-                head: ctx.head, state: state,
+                head: try head(), state: state,
                 evaluation: Evaluation(rows: listed.map(\.0.row), tasks: state.tasks, validUntil: validUntil))
             view.ranked = listed.map { RankedTask(id: $0.0.summary.id, terms: $0.1) }
             if listed.isEmpty { view.statusCounts = try index.statusCounts() }
@@ -86,7 +87,7 @@ extension Workspace {
                 ListingQuery(statuses: filter.stale ? ["stale"] : filter.status, hideFinished: !filter.all))
             for l in listed { state.tasks[l.summary.id] = l.summary }
             view = HeadView(
-                head: ctx.head, state: state,
+                head: try head(), state: state,
                 evaluation: Evaluation(rows: listed.map(\.row), tasks: state.tasks, validUntil: validUntil))
         case .preamble(let n):
             let ready = try index.readyRanked(limit: n)
@@ -100,7 +101,7 @@ extension Workspace {
                 rows[l.summary.id] = l.row
             }
             view = HeadView(
-                head: ctx.head, state: state,
+                head: try head(), state: state,
                 evaluation: Evaluation(rows: Array(rows.values), tasks: state.tasks, validUntil: validUntil))
             view.ranked = ready.map {
                 RankedTask(id: $0.summary.id, terms: $0.row.terms($0.summary, actor: actor, branch: ctx.head.branch))
@@ -127,7 +128,7 @@ extension Workspace {
         let now = try self.now()
         if let stored = try index.storedEvaluation(), stored.holds(context: context, at: now) {
             if stored.dirty.isEmpty { return .some(stored.validUntil) }
-            if let resolved = try resolve(stored, index: index, ctx: ctx),
+            if let resolved = try resolve(stored, index: index, ctx: ctx), !answersIncomplete,
                 try index.updateEvaluation(
                     dirty: stored.dirty, resolved: resolved, milestoneOrder: try milestoneOrder(index),
                     context: context),
@@ -149,6 +150,8 @@ extension Workspace {
         for (id, fs) in e.others.unfiltered ?? [:] {
             facts[id] = CopyFact.encode([id: fs], copies: e.others.readable)
         }
+        // Answers git could not give in full are not stored (they are asked again next time).
+        if answersIncomplete { return nil }
         let stored = try index.storeEvaluation(
             e.evaluation.rows(milestoneOrder: order.milestoneOrder), summaries: indexed.tasks, facts: facts,
             hash: indexed.hash, context: context,

@@ -397,7 +397,7 @@ public final class Workspace {
     }
 
     func indexedView(_ ctx: ReadContext) throws -> (HeadView, StateIndex?) {
-        let head = ctx.head
+        let head = try self.head()
         let indexed: IndexedState
         let index: StateIndex?
         do {
