@@ -254,8 +254,8 @@ public struct CopyFact: Hashable, Sendable {
 }
 
 /// Where a task is done or in progress when that is not here.
-public struct Elsewhere: Hashable, Sendable {
-    public enum Kind: String, Sendable {
+public struct Elsewhere: Hashable, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable {
         case done
         case inProgress = "in_progress"
     }

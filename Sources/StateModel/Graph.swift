@@ -126,6 +126,11 @@ public struct Evaluation: Sendable {
     /// The earliest time after `now` at which a claim expires or a start goes stale: until then
     /// the evaluation stays true for the same inputs.
     public let validUntil: Timestamp?
+    /// When each task's live claim or start goes stale (this worktree's tasks).
+    public let deadlines: [String: Timestamp]
+    /// A partial evaluation read from the index (``init(rows:tasks:validUntil:)``) knows what each
+    /// of its tasks waits on without holding the tasks waited on.
+    let storedWaits: [String: (deps: [String], children: [String])]
 
     /// - Parameters:
     ///   - reachability: the answer for each completion commit (of every copy); a completion
@@ -151,6 +156,7 @@ public struct Evaluation: Sendable {
         var elsewhere: [String: Elsewhere] = [:]
         var disagreements: [String: Disagreement] = [:]
         var deadlines: [Timestamp] = []
+        var deadlineOf: [String: Timestamp] = [:]
         for (id, t) in tasks {
             let r = Self.resolve(
                 here: t, facts: copies.facts[id] ?? [], reach: reachability, recovered: recovered[id] != nil,
@@ -158,7 +164,10 @@ public struct Evaluation: Sendable {
             status[id] = r.status
             if let e = r.elsewhere { elsewhere[id] = e }
             if let d = r.disagreement { disagreements[id] = d }
-            if let d = r.deadline { deadlines.append(d) }
+            if let d = r.deadline {
+                deadlines.append(d)
+                deadlineOf[id] = d
+            }
             if let p = t.parent { children[p, default: []].append(id) }
             for d in t.deps { dependents[d, default: []].append(id) }
         }
@@ -199,6 +208,44 @@ public struct Evaluation: Sendable {
         self.foreignCopy = foreignCopy
         self.disagreements = disagreements
         validUntil = deadlines.min()
+        self.deadlines = deadlineOf
+        storedWaits = [:]
+    }
+
+    /// A partial evaluation of the tasks the index listed, from their stored rows: statuses,
+    /// readiness, what each waits on and where it is done or in progress elsewhere. Children and
+    /// dependents are not known; ``waitingOn(_:)`` answers from the rows.
+    public init(rows: [EvaluatedTask], tasks: [String: TaskSummary], validUntil: Timestamp?) {
+        self.tasks = tasks
+        var status: [String: EffectiveStatus] = [:]
+        var ready = Set<String>()
+        var elsewhere: [String: Elsewhere] = [:]
+        var disagreements: [String: Disagreement] = [:]
+        var recovered: [String: RecoveredAnchor] = [:]
+        var deadlines: [String: Timestamp] = [:]
+        var waits: [String: (deps: [String], children: [String])] = [:]
+        for r in rows {
+            status[r.id] = r.status
+            if r.ready { ready.insert(r.id) }
+            if let e = r.elsewhere { elsewhere[r.id] = e }
+            if let d = r.disagreement { disagreements[r.id] = Disagreement(task: r.id, message: d) }
+            if let a = r.recovered { recovered[r.id] = a }
+            if let d = r.deadline { deadlines[r.id] = d }
+            waits[r.id] = (r.waitsOnDeps, r.waitsOnChildren)
+        }
+        self.status = status
+        self.ready = ready
+        self.elsewhere = elsewhere
+        self.disagreements = disagreements
+        self.recovered = recovered
+        self.deadlines = deadlines
+        storedWaits = waits
+        children = [:]
+        dependents = [:]
+        foreignOnly = [:]
+        foreignStatus = [:]
+        foreignCopy = [:]
+        self.validUntil = validUntil
     }
 
     /// Stale tasks `next` may offer again: every dependency and child done here or cancelled.
@@ -353,6 +400,7 @@ public struct Evaluation: Sendable {
 
     /// Why an open task is not ready: the dependencies and children it still waits on.
     public func waitingOn(_ id: String) -> (deps: [String], children: [String]) {
+        if let w = storedWaits[id] { return w }
         guard let t = tasks[id] else { return ([], []) }
         let deps = t.deps.filter { !(status[$0]?.satisfiesDependents ?? false) }
         let kids = (children[id] ?? []).filter { !(status[$0]?.satisfiesDependents ?? false) }

@@ -18,6 +18,10 @@ public struct RankTerms: Hashable, Sendable, Codable {
 public struct RankedTask: Hashable, Sendable {
     public var id: String
     public var terms: RankTerms
+    public init(id: String, terms: RankTerms) {
+        self.id = id
+        self.terms = terms
+    }
 }
 
 public enum Ranking {
@@ -51,7 +55,8 @@ public enum Ranking {
         return out
     }
 
-    static func precedes(_ a: RankTerms, _ b: RankTerms) -> Bool {
+    /// Whether `a` ranks before `b` (the order `next` shows).
+    public static func precedes(_ a: RankTerms, _ b: RankTerms) -> Bool {
         if a.resume != b.resume { return a.resume }
         if a.stale != b.stale { return !a.stale }
         if a.priority != b.priority { return a.priority < b.priority }

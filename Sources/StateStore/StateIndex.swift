@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 7
+    static let version = 8
     let queue: DatabaseQueue
     public let path: String
 
@@ -60,6 +60,7 @@ public final class StateIndex {
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
                 "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced", "head_trailers",
+                "evaluated", "eval_dirty", "task_deps",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -73,6 +74,23 @@ public final class StateIndex {
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
                         conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX tasks_parent ON tasks(parent) WHERE parent IS NOT NULL;
+                    CREATE TABLE task_deps(task_id TEXT NOT NULL, dep_id TEXT NOT NULL);
+                    CREATE INDEX task_deps_dep ON task_deps(dep_id);
+                    CREATE INDEX task_deps_task ON task_deps(task_id);
+                    CREATE TABLE evaluated(
+                        id TEXT PRIMARY KEY, status TEXT NOT NULL, ready INTEGER NOT NULL,
+                        offerable_stale INTEGER NOT NULL, candidate INTEGER NOT NULL, waits_on_deps TEXT NOT NULL,
+                        waits_on_children TEXT NOT NULL, unblocks INTEGER NOT NULL, milestone_rank INTEGER,
+                        rank_key INTEGER NOT NULL, priority INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                        elsewhere TEXT, disagreement TEXT, recovered TEXT, deadline INTEGER, deps TEXT NOT NULL,
+                        parent TEXT, facts BLOB) WITHOUT ROWID;
+                    CREATE INDEX evaluated_ready ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
+                        WHERE ready = 1;
+                    CREATE INDEX evaluated_offerable ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
+                        WHERE offerable_stale = 1;
+                    CREATE INDEX evaluated_status ON evaluated(status);
+                    CREATE TABLE eval_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
@@ -133,9 +151,12 @@ public final class StateIndex {
     public func rebuild(from state: ProjectState, hash: String, stamp: FileStamp?) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
-                try db.execute(sql: "DELETE FROM tasks; DELETE FROM milestones; DELETE FROM goals; DELETE FROM meta")
-                let insert = try Self.taskInsert(db)
-                for t in state.tasks.values { try Self.put(t, insert) }
+                try db.execute(
+                    sql: """
+                        DELETE FROM tasks; DELETE FROM task_deps; DELETE FROM milestones; DELETE FROM goals;
+                        DELETE FROM meta; DELETE FROM evaluated; DELETE FROM eval_dirty
+                        """)
+                for t in state.tasks.values { try Self.put(t, db, replacing: false) }
                 for m in state.milestones.values { try Self.put(m, db) }
                 for g in state.goals.values { try Self.put(g, db) }
                 try Self.setMeta(db, hash: hash, stamp: stamp, project: state.project)
@@ -154,16 +175,26 @@ public final class StateIndex {
             try queue.inTransaction(.immediate) { db in
                 let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hash'")
                 guard current == oldHash else { return .rollback }
-                let insert = try Self.taskInsert(db)
                 for c in changes {
+                    // The evaluated graph is brought along by the next read (``updateEvaluation``):
+                    // a changed task is marked; a milestone change reorders every rank, so the
+                    // next read evaluates everything.
+                    if c.kind == "task" {
+                        try db.execute(sql: "INSERT OR IGNORE INTO eval_dirty(id) VALUES (?)", arguments: [c.id])
+                    } else if c.kind == "milestone" {
+                        try Self.dropEvaluation(db)
+                    }
                     switch c.after {
-                    case .task(let t)?: try Self.put(t, insert)
+                    case .task(let t)?: try Self.put(t, db, replacing: true)
                     case .milestone(let m)?: try Self.put(m, db)
                     case .goal(let g)?: try Self.put(g, db)
                     case .project?, .memory?: break
                     case nil:
                         let table = c.kind == "task" ? "tasks" : c.kind == "milestone" ? "milestones" : "goals"
                         try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [c.id])
+                        if c.kind == "task" {
+                            try db.execute(sql: "DELETE FROM task_deps WHERE task_id = ?", arguments: [c.id])
+                        }
                     }
                 }
                 try Self.setMeta(db, hash: newHash, stamp: stamp, project: project)
@@ -180,26 +211,8 @@ public final class StateIndex {
                 var meta: [String: String] = [:]
                 for r in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { meta[r[0]] = r[1] }
                 var tasks: [String: TaskSummary] = [:]
-                let cursor = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT id, title, status, priority, parent, deps, labels, milestone, created_at,
-                               started_actor, started_branch, started_at, completion_commit,
-                               completion_branch, claim_actor, claim_expires, conflicts, updated_at FROM tasks
-                        """)
-                while let r = try cursor.next() {
-                    let id: String = r[0]
-                    let deps: String = r[5]
-                    let labels: String = r[6]
-                    tasks[id] = TaskSummary(
-                        id: id, title: r[1], status: TaskStatus(rawValue: r[2]) ?? .open, priority: r[3],
-                        parent: r[4], deps: Self.split(deps), labels: Self.split(labels), milestone: r[7],
-                        createdAt: Timestamp(seconds: r[8]), startedActor: r[9], startedBranch: r[10],
-                        startedAt: (r[11] as Int64?).map(Timestamp.init(seconds:)), completionCommit: r[12],
-                        completionBranch: r[13], claimActor: r[14],
-                        claimExpires: (r[15] as Int64?).map(Timestamp.init(seconds:)), conflictCount: r[16],
-                        updatedAt: (r[17] as Int64?).map(Timestamp.init(seconds:)))
-                }
+                let cursor = try TaskRow.fetchCursor(db, sql: "SELECT \(TaskRow.summaryColumns) FROM tasks")
+                while let r = try cursor.next() { tasks[r.summary.id] = r.summary }
                 let decoder = JSONDecoder()
                 let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
                     try decoder.decode(Milestone.self, from: $0)
@@ -650,24 +663,14 @@ public final class StateIndex {
 
     // MARK: - Rows
 
-    private static func taskInsert(_ db: Database) throws -> Statement {
-        try db.makeStatement(
-            sql: """
-                INSERT OR REPLACE INTO tasks(id, title, status, priority, parent, deps, labels, milestone,
-                    created_at, started_actor, started_branch, started_at, completion_commit,
-                    completion_branch, claim_actor, claim_expires, conflicts, updated_at, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-    }
-
-    private static func put(_ t: TaskRecord, _ insert: Statement) throws {
-        let record = Data(try CanonicalJSON.encodeCompact(t))
-        try insert.execute(arguments: [
-            t.id, t.title, t.status.rawValue, t.priority, t.parent, t.deps.joined(separator: "\u{1F}"),
-            t.labels.joined(separator: "\u{1F}"), t.milestone, t.created.at.seconds, t.started?.actor,
-            t.started?.branch, t.started?.at.seconds, t.completion?.commit, t.completion?.branch,
-            t.claim?.actor, t.claim?.expires.seconds, t.conflicts?.count ?? 0, t.updated.at.seconds, record,
-        ])
+    /// Writes a task's row and its dependency edges.
+    static func put(_ t: TaskRecord, _ db: Database, replacing: Bool) throws {
+        let row = TaskRow(summary: TaskSummary(t), record: Data(try CanonicalJSON.encodeCompact(t)))
+        try db.cachedStatement(sql: insertSQL("tasks", TaskRow.columns)).execute(
+            arguments: StatementArguments(row.values))
+        if replacing { try db.execute(sql: "DELETE FROM task_deps WHERE task_id = ?", arguments: [t.id]) }
+        let edge = try db.cachedStatement(sql: "INSERT INTO task_deps(task_id, dep_id) VALUES (?, ?)")
+        for d in t.deps { try edge.execute(arguments: [t.id, d]) }
     }
 
     private static func put(_ m: Milestone, _ db: Database) throws {
@@ -688,11 +691,7 @@ public final class StateIndex {
             arguments: [hash, stamp?.encoded ?? "", project.name])
     }
 
-    private static func split(_ s: String) -> [String] {
-        s.isEmpty ? [] : s.split(separator: "\u{1F}", omittingEmptySubsequences: true).map(String.init)
-    }
-
-    private func wrap<T>(_ body: () throws -> T) throws -> T {
+    func wrap<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let e as StoreError {

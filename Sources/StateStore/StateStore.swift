@@ -137,7 +137,8 @@ public final class StateStore {
     /// The state for read commands, from the index when it is current, rebuilding it when the
     /// file changed. If the index cannot be used at all (an unwritable git directory, say) the
     /// file is parsed directly: slower, never wrong.
-    public func loadIndexed() throws -> (IndexedState, StateIndex?) {
+    /// `index` is the one the command opened already, if it did.
+    public func loadIndexed(index opened: StateIndex? = nil) throws -> (IndexedState, StateIndex?) {
         try checkLayout()
         let clock = Self.coarseNanos()
         guard let stamp = Files.stamp(paths.stateFile) else {
@@ -146,7 +147,7 @@ public final class StateStore {
         let index: StateIndex
         do {
             try Files.makeDirectory(paths.worktreeLocal)
-            index = try openIndex()
+            index = try opened ?? openIndex()
             if let built = try index.builtFrom(), built.stamp == stamp.encoded {
                 return (try index.load(), index)
             }
@@ -167,6 +168,35 @@ public final class StateStore {
             return (Self.indexed(LoadedState(state: state, hash: hash)), index)
         } catch let e as StoreError {
             if case .index = e { return (Self.indexed(LoadedState(state: try decode(bytes), hash: hash)), nil) }
+            throw e
+        }
+    }
+
+    /// `index` made current for the state file (its stamp refreshed, or rebuilt when the file
+    /// changed), without reading any task from it; nil when there is no usable index. A state
+    /// file that cannot be read or parsed throws, as every read does.
+    public func currentIndex(_ index: StateIndex?) throws -> StateIndex? {
+        try checkLayout()
+        guard let stamp = Files.stamp(paths.stateFile) else {
+            throw StoreError.notInitialized(stateFile: paths.stateFile)
+        }
+        guard let index else { return nil }
+        do {
+            if let built = try index.builtFrom(), built.stamp == stamp.encoded { return index }
+        } catch {
+            return nil
+        }
+        let bytes = try readBytes()
+        let hash = ContentHash.sha256(bytes)
+        do {
+            if let built = try index.builtFrom(), built.hash == hash {
+                try index.setStamp(stamp, forHash: hash)
+                return index
+            }
+            try index.rebuild(from: try decode(bytes), hash: hash, stamp: stamp)
+            return index
+        } catch let e as StoreError {
+            if case .index = e { return nil }
             throw e
         }
     }

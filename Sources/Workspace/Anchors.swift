@@ -243,7 +243,7 @@ extension Workspace {
         if let c = completion.commit { return c }
         guard let tip else { return nil }
         let record = SHA256.hex(try CanonicalJSON.encode(completion))
-        let index = try? store.openIndex()
+        let index = openIndex()
         let cached = ((try? index?.introducingCommits(task: id, record: record)) ?? []).compactMap(ObjectID.init(hex:))
         if !cached.isEmpty {
             let answers = try repository.ancestry(of: Set(cached), head: tip)

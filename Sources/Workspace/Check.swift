@@ -109,7 +109,7 @@ extension Workspace {
             var summaries: [String: TaskSummary] = [:]
             for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
             let (everywhere, problems) = try evaluateEverywhere(
-                summaries, head: head, index: try? store.openIndex())
+                summaries, head: head, index: openIndex())
             findings += StateCheck.copyFindings(
                 unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
                 disagreements: Array(everywhere.disagreements.values))
@@ -143,7 +143,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = try? store.openIndex()
+        let index = openIndex()
         let answered = try reachability(of: commits, head: head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: answered, head: head, index: index)
         return Evaluation(tasks: summaries, reachability: answered, recovered: recovered)

@@ -43,6 +43,11 @@ struct OtherCopies {
     var facts: [String: [CopyFact]] = [:]
     var problems: [CopyProblem] = []
     var tips: [BranchTip] = []
+    /// When asked for: every copy's facts about this worktree's tasks before they are narrowed
+    /// to what adds to this worktree's own (the evaluated graph keeps them to re-decide a task
+    /// after an edit), and the copies they were read from, in listing order.
+    var unfiltered: [String: [CopyFact]]?
+    var readable: [CopyName] = []
 }
 
 extension Workspace {
@@ -93,9 +98,10 @@ extension Workspace {
     /// content (its facts are kept in the index by blob id), and the grouped facts of the whole
     /// listing are kept by the listing's signature, so an unchanged set of copies costs one
     /// cached row however many branches there are.
-    func readCopies(_ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?)
-        -> OtherCopies
-    {
+    func readCopies(
+        _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?,
+        keepUnfiltered: Bool = false
+    ) -> OtherCopies {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
         let signature = listing.signature
@@ -103,7 +109,7 @@ extension Workspace {
         // content: the common case of a read with nothing changed but HEAD or the render cache.
         let excluded = try? headRef().branch.map { CopyName(kind: .branch, name: $0) }
         let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
-        if let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
+        if !keepUnfiltered, let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
             out.problems = readCopyProblems(listing, index: index)
             let failed = Set(out.problems.map(\.copy))
             out.facts = CopyFact.decode(bytes, copies: listing.entries.map(\.copy).filter { !failed.contains($0) })
@@ -176,21 +182,26 @@ extension Workspace {
                     now: now)
             }
         }
-        for (id, facts) in merged {
-            var adding = facts
-            if let x = excluded {
-                // The branch checked out here: this worktree's file supersedes its committed copy.
-                adding = adding.compactMap { f in
+        if let x = excluded {
+            // The branch checked out here: this worktree's file supersedes its committed copy.
+            for (id, facts) in merged {
+                let kept = facts.compactMap { f in
                     var f = f
                     f.copies.removeAll { $0 == x }
                     return f.copies.isEmpty ? nil : f
                 }
+                merged[id] = kept.isEmpty ? nil : kept
             }
-            if let h = here[id] { adding = adding.filter { $0.fact.adds(to: h) } }
+        }
+        if keepUnfiltered { out.unfiltered = merged.filter { here[$0.key] != nil } }
+        for (id, facts) in merged {
+            guard let h = here[id] else { continue }
+            let adding = facts.filter { $0.fact.adds(to: h) }
             merged[id] = adding.isEmpty ? nil : adding
         }
         out.facts = merged
         let failed = Set(out.problems.map(\.copy))
+        out.readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
         if let index, let key = filteredKey, let now = try? now() {
             let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
             try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
@@ -301,8 +312,20 @@ extension Workspace {
         _ tasks: [String: TaskSummary], hash: String? = nil, head: HeadInfo, index: StateIndex?,
         uncommittedElsewhere: Set<String> = []
     ) throws -> (Evaluation, [CopyProblem]) {
-        let listing = try listCopies(index: index)
-        var others = readCopies(listing, here: tasks, hereHash: hash, index: index)
+        let e = try evaluateEverywhere(
+            tasks, hash: hash, head: head, index: index, listing: nil, uncommittedElsewhere: uncommittedElsewhere,
+            keepUnfiltered: false)
+        return (e.evaluation, e.others.problems)
+    }
+
+    /// As above, with the listing of copies when the caller has it, and the copies' facts kept
+    /// unfiltered when asked for (``OtherCopies/unfiltered``).
+    func evaluateEverywhere(
+        _ tasks: [String: TaskSummary], hash: String?, head: HeadInfo, index: StateIndex?, listing: CopyListing?,
+        uncommittedElsewhere: Set<String>, keepUnfiltered: Bool
+    ) throws -> (evaluation: Evaluation, others: OtherCopies) {
+        let listing = try listing ?? listCopies(index: index)
+        var others = readCopies(listing, here: tasks, hereHash: hash, index: index, keepUnfiltered: keepUnfiltered)
         others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
@@ -326,7 +349,7 @@ extension Workspace {
             Evaluation(
                 tasks: tasks, reachability: reach, recovered: recovered, copies: inputs,
                 uncommittedElsewhere: uncommittedElsewhere),
-            others.problems
+            others
         )
     }
 

@@ -225,12 +225,14 @@ extension Workspace {
     /// private file changed).
     public func memoryView() throws -> MemoryView {
         let head = try self.head()
-        let (indexed, _) = try store.loadIndexed()
+        // The state's content hash, from the index made current (no task read), else the file's.
+        let stateHash =
+            try store.currentIndex(openIndex()).flatMap { try? $0.builtFrom()?.hash } ?? store.readState().hash
         let (priv, privHash) = try privateMemoryFile.read()
         let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
         var privateMap = priv.memories
-        let source = indexed.hash + ":" + privHash
+        let source = stateHash + ":" + privHash
         if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
             committed = loaded.committed
             privateMap = loaded.private

@@ -71,8 +71,8 @@ extension Workspace {
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
-        return try cachedOutput(arguments: arguments) { view in
-            let records = TaskRecords(store: store, indexFile: paths.indexFile)
+        return try cachedOutput(arguments: arguments, select: .preamble(next: request.next)) { view in
+            let records = TaskRecords(store: store, index: openIndex())
             var input = preambleInput(
                 PreambleSource(view), next: request.next, record: { records[$0] },
                 session: lastSession(onBranch: view.head.branch))
@@ -147,7 +147,7 @@ extension Workspace {
         var summaries: [String: TaskSummary] = [:]
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = try? store.openIndex()
+        let index = openIndex()
         let reach = try reachability(
             of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
         let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
@@ -233,7 +233,8 @@ extension Workspace {
         }
 
         // 3. Next ready, as `next` ranks them (tasks I resume are already listed above).
-        let ranked = Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
+        let ranked =
+            view.rankedReady ?? Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
         let milestoneTitles = Dictionary(view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
             tasks[r.id].map {
@@ -243,10 +244,14 @@ extension Workspace {
                     milestoneTitle: r.terms.milestone.flatMap { milestoneTitles[$0] })
             }
         }
-        input.readyTotal = eval.ready.count
-        for (id, s) in eval.status {
-            if s == .open && !eval.ready.contains(id) { input.waitingTotal += 1 }
-            if s == .blocked { input.blockedTotal += 1 }
+        if let totals = view.totals {
+            (input.readyTotal, input.waitingTotal, input.blockedTotal) = (totals.ready, totals.waiting, totals.blocked)
+        } else {
+            input.readyTotal = eval.ready.count
+            for (id, s) in eval.status {
+                if s == .open && !eval.ready.contains(id) { input.waitingTotal += 1 }
+                if s == .blocked { input.blockedTotal += 1 }
+            }
         }
 
         // 4. What the work here waits on: in-progress tasks with unfinished dependencies or
@@ -277,7 +282,9 @@ extension Workspace {
         let goals = Goal.oldestFirst(view.goals)
         input.goalsTotal = goals.count
         input.goals = goals.prefix(Preamble.Limits.goals).map { PreambleInput.GoalItem(id: $0.id, text: $0.text) }
-        let current = MilestoneProgress.all(view.milestones, eval).first { $0.finished < $0.tasks }
+        let current = MilestoneProgress.all(view.milestones, eval, counted: view.totals?.milestones).first {
+            $0.finished < $0.tasks
+        }
         input.milestone = current.map {
             PreambleInput.MilestoneItem(
                 id: $0.milestone.id, title: $0.milestone.title, due: $0.milestone.due, done: $0.finished,
@@ -298,8 +305,10 @@ extension Workspace {
         for t in tasks.values {
             let s = eval.status[t.id]
             guard s == .doneElsewhere || s == .doneUnknown else { continue }
-            let waiters = (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }
-            unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters.count))
+            let waiters =
+                view.unblocks?[t.id]
+                ?? (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }.count
+            unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters))
         }
         input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
         input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
@@ -347,13 +356,20 @@ struct PreambleSource {
     var milestones: [Milestone]
     var milestoneOrder: [String: Int]
     var evaluation: Evaluation
+    /// Set when the evaluation holds only the tasks shown (read from the index): the ready
+    /// tasks in rank order, and the counts over every task.
+    var rankedReady: [RankedTask]? = nil
+    var totals: GraphTotals? = nil
+    /// With ``totals``: how many unfinished tasks wait on each task held.
+    var unblocks: [String: Int]? = nil
 }
 
 extension PreambleSource {
     init(_ view: HeadView) {
         self.init(
             head: view.head, project: view.state.projectName, goals: view.state.goals,
-            milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation)
+            milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation,
+            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks)
     }
 }
 
@@ -363,9 +379,9 @@ private final class TaskRecords {
     let index: StateIndex?
     var parsed: [String: TaskRecord]?
 
-    init(store: StateStore, indexFile: String) {
+    init(store: StateStore, index: StateIndex?) {
         self.store = store
-        index = try? store.openIndex()
+        self.index = index
     }
 
     subscript(_ id: String) -> TaskRecord? {

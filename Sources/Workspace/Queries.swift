@@ -102,7 +102,8 @@ public struct TaskFilter: Sendable, Equatable {
 extension HeadView {
     /// The `n` best candidates for `actor`, a claimed task first.
     public func next(actor: String, n: Int, claimed: String?) -> [RankedTask] {
-        let ranked = Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
+        let ranked =
+            self.ranked ?? Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
         guard let c = claimed else { return Array(ranked.prefix(n)) }
         // The claimed task is now in progress: show it first.
         return Array((ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n))
@@ -122,19 +123,25 @@ extension HeadView {
     }
 
     /// Why there is no candidate, counted.
-    public var nothingReady: NextJSON.Empty { evaluation.nothingReady }
+    public var nothingReady: NextJSON.Empty {
+        statusCounts.map(Evaluation.nothingReady(counts:)) ?? evaluation.nothingReady
+    }
 
     /// What to say when nothing is ready.
-    public var nothingReadyText: String { evaluation.nothingReady.text }
+    public var nothingReadyText: String { nothingReady.text }
 }
 
 extension Evaluation {
     /// Why there is no candidate, counted: `next`'s text and `--json`, and a refused claim.
     var nothingReady: NextJSON.Empty {
-        let statuses = status.values
-        let waiting = statuses.filter { $0 == .open }.count
-        let blocked = statuses.filter { $0 == .blocked }.count
-        let busy = statuses.filter { $0 == .inProgress }.count
+        Self.nothingReady(counts: status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 })
+    }
+
+    /// The same from how many tasks have each effective status.
+    static func nothingReady(counts: [EffectiveStatus: Int]) -> NextJSON.Empty {
+        let waiting = counts[.open] ?? 0
+        let blocked = counts[.blocked] ?? 0
+        let busy = counts[.inProgress] ?? 0
         let why =
             waiting + blocked > 0
             ? (blocked == 0 ? "all_waiting" : waiting == 0 ? "all_blocked" : "waiting_or_blocked")
@@ -165,10 +172,14 @@ public struct MilestoneProgress: Sendable, Equatable {
     public var finished: Int
 
     /// Every milestone in ranking order (due date, undated last, then creation and id), counted
-    /// over the tasks of `evaluation`.
-    public static func all(_ milestones: [Milestone], _ evaluation: Evaluation) -> [MilestoneProgress] {
+    /// over the tasks of `evaluation`, or given as `counted` (finished, all) by milestone when the
+    /// evaluation holds only some tasks (read from the index's evaluated graph).
+    public static func all(
+        _ milestones: [Milestone], _ evaluation: Evaluation, counted: [String: (done: Int, total: Int)]? = nil
+    ) -> [MilestoneProgress] {
         var counts: [String: (tasks: Int, finished: Int)] = [:]
-        for t in evaluation.tasks.values {
+        for (m, c) in counted ?? [:] { counts[m] = (c.total, c.done) }
+        for t in evaluation.tasks.values where counted == nil {
             guard let m = t.milestone else { continue }
             counts[m, default: (0, 0)].tasks += 1
             if evaluation.status[t.id]?.satisfiesDependents == true { counts[m, default: (0, 0)].finished += 1 }

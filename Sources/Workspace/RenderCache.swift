@@ -10,7 +10,12 @@ extension Workspace {
     ///
     /// With 10,000 tasks, evaluating the graph and encoding the listing costs far more than the
     /// process itself; repeated `next`/`tasks` calls between two changes are the common case.
-    public func cachedOutput(arguments: [String], render: (HeadView) throws -> [UInt8]) throws -> [UInt8] {
+    ///
+    /// On a miss the view is made for `selection` (``view(_:)``): `next` and `tasks` read only
+    /// what they show from the index's evaluated graph. The index is opened once for all of it.
+    public func cachedOutput(
+        arguments: [String], select selection: ViewSelection = .everything, render: (HeadView) throws -> [UInt8]
+    ) throws -> [UInt8] {
         let head = try headRef()
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
@@ -19,8 +24,9 @@ extension Workspace {
         // A completion naming a commit this clone lacks changes meaning when a fetch brings the
         // commit, without HEAD or the state file changing: every fetch rewrites FETCH_HEAD.
         let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
-        let index = try? store.openIndex()
-        let copies = try listCopies(index: index)
+        let ctx = try readContext()
+        let index = ctx.index
+        let copies = ctx.listing
         let staleAfter = staleAfter().map { "\($0)" } ?? "never"
         func key(_ hash: String) -> String {
             let parts =
@@ -38,7 +44,12 @@ extension Workspace {
             noteProblems(readCopyProblems(copies, index: index))
             return body
         }
-        let view = try self.view()
+        let view: HeadView
+        do {
+            view = try self.view(selection, ctx)
+        } catch {
+            throw explainingMissingState(error)
+        }
         let body = try render(view)
         // Cache only what was rendered from the file as it still is, from complete answers.
         if let index, !answersIncomplete, Files.stamp(paths.stateFile) == stamp,

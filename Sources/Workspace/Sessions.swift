@@ -395,7 +395,7 @@ extension Workspace {
     /// now (no read, no parse), else by hashing the bytes.
     private func currentStateHash() -> String? {
         guard let stamp = Files.stamp(paths.stateFile) else { return nil }
-        if Files.exists(paths.indexFile), let index = try? store.openIndex(),
+        if Files.exists(paths.indexFile), let index = openIndex(),
             let built = try? index.builtFrom(), built.stamp == stamp.encoded
         {
             return built.hash

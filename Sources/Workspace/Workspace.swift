@@ -67,6 +67,8 @@ public final class Workspace {
     public var client = "cli"
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
     var pendingRedactions: [Redaction.RuleHit] = []
+    /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.
+    private var openedIndex: StateIndex??
     /// Set when a read could not learn everything it asked git (a commit message that failed to
     /// read, say): what it shows is right for now, but must not be cached as the answer.
     var answersIncomplete = false
@@ -362,32 +364,59 @@ public final class Workspace {
 
     // MARK: - Reads
 
+    /// The index, opened on first use and shared by everything this command reads; nil when it
+    /// cannot be opened (the reads then parse the file).
+    func openIndex() -> StateIndex? {
+        if let opened = openedIndex { return opened }
+        let index = try? store.openIndex()
+        openedIndex = .some(index)
+        return index
+    }
+
+    /// The full record of one task by its exact id, from the index (else from the file).
+    public func record(_ id: String) throws -> TaskRecord {
+        if let t = try openIndex()?.task(id) { return t }
+        guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        return t
+    }
+
     /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
     /// worktree's file from the index, the other worktrees' files, the committed file at every
     /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
     /// warning each. The one read API the CLI, hooks and MCP share.
-    public func view() throws -> HeadView { try indexedView().0 }
+    public func view() throws -> HeadView { try indexedView(try readContext()).0 }
 
-    private func indexedView() throws -> (HeadView, StateIndex?) {
+    /// The view `selection` needs (``ViewSelection``): `next` and `tasks` read only what they
+    /// show from the index's evaluated graph.
+    public func view(_ selection: ViewSelection) throws -> HeadView {
+        do {
+            return try view(selection, try readContext())
+        } catch {
+            throw explainingMissingState(error)
+        }
+    }
+
+    func indexedView(_ ctx: ReadContext) throws -> (HeadView, StateIndex?) {
         let head = try self.head()
         let indexed: IndexedState
         let index: StateIndex?
         do {
-            (indexed, index) = try store.loadIndexed()
+            (indexed, index) = try store.loadIndexed(index: ctx.index)
         } catch {
             throw explainingMissingState(error)
         }
         let elsewhere = try uncommittedElsewhere(
             indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
-        let (evaluation, problems) = try evaluateEverywhere(
-            indexed.tasks, hash: indexed.hash, head: head, index: index, uncommittedElsewhere: elsewhere)
-        noteProblems(problems)
-        return (HeadView(head: head, state: indexed, evaluation: evaluation, copyProblems: problems), index)
+        let e = try evaluateEverywhere(
+            indexed.tasks, hash: indexed.hash, head: head, index: index, listing: ctx.listing,
+            uncommittedElsewhere: elsewhere, keepUnfiltered: false)
+        noteProblems(e.others.problems)
+        return (HeadView(head: head, state: indexed, evaluation: e.evaluation, copyProblems: e.others.problems), index)
     }
 
     /// The full record of one task (id or unique prefix).
     public func task(_ idOrPrefix: String) throws -> (TaskRecord, HeadView) {
-        let (v, index) = try indexedView()
+        let (v, index) = try indexedView(try readContext())
         let id = try Identifiers.resolve(idOrPrefix, kind: .task, among: v.state.tasks.keys)
         if let index, let t = try index.task(id) { return (t, v) }
         guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
@@ -480,7 +509,7 @@ public final class Workspace {
             noteProblems(problems)
             return evaluation
         }
-        let index = try? store.openIndex()
+        let index = openIndex()
         let head = try head()
         let record = fullRecord
         let elsewhere = try uncommittedElsewhere(
@@ -500,6 +529,30 @@ public struct HeadView: Sendable {
     public let evaluation: Evaluation
     /// Other copies of the state that could not be read (skipped; `check` reports them).
     public var copyProblems: [CopyProblem] = []
+    /// A view read from the index's evaluated graph holds only the tasks it shows; these say
+    /// what it would otherwise count over every task.
+    /// `next`'s candidates, best first, when the index ranked them.
+    public var ranked: [RankedTask]?
+    /// How many tasks have each effective status, when the view does not hold every task.
+    public var statusCounts: [EffectiveStatus: Int]?
+    /// Counts over every task, when the view does not hold every task (the preamble's).
+    public var totals: GraphTotals?
+    /// How many unfinished tasks wait on each task the view holds, when it holds only some.
+    public var unblocks: [String: Int]?
+    var storedTaskCount: Int?
+
+    init(head: HeadInfo, state: IndexedState, evaluation: Evaluation, copyProblems: [CopyProblem] = []) {
+        self.head = head
+        self.state = state
+        self.evaluation = evaluation
+        self.copyProblems = copyProblems
+    }
+
+    /// How many tasks this worktree's state has (the view may hold fewer).
+    public var taskCount: Int {
+        get { storedTaskCount ?? state.tasks.count }
+        set { storedTaskCount = newValue }
+    }
 
     /// Milestone titles by id, to name milestones by title in listings.
     public var milestoneTitles: [String: String] {

@@ -43,34 +43,36 @@ struct Tasks: ParsableCommand {
         for s in status { if let problem = TaskFilter.statusProblem(s) { throw ValidationError(problem) } }
     }
 
+    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
+    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
+    var filter: TaskFilter {
+        TaskFilter(
+            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
+            everywhere: everywhere)
+    }
+
     func run() throws {
         let ws = try common.workspace()
-        let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-            try Output.capture { try render(view, records: { try ws.task($0).0 }) }
+        let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst()), select: .tasks(filter)) {
+            view in try render(view, records: { try ws.record($0) })
         }
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
         Output.emit(body)
     }
 
-    /// Filters combine with AND across options; a repeated `--status`, `--milestone` or `--by`
-    /// means any of them (OR), a repeated `--label` or `--search` every one of them (AND).
-    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws {
+    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws -> [UInt8] {
+        var out = Rendered()
         let eval = view.evaluation
-        let listed = try TaskFilter(
-            status: status, label: label, milestone: milestone, search: search, by: by, all: all, stale: stale,
-            everywhere: everywhere
-        ).select(view, records: records)
+        let listed = try filter.select(view, records: records)
         if output.json {
-            try Output.json(
-                TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
-            return
+            try out.json(TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
+            return out.bytes
         }
-        Output.line(headLine(view.head))
+        out.line(headLine(view.head))
         if listed.isEmpty {
-            Output.line(
-                view.state.tasks.isEmpty ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
-            return
+            out.line(view.taskCount == 0 ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
+            return out.bytes
         }
         if tree {
             let ids = Set(listed.map(\.id))
@@ -92,7 +94,7 @@ struct Tasks: ParsableCommand {
             var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
                 printed.insert(t.id)
-                Output.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                out.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
                 for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
@@ -100,9 +102,10 @@ struct Tasks: ParsableCommand {
             // cycle from its first task, marked, rather than leave them out.
             for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
-            for t in listed { Output.line(row(t, eval, indent: 0)) }
+            for t in listed { out.line(row(t, eval, indent: 0)) }
         }
-        for t in listed { if let d = eval.disagreements[t.id] { Output.line("note: \(t.id): \(d.message)") } }
+        for t in listed { if let d = eval.disagreements[t.id] { out.line("note: \(t.id): \(d.message)") } }
+        return out.bytes
     }
 }
 
@@ -172,50 +175,53 @@ struct Next: ParsableCommand {
             Output.warnings(ws)
         }
         guard let claimed else {
-            let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { view in
-                try Output.capture { try render(view, actor: ws.actor, claimed: nil) }
-            }
+            let body = try ws.cachedOutput(
+                arguments: Array(CommandLine.arguments.dropFirst()), select: .next(n: n, claimed: nil)
+            ) { view in try render(view, actor: ws.actor, claimed: nil) }
             ws.warnIfStateUnmerged()
             Output.warnings(ws)
             Output.emit(body)
             return
         }
-        try render(try ws.view(), actor: ws.actor, claimed: claimed)
+        let body = try render(try ws.view(.next(n: n, claimed: claimed)), actor: ws.actor, claimed: claimed)
         Output.warnings(ws)
+        Output.emit(body)
     }
 
-    func render(_ view: HeadView, actor: String, claimed: String?) throws {
+    func render(_ view: HeadView, actor: String, claimed: String?) throws -> [UInt8] {
+        var out = Rendered()
         let top = view.next(actor: actor, n: n, claimed: claimed)
         if output.json {
-            try Output.json(view.nextJSON(top, claimed: claimed))
-            return
+            try out.json(view.nextJSON(top, claimed: claimed))
+            return out.bytes
         }
         if top.isEmpty {
-            Output.line(view.nothingReadyText)
-            return
+            out.line(view.nothingReadyText)
+            return out.bytes
         }
-        if let c = claimed { Output.line("claimed \(c)") }
+        if let c = claimed { out.line("claimed \(c)") }
         for (i, r) in top.enumerated() {
             guard let t = view.evaluation.tasks[r.id] else { continue }
             let marker = r.terms.stale ? "[stale] " : ""
-            Output.line(
+            out.line(
                 "\(top.count > 1 ? "\(i + 1). " : "")\(marker)\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
             if explain {
                 let terms = r.terms
-                Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
-                if terms.stale { Output.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
-                Output.line("   priority:   \(terms.priority)")
-                Output.line("   unblocks:   \(terms.unblocks)")
-                Output.line(
+                out.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
+                if terms.stale { out.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
+                out.line("   priority:   \(terms.priority)")
+                out.line("   unblocks:   \(terms.unblocks)")
+                out.line(
                     "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
-                Output.line("   created:    \(terms.created)")
-                Output.line("   id:         \(terms.id)")
+                out.line("   created:    \(terms.created)")
+                out.line("   id:         \(terms.id)")
             } else {
-                Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
-                if r.terms.stale { Output.line("   stale: \(t.staleWhy(view.evaluation))") }
+                out.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
+                if r.terms.stale { out.line("   stale: \(t.staleWhy(view.evaluation))") }
             }
         }
+        return out.bytes
     }
 }
 

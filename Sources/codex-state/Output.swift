@@ -3,24 +3,8 @@ import StateModel
 import Workspace
 
 enum Output {
-    /// While a read command renders into the render cache, output is collected here instead.
-    nonisolated(unsafe) private static var captured: [UInt8]?
-
-    /// Runs `body`, returning what it printed to standard output instead of printing it.
-    static func capture(_ body: () throws -> Void) rethrows -> [UInt8] {
-        let outer = captured
-        captured = []
-        defer { captured = outer }
-        try body()
-        return captured ?? []
-    }
-
     static func emit(_ bytes: [UInt8]) {
-        if captured != nil {
-            captured?.append(contentsOf: bytes)
-        } else {
-            FileHandle.standardOutput.write(Data(bytes))
-        }
+        FileHandle.standardOutput.write(Data(bytes))
     }
 
     /// Prints one line of human-readable text. Every text renderer prints through here, so text
@@ -80,5 +64,19 @@ enum Output {
             }
         }
         return String(out)
+    }
+}
+
+/// What a render function returns: the bytes of its output, built the way ``Output`` prints
+/// (every text line cleaned, JSON exact), so the render cache stores exactly what is printed.
+struct Rendered {
+    var bytes: [UInt8] = []
+
+    mutating func line(_ s: String) {
+        bytes += Array((Output.clean(s) + "\n").utf8)
+    }
+
+    mutating func json<T: Encodable>(_ value: T) throws {
+        bytes += try CanonicalJSON.encode(value)
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import StateStore
+import Testing
+
+/// `next`, `tasks` and `preamble` read the evaluated graph the index keeps, brought along by each
+/// edit (issue 11). Whatever they print after an edit must equal what a read without any index
+/// prints, with another branch's and another worktree's copies of the state in view.
+@Suite struct ReadPathTests {
+    @Test func everyReadAfterAnEditEqualsAReadWithoutTheIndex() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "Parser", in: repo)
+        let b = try s.ok("task", "add", "Use the parser", "--dep", a, in: repo)
+        let c = try s.ok("task", "add", "Docs", in: repo)
+        let d = try s.ok("task", "add", "Docs intro", "--parent", c, in: repo)
+        let e = try s.ok("task", "add", "Lexer", "--priority", "1", in: repo)
+        let f = try s.ok("task", "add", "Tests", "--dep", e, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        // Another branch finished the lexer; another worktree started the tests.
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.ok("complete", e, in: repo)
+        try s.git("commit", "-q", "-am", "lexer", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        let other = s.path("other")
+        try s.git("worktree", "add", "-q", "-b", "side", other, "main", in: repo)
+        try s.ok("task", "start", f, in: other)
+
+        let dir = repo + "/.git/codex-state"
+        func reads() throws -> [String] {
+            try [
+                ["next", "-n", "10", "--json"], ["next", "--explain"], ["tasks", "--all", "--json"],
+                ["tasks", "--status", "ready", "--status", "waiting"], ["tasks", "--tree"], ["preamble", "--json"],
+            ].map { args in
+                let r = try s.run(Sandbox.binary, args, in: repo)
+                #expect(r.ok, "\(args): \(r.stderr)")
+                return r.stdout + r.stderr
+            }
+        }
+        /// The same reads with no index at all (moved aside and put back, so the next edit
+        /// updates the index it left).
+        func readsWithoutIndex() throws -> [String] {
+            let aside = s.path("aside")
+            try FileManager.default.moveItem(atPath: dir, toPath: aside)
+            defer {
+                try? FileManager.default.removeItem(atPath: dir)
+                try? FileManager.default.moveItem(atPath: aside, toPath: dir)
+            }
+            return try reads()
+        }
+        _ = try reads()
+        let edits: [[String]] = [
+            ["complete", a], ["task", "add", "Grammar", "--dep", b, "--priority", "0"], ["task", "start", d],
+            ["complete", d], ["task", "block", c, "--reason", "waiting on review"], ["task", "reopen", a],
+            ["task", "edit", b, "--priority", "0"], ["task", "dep", "add", c, b], ["task", "cancel", b],
+            ["complete", f],
+        ]
+        for edit in edits {
+            let r = try s.run(Sandbox.binary, edit, in: repo)
+            #expect(r.ok, "\(edit): \(r.stderr)")
+            let index = try StateIndex(path: dir + "/index.sqlite")
+            #expect(try index.storedEvaluation()?.dirty.isEmpty == false, "\(edit) marks what it changed")
+            let warm = try reads()
+            #expect(try index.storedEvaluation()?.dirty == [], "\(edit): the read brought the graph along")
+            #expect(warm == (try readsWithoutIndex()), "after \(edit)")
+        }
+    }
+}
