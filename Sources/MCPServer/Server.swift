@@ -71,7 +71,10 @@ public enum MCPStateServer {
             let args = try Arguments(tool: name, values: arguments, allowed: entry.allowed)
             let ws = try workspace(options, client: client)
             let text = try entry.run(args, ws)
-            return .init(content: [.text(text)], isError: false)
+            // What the CLI prints on stderr (a task started while it still waits on others, a copy
+            // that could not be read) follows the result, one text item each.
+            return .init(
+                content: [.text(text)] + ws.warnings.map { .text("codex-state: " + $0) }, isError: false)
         } catch {
             return failure(message(error))
         }

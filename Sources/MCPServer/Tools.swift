@@ -64,14 +64,15 @@ enum ToolTable {
             [
                 "status": list("ready|waiting|open|in_progress|blocked|done|done_elsewhere|cancelled"),
                 "label": list(), "milestone": list("id or title"), "search": list("in title, body, notes"),
-                "by": list("actor who started it"), "all": bool(),
+                "by": list("actor who started it"), "all": bool(), "stale": bool(), "everywhere": bool(),
             ]
         ) { args, ws in
             let status = try args.strings("status")
             for s in status { if let problem = TaskFilter.statusProblem(s) { throw ArgumentError(problem) } }
             let filter = TaskFilter(
                 status: status, label: try args.strings("label"), milestone: try args.strings("milestone"),
-                search: try args.strings("search"), by: try args.strings("by"), all: try args.bool("all") ?? false)
+                search: try args.strings("search"), by: try args.strings("by"), all: try args.bool("all") ?? false,
+                stale: try args.bool("stale") ?? false, everywhere: try args.bool("everywhere") ?? false)
             let view = try ws.view()
             let listed = try filter.select(view, records: { try ws.task($0).0 })
             return try json(
@@ -190,17 +191,10 @@ enum ToolTable {
 
     /// The journal's command line for a tool call.
     static func command(_ args: Arguments) -> String {
-        let encoded = (try? JSONEncoder.sorted.encode(args.values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let encoded =
+            (try? CanonicalJSON.encodeCompact(args.values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return "codex-state mcp \(args.tool) \(encoded)"
     }
 }
 
 private func command(_ args: Arguments) -> String { ToolTable.command(args) }
-
-extension JSONEncoder {
-    fileprivate static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}

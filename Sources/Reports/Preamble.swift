@@ -599,14 +599,14 @@ struct Renderer {
         case .codexHook:
             var out: [UInt8] = Array(
                 #"{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":"#.utf8)
-            JSONText.string(markdown(layout, seeBudget: seeBudget), into: &out)
+            JSONWriter.appendString(markdown(layout, seeBudget: seeBudget), to: &out)
             out.append(contentsOf: Array("}}\n".utf8))
             return out
         case .json:
-            var out: [UInt8] = []
-            JSONText.write(jsonValue(layout, seeBudget: seeBudget), depth: 0, into: &out)
-            out.append(0x0A)
-            return out
+            var out = JSONWriter(style: .canonical)
+            out.value(jsonValue(layout, seeBudget: seeBudget))
+            out.bytes.append(0x0A)
+            return out.bytes
         }
     }
 
@@ -761,48 +761,48 @@ struct Renderer {
 
     /// The `--format json` shape (docs/preamble.md). Lists hold what the budget kept;
     /// `…_total` counts everything.
-    func jsonValue(_ layout: Layout, seeBudget: Int?) -> JSONText {
+    func jsonValue(_ layout: Layout, seeBudget: Int?) -> JSONValue {
         guard let js = json else { return .null }
         var active = Array(js.active.prefix(layout[.inProgress]))
         if !active.isEmpty {
             active[0]["acceptance"] = .array(Array(js.acceptance.prefix(layout[.acceptance])))
         }
-        var session = JSONText.null
+        var session = JSONValue.null
         if layout[.session] > 0, var s = js.session {
             if layout[.sessionSummary] == 0 { s["summary"] = .null }
             s["decisions"] = .array(Array(js.decisions.prefix(layout[.sessionDecisions])))
             s["follow_ups"] = .array(Array(js.followUps.prefix(layout[.sessionFollowUps])))
             session = .object(s)
         }
-        var omitted: [String: JSONText] = [:]
+        var omitted: [String: JSONValue] = [:]
         if seeBudget != nil {
-            for o in layout.omitted(input) { omitted[Self.jsonPartName(o.part)] = .int(o.total - o.shown) }
+            for o in layout.omitted(input) { omitted[Self.jsonPartName(o.part)] = .integer(o.total - o.shown) }
         }
-        var fields: [String: JSONText] = [
+        var fields: [String: JSONValue] = [
             "format": .string("codex-state-preamble/1"),
             "budget": .object([
-                "tokens": .int(budget),
+                "tokens": .integer(budget),
                 "omitted": .object(omitted),
                 "see": omitted.isEmpty ? .null : .string("codex-state preamble --budget \(seeBudget ?? budget)"),
             ]),
             "head": js.head[min(layout.squeeze, js.head.count - 1)],
-            "in_progress": .array(active.map(JSONText.object)), "in_progress_total": .int(input.inProgressTotal),
-            "next": .array(Array(js.next.prefix(layout[.next]))), "ready_total": .int(input.readyTotal),
-            "waiting_total": .int(input.waitingTotal), "blocked_total": .int(input.blockedTotal),
-            "blocked": .array(Array(js.stuck.prefix(layout[.stuck]))), "blocked_here_total": .int(input.stuckTotal),
-            "goals": .array(Array(js.goals.prefix(layout[.goals]))), "goals_total": .int(input.goalsTotal),
+            "in_progress": .array(active.map(JSONValue.object)), "in_progress_total": .integer(input.inProgressTotal),
+            "next": .array(Array(js.next.prefix(layout[.next]))), "ready_total": .integer(input.readyTotal),
+            "waiting_total": .integer(input.waitingTotal), "blocked_total": .integer(input.blockedTotal),
+            "blocked": .array(Array(js.stuck.prefix(layout[.stuck]))), "blocked_here_total": .integer(input.stuckTotal),
+            "goals": .array(Array(js.goals.prefix(layout[.goals]))), "goals_total": .integer(input.goalsTotal),
             "milestone": layout[.milestone] > 0 ? js.milestone : .null,
             "last_session": session,
             "drift": .array(Array(js.drift.prefix(layout[.drift]))),
-            "done_elsewhere_total": .int(input.doneElsewhereTotal),
-            "done_unknown_total": .int(input.doneUnknownTotal),
-            "commands": layout[.commands] > 0 ? .array(JSONPieces.commands.map(JSONText.string)) : .array([]),
+            "done_elsewhere_total": .integer(input.doneElsewhereTotal),
+            "done_unknown_total": .integer(input.doneUnknownTotal),
+            "commands": layout[.commands] > 0 ? .array(JSONPieces.commands.map(JSONValue.string)) : .array([]),
         ]
         if input.hasMemories {
             fields["constraints"] = .array(Array(js.constraints.prefix(layout[.constraints])))
-            fields["constraints_total"] = .int(input.constraints.count)
+            fields["constraints_total"] = .integer(input.constraints.count)
             fields["decisions"] = .array(Array(js.memoryDecisions.prefix(layout[.decisions])))
-            fields["decisions_total"] = .int(input.decisionsTotal)
+            fields["decisions_total"] = .integer(input.decisionsTotal)
         }
         return .object(fields)
     }
@@ -1054,74 +1054,6 @@ struct MarkdownPieces {
 // MARK: - JSON
 
 /// A JSON value for the preamble's own writer: small, ordered on output, no Foundation.
-indirect enum JSONText: Sendable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case string(String)
-    case array([JSONText])
-    case object([String: JSONText])
-
-    static func opt(_ s: String?) -> JSONText { s.map(JSONText.string) ?? .null }
-
-    /// Canonical form: keys sorted, two-space indent, `"key": value`, `{}` and `[]` when empty.
-    static func write(_ value: JSONText, depth: Int, into out: inout [UInt8]) {
-        func newline(_ d: Int) {
-            out.append(0x0A)
-            out.append(contentsOf: repeatElement(0x20, count: d * 2))
-        }
-        switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
-        case .int(let i): out.append(contentsOf: Array(String(i).utf8))
-        case .string(let s): string(s, into: &out)
-        case .array(let items):
-            guard !items.isEmpty else { return out.append(contentsOf: Array("[]".utf8)) }
-            out.append(0x5B)
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                newline(depth + 1)
-                write(item, depth: depth + 1, into: &out)
-            }
-            newline(depth)
-            out.append(0x5D)
-        case .object(let fields):
-            guard !fields.isEmpty else { return out.append(contentsOf: Array("{}".utf8)) }
-            out.append(0x7B)
-            let keys = fields.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            for (i, key) in keys.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                newline(depth + 1)
-                string(key, into: &out)
-                out.append(contentsOf: [0x3A, 0x20])
-                write(fields[key] ?? .null, depth: depth + 1, into: &out)
-            }
-            newline(depth)
-            out.append(0x7D)
-        }
-    }
-
-    /// A JSON string: `"` and `\` escaped, control characters as `\n`, `\t` or `\u00XX`;
-    /// everything else as UTF-8.
-    static func string(_ s: String, into out: inout [UInt8]) {
-        out.append(0x22)
-        let hex = Array("0123456789abcdef".utf8)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-            case 0x09: out.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
-    }
-}
-
 /// Every JSON entry the preamble can show. Text is folded and cut like the Markdown's, not
 /// Markdown-escaped: JSON's own quoting keeps it in place.
 struct JSONPieces {
@@ -1133,33 +1065,33 @@ struct JSONPieces {
     ]
 
     /// By squeeze level, as ``MarkdownPieces/header``.
-    var head: [JSONText] = []
-    var active: [[String: JSONText]] = []
-    var acceptance: [JSONText] = []
-    var next: [JSONText] = []
-    var stuck: [JSONText] = []
-    var goals: [JSONText] = []
-    var milestone: JSONText = .null
-    var session: [String: JSONText]?
-    var decisions: [JSONText] = []
-    var followUps: [JSONText] = []
-    var drift: [JSONText] = []
-    var constraints: [JSONText] = []
-    var memoryDecisions: [JSONText] = []
+    var head: [JSONValue] = []
+    var active: [[String: JSONValue]] = []
+    var acceptance: [JSONValue] = []
+    var next: [JSONValue] = []
+    var stuck: [JSONValue] = []
+    var goals: [JSONValue] = []
+    var milestone: JSONValue = .null
+    var session: [String: JSONValue]?
+    var decisions: [JSONValue] = []
+    var followUps: [JSONValue] = []
+    var drift: [JSONValue] = []
+    var constraints: [JSONValue] = []
+    var memoryDecisions: [JSONValue] = []
 
-    static func text(_ s: String, _ width: Int) -> JSONText { .string(Inline.plain(s, width: width)) }
-    static func text(_ s: String?, _ width: Int) -> JSONText { s.map { text($0, width) } ?? .null }
+    static func text(_ s: String, _ width: Int) -> JSONValue { .string(Inline.plain(s, width: width)) }
+    static func text(_ s: String?, _ width: Int) -> JSONValue { s.map { text($0, width) } ?? .null }
 
     init(_ input: PreambleInput) {
         let h = input.head
-        func head(subject: Bool, squeezed: Bool) -> JSONText {
+        func head(subject: Bool, squeezed: Bool) -> JSONValue {
             .object([
                 "project": Self.text(h.project, squeezed ? Width.squeezed : Width.project),
                 "branch": Self.text(h.branch, squeezed ? Width.squeezed : Width.branch),
-                "commit": JSONText.opt(h.commit),
+                "commit": JSONValue.optional(h.commit),
                 "subject": subject ? Self.text(h.subject, Width.subject) : .null,
                 "checked_out": .bool(h.checkedOut),
-                "dirty": h.dirty.map(JSONText.bool) ?? .null,
+                "dirty": h.dirty.map(JSONValue.bool) ?? .null,
                 "detached": .bool(h.branch == nil),
                 "unborn": .bool(h.commit == nil),
                 "requested": Self.text(h.requested, squeezed ? Width.squeezed : Width.requested),
@@ -1169,15 +1101,15 @@ struct JSONPieces {
         self.head = [full, full, full, head(subject: false, squeezed: false), head(subject: false, squeezed: true)]
         active = input.inProgress.map { t in
             [
-                "id": .string(t.id), "title": Self.text(t.title, Width.title), "priority": .int(t.priority),
-                "started_by": Self.text(t.startedBy, Width.actor), "since": JSONText.opt(t.since?.iso8601),
-                "acceptance": .array([]), "acceptance_total": .int(t.acceptanceTotal),
+                "id": .string(t.id), "title": Self.text(t.title, Width.title), "priority": .integer(t.priority),
+                "started_by": Self.text(t.startedBy, Width.actor), "since": JSONValue.optional(t.since?.iso8601),
+                "acceptance": .array([]), "acceptance_total": .integer(t.acceptanceTotal),
             ]
         }
         acceptance = input.inProgress.first?.acceptance.map { Self.text($0, Width.acceptance) } ?? []
         next = input.next.map { c in
             .object([
-                "id": .string(c.id), "title": Self.text(c.title, Width.title), "priority": .int(c.priority),
+                "id": .string(c.id), "title": Self.text(c.title, Width.title), "priority": .integer(c.priority),
                 "reason": Self.text(c.reason, Width.reason),
             ])
         }
@@ -1191,14 +1123,14 @@ struct JSONPieces {
                             "id": .string(d.id), "title": Self.text(d.title, Width.title), "status": .string(d.status),
                         ])
                     }),
-                "waits_on_total": .int(s.waitsOnTotal),
+                "waits_on_total": .integer(s.waitsOnTotal),
             ])
         }
         goals = input.goals.map { .object(["id": .string($0.id), "text": Self.text($0.text, Width.goal)]) }
         if let m = input.milestone {
             milestone = .object([
-                "id": .string(m.id), "title": Self.text(m.title, Width.milestone), "due": JSONText.opt(m.due),
-                "done": .int(m.done), "total": .int(m.total),
+                "id": .string(m.id), "title": Self.text(m.title, Width.milestone), "due": JSONValue.optional(m.due),
+                "done": .integer(m.done), "total": .integer(m.total),
             ])
         }
         if let s = input.session {
@@ -1206,8 +1138,8 @@ struct JSONPieces {
                 "id": .string(s.id), "branch": Self.text(s.branch, Width.branch), "inherited": .bool(s.inherited),
                 "actor": Self.text(s.actor, Width.actor), "started": .string(s.started.iso8601),
                 "ended": .string(s.ended.iso8601), "summary": Self.text(s.summary, Width.summary),
-                "decisions": .array([]), "follow_ups": .array([]), "commits": .int(s.commits),
-                "tasks_completed": .int(s.tasksCompleted),
+                "decisions": .array([]), "follow_ups": .array([]), "commits": .integer(s.commits),
+                "tasks_completed": .integer(s.tasksCompleted),
             ]
             decisions = s.decisions.map { Self.text($0, Width.note) }
             followUps = s.followUps.map { Self.text($0, Width.note) }
@@ -1226,8 +1158,8 @@ struct JSONPieces {
             case .conflicts:
                 let c = input.conflicts ?? PreambleInput.Conflicts(records: 0, entities: [])
                 return .object([
-                    "kind": .string("conflicts"), "records": .int(c.records),
-                    "entities": .array(c.entities.map(JSONText.string)), "entities_total": .int(c.entitiesTotal),
+                    "kind": .string("conflicts"), "records": .integer(c.records),
+                    "entities": .array(c.entities.map(JSONValue.string)), "entities_total": .integer(c.entitiesTotal),
                 ])
             case .completion(let i):
                 let c = input.completions[i]
@@ -1238,7 +1170,7 @@ struct JSONPieces {
             case .moreCompletions:
                 return .object([
                     "kind": .string("more_completions"),
-                    "count": .int(input.doneElsewhereTotal + input.doneUnknownTotal - input.completions.count),
+                    "count": .integer(input.doneElsewhereTotal + input.doneUnknownTotal - input.completions.count),
                 ])
             }
         }

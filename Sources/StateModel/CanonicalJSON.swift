@@ -4,78 +4,17 @@ import Foundation
 /// slashes, a trailing newline. Every write produces it, and `check` can demand it like a
 /// formatter does.
 public enum CanonicalJSON {
+    /// The canonical form of `value`, with the trailing newline.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let compact = try encoder.encode(value)
-        return indent(Array(compact))
+        var w = JSONWriter(style: .canonical)
+        w.value(try JSONValue(encoding: value))
+        w.bytes.append(0x0A)
+        return w.bytes
     }
 
     /// Compact single-line encoding (sorted keys), used for journal lines and index blobs.
     public static func encodeCompact<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
-    }
-
-    /// Re-indents compact JSON (as JSONEncoder writes it: no whitespace outside strings), as if
-    /// the value stood `depth` levels deep in a canonical file (``CanonicalSplice`` encodes one
-    /// entity this way).
-    static func indent(_ input: [UInt8], depth start: Int = 0, trailingNewline: Bool = true) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count + input.count / 2)
-        var depth = start
-        var inString = false
-        var escaped = false
-        var i = 0
-        func newline() {
-            out.append(0x0A)
-            for _ in 0..<(depth * 2) { out.append(0x20) }
-        }
-        while i < input.count {
-            let c = input[i]
-            if inString {
-                out.append(c)
-                if escaped {
-                    escaped = false
-                } else if c == 0x5C {
-                    escaped = true
-                } else if c == 0x22 {
-                    inString = false
-                }
-                i += 1
-                continue
-            }
-            switch c {
-            case 0x22:
-                inString = true
-                out.append(c)
-            case 0x7B, 0x5B:  // { [
-                out.append(c)
-                if i + 1 < input.count, input[i + 1] == c + 2 {  // {} or []
-                    out.append(c + 2)
-                    i += 1
-                } else {
-                    depth += 1
-                    newline()
-                }
-            case 0x7D, 0x5D:  // } ]
-                depth -= 1
-                newline()
-                out.append(c)
-            case 0x2C:
-                out.append(c)
-                newline()
-            case 0x3A:
-                out.append(c)
-                out.append(0x20)
-            default:
-                out.append(c)
-            }
-            i += 1
-        }
-        if trailingNewline { out.append(0x0A) }
-        return out
+        try JSONValue(encoding: value).json(.compact)
     }
 }
 

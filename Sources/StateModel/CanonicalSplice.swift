@@ -152,7 +152,9 @@ public enum CanonicalSplice {
     }
 
     static func encode<T: Encodable>(_ value: T, depth: Int) throws -> [UInt8] {
-        CanonicalJSON.indent(try CanonicalJSON.encodeCompact(value), depth: depth, trailingNewline: false)
+        var w = JSONWriter(style: .canonical, depth: depth)
+        w.value(try JSONValue(encoding: value))
+        return w.bytes
     }
 
     static let newline: UInt8 = 0x0A

@@ -1,8 +1,11 @@
 import Foundation
 
-/// Any JSON value. Merge conflict records keep the value a field had on the side that lost, and
-/// fields differ in type (a title is text, a priority a number, a completion an object), so the
-/// record holds it untyped and ``decode(_:)`` turns it back into the field's type on resolution.
+/// Any JSON value: the one untyped JSON value of the code base. Every `Encodable` becomes one
+/// (``init(encoding:)``) and ``JSONWriter`` writes it. Merge conflict records keep the value a
+/// field had on the side that lost, and fields differ in type (a title is text, a priority a
+/// number, a completion an object), so the record holds it untyped and ``decode(_:)`` turns it
+/// back into the field's type on resolution. The JSON shapes of `--json` and the MCP tools are
+/// built as values too.
 public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -12,15 +15,20 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// An integer (the case holds an `Int64`).
+    public static func integer<I: BinaryInteger>(_ i: I) -> JSONValue { .int(Int64(i)) }
+
+    /// A string, or null.
+    public static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+
     /// The JSON form of any encodable value (as the state file would write it).
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONValueEncoder.encode(value)
     }
 
     /// The value as `T`, decoded exactly as the state file's field would be.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(CanonicalJSON.encodeCompact(self)))
+        try JSONDecoder().decode(T.self, from: Data(json(.compact)))
     }
 
     public init(from decoder: Decoder) throws {
@@ -57,6 +65,6 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// Compact JSON with sorted keys, for one-line display.
     public var description: String {
-        (try? String(decoding: CanonicalJSON.encodeCompact(self), as: UTF8.self)) ?? "null"
+        String(decoding: json(.compact), as: UTF8.self)
     }
 }

@@ -183,3 +183,13 @@ public final class MemoryIndex {
         }
     }
 }
+
+extension StorePaths {
+    /// This worktree's memory search index (derived, like the task index).
+    public var memoryIndexFile: String { Self.join(worktreeLocal, "memory.sqlite") }
+}
+
+extension StateStore {
+    /// The memory search index, opened (and made, or remade if damaged) at its place.
+    public func openMemoryIndex() throws -> MemoryIndex { try MemoryIndex(path: paths.memoryIndexFile) }
+}

@@ -7,6 +7,12 @@
 /// The files of sessions (docs/sessions.md): this worktree's open-session file, ended session
 /// files in `.codex-state/sessions/` and in the clone's archive, and the layout `init` creates.
 /// Every write is atomic; the callers hold the worktree lock.
+extension StorePaths {
+    /// The clone's copy of every ended session, shared by its worktrees and out of reach of
+    /// `git clean`: `<common dir>/codex-state/sessions/`.
+    public var sessionArchiveDir: String { Self.join(shared, "sessions") }
+}
+
 extension StateStore {
     /// Creates `.codex-state/sessions/` with its `.gitkeep` (what `init` adds beside the state
     /// file, so the folder is committed). Changes nothing that is already there.

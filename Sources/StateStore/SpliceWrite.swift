@@ -25,15 +25,15 @@ extension StateStore {
         guard let index = try? openIndex(), let built = try? index.builtFrom(),
             let written = try? index.writtenCanonical(), built.hash == written
         else { return nil }
-        let bytes = try readBytes()
-        // Stat after reading: a change during the read shows as a different stamp.
+        let read = try readStamped()
+        let bytes = read.bytes
         let hash: String
-        if !built.stamp.isEmpty, Files.stamp(paths.stateFile)?.encoded == built.stamp {
+        if !built.stamp.isEmpty, read.current?.encoded == built.stamp {
             hash = built.hash
         } else {
             hash = ContentHash.sha256(bytes)
             guard hash == built.hash else { return nil }
-            if let settled = Self.settledStamp(paths.stateFile) { try? index.setStamp(settled, forHash: hash) }
+            if let settled = read.settled { try? index.setStamp(settled, forHash: hash) }
         }
         guard let indexed = try? index.load(), indexed.hash == hash,
             let projectBytes = CanonicalSplice.projectValue(in: bytes),
@@ -63,6 +63,24 @@ extension StateStore {
     public static func task(_ id: String, in bytes: [UInt8]) -> TaskRecord? {
         guard let slice = CanonicalSplice.entityValue(kind: "task", id: id, in: bytes) else { return nil }
         return try? JSONDecoder().decode(TaskRecord.self, from: Data(slice))
+    }
+
+    /// The state file's bytes with its stamp after reading them (a change during the read shows
+    /// as another stamp than the one recorded), and the stamp that may be recorded for them:
+    /// nil unless it had settled before the read began and did not change during it.
+    func readStamped() throws -> (bytes: [UInt8], current: FileStamp?, settled: FileStamp?) {
+        let clock = Self.coarseNanos()
+        let before = Files.stamp(paths.stateFile)
+        let bytes = try readBytes()
+        let after = Files.stamp(paths.stateFile)
+        return (bytes, after, Self.settled(before, after: after, clock: clock))
+    }
+
+    /// `before` when it can stand for the content read between it and `after` (see
+    /// ``settledStamp(_:)``; `clock` was read before `before`).
+    static func settled(_ before: FileStamp?, after: FileStamp?, clock: Int64) -> FileStamp? {
+        guard let before, before == after, max(before.mtimeNanos, before.ctimeNanos) < clock else { return nil }
+        return before
     }
 
     /// The file's stamp when it can stand for its content: only once every change that could

@@ -73,6 +73,9 @@ public final class StateStore {
     /// replaced, before the index and the journal are touched (`CODEX_STATE_FAULT`).
     public var faultPoint: String?
 
+    /// The handle ``withSharedIndex(_:)`` opened, while its body runs.
+    private var sharedIndex: StateIndex?
+
     public init(paths: StorePaths) { self.paths = paths }
 
     public var isInitialized: Bool { Files.exists(paths.stateFile) }
@@ -86,14 +89,13 @@ public final class StateStore {
     /// Reads the state to change it: as ``readState()``, and refuses a file whose rewrite would
     /// drop fields this version does not know.
     public func readStateForUpdate() throws -> LoadedState {
-        let bytes = try readBytes()
+        let read = try readStamped()
+        let bytes = read.bytes
         let index = try? openIndex()
-        // The hash of a file whose stat data is the one recorded with it is known (stat after
-        // reading: a change during the read shows as another stamp).
+        // The hash of a file whose stat data is the one recorded with it is known (recorded only
+        // once settled; stat after reading: a change during the read shows as another stamp).
         let hash: String
-        if let built = try? index?.builtFrom(), !built.stamp.isEmpty,
-            Files.stamp(paths.stateFile)?.encoded == built.stamp
-        {
+        if let built = try? index?.builtFrom(), !built.stamp.isEmpty, read.current?.encoded == built.stamp {
             hash = built.hash
         } else {
             hash = ContentHash.sha256(bytes)
@@ -137,6 +139,7 @@ public final class StateStore {
     /// file is parsed directly: slower, never wrong.
     public func loadIndexed() throws -> (IndexedState, StateIndex?) {
         try checkLayout()
+        let clock = Self.coarseNanos()
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw StoreError.notInitialized(stateFile: paths.stateFile)
         }
@@ -152,13 +155,15 @@ public final class StateStore {
         }
         let bytes = try readBytes()
         let hash = ContentHash.sha256(bytes)
+        // Recorded only if it can stand for these bytes (racy-git rule, ``settledStamp(_:)``).
+        let settled = Self.settled(stamp, after: Files.stamp(paths.stateFile), clock: clock)
         do {
             if let built = try index.builtFrom(), built.hash == hash {
-                try index.setStamp(stamp, forHash: hash)
+                try index.setStamp(settled, forHash: hash)
                 return (try index.load(), index)
             }
             let state = try decode(bytes)
-            try index.rebuild(from: state, hash: hash, stamp: stamp)
+            try index.rebuild(from: state, hash: hash, stamp: settled)
             return (Self.indexed(LoadedState(state: state, hash: hash)), index)
         } catch let e as StoreError {
             if case .index = e { return (Self.indexed(LoadedState(state: try decode(bytes), hash: hash)), nil) }
@@ -284,8 +289,20 @@ public final class StateStore {
         return recovered
     }
 
-    /// The index, opened with this store's busy timeout.
+    /// The index, opened with this store's busy timeout (inside ``withSharedIndex(_:)``, the
+    /// handle it opened).
     public func openIndex() throws -> StateIndex {
-        try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
+        if let sharedIndex { return sharedIndex }
+        return try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
+    }
+
+    /// Runs `body` with one index handle for every use of the index in it: a transaction's read,
+    /// the evaluation inside its body, and its write. Each open and close of the index costs
+    /// SQLite's WAL set-up and its checkpoint on close, four fdatasyncs.
+    public func withSharedIndex<T>(_ body: () throws -> T) rethrows -> T {
+        if sharedIndex != nil { return try body() }
+        sharedIndex = try? StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
+        defer { sharedIndex = nil }
+        return try body()
     }
 }

@@ -17,6 +17,11 @@ extension Workspace {
     /// state is respected unless `force` is set. A task that still waits on others (dependencies
     /// or children not done here) is started anyway, with a warning naming them.
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
+        // One index handle for the transaction and the read after it.
+        try store.withSharedIndex { try startSharingIndex(id, force: force, command: command) }
+    }
+
+    private func startSharingIndex(_ id: String, force: Bool, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
         let started = try transaction(command: command, partial: true) { state, ctx in
@@ -29,14 +34,19 @@ extension Workspace {
             }
             return try state.startTask(resolved, ctx, force: force)
         }
-        if let before = try? view().evaluation {
-            let (deps, kids) = before.waitingOn(started)
-            let open = (deps + kids).map { "\($0) (\(before.status[$0]?.rawValue ?? "missing"))" }
-            if !open.isEmpty {
-                warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-            }
-        }
+        warnIfWaiting(started)
         return started
+    }
+
+    /// A task just started that still waits on others (dependencies or children not done here)
+    /// gets a warning naming them: `task start` and the MCP `task_update` tool.
+    func warnIfWaiting(_ started: String) {
+        guard let after = try? view().evaluation else { return }
+        let (deps, kids) = after.waitingOn(started)
+        let open = (deps + kids).map { "\($0) (\(after.status[$0]?.rawValue ?? "missing"))" }
+        if !open.isEmpty {
+            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
+        }
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
@@ -83,6 +93,13 @@ extension Workspace {
     /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
     /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
+        // One index handle for the reads before and after and the transaction between them.
+        try store.withSharedIndex { try completeSharingIndex(id, revision: revision, note: note, command: command) }
+    }
+
+    private func completeSharingIndex(_ id: String, revision: String?, note: String?, command: String) throws
+        -> CompletionResult
+    {
         let head = try self.head()
         let readyBefore = (try? view().evaluation.ready) ?? []
         let resolved = try revision.map { try repository.resolveCommit($0) }

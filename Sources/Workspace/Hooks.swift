@@ -61,8 +61,13 @@ extension Workspace {
     /// Installs the shims for `names` into the hooks directory git uses. A hook already there is
     /// kept as `<name>.codex-state-chained` and run first by the shim; our own older shim is
     /// replaced; a current one is left alone, so installing twice changes nothing.
+    ///
+    /// The hooks directory is the clone's, shared by its worktrees: the install holds the
+    /// clone-wide lock (``StateStore/claimLock(timeout:)``) while it moves and writes hooks.
     public func installHooks(_ names: [HookName], binary: String) throws -> [HookChange] {
         let dir = try hooksDirectory()
+        let lock = try store.claimLock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(lock) {} }
         // A hooks path inside the working tree that git tracks: installing changes tracked files
         // (shown as modified, committed by the next `git commit -a`).
         let root = paths.workdir + "/"
@@ -104,9 +109,12 @@ extension Workspace {
         return changes
     }
 
-    /// Removes our shims and puts chained hooks back exactly as they were.
+    /// Removes our shims and puts chained hooks back exactly as they were (under the clone-wide
+    /// lock, as ``installHooks(_:binary:)``).
     public func uninstallHooks() throws -> [HookChange] {
         let dir = try hooksDirectory()
+        let lock = try store.claimLock(timeout: try lockTimeout())
+        defer { withExtendedLifetime(lock) {} }
         var changes: [HookChange] = []
         for status in try hookStatus() {
             guard status.installed else {

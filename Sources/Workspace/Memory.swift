@@ -74,7 +74,6 @@ public struct MemoryView {
 
 extension Workspace {
     var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths) }
-    var memoryIndexFile: String { StorePaths.join(paths.worktreeLocal, "memory.sqlite") }
 
     // MARK: - Writes
 
@@ -228,7 +227,7 @@ extension Workspace {
         let head = try self.head()
         let (indexed, _) = try store.loadIndexed()
         let (priv, privHash) = try privateMemoryFile.read()
-        let index: MemoryIndex? = (try? MemoryIndex(path: memoryIndexFile)) ?? (try? MemoryIndex())
+        let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
         var privateMap = priv.memories
         let source = indexed.hash + ":" + privHash

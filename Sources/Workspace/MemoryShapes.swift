@@ -1,4 +1,5 @@
 import StateModel
+import StateStore
 
 /// The JSON shapes of the memory commands and tools (docs/cli.md#remember), shared by the CLI
 /// and the MCP server.
@@ -65,5 +66,44 @@ public struct RecallJSON: Encodable {
     public init(query: String, hits: [RecallHit]) {
         self.query = query
         results = hits.map(RecallResultJSON.init)
+    }
+}
+
+/// `memories --json`.
+public struct MemoriesJSON: Encodable {
+    var memories: [MemoryJSON]
+    public init(_ items: [MemoryItem]) { memories = items.map(MemoryJSON.init) }
+}
+
+/// `forget --json`.
+public struct ForgetJSON: Encodable {
+    var memory: MemoryJSON
+    var note: String
+
+    public init(_ item: MemoryItem) {
+        memory = MemoryJSON(item)
+        note = Self.note(item)
+    }
+
+    /// What forgetting did not undo: for a committed memory, git history still holds it.
+    public static func note(_ item: MemoryItem) -> String {
+        item.isPrivate ? "it was private: nothing of it was committed" : historyNote
+    }
+
+    public static let historyNote =
+        "git history still holds the commits that contained it: to purge it, rewrite history "
+        + "(git filter-repo --replace-text FILE, then force-push every clone) and treat any secret in it as leaked"
+}
+
+/// `undo --json`.
+public struct UndoJSON: Encodable {
+    public var undone: String
+    public var command: String
+    public var entities: [String]
+
+    public init(_ undone: JournalRecord) {
+        self.undone = undone.op
+        command = undone.command
+        entities = undone.changes.map { "\($0.kind) \($0.id)" }
     }
 }

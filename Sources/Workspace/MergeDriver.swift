@@ -214,8 +214,17 @@ extension Workspace {
     /// unless git already sees a valid one (a user may have set a full path globally); the
     /// attribute line goes into the top-level `.gitattributes`, created if missing, other lines
     /// kept as they are.
+    /// Takes the worktree lock (``writeLock(timeout:)``): `.gitattributes` is read, changed and
+    /// replaced while no other codex-state process of this worktree writes it.
     @discardableResult
     public func configureMergeDriver() throws -> MergeDriverSetup {
+        let lock = try writeLock()
+        defer { withExtendedLifetime(lock) {} }
+        return try configureMergeDriverLocked()
+    }
+
+    /// ``configureMergeDriver()`` for a caller that holds the worktree lock (`init`).
+    func configureMergeDriverLocked() throws -> MergeDriverSetup {
         let prefix = "merge.\(MergeDriverSetup.driverName)"
         var set: [String] = []
         if try repository.configString(prefix + ".name") == nil {
@@ -246,6 +255,8 @@ extension Workspace {
     /// `.gitattributes` line (the file too, if nothing else is left in it). The change to
     /// `.gitattributes` is the user's to commit.
     public func removeMergeDriver() throws -> MergeDriverRemoval {
+        let lock = try writeLock()
+        defer { withExtendedLifetime(lock) {} }
         let prefix = "merge.\(MergeDriverSetup.driverName)"
         var removed: [String] = []
         for key in [prefix + ".driver", prefix + ".name"] {

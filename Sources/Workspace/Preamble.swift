@@ -274,22 +274,14 @@ extension Workspace {
         }
 
         // 5. Goals (oldest first) and the current milestone.
-        let goals = view.goals.sorted { $0.created.at != $1.created.at ? $0.created.at < $1.created.at : $0.id < $1.id }
+        let goals = Goal.oldestFirst(view.goals)
         input.goalsTotal = goals.count
         input.goals = goals.prefix(Preamble.Limits.goals).map { PreambleInput.GoalItem(id: $0.id, text: $0.text) }
-        var total: [String: Int] = [:]
-        var done: [String: Int] = [:]
-        for t in tasks.values {
-            guard let m = t.milestone else { continue }
-            total[m, default: 0] += 1
-            if eval.status[t.id]?.satisfiesDependents == true { done[m, default: 0] += 1 }
-        }
-        let order = view.milestoneOrder
-        let current = view.milestones.sorted { (order[$0.id] ?? Int.max, $0.id) < (order[$1.id] ?? Int.max, $1.id) }
-            .first { (done[$0.id] ?? 0) < (total[$0.id] ?? 0) }
+        let current = MilestoneProgress.all(view.milestones, eval).first { $0.finished < $0.tasks }
         input.milestone = current.map {
             PreambleInput.MilestoneItem(
-                id: $0.id, title: $0.title, due: $0.due, done: done[$0.id] ?? 0, total: total[$0.id] ?? 0)
+                id: $0.milestone.id, title: $0.milestone.title, due: $0.milestone.due, done: $0.finished,
+                total: $0.tasks)
         }
 
         // 6. The last ended session here, or on the branch this one was created from.

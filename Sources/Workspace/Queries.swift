@@ -1,4 +1,5 @@
 import StateModel
+import StateStore
 
 /// Which tasks `tasks` lists: the CLI's flags and the MCP `tasks` tool's arguments.
 ///
@@ -153,5 +154,111 @@ extension NextJSON.Empty {
         if waiting > 0 { parts.append("\(waiting) open task(s) wait on others") }
         if blocked > 0 { parts.append("\(blocked) blocked") }
         return "Nothing is ready: " + parts.joined(separator: ", ") + "."
+    }
+}
+
+/// A milestone and how far along it is here: `finished` of its `tasks` are done on this branch
+/// or cancelled. (`milestone list` and the preamble's current milestone.)
+public struct MilestoneProgress: Sendable, Equatable {
+    public var milestone: Milestone
+    public var tasks: Int
+    public var finished: Int
+
+    /// Every milestone in ranking order (due date, undated last, then creation and id), counted
+    /// over the tasks of `evaluation`.
+    public static func all(_ milestones: [Milestone], _ evaluation: Evaluation) -> [MilestoneProgress] {
+        var counts: [String: (tasks: Int, finished: Int)] = [:]
+        for t in evaluation.tasks.values {
+            guard let m = t.milestone else { continue }
+            counts[m, default: (0, 0)].tasks += 1
+            if evaluation.status[t.id]?.satisfiesDependents == true { counts[m, default: (0, 0)].finished += 1 }
+        }
+        var p = ProjectState(projectName: "")
+        for m in milestones { p.milestones[m.id] = m }
+        return p.orderedMilestones.map {
+            MilestoneProgress(milestone: $0, tasks: counts[$0.id]?.tasks ?? 0, finished: counts[$0.id]?.finished ?? 0)
+        }
+    }
+}
+
+extension HeadView {
+    /// `milestone list`: every milestone in ranking order, with its progress.
+    public var milestoneProgress: [MilestoneProgress] { MilestoneProgress.all(state.milestones, evaluation) }
+
+    /// `goal list`: the goals, oldest first.
+    public var goalsOldestFirst: [Goal] { Goal.oldestFirst(state.goals) }
+}
+
+extension Goal {
+    /// Oldest first, then by id.
+    public static func oldestFirst(_ goals: [Goal]) -> [Goal] {
+        goals.sorted { $0.created.at != $1.created.at ? $0.created.at < $1.created.at : $0.id < $1.id }
+    }
+}
+
+/// Which journal records `log` shows.
+public struct JournalFilter: Sendable, Equatable {
+    /// Only operations that touched this task (id or unique prefix among the journaled tasks).
+    public var task: String?
+    /// Only operations that touched this memory (id or unique prefix among the journaled ones).
+    public var memory: String?
+    /// At most this many, newest first.
+    public var limit: Int
+
+    public init(task: String? = nil, memory: String? = nil, limit: Int = 20) {
+        self.task = task
+        self.memory = memory
+        self.limit = limit
+    }
+
+    /// The records kept, newest first.
+    public func select(_ records: [JournalRecord]) throws -> [JournalRecord] {
+        var records = records
+        if let t = task {
+            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "task" }.map(\.id) })
+            let id = try Identifiers.resolve(t, kind: .task, among: known)
+            records = records.filter { $0.changes.contains { $0.id == id } }
+        }
+        if let m = memory {
+            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "memory" }.map(\.id) })
+            let id = try Identifiers.resolve(m, kind: .memory, among: known)
+            records = records.filter { $0.changes.contains { $0.kind == "memory" && $0.id == id } }
+        }
+        return Array(records.suffix(limit).reversed())
+    }
+}
+
+extension EntityChange {
+    /// One line for `log`: `+ task t-…` (added), `- task t-…` (removed), or `~ task t-…: title,
+    /// priority` (the top-level fields that changed, `updated` left out).
+    public var summary: String {
+        switch (before, after) {
+        case (nil, .some): return "+ \(kind) \(id)"
+        case (.some, nil): return "- \(kind) \(id)"
+        default:
+            let fields = changedFields
+            return "~ \(kind) \(id)" + (fields.isEmpty ? "" : ": " + fields.joined(separator: ", "))
+        }
+    }
+
+    /// The top-level fields whose values differ between before and after, `updated` left out.
+    public var changedFields: [String] {
+        guard case .object(let obj)? = try? JSONValue(encoding: self),
+            case .object(let before)? = obj["before"], case .object(let after)? = obj["after"]
+        else { return [] }
+        return Set(before.keys).union(after.keys).sorted().filter { k in
+            k != "updated" && (before[k] ?? .null) != (after[k] ?? .null)
+        }
+    }
+}
+
+extension TaskSummary {
+    /// Why a stale task is stale, in words (`next --explain`).
+    public func staleWhy(_ eval: Evaluation) -> String {
+        let e = eval.elsewhere[id]
+        let who = e?.actor ?? startedActor ?? "someone"
+        let place = e.map { " in \($0.place)" } ?? ""
+        if e == nil, let exp = claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
+        return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
     }
 }

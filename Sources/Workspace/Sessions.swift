@@ -453,7 +453,7 @@ extension Workspace {
 
     /// The clone's copy of every ended session, shared by its worktrees and out of reach of
     /// `git clean`: `<common dir>/codex-state/sessions/`.
-    var sessionArchiveDir: String { StorePaths.join(paths.shared, "sessions") }
+    var sessionArchiveDir: String { paths.sessionArchiveDir }
 
     /// Writes an ended session: always into the clone's archive, and into this working tree's
     /// `.codex-state/sessions/` only when the worktree is on the session's branch. A session of

@@ -395,3 +395,43 @@ public struct TaskShowJSON: Encodable {
         case waitingOn = "waiting_on"
     }
 }
+
+/// One milestone in `milestone list --json`.
+public struct MilestoneJSON: Encodable {
+    public var id: String
+    public var title: String
+    public var due: String?
+    public var tasks: Int
+    public var finished: Int
+
+    public init(_ p: MilestoneProgress) {
+        id = p.milestone.id
+        title = p.milestone.title
+        due = p.milestone.due
+        tasks = p.tasks
+        finished = p.finished
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(title, forKey: .title)
+        try c.encode(due, forKey: .due)
+        try c.encode(tasks, forKey: .tasks)
+        try c.encode(finished, forKey: .finished)
+    }
+    enum CodingKeys: String, CodingKey { case id, title, due, tasks, finished }
+}
+
+/// One goal in `goal list --json`.
+public struct GoalJSON: Encodable {
+    public var id: String
+    public var text: String
+    public var created: String
+
+    public init(_ g: Goal) {
+        id = g.id
+        text = g.text
+        created = g.created.at.iso8601
+    }
+}

@@ -35,7 +35,7 @@ extension Workspace {
         if update.status == .blocked, (update.reason ?? "").isEmpty {
             throw UsageError("status blocked needs a reason")
         }
-        return try transaction(command: command, partial: true) { state, ctx in
+        let updated = try transaction(command: command, partial: true) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
             for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
@@ -49,5 +49,7 @@ extension Workspace {
             }
             return resolved
         }
+        if update.status == .inProgress { warnIfWaiting(updated) }
+        return updated
     }
 }

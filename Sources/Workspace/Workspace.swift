@@ -180,7 +180,7 @@ public final class Workspace {
             let loaded = try store.readState()
             _ = try store.loadIndexed()
             // The merge driver is per-clone config: a fresh clone's `init` lands here.
-            try configureMergeDriver()
+            _ = try configureMergeDriverLocked()
             return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
@@ -188,7 +188,7 @@ public final class Workspace {
         let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
             .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
         try write(state, replacing: nil, changes: initial, command: command)
-        try configureMergeDriver()
+        _ = try configureMergeDriverLocked()
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
     }
 
@@ -211,6 +211,14 @@ public final class Workspace {
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
+        return try store.withSharedIndex { try locked(command: command, partial: partial, ctx, body) }
+    }
+
+    /// The transaction, under the worktree lock.
+    private func locked<T>(
+        command: String, partial: Bool, _ ctx: MutationContext,
+        _ body: (inout ProjectState, MutationContext) throws -> T
+    ) throws -> T {
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
         if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {

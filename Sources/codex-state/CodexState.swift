@@ -12,10 +12,14 @@ enum Main {
     static func main() {
         do {
             let arguments = try GlobalArguments.strip(Array(CommandLine.arguments.dropFirst()))
-            // A mistyped subcommand is looked for only when parsing fails: naming every command
-            // type costs a scan of the binary's protocol conformances per type (a third of
-            // `--help`), and a command line that parses holds none (no group's default
-            // subcommand takes an argument).
+            // A mistyped subcommand is looked for only when parsing fails (or after `help`,
+            // which parses whatever follows): naming every command type costs a scan of the
+            // binary's protocol conformances per type, and a command line that parses holds none
+            // (no group's default subcommand takes an argument).
+            if arguments.first == "help", let message = GlobalArguments.unknownSubcommand(arguments) {
+                Output.error(message + " (see --help)")
+                Foundation.exit(2)
+            }
             let parsed: ParsableCommand
             do {
                 parsed = try CodexState.parseAsRoot(arguments)
@@ -153,7 +157,8 @@ enum GlobalArguments {
     static func unknownSubcommand(_ args: [String]) -> String? {
         var subcommands = CodexState.configuration.subcommands
         var path: [String] = []
-        for word in args {
+        // `help taks` names the mistake too (argument-parser would print the top-level help).
+        for word in args.first == "help" ? args.dropFirst() : args[...] {
             if word.hasPrefix("-") || word == "help" || subcommands.isEmpty { return nil }
             // Named level by level, only as far as the words go.
             let names = subcommands.map { $0.configuration.commandName ?? $0._commandName }
@@ -163,6 +168,15 @@ enum GlobalArguments {
                 continue
             }
             let scope = (["codex-state"] + path).joined(separator: " ")
+            if path.isEmpty || path == ["task"] {
+                if let ours = otherTrackersWords[word.lowercased()] {
+                    return "unknown command '\(word)' for \(scope); did you mean 'codex-state \(ours)'?"
+                }
+                if word.hasPrefix("t-"), word.count > 2, word.dropFirst(2).allSatisfy(\.isHexDigit) {
+                    return
+                        "unknown command '\(word)' for \(scope); the command comes before the id: codex-state task show|start|edit|block|cancel ID, codex-state complete ID"
+                }
+            }
             var best: (name: String, distance: Int)?
             for name in names.sorted() {
                 let d = editDistance(word, name)
@@ -175,6 +189,17 @@ enum GlobalArguments {
         }
         return nil
     }
+
+    /// The words beads (`bd ready`, `bd close`, `bd list`, `bd create`) and Taskwarrior (`task
+    /// list`, `task add`, `task N done`, `task N modify`) users type first, and ours for them.
+    static let otherTrackersWords: [String: String] = [
+        "done": "complete", "close": "complete", "finish": "complete", "complete": "complete",
+        "ready": "next", "list": "tasks", "ls": "tasks", "show": "task show", "info": "task show",
+        "add": "task add", "create": "task add", "new": "task add", "start": "task start",
+        "update": "task edit", "modify": "task edit", "edit": "task edit", "block": "task block",
+        "delete": "task cancel", "rm": "task cancel", "cancel": "task cancel", "reopen": "task reopen",
+        "dep": "task dep", "depends": "task dep add",
+    ]
 
     /// Levenshtein distance.
     static func editDistance(_ a: String, _ b: String) -> Int {

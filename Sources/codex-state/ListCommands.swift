@@ -203,7 +203,7 @@ struct Next: ParsableCommand {
             if explain {
                 let terms = r.terms
                 Output.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
-                if terms.stale { Output.line("   stale:      yes (\(staleWhy(t, view.evaluation)))") }
+                if terms.stale { Output.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
                 Output.line("   priority:   \(terms.priority)")
                 Output.line("   unblocks:   \(terms.unblocks)")
                 Output.line(
@@ -213,19 +213,10 @@ struct Next: ParsableCommand {
                 Output.line("   id:         \(terms.id)")
             } else {
                 Output.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
-                if r.terms.stale { Output.line("   stale: \(staleWhy(t, view.evaluation))") }
+                if r.terms.stale { Output.line("   stale: \(t.staleWhy(view.evaluation))") }
             }
         }
     }
-}
-
-/// Why a stale task is stale, in words.
-func staleWhy(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let e = eval.elsewhere[t.id]
-    let who = e?.actor ?? t.startedActor ?? "someone"
-    let place = e.map { " in \($0.place)" } ?? ""
-    if e == nil, let exp = t.claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
-    return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
 }
 
 struct Complete: ParsableCommand {

@@ -93,7 +93,7 @@ struct Memories: ParsableCommand {
         filter.history = history
         let items = try ws.memories(filter)
         if output.json {
-            try Output.json(["memories": items.map(MemoryJSON.init)])
+            try Output.json(MemoriesJSON(items))
             return
         }
         if items.isEmpty {
@@ -152,20 +152,15 @@ struct Forget: ParsableCommand {
     @OptionGroup var output: JSONFlag
     @Argument(help: "Memory id or unique prefix.") var id: String
 
-    static let historyNote =
-        "git history still holds the commits that contained it: to purge it, rewrite history "
-        + "(git filter-repo --replace-text FILE, then force-push every clone) and treat any secret in it as leaked"
-
     func run() throws {
         let ws = try common.workspace()
         let item = try ws.forget(id, command: common.commandLine)
         Output.warnings(ws)
-        let note = item.isPrivate ? "it was private: nothing of it was committed" : Self.historyNote
         if output.json {
-            try Output.json(ForgetJSON(memory: MemoryJSON(item), note: note))
+            try Output.json(ForgetJSON(item))
         } else {
             Output.line("forgot \(item.memory.id)")
-            Output.line(note)
+            Output.line(ForgetJSON.note(item))
         }
     }
 }
@@ -181,11 +176,6 @@ extension MemoryText {
         let text = m.isForgotten ? "(forgotten)" : Output.clean(m.text)
         return "\(m.id)  [\(tags.joined(separator: ", "))]  \(text)"
     }
-}
-
-struct ForgetJSON: Encodable {
-    var memory: MemoryJSON
-    var note: String
 }
 
 struct Undo: ParsableCommand {
@@ -204,19 +194,14 @@ struct Undo: ParsableCommand {
         let ws = try common.workspace()
         let undone = try ws.undo(op, command: common.commandLine)
         Output.warnings(ws)
-        let changed = undone.changes.map { "\($0.kind) \($0.id)" }
+        let shape = UndoJSON(undone)
         if output.json {
-            try Output.json(UndoJSON(undone: undone.op, command: undone.command, entities: changed))
+            try Output.json(shape)
         } else {
-            Output.line("undid \(undone.op) (\(Output.clean(undone.command))): \(changed.joined(separator: ", "))")
+            Output.line(
+                "undid \(undone.op) (\(Output.clean(undone.command))): \(shape.entities.joined(separator: ", "))")
         }
     }
-}
-
-struct UndoJSON: Encodable {
-    var undone: String
-    var command: String
-    var entities: [String]
 }
 
 struct JournalCommand: ParsableCommand {

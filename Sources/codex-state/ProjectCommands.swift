@@ -30,51 +30,19 @@ struct MilestoneCommand: ParsableCommand {
 
         func run() throws {
             let ws = try common.workspace()
-            let view = try ws.view()
-            var p = ProjectState(projectName: "")
-            for m in view.state.milestones { p.milestones[m.id] = m }
-            let ordered = p.orderedMilestones
-            var counts: [String: (Int, Int)] = [:]
-            for t in view.state.tasks.values {
-                guard let m = t.milestone else { continue }
-                let done = view.evaluation.status[t.id]?.satisfiesDependents == true ? 1 : 0
-                counts[m, default: (0, 0)].0 += 1
-                counts[m, default: (0, 0)].1 += done
-            }
+            let milestones = try ws.view().milestoneProgress
             if output.json {
-                try Output.json(
-                    ordered.map {
-                        MilestoneJSON(
-                            id: $0.id, title: $0.title, due: $0.due, tasks: counts[$0.id]?.0 ?? 0,
-                            finished: counts[$0.id]?.1 ?? 0)
-                    })
+                try Output.json(milestones.map(MilestoneJSON.init))
                 return
             }
-            if ordered.isEmpty { Output.line("No milestones.") }
-            for m in ordered {
-                let c = counts[m.id] ?? (0, 0)
-                Output.line("\(m.id)  \(m.due ?? "no date")  \(Output.clean(m.title))  (\(c.1)/\(c.0) finished)")
+            if milestones.isEmpty { Output.line("No milestones.") }
+            for p in milestones {
+                let m = p.milestone
+                Output.line(
+                    "\(m.id)  \(m.due ?? "no date")  \(Output.clean(m.title))  (\(p.finished)/\(p.tasks) finished)")
             }
         }
     }
-}
-
-struct MilestoneJSON: Encodable {
-    var id: String
-    var title: String
-    var due: String?
-    var tasks: Int
-    var finished: Int
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(title, forKey: .title)
-        try c.encode(due, forKey: .due)
-        try c.encode(tasks, forKey: .tasks)
-        try c.encode(finished, forKey: .finished)
-    }
-    enum CodingKeys: String, CodingKey { case id, title, due, tasks, finished }
 }
 
 struct GoalCommand: ParsableCommand {
@@ -102,23 +70,15 @@ struct GoalCommand: ParsableCommand {
 
         func run() throws {
             let ws = try common.workspace()
-            let goals = try ws.view().state.goals.sorted {
-                $0.created.at != $1.created.at ? $0.created.at < $1.created.at : $0.id < $1.id
-            }
+            let goals = try ws.view().goalsOldestFirst
             if output.json {
-                try Output.json(goals.map { GoalJSON(id: $0.id, text: $0.text, created: $0.created.at.iso8601) })
+                try Output.json(goals.map(GoalJSON.init))
                 return
             }
             if goals.isEmpty { Output.line("No goals.") }
             for g in goals { Output.line("\(g.id)  \(Output.clean(g.text))") }
         }
     }
-}
-
-struct GoalJSON: Encodable {
-    var id: String
-    var text: String
-    var created: String
 }
 
 struct Log: ParsableCommand {
@@ -137,7 +97,7 @@ struct Log: ParsableCommand {
     }
 
     func run() throws {
-        var records: [JournalRecord]
+        let records: [JournalRecord]
         var ws: Workspace?
         do {
             ws = try common.workspace()
@@ -148,17 +108,7 @@ struct Log: ParsableCommand {
                 directory: common.directory ?? FileManager.default.currentDirectoryPath,
                 environment: ProcessInfo.processInfo.environment)
         }
-        if let t = task {
-            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "task" }.map(\.id) })
-            let id = try Identifiers.resolve(t, kind: .task, among: known)
-            records = records.filter { $0.changes.contains { $0.id == id } }
-        }
-        if let m = memory {
-            let known = Set(records.flatMap { $0.changes.filter { $0.kind == "memory" }.map(\.id) })
-            let id = try Identifiers.resolve(m, kind: .memory, among: known)
-            records = records.filter { $0.changes.contains { $0.kind == "memory" && $0.id == id } }
-        }
-        let shown = Array(records.suffix(n).reversed())
+        let shown = try JournalFilter(task: task, memory: memory, limit: n).select(records)
         if output.json {
             try Output.json(shown)
             return
@@ -167,7 +117,7 @@ struct Log: ParsableCommand {
         for r in shown {
             let at = r.head.map { " \(r.branch ?? "detached")@\($0.prefix(7))" } ?? ""
             Output.line("\(r.at)  \(r.actor)\(at)  \(r.command)  [\(r.op)\(r.client.map { ", " + $0 } ?? "")]")
-            for c in r.changes { Output.line("  " + describe(c)) }
+            for c in r.changes { Output.line("  " + c.summary) }
         }
         // Merges change the state through git and the merge driver, which journal nothing.
         guard task == nil, memory == nil, let merges = try? ws?.stateMerges(limit: n), !merges.isEmpty else { return }
@@ -177,27 +127,6 @@ struct Log: ParsableCommand {
         )
         for m in merges {
             Output.line("\(Timestamp(seconds: m.time))  \(m.id.short)  \(Output.clean(m.summary))")
-        }
-    }
-
-    func describe(_ c: EntityChange) -> String {
-        switch (c.before, c.after) {
-        case (nil, .some): return "+ \(c.kind) \(c.id)"
-        case (.some, nil): return "- \(c.kind) \(c.id)"
-        default:
-            let fields = changedFields(c)
-            return "~ \(c.kind) \(c.id)" + (fields.isEmpty ? "" : ": " + fields.joined(separator: ", "))
-        }
-    }
-
-    func changedFields(_ c: EntityChange) -> [String] {
-        guard let data = try? JSONEncoder().encode(c),
-            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let before = obj["before"] as? [String: Any], let after = obj["after"] as? [String: Any]
-        else { return [] }
-        return Set(before.keys).union(after.keys).sorted().filter { k in
-            k != "updated"
-                && !NSDictionary(dictionary: ["v": before[k] ?? NSNull()]).isEqual(to: ["v": after[k] ?? NSNull()])
         }
     }
 }

@@ -36,18 +36,28 @@ import Testing
         return out
     }
 
-    @Test func docsCarryTheRealHelpOfEveryCommand() throws {
-        let s = try Sandbox()
+    /// Every command, breadth first from `codex-state` itself, with its `--help` and its subcommands.
+    func commands(_ s: Sandbox) throws -> [(path: [String], help: String, subcommands: [String])] {
         var queue: [[String]] = [[]]
-        var blocks: [String] = []
-        var helps: [String: String] = [:]
+        var out: [(path: [String], help: String, subcommands: [String])] = []
         while !queue.isEmpty {
             let path = queue.removeFirst()
             let text = try help(s, path)
+            let subs = subcommands(text).filter { $0 != "help" }
+            out.append((path, text, subs))
+            queue += subs.map { path + [$0] }
+        }
+        return out
+    }
+
+    @Test func docsCarryTheRealHelpOfEveryCommand() throws {
+        let s = try Sandbox()
+        var blocks: [String] = []
+        var helps: [String: String] = [:]
+        for (path, text, _) in try commands(s) {
             let command = (["codex-state"] + path + ["--help"]).joined(separator: " ")
             helps[command] = text
             blocks.append("$ " + command + "\n" + text)
-            queue += subcommands(text).filter { $0 != "help" }.map { path + [$0] }
         }
         let doc = try String(contentsOfFile: Self.docs, encoding: .utf8)
         var lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -84,5 +94,24 @@ import Testing
             return
         }
         #expect(doc == want, "docs/cli.md's --help text is stale; run UPDATE_DOCS=1 swift test --filter CliHelpTests")
+    }
+
+    /// Every command that runs (one without subcommands) has its own section in docs/cli.md: a
+    /// `### ` heading naming it (`### task dep add, task dep rm` names two) or a command it
+    /// belongs to (`### hook`). `preamble` and `check` too, though their details live in their own
+    /// pages.
+    @Test func docsHaveASectionForEveryCommand() throws {
+        let s = try Sandbox()
+        let doc = try String(contentsOfFile: Self.docs, encoding: .utf8)
+        let named = Set(
+            doc.split(separator: "\n").filter { $0.hasPrefix("### ") }.flatMap {
+                $0.dropFirst(4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            })
+        let leaves = try commands(s).filter { $0.subcommands.isEmpty }.map { $0.path }
+        #expect(leaves.count > 40 && leaves.contains(["preamble"]) && leaves.contains(["check"]))
+        for path in leaves {
+            let covered = (1...path.count).contains { named.contains(path.prefix($0).joined(separator: " ")) }
+            #expect(covered, "docs/cli.md has no section for codex-state \(path.joined(separator: " "))")
+        }
     }
 }

@@ -498,6 +498,21 @@ import Testing
         let nested = try s.cs("task", "ad", "x", in: repo)
         #expect(nested.status == 2 && nested.stderr.contains("did you mean 'add'?"), "\(nested.stderr)")
         #expect(try s.cs("help", "tasks", in: repo).ok)
+        // The words beads and Taskwarrior use, and Taskwarrior's id-first order.
+        for (words, ours) in [
+            (["close", "t-1"], "did you mean 'codex-state complete'?"),
+            (["ready"], "did you mean 'codex-state next'?"), (["list"], "did you mean 'codex-state tasks'?"),
+            (["create", "x"], "did you mean 'codex-state task add'?"),
+            (["task", "done", "t-1"], "did you mean 'codex-state complete'?"),
+            (["task", "list"], "did you mean 'codex-state tasks'?"),
+            (["task", "t-01234", "done"], "the command comes before the id"),
+        ] {
+            let r = try s.run(Sandbox.binary, words, in: repo)
+            #expect(r.status == 2 && r.stderr.contains(ours), "\(words): \(r.stderr)")
+        }
+        let help = try s.cs("help", "taks", in: repo)
+        #expect(help.status == 2 && help.stderr.contains("did you mean 'tasks'?"), "\(help.stderr)")
+        #expect(try s.cs("help", "task", "add", in: repo).ok)
     }
 
     @Test func quietLeavesOutConfirmationsOnly() throws {

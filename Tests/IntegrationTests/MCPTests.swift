@@ -47,8 +47,9 @@ enum PythonMCP {
                     out["tools"] = [t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools.tools]
                     for name, args in calls:
                         res = await s.call_tool(name, args)
-                        text = "".join(c.text for c in res.content if getattr(c, "type", "") == "text")
-                        out["results"].append({"error": bool(res.is_error), "text": text})
+                        texts = [c.text for c in res.content if getattr(c, "type", "") == "text"]
+                        out["results"].append({"error": bool(res.is_error), "text": "".join(texts[:1]),
+                                               "warnings": texts[1:]})
             json.dump(out, open(out_path, "w"))
 
         asyncio.run(main())
@@ -61,6 +62,8 @@ struct MCPServerTests {
         var instructions: String
         var tools: [[String: Any]]
         var results: [(error: Bool, text: String)]
+        /// The text items after a result's first: the warnings the CLI prints on stderr.
+        var warnings: [[String]]
     }
 
     func session(
@@ -81,7 +84,8 @@ struct MCPServerTests {
             tools: obj["tools"] as? [[String: Any]] ?? [],
             results: (obj["results"] as? [[String: Any]] ?? []).map {
                 ($0["error"] as? Bool ?? true, $0["text"] as? String ?? "")
-            })
+            },
+            warnings: (obj["results"] as? [[String: Any]] ?? []).map { $0["warnings"] as? [String] ?? [] })
     }
 
     func project() throws -> (Sandbox, String, a: String, b: String) {
@@ -204,6 +208,17 @@ struct MCPServerTests {
         #expect(try s.tasks(in: repo).count == 2)
     }
 
+    /// A task started while it still waits on others: the tool says so, as `task start` does.
+    @Test func startingAWaitingTaskWarns() throws {
+        let (s, repo, a, b) = try project()
+        let o = try session(s, in: repo, [("task_update", ["id": b, "status": "in_progress"]), ("tasks", [:])])
+        guard o.results.count == 2 else { return }
+        #expect(!o.results[0].error, "\(o.results[0].text)")
+        #expect(s.json(o.results[0].text)["effective_status"] as? String == "in_progress")
+        #expect(o.warnings[0] == ["codex-state: warning: \(b) still waits on \(a) (open)"], "\(o.warnings)")
+        #expect(o.warnings[1].isEmpty)
+    }
+
     /// The `tasks` tool filters as `tasks` does: lists combine as the CLI's repeated options.
     @Test func tasksToolTakesTheCLIsFilters() throws {
         let s = try Sandbox()
@@ -223,6 +238,7 @@ struct MCPServerTests {
             ("tasks", ["by": ["tester"]]),
             ("tasks", ["milestone": "beta"]),
             ("tasks", ["status": ["ready", "finished"]]),
+            ("tasks", ["stale": true, "everywhere": true]),
         ]
         let o = try session(s, in: repo, calls)
         guard o.results.count == calls.count else { return }
@@ -238,6 +254,8 @@ struct MCPServerTests {
         #expect(ids(4) == [c])
         #expect(ids(5) == [both])  // milestone by title
         #expect(o.results[6].error && o.results[6].text.contains("unknown --status 'finished'"))
+        #expect(ids(7).isEmpty)  // nothing stale
+
     }
 
     @Test func ambiguousPrefixIsAToolError() throws {

@@ -96,4 +96,36 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64 == inode)
         #expect(try MemoryIndex(path: path).builtFrom() == "kept")
     }
+
+    /// Files other processes may change at the same moment are changed under a lock: the
+    /// merge driver's `.gitattributes` line under the worktree's, the hooks (shared by the
+    /// clone's worktrees) under the clone-wide one. While another process holds it, nothing is
+    /// written and the command says who holds what.
+    @Test func sharedFilesAreChangedUnderALock() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try FileManager.default.createDirectory(
+            atPath: repo + "/.git/codex-state", withIntermediateDirectories: true)
+        let env = ["CODEX_STATE_LOCK_TIMEOUT": "0.3"]
+        do {
+            let held = try FileLock(path: repo + "/.git/codex-state/lock", timeout: 1)
+            let r = try s.cs("merge-driver", "--install", in: repo, env: env)
+            withExtendedLifetime(held) {}
+            #expect(!r.ok)
+            #expect(r.stderr.contains("held the lock"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: repo + "/.gitattributes"))
+        }
+        do {
+            let held = try FileLock(path: repo + "/.git/codex-state/claim.lock", timeout: 1)
+            let r = try s.cs("hooks", "install", in: repo, env: env)
+            withExtendedLifetime(held) {}
+            #expect(!r.ok)
+            #expect(r.stderr.contains("held the lock"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: repo + "/.git/hooks/post-checkout"))
+        }
+        // Free, both go through.
+        try s.ok("merge-driver", "--install", in: repo)
+        try s.ok("hooks", "install", in: repo)
+        #expect(FileManager.default.fileExists(atPath: repo + "/.git/hooks/post-checkout"))
+    }
 }

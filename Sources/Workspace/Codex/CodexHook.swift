@@ -87,13 +87,12 @@ public enum CodexHook {
     }
 
     static func context(_ text: String) -> Outcome {
-        let payload: [String: Any] = [
-            "hookSpecificOutput": ["hookEventName": "SessionStart", "additionalContext": text]
-        ]
-        let data =
-            (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data()
-        return Outcome(stdout: String(decoding: data, as: UTF8.self) + "\n")
+        let payload = JSONValue.object([
+            "hookSpecificOutput": .object([
+                "hookEventName": .string("SessionStart"), "additionalContext": .string(text),
+            ])
+        ])
+        return Outcome(stdout: String(decoding: payload.json(.compact), as: UTF8.self) + "\n")
     }
 
     static func oneLine(_ error: Error) -> String {
