@@ -75,7 +75,7 @@ public struct JSONWriter: Sendable {
     public mutating func beginObject() {
         element()
         bytes.append(0x7B)
-        open()
+        enterContainer()
     }
 
     /// The next member's key; its value is the next thing written.
@@ -87,15 +87,15 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
-    public mutating func endObject() { close(0x7D) }
+    public mutating func endObject() { leaveContainer(0x7D) }
 
     public mutating func beginArray() {
         element()
         bytes.append(0x5B)
-        open()
+        enterContainer()
     }
 
-    public mutating func endArray() { close(0x5D) }
+    public mutating func endArray() { leaveContainer(0x5D) }
 
     public mutating func null() {
         element()
@@ -150,12 +150,12 @@ public struct JSONWriter: Sendable {
         newline()
     }
 
-    private mutating func open() {
+    private mutating func enterContainer() {
         empty.append(true)
         depth += 1
     }
 
-    private mutating func close(_ bracket: UInt8) {
+    private mutating func leaveContainer(_ bracket: UInt8) {
         depth -= 1
         if empty.popLast() == false { newline() }
         bytes.append(bracket)
