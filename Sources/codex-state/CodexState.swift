@@ -12,11 +12,25 @@ enum Main {
     static func main() {
         do {
             let arguments = try GlobalArguments.strip(Array(CommandLine.arguments.dropFirst()))
-            if let message = GlobalArguments.unknownSubcommand(arguments) {
+            // A mistyped subcommand is looked for only when parsing fails (or after `help`,
+            // which parses whatever follows): naming every command type costs a scan of the
+            // binary's protocol conformances per type, and a command line that parses holds none
+            // (no group's default subcommand takes an argument).
+            if arguments.first == "help", let message = GlobalArguments.unknownSubcommand(arguments) {
                 Output.error(message + " (see --help)")
                 Foundation.exit(2)
             }
-            var command = try CodexState.parseAsRoot(arguments)
+            let parsed: ParsableCommand
+            do {
+                parsed = try CodexState.parseAsRoot(arguments)
+            } catch {
+                if let message = GlobalArguments.unknownSubcommand(arguments) {
+                    Output.error(message + " (see --help)")
+                    Foundation.exit(2)
+                }
+                throw error
+            }
+            var command = parsed
             try command.run()
         } catch let error as CleanExit {
             CodexState.exit(withError: error)
@@ -141,17 +155,18 @@ enum GlobalArguments {
     /// For a mistyped subcommand, "unknown command 'X'; did you mean 'Y'?" (nil when the words
     /// before the first option are all commands, or the command takes arguments there).
     static func unknownSubcommand(_ args: [String]) -> String? {
-        var subcommands = commandTree(CodexState.self)
+        var subcommands = CodexState.configuration.subcommands
         var path: [String] = []
         // `help taks` names the mistake too (argument-parser would print the top-level help).
         for word in args.first == "help" ? args.dropFirst() : args[...] {
             if word.hasPrefix("-") || word == "help" || subcommands.isEmpty { return nil }
-            if let next = subcommands.first(where: { $0.name == word }) {
-                subcommands = next.children
+            // Named level by level, only as far as the words go.
+            let names = subcommands.map { $0.configuration.commandName ?? $0._commandName }
+            if let i = names.firstIndex(of: word) {
+                subcommands = subcommands[i].configuration.subcommands
                 path.append(word)
                 continue
             }
-            let names = subcommands.map(\.name)
             let scope = (["codex-state"] + path).joined(separator: " ")
             if path.isEmpty || path == ["task"] {
                 if let ours = otherTrackersWords[word.lowercased()] {
@@ -185,21 +200,6 @@ enum GlobalArguments {
         "delete": "task cancel", "rm": "task cancel", "cancel": "task cancel", "reopen": "task reopen",
         "dep": "task dep", "depends": "task dep add",
     ]
-
-    struct Node {
-        var name: String
-        var children: [Node]
-    }
-
-    static func commandTree(_ type: any ParsableCommand.Type) -> [Node] {
-        let configuration: CommandConfiguration = type.configuration
-        var out: [Node] = []
-        for sub in configuration.subcommands {
-            let name: String = sub.configuration.commandName ?? sub._commandName
-            out.append(Node(name: name, children: commandTree(sub)))
-        }
-        return out
-    }
 
     /// Levenshtein distance.
     static func editDistance(_ a: String, _ b: String) -> Int {
