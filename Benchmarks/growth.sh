@@ -13,8 +13,8 @@
 #   startup      codex-state --help
 #   reads        next, tasks --json, preamble: warm (the same command ran before) and first
 #                after a change (an untimed `complete` of another task just before each run)
-#   mutations    complete, task add, task start, next --claim (state and index restored before
-#                each run); CPU from hyperfine, fsync wait from strace -T over one more run
+#   mutations    complete, task add, task start, next --claim (state and index restored, then
+#                one read, before each run); CPU from hyperfine, fsync wait from strace -T
 #   hooks        git checkout with the hooks installed (minus the plain checkout: the hook's cost)
 #   check        cold `check` (no index) against the merge-base anchor
 # and peak RSS (/usr/bin/time) of every codex-state command, bytes printed by each read and
@@ -132,7 +132,11 @@ PY
     cp "$STATE" "$SNAP/state.json"
     cp "$IDX"* "$SNAP/"
     RESTORE="rm -f $IDX $IDX-wal $IDX-shm; cp $SNAP/state.json $STATE; cp $SNAP/index.sqlite* $REPO/.git/codex-state/"
-    AFTER_CHANGE="$RESTORE; $BIN complete ${OPEN[3]} -C $REPO >/dev/null"
+    # A restore gives the file a new inode and ctime, so the index no longer knows it by its stat
+    # data; one read re-stamps it (as any read after an outside change would), then the change is
+    # made by the tool itself, as in an agent's loop.
+    SETTLE="$RESTORE; $BIN next -C $REPO >/dev/null"
+    AFTER_CHANGE="$SETTLE; $BIN complete ${OPEN[3]} -C $REPO >/dev/null"
 
     # Reads: warm, then first after a change.
     for cmd in next tasks preamble; do
@@ -153,9 +157,9 @@ PY
     mut() {
         local name=$1
         shift
-        bench "$name" "$RUNS" "sh -c '$RESTORE'" "$@"
-        rss "$name" "$RESTORE" "$@"
-        fsyncs "$name" "$RESTORE" "$@"
+        bench "$name" "$RUNS" "sh -c '$SETTLE'" "$@"
+        rss "$name" "$SETTLE" "$@"
+        fsyncs "$name" "$SETTLE" "$@"
         sh -c "$RESTORE"
         "$@" >/dev/null 2>&1 || true
         echo "$(wc -c <"$STATE")" >"$OUT/$name.written"
