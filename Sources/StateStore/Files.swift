@@ -64,26 +64,47 @@ public enum Files {
         if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
             throw StoreError.io(path: path, operation: "read", reason: errnoText())
         }
-        let hint = max(Int(st.st_size) - Int(offset), 0)
-        var out = [UInt8](repeating: 0, count: max(hint, 4096))
-        var used = 0
+        // One spare page past the size: a file that did not grow is read with one more call that
+        // returns 0, without growing (and copying) the buffer. Nothing is zero-filled first.
+        var capacity = max(Int(st.st_size) - Int(offset), 0) + 4096
+        var out: [UInt8] = []
         while true {
-            if used == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
-            let n = out.withUnsafeMutableBytes { buf -> Int in
-                guard let base = buf.baseAddress else { return 0 }
-                return Glibc.read(fd, base + used, buf.count - used)
+            var failure: Int32 = 0
+            var grown = false
+            let start = out
+            out = try [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+                guard let base = buf.baseAddress else { return }
+                start.withUnsafeBufferPointer { old in
+                    if let o = old.baseAddress { base.update(from: o, count: old.count) }
+                }
+                count = start.count
+                while true {
+                    if count == buf.count {
+                        grown = true
+                        return
+                    }
+                    let n = Glibc.read(fd, base + count, buf.count - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { return }
+                    count += n
+                    // The file grew while being read: stop at the limit rather than chase it.
+                    if count > limit { return }
+                }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
+            if failure != 0 {
+                errno = failure
                 throw StoreError.io(path: path, operation: "read", reason: errnoText())
             }
-            if n == 0 { break }
-            used += n
-            // The file grew while being read: stop at the limit rather than chase it.
-            if used > limit { throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB") }
+            if out.count > limit {
+                throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
+            }
+            guard grown else { return out }
+            capacity *= 2
         }
-        out.removeSubrange(used...)
-        return out
     }
 
     /// Creates a directory and its parents (mode 0755 before umask, unless told).

@@ -21,6 +21,51 @@ extension StateStore {
     /// stub built from the index's summary (``TaskRecord/init(stub:)``); goals and milestones are
     /// whole (the index keeps their records), the project is decoded from its few lines.
     public func readPartialForUpdate() throws -> LoadedState? {
+        guard let (index, bytes, hash) = try currentCanonical(),
+            let indexed = try? index.load(), indexed.hash == hash,
+            let project = Self.project(in: bytes)
+        else { return nil }
+        var state = ProjectState(projectName: project.name)
+        state.project = project
+        for g in indexed.goals { state.goals[g.id] = g }
+        for m in indexed.milestones { state.milestones[m.id] = m }
+        state.tasks.reserveCapacity(indexed.tasks.count)
+        for (id, s) in indexed.tasks { state.tasks[id] = TaskRecord(stub: s) }
+        return LoadedState(state: state, hash: hash, bytes: bytes, canonical: true, stubs: Set(indexed.tasks.keys))
+    }
+
+    /// The state for a transaction over the tasks `ids` alone: those tasks decoded from their own
+    /// lines of the file, goals and milestones whole (from the index), the project from its few
+    /// lines, and no other task at all. Nil when the fast lane does not apply (as
+    /// ``readPartialForUpdate()``) or a task of `ids` is not in the file.
+    ///
+    /// Its cost does not depend on how many tasks the file holds beyond reading and hashing it:
+    /// nothing is read from the index per task. The caller must make sure its body reads no other
+    /// task (``LoadedState/focused``); a write of it splices, never encodes it whole.
+    public func readFocusedForUpdate(_ ids: Set<String>) throws -> LoadedState? {
+        guard let (index, bytes, hash) = try currentCanonical(),
+            let (header, _) = try? index.header(counting: false), header.hash == hash,
+            let project = Self.project(in: bytes)
+        else { return nil }
+        var state = ProjectState(projectName: project.name)
+        state.project = project
+        for g in header.goals { state.goals[g.id] = g }
+        for m in header.milestones { state.milestones[m.id] = m }
+        for id in ids {
+            guard let t = Self.task(id, in: bytes) else { return nil }
+            state.tasks[id] = t
+        }
+        var loaded = LoadedState(state: state, hash: hash, bytes: bytes, canonical: true)
+        loaded.focused = true
+        return loaded
+    }
+
+    /// The index, and the file's bytes and hash, when the index was built from the file's current
+    /// content and that content is as this tool wrote it (the index's "written canonical" mark
+    /// names it: no hand edit, nothing unknown, canonical bytes). The content is known by its
+    /// stat data, recorded when it was settled (see ``settledStamp(_:)``), and hashed only when
+    /// that differs.
+    func currentCanonical() throws -> (StateIndex, [UInt8], String)? {
         try checkLayout()
         guard let index = try? openIndex(), let built = try? index.builtFrom(),
             let written = try? index.writtenCanonical(), built.hash == written
@@ -35,17 +80,13 @@ extension StateStore {
             guard hash == built.hash else { return nil }
             if let settled = read.settled { try? index.setStamp(settled, forHash: hash) }
         }
-        guard let indexed = try? index.load(), indexed.hash == hash,
-            let projectBytes = CanonicalSplice.projectValue(in: bytes),
-            let project = try? JSONDecoder().decode(ProjectInfo.self, from: Data(projectBytes))
-        else { return nil }
-        var state = ProjectState(projectName: project.name)
-        state.project = project
-        for g in indexed.goals { state.goals[g.id] = g }
-        for m in indexed.milestones { state.milestones[m.id] = m }
-        state.tasks.reserveCapacity(indexed.tasks.count)
-        for (id, s) in indexed.tasks { state.tasks[id] = TaskRecord(stub: s) }
-        return LoadedState(state: state, hash: hash, bytes: bytes, canonical: true, stubs: Set(indexed.tasks.keys))
+        return (index, bytes, hash)
+    }
+
+    /// The project record, decoded from its own lines of a canonical file.
+    static func project(in bytes: [UInt8]) -> ProjectInfo? {
+        guard let slice = CanonicalSplice.projectValue(in: bytes) else { return nil }
+        return try? JSONDecoder().decode(ProjectInfo.self, from: Data(slice))
     }
 
     /// Replaces the stubs of `ids` in `loaded` with the tasks as the file records them. False when

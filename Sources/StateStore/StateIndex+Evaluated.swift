@@ -363,8 +363,8 @@ extension StateIndex {
     }
 
     /// The header of the state (hash, project name, milestones, goals) and how many tasks it has,
-    /// without any task.
-    public func header() throws -> (IndexedState, taskCount: Int) {
+    /// without any task. Counting reads the whole task table: without `counting`, the count is 0.
+    public func header(counting: Bool = true) throws -> (IndexedState, taskCount: Int) {
         try wrap {
             try queue.read { db in
                 var meta: [String: String] = [:]
@@ -378,7 +378,7 @@ extension StateIndex {
                 let goals = try Data.fetchAll(db, sql: "SELECT record FROM goals").map {
                     try decoder.decode(Goal.self, from: $0)
                 }
-                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0
+                let count = counting ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0 : 0
                 return (
                     IndexedState(
                         hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,

@@ -48,6 +48,12 @@ public struct LoadedState: Sendable {
     /// Tasks of `state` that are stubs (``TaskRecord/init(stub:)``), not decoded from the file;
     /// empty when the whole file was decoded. A write never encodes a stub.
     public var stubs: Set<String> = []
+    /// `state` holds only the tasks a focused transaction named (``StateStore/readFocusedForUpdate(_:)``):
+    /// every other task is absent, so a write must splice and never encode `state` whole.
+    public var focused = false
+
+    /// Whether `state` lacks tasks or holds stubs: nothing may encode it whole.
+    public var isPartial: Bool { focused || !stubs.isEmpty }
 
     public init(
         state: ProjectState, hash: String, bytes: [UInt8] = [], canonical: Bool = false, stubs: Set<String> = []
@@ -237,15 +243,17 @@ public final class StateStore {
     /// declines, the whole state is encoded. A state holding stubs is never encoded whole.
     @discardableResult
     public func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced known: [UInt8]? = nil,
         journal record: ((String) throws -> JournalRecord)? = nil
     ) throws -> (hash: String, journalError: Error?) {
         let bytes: [UInt8]
         do {
-            if let old, old.canonical, let spliced = try CanonicalSplice.apply(changes, to: old.bytes) {
+            if let known, old?.canonical == true {
+                bytes = known  // the caller spliced `changes` into `old.bytes` already
+            } else if let old, old.canonical, let spliced = try CanonicalSplice.apply(changes, to: old.bytes) {
                 bytes = spliced
             } else {
-                guard old?.stubs.isEmpty ?? true else {
+                guard !(old?.isPartial ?? false) else {
                     throw StoreError.io(
                         path: paths.stateFile, operation: "encode",
                         reason: "a partially read state cannot be encoded whole")
@@ -280,7 +288,7 @@ public final class StateStore {
                 } ?? false) ?? false
             // A stale index stays keyed by the old hash (the next read rebuilds it from the
             // file); a state of stubs must not fill it.
-            if !applied, old?.stubs.isEmpty ?? true { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
+            if !applied, !(old?.isPartial ?? false) { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
             try? index.setWrittenCanonical(hash)
         }
         guard let pending else { return (hash, nil) }

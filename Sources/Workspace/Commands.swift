@@ -5,7 +5,17 @@ import StateStore
 /// The operations behind the commands, each one transaction.
 extension Workspace {
     public func addTask(_ new: NewTask, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.addTask(new, ctx) }
+        // Focused on the parent and dependencies it names (resolved through the index).
+        let plan: FocusPlan = { lane in
+            var ids = Set<String>()
+            for ref in new.deps + (new.parent.map { [$0] } ?? []) {
+                guard let id = self.focusedID(ref, in: lane) else { return nil }
+                ids.insert(id)
+            }
+            return ids
+        }
+        return try transaction(command: command, partial: true, focus: plan) { state, ctx in try state.addTask(new, ctx)
+        }
     }
 
     public func editTask(_ id: String, _ edit: TaskEdit, command: String) throws -> String {
@@ -24,7 +34,7 @@ extension Workspace {
     private func startSharingIndex(_ id: String, force: Bool, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        let started = try transaction(command: command, partial: true) { state, ctx in
+        let started = try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !force { try refuseIfInProgressElsewhere(resolved, in: state, ctx) }
             return try state.startTask(resolved, ctx, force: force)
@@ -36,6 +46,15 @@ extension Workspace {
     /// A start (`task start`, MCP `task_update` to in_progress) refused while another actor has
     /// the task in progress in another copy of the state. The caller holds the claim lock.
     func refuseIfInProgressElsewhere(_ id: String, in state: ProjectState, _ ctx: MutationContext) throws {
+        if let lane = focusedLane {
+            // The evaluated graph knows the task's status over every copy; without it, decline
+            // the focused path (the other paths evaluate everything).
+            guard let row = try evaluatedRows([id], in: lane)?[id]?.row else { throw FocusDeclined() }
+            if row.status == .inProgress, let e = row.elsewhere, e.actor != ctx.actor {
+                throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
+            }
+            return
+        }
         let eval = try evaluate(state)
         if eval.status[id] == .inProgress, let e = eval.elsewhere[id], e.actor != ctx.actor {
             throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
@@ -45,6 +64,14 @@ extension Workspace {
     /// A task just started that still waits on others (dependencies or children not done here)
     /// gets a warning naming them: `task start` and the MCP `task_update` tool.
     func warnIfWaiting(_ started: String) {
+        // Through the evaluated graph: the task's row and the rows it waits on.
+        if let lane = try? focusLane(), let row = (try? evaluatedRows([started], in: lane))??[started]?.row {
+            let waits = row.waitsOnDeps + row.waitsOnChildren
+            guard !waits.isEmpty, let rows = try? evaluatedRows(waits, in: lane) else { return }
+            let open = waits.map { "\($0) (\(rows[$0]?.row.status.rawValue ?? "missing"))" }
+            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
+            return
+        }
         guard let after = try? view().evaluation else { return }
         let (deps, kids) = after.waitingOn(started)
         let open = (deps + kids).map { "\($0) (\(after.status[$0]?.rawValue ?? "missing"))" }
@@ -105,11 +132,14 @@ extension Workspace {
         -> CompletionResult
     {
         let head = try self.head()
-        let readyBefore = (try? view().evaluation.ready) ?? []
+        // Only the task's dependents and its parent can become ready by its completion: their
+        // evaluated rows before and after say which did (else the whole graph, before and after).
+        let around = try? readinessAround(id)
+        let readyBefore = around == nil ? ((try? view().evaluation.ready) ?? []) : []
         let resolved = try revision.map { try repository.resolveCommit($0) }
         let commit = resolved?.hex
         var created: Timestamp?
-        let done = try transaction(command: command, partial: true) { state, ctx in
+        let done = try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
             let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
             created = state.tasks[done]?.created.at
             return done
@@ -121,12 +151,29 @@ extension Workspace {
             )
         }
         var result = CompletionResult(id: done, commit: commit, branch: head.branch)
-        if let after = try? view().evaluation {
+        if let around, around.id == done {
+            if let lane = try? focusLane(), let rows = try? evaluatedRows(around.candidates, in: lane) {
+                result.unblocked = around.candidates.filter {
+                    rows[$0]?.row.ready == true && !around.ready.contains($0)
+                }
+                .sorted().compactMap { id in rows[id].map { (id: id, title: $0.summary.title) } }
+            }
+        } else if let after = try? view().evaluation {
             result.unblocked = after.ready.subtracting(readyBefore).sorted().compactMap { id in
                 after.tasks[id].map { (id: id, title: $0.title) }
             }
         }
         return result
+    }
+
+    /// The task `input` names, the tasks its completion could make ready (its dependents and its
+    /// parent) and which of them are ready now; nil when the index cannot tell.
+    private func readinessAround(_ input: String) throws -> (id: String, candidates: [String], ready: Set<String>)? {
+        guard let lane = try focusLane(), let id = focusedID(input, in: lane) else { return nil }
+        let (dependents, parent) = try lane.index.neighbours(of: id)
+        let candidates = Array(Set(dependents + (parent.map { [$0] } ?? []))).sorted()
+        guard let rows = try evaluatedRows(candidates, in: lane) else { return nil }
+        return (id, candidates, Set(candidates.filter { rows[$0]?.row.ready == true }))
     }
 
     /// Atomically picks the best ready task (else the best stale one) and starts it for this actor
@@ -136,7 +183,28 @@ extension Workspace {
     public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        return try transaction(command: command, partial: true) { state, ctx in
+        // Focused on the best candidate the evaluated graph ranks (``StateIndex/nextCandidates``
+        // reads the best of each kind through the ranking index).
+        var pick: (id: String, terms: RankTerms)?
+        let plan: FocusPlan = { lane in
+            pick = nil
+            let limit = 8
+            guard case .some = try self.currentEvaluation(lane.index, lane.context) else { return nil }
+            let candidates = try lane.index.nextCandidates(
+                actor: self.actor, branch: lane.context.head.branch, limit: limit)
+            guard let top = candidates.first(where: { $0.0.row.ready || $0.1.stale }) else {
+                // Nothing to claim among the first `limit` (or nothing at all): the other
+                // paths rank every task, and explain an empty frontier.
+                return nil
+            }
+            pick = (top.0.summary.id, top.1)
+            return [top.0.summary.id]
+        }
+        return try transaction(command: command, partial: true, focus: plan) { state, ctx in
+            if focusedLane != nil, let pick {
+                _ = try state.startTask(pick.id, ctx, lease: leaseSeconds)
+                return (pick.id, pick.terms)
+            }
             let eval = try evaluate(state)
             let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
             guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
@@ -147,3 +215,7 @@ extension Workspace {
         }
     }
 }
+
+/// Thrown inside a focused transaction's body when the index cannot answer what the body asks:
+/// the transaction then takes its other paths.
+struct FocusDeclined: Error {}

@@ -161,7 +161,7 @@ extension Workspace {
 
     private func milestoneOrder(_ index: StateIndex) throws -> [String: Int] {
         var p = ProjectState(projectName: "")
-        for m in try index.header().0.milestones { p.milestones[m.id] = m }
+        for m in try index.header(counting: false).0.milestones { p.milestones[m.id] = m }
         return p.milestoneOrder
     }
 

@@ -77,6 +77,11 @@ public final class Workspace {
     var fullRecord: ((String) -> TaskRecord?)?
     /// The evaluation made by a partial transaction's first run of its body, for the next run.
     var partialEvaluation: ([String: TaskSummary], Evaluation, [CopyProblem])?
+    /// While a focused transaction's body runs (Focused.swift): the index it was planned on.
+    var focusedLane: FocusLane?
+    /// The read context focused transactions plan on, made once per command (HEAD and the other
+    /// copies do not move during one).
+    var focusContext: ReadContext?
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -206,19 +211,25 @@ public final class Workspace {
     /// lines of the file and the body run again, so only they are decoded and only their bytes
     /// are re-encoded. Whenever that path does not apply (no current index, a file this tool did
     /// not write as it is, a change the splice declines) the whole file is read as before.
+    ///
+    /// With `focus`, a plan names the only tasks the body reads or changes (from the index, under
+    /// the lock): the body then runs on a state holding those tasks alone (Focused.swift), and
+    /// anything outside that plan — a body that throws, a change to another task — falls back to
+    /// the paths above, which run the body again and decide.
     public func transaction<T>(
-        command: String, partial: Bool = false, _ body: (inout ProjectState, MutationContext) throws -> T
+        command: String, partial: Bool = false, focus: FocusPlan? = nil,
+        _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
         let ctx = try mutationContext()
         if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        return try store.withSharedIndex { try locked(command: command, partial: partial, ctx, body) }
+        return try store.withSharedIndex { try locked(command: command, partial: partial, focus: focus, ctx, body) }
     }
 
     /// The transaction, under the worktree lock.
     private func locked<T>(
-        command: String, partial: Bool, _ ctx: MutationContext,
+        command: String, partial: Bool, focus: FocusPlan?, _ ctx: MutationContext,
         _ body: (inout ProjectState, MutationContext) throws -> T
     ) throws -> T {
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
@@ -228,6 +239,7 @@ public final class Workspace {
             _ = try store.readState()
             throw WorkspaceError.unmergedState(paths.stateFile)
         }
+        if let focus, let done = try focusedTransaction(command: command, ctx, focus, body) { return done.value }
         if partial, let done = try partialTransaction(command: command, ctx, body) { return done.value }
         let loaded = try store.readStateForUpdate()
         var state = loaded.state
@@ -240,7 +252,7 @@ public final class Workspace {
     }
 
     /// A finished partial transaction's result (a struct, since `T` may itself be optional).
-    private struct Done<T> { var value: T }
+    struct Done<T> { var value: T }
 
     /// The partial path of ``transaction(command:partial:_:)``: nil when it does not apply and
     /// nothing was written (the caller then takes the full path).
@@ -282,7 +294,7 @@ public final class Workspace {
 
     /// Redacts secrets from what the body changed (none reaches the file, the journal or the
     /// index: docs/memory.md, Redaction) and returns the changes.
-    private func redactedChanges(_ state: inout ProjectState, since old: ProjectState) -> [EntityChange] {
+    func redactedChanges(_ state: inout ProjectState, since old: ProjectState) -> [EntityChange] {
         let found = state.redactChangedText(since: old)
         if found.contains(where: { !$0.allowed }) {
             let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
@@ -298,19 +310,33 @@ public final class Workspace {
     func mutationContext() throws -> MutationContext {
         let head = try self.head()
         return MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit,
-            nonce: UInt64.random(in: .min ... .max))
+            actor: actor, now: try now(), branch: head.branch, head: head.commit, nonce: try idNonce())
+    }
+
+    /// The random input to new ids, or `CODEX_STATE_ID_SEED` when set: with it (and
+    /// `CODEX_STATE_NOW`) the same commands make the same ids, for reproducible runs and tests.
+    func idNonce() throws -> UInt64 {
+        guard let text = environment["CODEX_STATE_ID_SEED"], !text.isEmpty else {
+            return UInt64.random(in: .min ... .max)
+        }
+        guard let seed = UInt64(text) else {
+            throw WorkspaceError.invalidEnvironment(
+                name: "CODEX_STATE_ID_SEED", value: text,
+                reason: "expected a whole number from 0 to 18446744073709551615")
+        }
+        return seed
     }
 
     /// Writes the state and its journal record (the caller holds the lock).
-    private func write(_ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], command: String)
-        throws
-    {
+    func write(
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced: [UInt8]? = nil,
+        command: String
+    ) throws {
         let head = try self.head()
         let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
         let redactions = pendingRedactions
         pendingRedactions = []
-        let (_, journalError) = try store.write(state, replacing: old, changes: changes) { hash in
+        let (_, journalError) = try store.write(state, replacing: old, changes: changes, spliced: spliced) { hash in
             var rec = JournalRecord(
                 at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
                 branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)

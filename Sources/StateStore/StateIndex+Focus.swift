@@ -1,0 +1,52 @@
+import GRDB
+import StateModel
+
+/// Point lookups a focused transaction makes instead of loading every task.
+extension StateIndex {
+    /// The task ids `input` can name as ``Identifiers/resolve(_:kind:among:)`` reads it: the id
+    /// itself when a task has it, else up to `limit` ids starting with it (in id order), read
+    /// through the primary key.
+    public func taskIDs(naming input: String, limit: Int) throws -> (exact: String?, prefixed: [String]) {
+        let needle = input.lowercased()
+        let full = needle.hasPrefix(EntityKind.task.idPrefix) ? needle : EntityKind.task.idPrefix + needle
+        return try wrap {
+            try queue.read { db in
+                for candidate in [needle, full] {
+                    if let id = try String.fetchOne(
+                        db, sql: "SELECT id FROM tasks WHERE id = ?", arguments: [candidate])
+                    {
+                        return (id, [])
+                    }
+                }
+                // Every id starting with `full` sorts between it and it followed by the largest
+                // scalar (SQLite compares text byte by byte, UTF-8 keeps that order).
+                let ids = try String.fetchAll(
+                    db, sql: "SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                    arguments: [full, full + "\u{10FFFF}", limit])
+                return (nil, ids)
+            }
+        }
+    }
+
+    /// The tasks that depend on `id`, and its parent: the only tasks whose readiness a change of
+    /// `id`'s status can change.
+    public func neighbours(of id: String) throws -> (dependents: [String], parent: String?) {
+        try wrap {
+            try queue.read { db in
+                let dependents = try String.fetchAll(
+                    db, sql: "SELECT task_id FROM task_deps WHERE dep_id = ? ORDER BY task_id", arguments: [id])
+                let parent = try String?.fetchOne(db, sql: "SELECT parent FROM tasks WHERE id = ?", arguments: [id])
+                return (dependents, parent ?? nil)
+            }
+        }
+    }
+
+    /// Whether a task has this id.
+    public func hasTask(_ id: String) throws -> Bool {
+        try wrap {
+            try queue.read { db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM tasks WHERE id = ?", arguments: [id]) ?? false
+            }
+        }
+    }
+}
