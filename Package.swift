@@ -19,12 +19,12 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
-        // SHA-256 from libmbedcrypto, which libgit2 already links (libmbedtls-dev comes with libgit2-dev).
-        .systemLibrary(name: "CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
+        // SHA-256 from OpenSSL's libcrypto, which uses the CPU's SHA instructions (libgit2 already links it).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Streaming zstd decompression for Codex rollouts (.jsonl.zst).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure: entities, ids, DAG, readiness, ranking, canonical JSON. No I/O, clock or randomness.
-        .target(name: "StateModel", dependencies: ["CMbedCrypto"]),
+        .target(name: "StateModel", dependencies: ["CLibCrypto"]),
         // Pure reports over the model: the drift check, the preamble, the daily journal.
         .target(name: "Reports", dependencies: ["StateModel"]),
         // The only importer of CLibGit2.
