@@ -131,7 +131,7 @@ extension Workspace {
     private func completeSharingIndex(_ id: String, revision: String?, note: String?, command: String) throws
         -> CompletionResult
     {
-        let head = try self.head()
+        let head = try headRef()
         // Only the task's dependents and its parent can become ready by its completion: their
         // evaluated rows before and after say which did (else the whole graph, before and after).
         let around = try? readinessAround(id)

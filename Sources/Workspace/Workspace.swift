@@ -308,7 +308,8 @@ public final class Workspace {
 
     /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
     func mutationContext() throws -> MutationContext {
-        let head = try self.head()
+        // Branch and commit only: read from git's files, no libgit2 (``headRef()``).
+        let head = try headRef()
         return MutationContext(
             actor: actor, now: try now(), branch: head.branch, head: head.commit, nonce: try idNonce())
     }
@@ -332,7 +333,7 @@ public final class Workspace {
         _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced: [UInt8]? = nil,
         command: String
     ) throws {
-        let head = try self.head()
+        let head = try headRef()
         let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
         let redactions = pendingRedactions
         pendingRedactions = []
