@@ -104,7 +104,7 @@ struct SessionCommand: ParsableCommand {
             } else if let b = branch {
                 filter = .branch(b == "HEAD" ? nil : b)
             } else {
-                filter = .branch(try ws.head().branch)
+                filter = .branch(try ws.headRef().branch)
             }
             let list = try ws.sessions(filter, limit: n)
             printWarnings(list.skipped.map { "warning: skipped \($0)" })

@@ -194,7 +194,7 @@ struct TaskCommand: ParsableCommand {
             let ws = try common.workspace()
             let done = try ws.startTask(id, force: force, command: common.commandLine)
             Output.warnings(ws)
-            let head = try ws.head()
+            let head = try ws.headRef()  // branch and commit: no libgit2
             if output.json {
                 try Output.json(
                     StatusChangeJSON(id: done, status: "in_progress", branch: head.branch, commit: head.commit))
