@@ -16,7 +16,14 @@ public enum CanonicalSplice {
     /// `old` (the canonical encoding of the state before `changes`) with `changes` applied, or
     /// nil when this cannot be done by splicing.
     public static func apply(_ changes: [EntityChange], to old: [UInt8]) throws -> [UInt8]? {
-        if changes.isEmpty { return old }
+        try splice(changes, in: old)?.bytes(from: old)
+    }
+
+    /// The new file as runs of `old` kept as they are and the new texts between them, in order:
+    /// what ``apply(_:to:)`` concatenates. A writer can hash and write the runs as they lie in
+    /// `old`, without first copying the whole file into a new buffer.
+    public static func splice(_ changes: [EntityChange], in old: [UInt8]) throws -> Splice? {
+        if changes.isEmpty { return .whole(old) }
         var edits: [Edit] = []
         edits.reserveCapacity(changes.count)
         var sections: [String: Section] = [:]
@@ -53,17 +60,102 @@ public enum CanonicalSplice {
             }
         }
         edits.sort { ($0.at, $0.order, $0.id) < ($1.at, $1.order, $1.id) }
-        var out: [UInt8] = []
-        out.reserveCapacity(old.count + edits.reduce(0) { $0 + $1.text.count - ($1.end - $1.at) })
+        var pieces: [Splice.Piece] = []
+        pieces.reserveCapacity(2 * edits.count + 1)
         var cursor = 0
         for e in edits {
             guard e.at >= cursor else { return nil }  // overlapping edits: not a shape this handles
-            out.append(contentsOf: old[cursor..<e.at])
-            out.append(contentsOf: e.text)
+            if e.at > cursor { pieces.append(.old(cursor..<e.at)) }
+            pieces.append(.new(e.text))
             cursor = e.end
         }
-        out.append(contentsOf: old[cursor...])
-        return out
+        if cursor < old.count { pieces.append(.old(cursor..<old.count)) }
+        let count = pieces.reduce(0) { n, p in
+            switch p {
+            case .old(let r): return n + r.count
+            case .new(let t): return n + t.count
+            }
+        }
+        return Splice(pieces: pieces, count: count)
+    }
+
+    /// A spliced file: runs of the old bytes and new texts, in order (``splice(_:in:)``).
+    public struct Splice: Sendable {
+        public enum Piece: Sendable, Equatable {
+            /// These bytes of the old file, as they are.
+            case old(Range<Int>)
+            /// New text.
+            case new([UInt8])
+        }
+        public var pieces: [Piece]
+        /// The size of the new file.
+        public var count: Int
+
+        public init(pieces: [Piece], count: Int) {
+            self.pieces = pieces
+            self.count = count
+        }
+
+        /// A whole new file: one run of `bytes`.
+        public static func whole(_ bytes: [UInt8]) -> Splice {
+            Splice(pieces: [.old(0..<bytes.count)], count: bytes.count)
+        }
+
+        /// The new file's bytes, `old` being the file the splice was made from.
+        public func bytes(from old: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(count)
+            for p in pieces {
+                switch p {
+                case .old(let r): out.append(contentsOf: old[r])
+                case .new(let t): out.append(contentsOf: t)
+                }
+            }
+            return out
+        }
+
+        /// Calls `body` with the pieces as buffers (valid only during the call), `old` being the
+        /// file the splice was made from.
+        public func withBuffers<T>(from old: [UInt8], _ body: ([UnsafeRawBufferPointer]) throws -> T) rethrows -> T {
+            try old.withUnsafeBytes { base in
+                // The new texts stay alive (and their storage fixed) for the call: `pieces` holds them.
+                var buffers: [UnsafeRawBufferPointer] = []
+                buffers.reserveCapacity(pieces.count)
+                var kept: [[UInt8]] = []
+                for p in pieces {
+                    switch p {
+                    case .old(let r): buffers.append(UnsafeRawBufferPointer(rebasing: base[r]))
+                    case .new(let t): kept.append(t)
+                    }
+                }
+                return try Self.withTexts(kept[...]) { texts in
+                    var next = texts.makeIterator()
+                    var all: [UnsafeRawBufferPointer] = []
+                    all.reserveCapacity(pieces.count)
+                    var oldIndex = 0
+                    for p in pieces {
+                        switch p {
+                        case .old:
+                            all.append(buffers[oldIndex])
+                            oldIndex += 1
+                        case .new:
+                            if let t = next.next() { all.append(t) }
+                        }
+                    }
+                    return try body(all)
+                }
+            }
+        }
+
+        /// Pins each text's storage for the duration of `body`.
+        private static func withTexts<T>(
+            _ texts: ArraySlice<[UInt8]>, _ body: ([UnsafeRawBufferPointer]) throws -> T
+        ) rethrows -> T {
+            guard let first = texts.first else { return try body([]) }
+            return try first.withUnsafeBytes { head in
+                try withTexts(texts.dropFirst()) { rest in try body([head] + rest) }
+            }
+        }
     }
 
     /// The byte range of one entity's text (its key line through its closing brace) in a

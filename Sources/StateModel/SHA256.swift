@@ -16,6 +16,22 @@ public enum SHA256 {
             ?? Array(bytes).withUnsafeBytes { digest(buffer: $0) }
     }
 
+    /// The digest of the concatenation of `buffers`, hashed where they lie (a spliced file's
+    /// runs: ``CanonicalSplice/Splice``), as 64 lowercase hex digits.
+    public static func hex(concatenating buffers: [UnsafeRawBufferPointer]) -> String {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let context = EVP_MD_CTX_new()
+        defer { EVP_MD_CTX_free(context) }
+        var status = EVP_DigestInit_ex(context, algorithm, nil)
+        for b in buffers where status == 1 && b.count > 0 { status = EVP_DigestUpdate(context, b.baseAddress, b.count) }
+        if status == 1 {
+            status = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        }
+        precondition(context != nil && status == 1 && length == 32, "OpenSSL's SHA-256 failed")
+        return Identifiers.hex(out)
+    }
+
     /// The digest as 64 lowercase hex digits.
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         Identifiers.hex(digest(bytes))

@@ -122,6 +122,12 @@ public enum Files {
     /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
     /// crash at any moment leaves either the old file or the new one, never a mix.
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        try bytes.withUnsafeBytes { try writeAtomically(buffers: [$0], to: path, mode: mode) }
+    }
+
+    /// As ``writeAtomically(_:to:mode:)`` for the concatenation of `buffers`, written where they
+    /// lie (`writev`), so a spliced file is never copied into one buffer first.
+    static func writeAtomically(buffers: [UnsafeRawBufferPointer], to path: String, mode: mode_t = 0o644) throws {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
@@ -135,17 +141,27 @@ public enum Files {
         }
         do {
             defer { close(fd) }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { buf -> Int in
-                    guard let base = buf.baseAddress else { return 0 }
-                    return write(fd, base + done, buf.count - done)
+            // What is left to write: a partial writev continues inside the buffer it stopped in.
+            var pending = buffers.filter { $0.count > 0 }[...]
+            while !pending.isEmpty {
+                let batch = pending.prefix(512).map {
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
                 }
+                let n = batch.withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw StoreError.io(path: path, operation: "write", reason: errnoText())
                 }
-                done += n
+                var written = n
+                while written > 0, let first = pending.first {
+                    if written >= first.count {
+                        written -= first.count
+                        pending = pending.dropFirst()
+                    } else {
+                        pending[pending.startIndex] = UnsafeRawBufferPointer(rebasing: first[written...])
+                        written = 0
+                    }
+                }
             }
             guard fsync(fd) == 0 else { throw StoreError.io(path: path, operation: "flush", reason: errnoText()) }
             // The umask may have narrowed the mode given to open(); hooks must be executable.

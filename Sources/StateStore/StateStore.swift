@@ -243,29 +243,34 @@ public final class StateStore {
     /// declines, the whole state is encoded. A state holding stubs is never encoded whole.
     @discardableResult
     public func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced known: [UInt8]? = nil,
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
+        spliced known: CanonicalSplice.Splice? = nil,
         journal record: ((String) throws -> JournalRecord)? = nil
     ) throws -> (hash: String, journalError: Error?) {
-        let bytes: [UInt8]
+        // The new file as runs of `source`: the old bytes with the changed entities' new text
+        // spliced in (hashed and written where they lie), or one run of a whole new encoding.
+        let source: [UInt8]
+        let splice: CanonicalSplice.Splice
         do {
-            if let known, old?.canonical == true {
-                bytes = known  // the caller spliced `changes` into `old.bytes` already
-            } else if let old, old.canonical, let spliced = try CanonicalSplice.apply(changes, to: old.bytes) {
-                bytes = spliced
+            if let known, let old, old.canonical {
+                (source, splice) = (old.bytes, known)  // the caller spliced `changes` into them already
+            } else if let old, old.canonical, let s = try CanonicalSplice.splice(changes, in: old.bytes) {
+                (source, splice) = (old.bytes, s)
             } else {
                 guard !(old?.isPartial ?? false) else {
                     throw StoreError.io(
                         path: paths.stateFile, operation: "encode",
                         reason: "a partially read state cannot be encoded whole")
                 }
-                bytes = try StateCodec.encode(state)
+                source = try StateCodec.encode(state)
+                splice = .whole(source)
             }
         } catch let e as StoreError {
             throw e
         } catch {
             throw StoreError.io(path: paths.stateFile, operation: "encode", reason: "\(error)")
         }
-        let hash = ContentHash.sha256(bytes)
+        let hash = splice.withBuffers(from: source) { SHA256.hex(concatenating: $0) }
         let pending = try record.map { try $0(hash) }
         if let pending {
             try Files.makeDirectory(paths.worktreeLocal)
@@ -274,7 +279,7 @@ public final class StateStore {
         try checkLayout()
         try Files.makeDirectory(paths.stateDir)
         Files.removeStaleTemporaries(besides: paths.stateFile)
-        try Files.writeAtomically(bytes, to: paths.stateFile)
+        try splice.withBuffers(from: source) { try Files.writeAtomically(buffers: $0, to: paths.stateFile) }
         if faultPoint == "after-state-write" { _exit(137) }
         // The file is the truth and is already safe on disk; a failing cache update only costs a
         // rebuild on the next read.

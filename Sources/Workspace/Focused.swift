@@ -86,7 +86,7 @@ extension Workspace {
         }
         guard !changes.isEmpty else { return Done(value: result) }
         // A change the splice declines (the first task of an empty map, say) needs the whole state.
-        guard let spliced = try? CanonicalSplice.apply(changes, to: loaded.bytes) else { return decline() }
+        guard let spliced = try? CanonicalSplice.splice(changes, in: loaded.bytes) else { return decline() }
         try write(state, replacing: loaded, changes: changes, spliced: spliced, command: command)
         return Done(value: result)
     }

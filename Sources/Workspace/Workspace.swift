@@ -283,8 +283,8 @@ public final class Workspace {
                 continue
             }
             guard !changes.isEmpty else { return Done(value: result) }
-            guard (try? CanonicalSplice.apply(changes, to: loaded.bytes)) ?? nil != nil else { break }
-            try write(state, replacing: loaded, changes: changes, command: command)
+            guard let spliced = try? CanonicalSplice.splice(changes, in: loaded.bytes) else { break }
+            try write(state, replacing: loaded, changes: changes, spliced: spliced, command: command)
             return Done(value: result)
         }
         warnings.removeSubrange(warningCount...)
@@ -330,7 +330,7 @@ public final class Workspace {
 
     /// Writes the state and its journal record (the caller holds the lock).
     func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced: [UInt8]? = nil,
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced: CanonicalSplice.Splice? = nil,
         command: String
     ) throws {
         let head = try headRef()
