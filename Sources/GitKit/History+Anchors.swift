@@ -36,6 +36,33 @@ extension Repository {
     /// The stable patch-id of a commit's change against its first parent (as
     /// `git patch-id --stable` computes it), or nil for merge commits.
     public func patchID(of id: ObjectID) throws -> ObjectID? {
+        try withFirstParentDiff(of: id) { diff in
+            var out = git_oid()
+            try check(git_diff_patchid(&out, diff, nil), "patch-id of \(id.short)")
+            return ObjectID(out)
+        }
+    }
+
+    /// The paths a commit's change against its first parent touches (old and new path of every
+    /// file), sorted; nil for merge commits. Two commits with the same patch-id touch the same
+    /// paths (the patch-id hashes each file's `diff --git a/… b/…` line), and this costs a tree
+    /// comparison without reading a single file's content: anchor recovery compares patch-ids
+    /// only between commits whose paths agree.
+    public func changedPaths(of id: ObjectID) throws -> [String]? {
+        try withFirstParentDiff(of: id) { diff in
+            var paths = Set<String>()
+            for i in 0..<git_diff_num_deltas(diff) {
+                guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+                if let p = delta.old_file.path { paths.insert(String(cString: p)) }
+                if let p = delta.new_file.path { paths.insert(String(cString: p)) }
+            }
+            return paths.sorted()
+        }
+    }
+
+    /// The tree diff of a commit against its first parent (or the empty tree), handed to `body`;
+    /// nil without calling it for a merge commit.
+    private func withFirstParentDiff<T>(of id: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T? {
         var oid = id.gitOID
         var commit: OpaquePointer?
         try check(git_commit_lookup(&commit, handle, &oid), "look up commit \(id.short)")
@@ -55,9 +82,7 @@ extension Repository {
         var diff: OpaquePointer?
         try check(git_diff_tree_to_tree(&diff, handle, parentTree, tree, nil), "diff \(id.short)")
         defer { git_diff_free(diff) }
-        var out = git_oid()
-        try check(git_diff_patchid(&out, diff, nil), "patch-id of \(id.short)")
-        return ObjectID(out)
+        return try body(diff)
     }
 
     /// Commits reachable from `head` and not from any of `hidden`, at most `limit`: newest first

@@ -90,28 +90,55 @@ public struct TaskFact: Hashable, Sendable {
 
     private static let sep: Character = "\u{1F}"
 
-    private static func field(_ s: String?) -> String {
-        guard let s else { return "\u{1E}" }
-        return String(s.map { $0 == sep || $0 == "\n" || $0 == "\u{1E}" ? " " : $0 })
-    }
-
     private static func optional(_ s: Substring) -> String? { s == "\u{1E}" ? nil : String(s) }
 
     /// One line per fact, fields separated by U+001F, nil as U+001E; `tags` (one per fact) add a
-    /// last field.
+    /// last field. Inside a field, U+001F, U+001E and a line feed become spaces (a line feed
+    /// after a carriage return stays: the pair is one character, which the decoder's line split
+    /// does not cut).
     public static func encode(_ facts: [TaskFact], tags: [String]? = nil) -> [UInt8] {
-        var out = ""
-        for (i, f) in facts.enumerated() {
-            var fields: [String?] = [
-                f.task, f.status.rawValue, "\(f.priority)", f.completionCommit, f.completionBranch, f.startedActor,
-                f.startedBranch, f.startedAt.map { "\($0.seconds)" }, f.claimActor,
-                f.claimExpires.map { "\($0.seconds)" }, f.updatedAt.map { "\($0.seconds)" }, f.title,
-            ]
-            if let tags { fields.append(i < tags.count ? tags[i] : "") }
-            out += fields.map(field).joined(separator: String(sep))
-            out += "\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(facts.count * 128)
+        func put(_ s: String?) {
+            guard let s else { return out.append(0x1E) }
+            var previous: UInt8 = 0
+            for b in s.utf8 {
+                out.append(b == 0x1F || b == 0x1E || (b == 0x0A && previous != 0x0D) ? 0x20 : b)
+                previous = b
+            }
         }
-        return Array(out.utf8)
+        func put(_ n: Int64?) { put(n.map { String($0) }) }
+        for (i, f) in facts.enumerated() {
+            put(f.task)
+            out.append(0x1F)
+            put(f.status.rawValue)
+            out.append(0x1F)
+            put(Int64(f.priority))
+            out.append(0x1F)
+            put(f.completionCommit)
+            out.append(0x1F)
+            put(f.completionBranch)
+            out.append(0x1F)
+            put(f.startedActor)
+            out.append(0x1F)
+            put(f.startedBranch)
+            out.append(0x1F)
+            put(f.startedAt?.seconds)
+            out.append(0x1F)
+            put(f.claimActor)
+            out.append(0x1F)
+            put(f.claimExpires?.seconds)
+            out.append(0x1F)
+            put(f.updatedAt?.seconds)
+            out.append(0x1F)
+            put(f.title)
+            if let tags {
+                out.append(0x1F)
+                put(i < tags.count ? tags[i] : "")
+            }
+            out.append(0x0A)
+        }
+        return out
     }
 
     public static func decode(_ bytes: [UInt8]) -> [TaskFact] { decodeTagged(bytes).map(\.0) }

@@ -86,9 +86,21 @@ extension Workspace {
             }
             // Patch-ids only when a recorded commit exists here to compare with.
             var wanted: [String: [String]] = [:]  // patch-id → tasks
+            // The paths each wanted commit touches: a window commit touching other paths cannot
+            // have its patch-id, so only those touching the same ones are diffed in full. Nil
+            // when a wanted commit's paths are unknown (then every patch-id is compared).
+            var wantedPaths: Set<[String]>? = []
+            func wantPaths(of id: ObjectID?) {
+                if let id, let paths = try? repository.changedPaths(of: id) {
+                    wantedPaths?.insert(paths)
+                } else {
+                    wantedPaths = nil
+                }
+            }
             for (task, c) in remaining {
                 if let pid = facts[c]?.patchID {
                     wanted[pid, default: []].append(task)
+                    wantPaths(of: ObjectID(hex: c))
                     continue
                 }
                 guard let id = ObjectID(hex: c), repository.commitExists(id) else { continue }
@@ -104,11 +116,22 @@ extension Workspace {
                 guard let pid = patchID else { continue }  // a merge commit has none
                 newFacts[c] = CommitFacts(patchID: pid.hex, taskIDs: ids)
                 wanted[pid.hex, default: []].append(task)
+                wantPaths(of: id)
             }
             var byPatch: [String: String] = [:]  // task → commit
             if !wanted.isEmpty {
                 for info in window {
                     var f = facts[info.id.hex] ?? CommitFacts(patchID: nil, taskIDs: [])
+                    if f.patchID == nil, let filter = wantedPaths {
+                        do {
+                            guard let paths = try repository.changedPaths(of: info.id), filter.contains(paths) else {
+                                continue
+                            }
+                        } catch {
+                            incomplete = true
+                            continue
+                        }
+                    }
                     if f.patchID == nil {
                         do {
                             if let pid = try repository.patchID(of: info.id) {
