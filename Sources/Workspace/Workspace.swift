@@ -330,7 +330,8 @@ public final class Workspace {
 
     /// Writes the state and its journal record (the caller holds the lock).
     func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange], spliced: CanonicalSplice.Splice? = nil,
+        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
+        spliced: CanonicalSplice.Splice? = nil,
         command: String
     ) throws {
         let head = try headRef()
