@@ -50,3 +50,27 @@ extension StateIndex {
         }
     }
 }
+
+/// HEAD's subject, kept for the commit it was read from (a commit's message never changes), so a
+/// read that shows it after a change initialises no libgit2 while HEAD stays.
+extension StateIndex {
+    public func subject(of commit: String) throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["subject:" + commit])
+            }
+        }
+    }
+
+    /// Keeps `subject` for `commit`, in place of the one kept for an earlier HEAD.
+    public func keepSubject(_ subject: String, of commit: String) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                try db.execute(sql: "DELETE FROM meta WHERE key LIKE 'subject:%'")
+                try db.execute(
+                    sql: "INSERT INTO meta(key, value) VALUES (?, ?)", arguments: ["subject:" + commit, subject])
+                return .commit
+            }
+        }
+    }
+}

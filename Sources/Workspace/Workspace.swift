@@ -142,11 +142,21 @@ public final class Workspace {
         return min(v, maximumLockTimeout)
     }
 
-    /// HEAD with the subject of its commit (which reads the commit: libgit2).
+    /// HEAD with the subject of its commit: kept in the index for HEAD's commit, else read from
+    /// the commit (libgit2) and kept.
     public func head() throws -> HeadInfo {
         if let h = cachedHead { return h }
         var h = try headRef()
-        if let hex = h.commit, let c = ObjectID(hex: hex) { h.subject = try? repository.commit(c).summary }
+        if let hex = h.commit, let c = ObjectID(hex: hex) {
+            // (Before `init` there is no index to keep it in, and none is created for it.)
+            let index = store.isInitialized ? openIndex() : nil
+            if let kept = try? index?.subject(of: hex) {
+                h.subject = kept
+            } else if let summary = try? repository.commit(c).summary {
+                h.subject = summary
+                try? index?.keepSubject(summary, of: hex)
+            }
+        }
         cachedHead = h
         return h
     }

@@ -71,4 +71,23 @@ import Testing
             #expect(warm == (try readsWithoutIndex()), "after \(edit)")
         }
     }
+
+    /// HEAD's subject is kept in the index for HEAD's commit: a new commit (an amend, which keeps
+    /// the branch) shows its own subject, before and after an edit.
+    @Test func theSubjectShownIsHEADsAfterAnAmendAndAnEdit() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        let a = try s.ok("task", "add", "A", in: repo)
+        try s.git("add", ".codex-state", in: repo)
+        try s.git("commit", "-qm", "first subject", in: repo)
+        func subject() throws -> String? {
+            (s.json(try s.ok("tasks", "--json", in: repo))["head"] as? [String: Any])?["subject"] as? String
+        }
+        #expect(try subject() == "first subject")
+        try s.git("commit", "-q", "--amend", "-m", "second subject", in: repo)
+        #expect(try subject() == "second subject")
+        try s.ok("complete", a, in: repo)
+        #expect(try subject() == "second subject")
+    }
 }
