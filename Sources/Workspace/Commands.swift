@@ -19,7 +19,11 @@ extension Workspace {
     }
 
     public func editTask(_ id: String, _ edit: TaskEdit, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.editTask(id, edit, ctx) }
+        // A new parent is checked for cycles over the whole graph: not focused.
+        let focus = edit.parent == nil ? focusing(on: id) : nil
+        return try transaction(command: command, partial: true, focus: focus) { state, ctx in
+            try state.editTask(id, edit, ctx)
+        }
     }
 
     /// Starts a task for this actor. Under the clone's claim lock, so two worktrees cannot start
@@ -81,15 +85,21 @@ extension Workspace {
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.blockTask(id, reason: reason, ctx) }
+        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+            try state.blockTask(id, reason: reason, ctx)
+        }
     }
 
     public func cancelTask(_ id: String, reason: String?, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.cancelTask(id, reason: reason, ctx) }
+        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+            try state.cancelTask(id, reason: reason, ctx)
+        }
     }
 
     public func reopenTask(_ id: String, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.reopenTask(id, ctx) }
+        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+            try state.reopenTask(id, ctx)
+        }
     }
 
     public func addDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// The agent-loop mutations (`complete`, `task start`, `task add`, `next --claim`) run as focused
-/// transactions: planned on the index, they decode and change only the tasks they name. What a
+/// The agent-loop mutations (`complete`, `task start`, `task add`, `next --claim`, and `task
+/// block`, `cancel`, `reopen`, `edit`) run as focused transactions: planned on the index, they decode and change only the tasks they name. What a
 /// user sees must not depend on it: the same commands on a twin repository whose index is thrown
 /// away before each command (so every one takes the full path) print the same, fail the same and
 /// leave the same state, byte for byte (`CODEX_STATE_ID_SEED` makes the twins' new ids the same).
@@ -83,7 +83,7 @@ import Testing
             let actor = rng.pick(actors)
             let id = rng.pick(ids)
             let named = rng.below(3) == 0 ? String(id.prefix(5)) : id  // a prefix, often ambiguous
-            switch rng.below(6) {
+            switch rng.below(9) {
             case 0: try t.run(["complete", named], actor: actor)
             case 1: try t.run(["complete", named, "--json", "--note", "step \(step)"], actor: actor)
             case 2: try t.run(["task", "start", named], actor: actor)
@@ -96,6 +96,15 @@ import Testing
                 if rng.below(3) == 0 { args += ["--parent", rng.pick(ids)] }
                 let r = try t.run(args, actor: actor)
                 if r.ok { ids.append(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            case 5: try t.run(["task", "block", named, "--reason", "step \(step)"], actor: actor)
+            case 6: try t.run(rng.below(2) == 0 ? ["task", "cancel", named] : ["task", "reopen", named], actor: actor)
+            case 7:
+                try t.run(
+                    [
+                        "task", "edit", named, "--title", "Edited \(step)", "--priority", "\(rng.below(5))", "--label",
+                        "l\(step % 3)",
+                    ],
+                    actor: actor)
             default:
                 // What the body refuses: an unknown id, a finished task started again.
                 try t.run(rng.below(2) == 0 ? ["complete", "t-zz"] : ["task", "start", id], actor: actor)
