@@ -4,7 +4,10 @@ import PackageDescription
 let package = Package(
     name: "codex-state",
     products: [
-        .executable(name: "codex-state", targets: ["codex-state"])
+        .executable(name: "codex-state", targets: ["codex-state"]),
+        // The MCP server, apart: the MCP SDK links FoundationNetworking (libcurl and its ~30
+        // libraries), which would slow every codex-state command's start. `codex-state mcp` runs it.
+        .executable(name: "codex-state-mcp", targets: ["codex-state-mcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -52,8 +55,13 @@ let package = Package(
             dependencies: [
                 "Workspace",
                 "Reports",
-                "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "codex-state-mcp",
+            dependencies: [
+                "MCPServer", "Workspace", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
