@@ -56,7 +56,11 @@ let package = Package(
                 "Workspace",
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // A position-dependent executable: the dynamic loader then has no 88,000 relative
+            // relocations to apply at every start (10 M cycles, ~1 ms of each command's CPU);
+            // the libraries, stack and heap are still placed at random.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "codex-state-mcp",
