@@ -100,7 +100,12 @@ public enum Files {
     /// Replaces `path` atomically: the bytes go to a temporary file in the same directory, which
     /// is flushed to disk and then renamed over the target, and the directory is flushed too. A
     /// crash at any moment leaves either the old file or the new one, never a mix.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    ///
+    /// `durable: false` skips both flushes, for bookkeeping the tool can lose and rebuild (the
+    /// session the checkout hook opens): readers still see the old file or the new one, never a
+    /// mix, but after a power cut the file may be old, or empty on file systems without ext4's
+    /// replace-on-rename flush (its readers set a damaged one aside and start afresh).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
         let dir = directory(of: path)
         let name = String(path.split(separator: "/").last ?? "file")
         let temp = "\(dir)/.\(name).tmp.\(getpid())"
@@ -126,7 +131,9 @@ public enum Files {
                 }
                 done += n
             }
-            guard fsync(fd) == 0 else { throw StoreError.io(path: path, operation: "flush", reason: errnoText()) }
+            guard !durable || fsync(fd) == 0 else {
+                throw StoreError.io(path: path, operation: "flush", reason: errnoText())
+            }
             // The umask may have narrowed the mode given to open(); hooks must be executable.
             if mode != 0o644 { _ = fchmod(fd, mode) }
         }
@@ -134,7 +141,7 @@ public enum Files {
             throw StoreError.io(path: path, operation: "replace", reason: errnoText())
         }
         ok = true
-        syncDirectory(dir)
+        if durable { syncDirectory(dir) }
     }
 
     /// Flushes a directory's entries to disk (a rename or link in it is then durable).

@@ -24,9 +24,9 @@ extension StateStore {
     }
 
     /// Replaces this worktree's open-session file.
-    public func writeOpenSession(_ bytes: [UInt8]) throws {
+    public func writeOpenSession(_ bytes: [UInt8], durable: Bool = true) throws {
         try Files.makeDirectory(paths.worktreeLocal)
-        try Files.writeAtomically(bytes, to: paths.openSessionFile)
+        try Files.writeAtomically(bytes, to: paths.openSessionFile, durable: durable)
     }
 
     /// Removes this worktree's open-session file (absent is fine).

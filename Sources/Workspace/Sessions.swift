@@ -189,7 +189,8 @@ extension Workspace {
         }
         let session = newOpenSession(
             branch: toBranch, head: head, source: SessionSource.checkoutHook, summary: nil, now: now)
-        try writeOpenSession(session)
+        // Lost in a power cut, it is only this switch's session start; a damaged file is set aside.
+        try writeOpenSession(session, durable: false)
         try withdrawForeignSessions()
         try deliverSessions()
         return SessionSwitch(closed: closed, session: session, kept: false, warnings: warnings)
@@ -445,8 +446,10 @@ extension Workspace {
         }
     }
 
-    private func writeOpenSession(_ session: OpenSession) throws {
-        try store.writeOpenSession(try CanonicalJSON.encode(session))
+    /// `durable: false` for the session a branch switch opens on its own: it holds nothing
+    /// anyone typed, and two flushes would double what the checkout hook adds to `git checkout`.
+    private func writeOpenSession(_ session: OpenSession, durable: Bool = true) throws {
+        try store.writeOpenSession(try CanonicalJSON.encode(session), durable: durable)
     }
 
     private func removeOpenSession() throws { try store.removeOpenSession() }
