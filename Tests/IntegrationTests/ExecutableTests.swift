@@ -24,6 +24,30 @@ import Testing
         #expect(networking.isEmpty, "codex-state links \(networking): only codex-state-mcp may (the MCP SDK)")
     }
 
+    /// libgit2 and its chain (libssh2, OpenSSL's libcrypto, Kerberos, mbedTLS, …) are opened on
+    /// first use: a read answered from the index never loads them, and a command that needs
+    /// git's objects says why it could not.
+    @Test func libgit2IsOpenedOnlyWhenACommandNeedsIt() throws {
+        let s = try Sandbox()
+        #expect(!(try Self.neededLibraries(Sandbox.binary, in: s)).contains { $0.hasPrefix("libgit2") })
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.ok("task", "add", "Write the parser", in: repo)
+        let next = try s.ok("next", in: repo)
+        // A libgit2.so.1.5 that cannot load comes first in the search path.
+        let broken = s.path("broken-lib")
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        for version in ["1.5", "1.6", "1.7", "1.8", "1.9"] {
+            try s.write(broken + "/libgit2.so." + version, "not a library")
+        }
+        let warm = try s.cs("next", in: repo, env: ["LD_LIBRARY_PATH": broken])
+        #expect(warm.ok && warm.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == next, "\(warm.stderr)")
+        let check = try s.cs("check", in: repo, env: ["LD_LIBRARY_PATH": broken])
+        // docs/check.md: a git failure is "could not run", status 2, one line on stderr.
+        #expect(check.status == 2 && check.stdout.isEmpty)
+        #expect(check.stderr.contains("cannot load libgit2.so."), "\(check.stderr)")
+    }
+
     /// argument-parser's default command name is `String(describing: Self.self)`, a cast that
     /// scans the binary's whole protocol-conformance table once per command type, at every start.
     @Test func everyCommandNamesItself() throws {
