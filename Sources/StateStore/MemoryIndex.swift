@@ -45,10 +45,7 @@ public final class MemoryIndex {
     }
 
     private static func configuration(_ busyTimeout: Double) -> Configuration {
-        var config = Configuration()
-        config.journalMode = .wal
-        config.busyMode = .timeout(busyTimeout)
-        return config
+        StateIndex.configuration(busyTimeout: busyTimeout)
     }
 
     private static func open(_ queue: DatabaseQueue) throws -> DatabaseQueue {

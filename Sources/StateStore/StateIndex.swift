@@ -49,11 +49,29 @@ public final class StateIndex {
         [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT].contains(error.resultCode)
     }
 
-    private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
+    /// The connection settings of both indexes: WAL, `synchronous = NORMAL`, the busy timeout.
+    ///
+    /// Not GRDB's `journalMode = .wal`: that setup also makes sure a non-empty `-wal` file
+    /// exists (for `DatabasePool` readers) by creating and dropping a table, and SQLite deletes
+    /// the `-wal` file whenever the last connection closes, so every process wrote three pages
+    /// and its close checkpointed them with four `fdatasync`s, a read included. WAL mode is
+    /// stored in the database file: it is set once, when the file does not have it yet.
+    static func configuration(busyTimeout: Double) -> Configuration {
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(busyTimeout)
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        config.prepareDatabase { db in
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw DatabaseError(message: "could not activate WAL mode")
+                }
+            }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(path: path, configuration: configuration(busyTimeout: busyTimeout))
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }

@@ -6,6 +6,7 @@ import Workspace
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Find drift between the state file, HEAD's history and this clone (for CI and pre-push).",
         discussion: """
             Reports invalid or non-canonical state files, dangling and cyclic references, \

@@ -44,6 +44,7 @@ struct CodexCommand: ParsableCommand {
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Register the MCP server and the SessionStart/SessionEnd hooks (trusted) with Codex.",
             discussion: """
                 Edits config.toml by key (comments, order, mode and Codex's own tables kept), keeps \
@@ -66,6 +67,7 @@ struct CodexCommand: ParsableCommand {
 
     struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "uninstall",
             abstract: "Remove exactly what codex install added (your own hooks keep their trust).")
         @OptionGroup var scope: ScopeOptions
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
@@ -92,6 +94,7 @@ struct CodexCommand: ParsableCommand {
 
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check what Codex will run: every hook's trusted hash, the MCP server, the sandbox.",
             discussion: "Exits 1 when Codex would silently skip a hook or cannot use the MCP server.")
         @OptionGroup var scope: ScopeOptions
@@ -114,6 +117,7 @@ struct CodexCommand: ParsableCommand {
 
     struct Hook: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "hook",
             abstract: "What Codex's hooks run: reads the hook JSON on stdin, prints hook JSON or nothing.",
             discussion: """
                 session-start opens a session for the Codex thread and prints the preamble as \
@@ -142,7 +146,7 @@ struct CodexCommand: ParsableCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import Codex rollouts of this repository as session snapshots.",
+            commandName: "import", abstract: "Import Codex rollouts of this repository as session snapshots.",
             discussion: """
                 Reads $CODEX_HOME/sessions and archived_sessions (or the FILEs given), keeps the \
                 sessions whose working directory is inside this repository, and writes one \

@@ -72,7 +72,7 @@ struct CodexState: ParsableCommand {
             State lives in .codex-state/project_state.json, committed with the code. A task is \
             done at HEAD only when the commit that completed it is reachable from HEAD.
             """,
-        version: "0.1.0",
+        version: ToolVersion.current,
         subcommands: [
             Init.self, TaskCommand.self, Tasks.self, Next.self, Complete.self, MilestoneCommand.self,
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,

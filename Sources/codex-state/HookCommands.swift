@@ -22,6 +22,7 @@ struct HooksCommand: ParsableCommand {
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Install the hook shims (post-checkout, post-merge, post-rewrite) into git's hooks directory.",
             discussion: """
                 Respects core.hooksPath and linked worktrees. A hook already there is kept as \
@@ -47,7 +48,7 @@ struct HooksCommand: ParsableCommand {
 
     struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove codex-state's hook shims and restore the hooks they chained.")
+            commandName: "uninstall", abstract: "Remove codex-state's hook shims and restore the hooks they chained.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
 
@@ -59,7 +60,7 @@ struct HooksCommand: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show which hooks are installed, their version and what they chain.")
+            commandName: "status", abstract: "Show which hooks are installed, their version and what they chain.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
 
@@ -211,7 +212,7 @@ struct HookCommand: ParsableCommand {
 
 struct Reanchor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-point completions at the commits on HEAD that now carry their work.",
+        commandName: "reanchor", abstract: "Re-point completions at the commits on HEAD that now carry their work.",
         discussion: """
             A completion whose commit was rewritten where no hook ran (another clone, a rebase on a \
             server, a squash merge) is still recognised as done: through this clone's rewrite map, by \

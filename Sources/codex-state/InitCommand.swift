@@ -3,7 +3,7 @@ import Workspace
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create .codex-state/ in this repository (safe to run again).")
+        commandName: "init", abstract: "Create .codex-state/ in this repository (safe to run again).")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag

@@ -5,7 +5,7 @@ import Workspace
 
 struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List tasks with their effective status at HEAD.",
+        commandName: "tasks", abstract: "List tasks with their effective status at HEAD.",
         discussion: """
             Every copy of the state this clone can see counts: this worktree's file, the other \
             worktrees' files and the committed file at every local and remote-tracking branch tip. \
@@ -138,7 +138,7 @@ func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
 
 struct Next: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the next task(s) to work on, best first.",
+        commandName: "next", abstract: "Show the next task(s) to work on, best first.",
         discussion: """
             Candidates are the tasks you have in progress on this branch and every ready task (open, \
             all dependencies done here or cancelled, no unfinished children, not done or in \
@@ -227,6 +227,7 @@ struct Next: ParsableCommand {
 
 struct Complete: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "complete",
         abstract: "Record that a task is finished; the commit that adds the record anchors it.",
         discussion: """
             Run it when the edits are done, then commit them together with .codex-state/ (git commit -a, \

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import MCPServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct MCPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,22 +20,31 @@ struct MCPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The repository (any directory inside it).", valueName: "dir")) var repo: String?
     @Option(help: "Who acts (default: $CODEX_STATE_ACTOR, then the MCP client's name).") var actor: String?
 
+    /// The server is its own executable, installed beside this one: the MCP SDK links
+    /// FoundationNetworking and libcurl, which every other command would otherwise load at start.
+    static let serverName = "codex-state-mcp"
+
     func run() throws {
-        let options = MCPStateServer.Options(
-            repository: repo, actor: actor, environment: ProcessInfo.processInfo.environment)
-        let version = CodexState.configuration.version
-        // main() is synchronous: serve on the cooperative pool and wait here.
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task {
-            do { try await MCPStateServer.run(options, version: version) } catch { failure.error = error }
-            done.signal()
-        }
-        done.wait()
-        if let e = failure.error { throw e }
+        let server = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+            .appendingPathComponent(Self.serverName).path
+        guard access(server, X_OK) == 0 else { throw MCPServerMissing(path: server, errno: errno) }
+        let arguments = [server] + (repo.map { ["--repo", $0] } ?? []) + (actor.map { ["--actor", $0] } ?? [])
+        // The working directory (after any -C), the environment and the standard streams pass
+        // through unchanged: the server replaces this process.
+        var argv = arguments.map { strdup($0) }
+        argv.append(nil)
+        execv(server, argv)
+        let failed = errno
+        for p in argv { free(p) }
+        throw MCPServerMissing(path: server, errno: failed)
     }
 }
 
-private final class FailureBox: @unchecked Sendable {
-    var error: Error?
+struct MCPServerMissing: Error, CustomStringConvertible {
+    var path: String
+    var errno: Int32
+    var description: String {
+        "mcp: cannot run the MCP server \(path): \(String(cString: strerror(errno))) "
+            + "(install \(MCPCommand.serverName) next to codex-state, as README.md shows)"
+    }
 }

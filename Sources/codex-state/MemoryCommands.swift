@@ -6,7 +6,7 @@ import Workspace
 /// `remember`, `memories`, `recall`, `forget`: project memory (docs/memory.md).
 struct Remember: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remember a decision, constraint or note; prints its id.",
+        commandName: "remember", abstract: "Remember a decision, constraint or note; prints its id.",
         discussion: """
             The text is stored exactly as given, after secret redaction. Constraints are carried \
             verbatim in every preamble. A memory recorded on a branch is current there and where it \
@@ -67,7 +67,7 @@ struct Remember: ParsableCommand {
 
 struct Memories: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the memories current at HEAD.",
+        commandName: "memories", abstract: "List the memories current at HEAD.",
         discussion: """
             Current: recorded on a commit HEAD reaches (or private), not superseded, not forgotten. \
             --history adds superseded ones, those recorded on other branches (elsewhere) and tombstones.
@@ -106,7 +106,7 @@ struct Memories: ParsableCommand {
 
 struct Recall: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Find the memories that answer a question or mention an identifier.",
+        commandName: "recall", abstract: "Find the memories that answer a question or mention an identifier.",
         discussion: """
             Every word is searched as typed (no query syntax): identifiers such as ADR-016, \
             EADDRINUSE or src/auth/jwt.ts match whole. Results are ranked by relevance (bm25), how \
@@ -142,6 +142,7 @@ struct Recall: ParsableCommand {
 
 struct Forget: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "forget",
         abstract: "Forget a memory: its text leaves the state file; a tombstone keeps merges from restoring it.",
         discussion: """
             Git history still holds every commit that contained the memory. To purge it from \
@@ -180,6 +181,7 @@ extension MemoryText {
 
 struct Undo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "undo",
         abstract: "Undo one operation of the journal (default: this worktree's latest), as a new operation.",
         discussion: """
             Puts back what the operation changed, field by field, and keeps later changes to \

@@ -112,7 +112,7 @@ struct ConflictsCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List unresolved conflict records (project, goals, milestones, tasks).")
+            commandName: "list", abstract: "List unresolved conflict records (project, goals, milestones, tasks).")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
 
@@ -135,6 +135,7 @@ struct ConflictsCommand: ParsableCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Resolve an entity's conflict records: keep what the merge chose, or take the other value.",
             discussion: "ID is a task, milestone (m-…) or goal (g-…) id or unique prefix, or 'project'.")
         @OptionGroup var common: CommonOptions
@@ -150,6 +151,7 @@ struct ConflictsCommand: ParsableCommand {
 extension TaskCommand {
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Resolve a task's merge conflict records: keep what the merge chose, or take the other value.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag

@@ -10,7 +10,7 @@ extension PreambleFormat: ExpressibleByArgument {}
 
 struct Preamble: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print what an agent must know to start a session on this branch and HEAD.",
+        commandName: "preamble", abstract: "Print what an agent must know to start a session on this branch and HEAD.",
         discussion: """
             Sections, most decisive first: header (project, branch, HEAD, dirty or clean), tasks in \
             progress on this branch, the next ready tasks with the ranking's reason, blocked work, \

@@ -9,7 +9,7 @@ struct MilestoneCommand: ParsableCommand {
         commandName: "milestone", abstract: "Add and list milestones.", subcommands: [Add.self, List.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a milestone; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a milestone; prints its id.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument var title: String
@@ -24,7 +24,8 @@ struct MilestoneCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List milestones in ranking order.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List milestones in ranking order.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
 
@@ -50,7 +51,7 @@ struct GoalCommand: ParsableCommand {
         commandName: "goal", abstract: "Add and list project goals.", subcommands: [Add.self, List.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a goal; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a goal; prints its id.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument var text: String
@@ -64,7 +65,7 @@ struct GoalCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List goals, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List goals, oldest first.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
 
@@ -83,7 +84,7 @@ struct GoalCommand: ParsableCommand {
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the operation journal of this clone, newest first.")
+        commandName: "log", abstract: "Show the operation journal of this clone, newest first.")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag

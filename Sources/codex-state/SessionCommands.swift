@@ -17,7 +17,7 @@ struct SessionCommand: ParsableCommand {
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Open a session on the current branch and HEAD.",
+            commandName: "start", abstract: "Open a session on the current branch and HEAD.",
             discussion: """
                 A session the checkout hook opened is closed first (and dropped if it saw \
                 nothing). One started by hand must be ended first, or replaced with --replace.
@@ -53,7 +53,7 @@ struct SessionCommand: ParsableCommand {
 
     struct End: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "End the open session and write its file; prints the file's path.")
+            commandName: "end", abstract: "End the open session and write its file; prints the file's path.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Option(help: "What happened (replaces the summary given at start).") var summary: String?
@@ -83,7 +83,7 @@ struct SessionCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List ended sessions, newest first; the open one is marked with '*'.",
+            commandName: "list", abstract: "List ended sessions, newest first; the open one is marked with '*'.",
             discussion: "Without --branch or --all: sessions of the current branch. --branch HEAD: detached HEAD.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
@@ -136,7 +136,7 @@ struct SessionCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one ended session.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one ended session.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Session id or unique prefix, or the session file's name or path.") var session: String

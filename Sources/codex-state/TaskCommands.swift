@@ -13,7 +13,7 @@ struct TaskCommand: ParsableCommand {
     )
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a task; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a task; prints its id.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "The task's title.") var title: String
@@ -45,7 +45,7 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one task in full.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one task in full.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -140,7 +140,7 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a task's fields.")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a task's fields.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -184,7 +184,7 @@ struct TaskCommand: ParsableCommand {
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Mark a task in progress (records actor, branch and HEAD).")
+            commandName: "start", abstract: "Mark a task in progress (records actor, branch and HEAD).")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -205,7 +205,8 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Block: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a task blocked, with the reason.")
+        static let configuration = CommandConfiguration(
+            commandName: "block", abstract: "Mark a task blocked, with the reason.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -224,7 +225,8 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a task (it no longer holds up dependents).")
+        static let configuration = CommandConfiguration(
+            commandName: "cancel", abstract: "Cancel a task (it no longer holds up dependents).")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -244,7 +246,7 @@ struct TaskCommand: ParsableCommand {
 
     struct Reopen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put a blocked, cancelled, done or in-progress task back to open.")
+            commandName: "reopen", abstract: "Put a blocked, cancelled, done or in-progress task back to open.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
@@ -263,7 +265,8 @@ struct TaskCommand: ParsableCommand {
 
     struct Dep: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add or remove a dependency: ID waits on DEP.", subcommands: [DepAdd.self, DepRemove.self])
+            commandName: "dep", abstract: "Add or remove a dependency: ID waits on DEP.",
+            subcommands: [DepAdd.self, DepRemove.self])
     }
 
     struct DepAdd: ParsableCommand {

@@ -102,6 +102,11 @@ import Testing
             "doctor asks whether the command Codex would run is executable; a permission read"
         ),
         (
+            "Sources/Workspace/Codex/CodexDoctor.swift",
+            "!FileManager.default.isExecutableFile(atPath: mcpServerBinary(beside: cmd))",
+            "doctor asks whether the MCP server binary beside that command is executable; a permission read"
+        ),
+        (
             "Sources/Workspace/Codex/CodexImport.swift", "FileManager.default.enumerator(atPath: root)",
             "import lists Codex's rollout folders (Codex's files, read-only, never written)"
         ),

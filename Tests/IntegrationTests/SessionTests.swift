@@ -428,4 +428,23 @@ import Workspace
         #expect(sw.session.branch == "main")
         #expect(FileManager.default.fileExists(atPath: open + ".broken"))
     }
+
+    /// The session a branch switch opens is written without flushing (it holds nothing anyone
+    /// typed): after a power cut the file may be empty. The next checkout sets it aside with a
+    /// warning and opens a session on the new branch; git is never held up.
+    @Test func anEmptyOpenSessionAfterAPowerCutIsSetAsideByTheNextCheckout() throws {
+        let s = try Sandbox()
+        let repo = try project(s)
+        try s.ok("hooks", "install", in: repo)
+        try s.git("branch", "topic", in: repo)
+        let switched = try s.run("git", ["checkout", "-q", "topic"], in: repo)
+        #expect(switched.ok && !switched.stderr.contains("warning"), "\(switched.stderr)")
+        let open = repo + "/.git/codex-state/open-session.json"
+        #expect(try s.read(open).contains("\"branch\": \"topic\""))
+        try s.write(open, "")
+        let back = try s.run("git", ["checkout", "-q", "main"], in: repo)
+        #expect(back.ok)
+        #expect(back.stderr.contains("open-session.json was not readable") && back.stderr.contains(".broken"))
+        #expect(try s.read(open).contains("\"branch\": \"main\""))
+    }
 }

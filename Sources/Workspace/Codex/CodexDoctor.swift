@@ -129,6 +129,14 @@ public struct CodexDoctor: Sendable {
                         detail:
                             "command '\(cmd)' is not an absolute path to an executable (MCP servers start with a cleared PATH)"
                     ))
+            } else if !FileManager.default.isExecutableFile(atPath: mcpServerBinary(beside: cmd)) {
+                // `codex-state mcp` runs the server binary installed beside it.
+                out.append(
+                    CodexFinding(
+                        level: .problem, subject: "MCP server codex-state",
+                        detail:
+                            "\(mcpServerBinary(beside: cmd)) is missing: codex-state mcp runs it (install it next to \(cmd))"
+                    ))
             } else {
                 out.append(CodexFinding(level: .ok, subject: "MCP server codex-state", detail: cmd))
             }
@@ -173,6 +181,11 @@ public struct CodexDoctor: Sendable {
     var projectRoot: String? {
         if case .project(let root) = installer.scope { return root }
         return nil
+    }
+
+    /// The MCP server executable `codex-state mcp` runs: the one in the same directory as `binary`.
+    func mcpServerBinary(beside binary: String) -> String {
+        (binary.lastIndex(of: "/").map { String(binary[...$0]) } ?? "") + "codex-state-mcp"
     }
 
     func hookFiles() -> [(String, Bool)] {
