@@ -191,6 +191,9 @@ PY
     "${CS[@]}" hooks install -C "$REPO" >/dev/null
     (cd "$REPO" && hyperfine -N --style basic -w "$WARMUP" -r "$RUNS" --export-json "$OUT/checkout_hooked.json" \
         "git checkout -q bench-a" "git checkout -q bench-b" >"$OUT/checkout_hooked.txt" 2>&1)
+    # The hook's fsync wait on one switch (git itself syncs nothing on a checkout).
+    fsyncs checkout_hooked "" git -C "$REPO" checkout -q bench-b
+    git -C "$REPO" checkout -q bench-a
     "${CS[@]}" hooks uninstall -C "$REPO" >/dev/null
     git -C "$REPO" checkout -q -f main
     git -C "$REPO" branch -q -D bench-a bench-b

@@ -97,13 +97,17 @@ for key, label in MUTATIONS:
     if key in t:
         r = t[key]
         fs = f"; fsync wait {fmt(r.get('fsync_wait_ms'))} ms in {r.get('fsync_calls', '?')} calls"
+        # The target is CPU time; the wait in fsync is reported beside it (issue 11).
         out.append(f"| {label} | {fmt(r['median_ms'])} | {fmt(r['cpu_ms'])}{fs} | `git rev-parse HEAD` "
-                   f"{fmt(anchor)} ms | ≤ 25 ms | {verdict(r['median_ms'] <= 25)} |")
+                   f"{fmt(anchor)} ms | ≤ 25 ms CPU | {verdict(r['cpu_ms'] <= 25)} |")
 if "checkout_plain" in t and "checkout_hooked" in t:
     added = t["checkout_hooked"]["median_ms"] - t["checkout_plain"]["median_ms"]
+    added_cpu = t["checkout_hooked"]["cpu_ms"] - t["checkout_plain"]["cpu_ms"]
+    hook_fs = t["checkout_hooked"].get("fsync_wait_ms")
+    fs = f"; fsync wait {fmt(hook_fs)} ms in {t['checkout_hooked'].get('fsync_calls', '?')} calls" if hook_fs is not None else ""
     out.append(f"| added to `git checkout` by the post-checkout hook | {fmt(added)} | "
-               f"{fmt(t['checkout_hooked']['cpu_ms'] - t['checkout_plain']['cpu_ms'])} | `git checkout` without hooks "
-               f"{fmt(t['checkout_plain']['median_ms'])} ms | ≤ 5 ms | {verdict(added <= 5)} |")
+               f"{fmt(added_cpu)}{fs} | `git checkout` without hooks "
+               f"{fmt(t['checkout_plain']['median_ms'])} ms | ≤ 5 ms CPU | {verdict(added_cpu <= 5)} |")
 if "check_cold" in t and "anchor_is_ancestor" in t:
     c, a = t["check_cold"], t["anchor_is_ancestor"]
     out.append(f"| cold `check` | {fmt(c['median_ms'])} | {fmt(c['cpu_ms'])} | `git merge-base --is-ancestor` "
