@@ -69,6 +69,11 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     var created: Timestamp
     /// The task's milestone (what ``GraphTotals/milestones`` counts it under).
     var milestone: String?
+    /// Where, by whom and when it was started (the work started on a branch is read through
+    /// an index of the in-progress, stale and blocked rows by branch).
+    var startedBranch: String?
+    var startedActor: String?
+    var startedAt: Timestamp?
     /// ``CopyFact/encode(_:copies:)`` of this task's facts in the other copies, against the
     /// listing stored with the evaluation; nil when no other copy records it.
     var facts: Data?
@@ -78,6 +83,9 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
         self.priority = summary.priority
         self.created = summary.createdAt
         self.milestone = summary.milestone
+        self.startedBranch = summary.startedBranch
+        self.startedActor = summary.startedActor
+        self.startedAt = summary.startedAt
         self.facts = facts
     }
 
@@ -101,6 +109,9 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
         priority = row[p + "priority"]
         created = Timestamp(seconds: row[p + "created_at"])
         milestone = row[p + "milestone"]
+        startedBranch = row[p + "started_branch"]
+        startedActor = row[p + "started_actor"]
+        startedAt = (row[p + "started_at"] as Int64?).map(Timestamp.init(seconds:))
         facts = row.hasColumn("facts") ? row["facts"] : nil
     }
 
@@ -108,7 +119,7 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     static let columns = [
         "id", "status", "ready", "offerable_stale", "candidate", "waits_on_deps", "waits_on_children", "unblocks",
         "milestone_rank", "rank_key", "priority", "created_at", "elsewhere", "disagreement", "recovered", "deadline",
-        "deps", "parent", "milestone", "facts",
+        "deps", "parent", "milestone", "started_branch", "started_actor", "started_at", "facts",
     ]
 
     func values() throws -> [(any DatabaseValueConvertible)?] {
@@ -122,7 +133,7 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
             // Tasks without a milestone (or with one not in order) rank after every milestone.
             t.milestoneRank.map(Int64.init) ?? Int64.max, priority, created.seconds, try json(t.elsewhere),
             t.disagreement, try json(t.recovered), t.deadline?.seconds, TaskRow.join(t.deps), t.parent, milestone,
-            facts,
+            startedBranch, startedActor, startedAt?.seconds, facts,
         ]
     }
 
@@ -192,6 +203,19 @@ public struct GraphTotals: Sendable, Equatable {
             && a.conflictTasks == b.conflictTasks && a.conflictRecords == b.conflictRecords
             && a.conflictTaskIDs == b.conflictTaskIDs
     }
+}
+
+/// The work started on one branch, as the preamble shows it
+/// (``StateIndex/startedHere(branch:actor:limit:)``).
+public struct WorkHere: Sendable {
+    public var active: [ListedTask] = []
+    public var waiting: [ListedTask] = []
+    public var blocked: [ListedTask] = []
+    public var activeTotal = 0
+    public var waitingTotal = 0
+    public var blockedTotal = 0
+    public init() {}
+    public var all: [ListedTask] { active + waiting + blocked }
 }
 
 /// A task the index listed with its evaluated row.
@@ -455,7 +479,8 @@ extension StateIndex {
                e.status AS e_status, e.ready, e.offerable_stale, e.waits_on_deps, e.waits_on_children,
                e.unblocks, e.milestone_rank, e.elsewhere, e.disagreement, e.recovered, e.deadline,
                e.deps AS e_deps, e.parent AS e_parent, e.priority AS e_priority, e.created_at AS e_created_at,
-               e.milestone AS e_milestone
+               e.milestone AS e_milestone, e.started_branch AS e_started_branch,
+               e.started_actor AS e_started_actor, e.started_at AS e_started_at
         FROM evaluated e JOIN tasks t ON t.id = e.id
         """
 
@@ -471,8 +496,9 @@ extension StateIndex {
             try queue.read { db in
                 var seen = Set<String>()
                 var out: [(ListedTask, RankTerms)] = []
-                func add(_ sql: String, _ arguments: StatementArguments) throws {
-                    let cursor = try Row.fetchCursor(db, sql: Self.listedColumns + " " + sql, arguments: arguments)
+                func add(_ sql: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws {
+                    let cursor = try Row.fetchCursor(
+                        db, sql: Self.listedSQL(sql, indexedBy: indexedBy), arguments: arguments)
                     while let r = try cursor.next() {
                         let l = try Self.listed(r)
                         let terms = l.row.terms(l.summary, actor: actor, branch: branch)
@@ -482,11 +508,12 @@ extension StateIndex {
                     }
                 }
                 let order = "ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?"
+                // Through the index of the work started on a branch: the `limit` best of the actor's.
                 try add(
                     """
-                    WHERE e.status IN ('in_progress', 'stale') AND e.elsewhere IS NULL AND t.started_actor = ?
-                      AND t.started_branch IS ?
-                    """, [actor, branch])
+                    WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
+                      AND e.status != 'blocked' AND e.elsewhere IS NULL AND e.started_actor = ?
+                    """ + " " + order, [branch, actor, limit], indexedBy: "evaluated_here")
                 try add("WHERE e.ready = 1 " + order, [limit])
                 try add("WHERE e.offerable_stale = 1 " + order, [limit])
                 out.sort { Ranking.precedes($0.1, $1.1) }
@@ -532,13 +559,39 @@ extension StateIndex {
             "WHERE e.ready = 1 ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?", [limit])
     }
 
-    /// Tasks started on `branch` that are in progress, stale or blocked (the preamble's work here).
-    public func startedHere(branch: String?) throws -> [ListedTask] {
-        try rows(
+    /// The work started on `branch` (the preamble's): the first `limit` tasks in progress or
+    /// stale there and done nowhere else (the actor's first, then by priority, start and id),
+    /// the first `limit` of those waiting on something, the first `limit` blocked there (by
+    /// priority and id), and how many there are of each. Read through the index of in-progress,
+    /// stale and blocked rows by branch, and only the rows shown are decoded.
+    public func startedHere(branch: String?, actor: String, limit: Int) throws -> WorkHere {
+        let here = """
+            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
+              AND e.started_at IS NOT NULL
             """
-            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND t.started_at IS NOT NULL
-              AND t.started_branch IS ?
-            """, [branch])
+        let active = here + " AND e.status != 'blocked' AND e.elsewhere IS NULL"
+        let waiting = active + " AND (e.waits_on_deps != '' OR e.waits_on_children != '')"
+        let blocked = here + " AND e.status = 'blocked'"
+        let order =
+            " ORDER BY e.started_actor IS ? DESC, e.priority, COALESCE(e.started_at, e.created_at), e.id LIMIT ?"
+        var out = WorkHere()
+        out.active = try rows(active + order, [branch, actor, limit], indexedBy: "evaluated_here")
+        out.waiting = try rows(waiting + order, [branch, actor, limit], indexedBy: "evaluated_here")
+        out.blocked = try rows(
+            blocked + " ORDER BY e.priority, e.id LIMIT ?", [branch, limit], indexedBy: "evaluated_here")
+        try wrap {
+            try queue.read { db in
+                func count(_ clause: String) throws -> Int {
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM evaluated e INDEXED BY evaluated_here " + clause,
+                        arguments: [branch]) ?? 0
+                }
+                out.activeTotal = try count(active)
+                out.waitingTotal = try count(waiting)
+                out.blockedTotal = try count(blocked)
+            }
+        }
+        return out
     }
 
     /// The first `limit` tasks whose completion does not count here (done on another branch, or
@@ -575,6 +628,12 @@ extension StateIndex {
         return out
     }
 
+    private static func listedSQL(_ clause: String, indexedBy: String?) -> String {
+        let sql = listedColumns + " " + clause
+        guard let i = indexedBy else { return sql }
+        return sql.replacingOccurrences(of: "FROM evaluated e ", with: "FROM evaluated e INDEXED BY \(i) ")
+    }
+
     /// The listed tasks `clause` selects, read through the index `indexedBy` when given (the
     /// planner prefers the status index and a sort over a partial index that needs none).
     private func rows(_ clause: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws
@@ -583,11 +642,8 @@ extension StateIndex {
         try wrap {
             try queue.read { db in
                 var out: [ListedTask] = []
-                var sql = Self.listedColumns + " " + clause
-                if let i = indexedBy {
-                    sql = sql.replacingOccurrences(of: "FROM evaluated e ", with: "FROM evaluated e INDEXED BY \(i) ")
-                }
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                let cursor = try Row.fetchCursor(
+                    db, sql: Self.listedSQL(clause, indexedBy: indexedBy), arguments: arguments)
                 while let r = try cursor.next() { out.append(try Self.listed(r)) }
                 return out
             }

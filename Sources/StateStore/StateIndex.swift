@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 9
+    static let version = 10
     let queue: DatabaseQueue
     public let path: String
 
@@ -85,12 +85,15 @@ public final class StateIndex {
                         waits_on_children TEXT NOT NULL, unblocks INTEGER NOT NULL, milestone_rank INTEGER,
                         rank_key INTEGER NOT NULL, priority INTEGER NOT NULL, created_at INTEGER NOT NULL,
                         elsewhere TEXT, disagreement TEXT, recovered TEXT, deadline INTEGER, deps TEXT NOT NULL,
-                        parent TEXT, milestone TEXT, facts BLOB) WITHOUT ROWID;
+                        parent TEXT, milestone TEXT, started_branch TEXT, started_actor TEXT, started_at INTEGER,
+                        facts BLOB) WITHOUT ROWID;
                     CREATE INDEX evaluated_ready ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
                         WHERE ready = 1;
                     CREATE INDEX evaluated_offerable ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
                         WHERE offerable_stale = 1;
                     CREATE INDEX evaluated_status ON evaluated(status);
+                    CREATE INDEX evaluated_here ON evaluated(started_branch)
+                        WHERE status IN ('in_progress', 'stale', 'blocked');
                     CREATE INDEX evaluated_drift ON evaluated(unblocks DESC, priority, id)
                         WHERE status IN ('done_elsewhere', 'done_unknown');
                     CREATE TABLE eval_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;

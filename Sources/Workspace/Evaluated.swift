@@ -93,7 +93,9 @@ extension Workspace {
                 evaluation: Evaluation(rows: listed.map(\.row), tasks: state.tasks, validUntil: validUntil))
         case .preamble(let n):
             let ready = try index.readyRanked(limit: n)
-            let here = try index.startedHere(branch: ctx.head.branch)
+            let work = try index.startedHere(
+                branch: ctx.head.branch, actor: actor, limit: max(Preamble.Limits.inProgress, Preamble.Limits.stuck))
+            let here = work.all
             // The completions shown (``totals`` counts the rest).
             let drift = try index.drift(limit: Preamble.Limits.completions)
             // What the work here waits on is read as the preamble shows it (a few lines).
@@ -109,6 +111,7 @@ extension Workspace {
                 RankedTask(id: $0.summary.id, terms: $0.row.terms($0.summary, actor: actor, branch: ctx.head.branch))
             }
             view.totals = totals
+            view.workHere = (inProgress: work.activeTotal, stuck: work.waitingTotal + work.blockedTotal)
             view.unblocks = rows.mapValues(\.unblocks)
         }
         view.taskCount = totals.tasks

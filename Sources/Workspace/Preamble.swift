@@ -225,7 +225,7 @@ extension Workspace {
             if at != bt { return at < bt }
             return a.id < b.id
         }
-        input.inProgressTotal = active.count
+        input.inProgressTotal = view.workHere?.inProgress ?? active.count
         input.inProgress = active.prefix(Preamble.Limits.inProgress).enumerated().map { i, t in
             var item = PreambleInput.Active(
                 id: t.id, title: t.title, priority: t.priority, startedBy: t.startedActor, since: t.startedAt)
@@ -275,7 +275,7 @@ extension Workspace {
             $0.priority != $1.priority ? $0.priority < $1.priority : $0.id < $1.id
         }
         let stuck = waiting + blocked
-        input.stuckTotal = stuck.count
+        input.stuckTotal = view.workHere?.stuck ?? stuck.count
         input.stuck = stuck.prefix(Preamble.Limits.stuck).map { t in
             let w = eval.waitingOn(t.id)
             let all = w.deps + w.children
@@ -387,6 +387,8 @@ struct PreambleSource {
     var totals: GraphTotals? = nil
     /// With ``totals``: how many unfinished tasks wait on each task held.
     var unblocks: [String: Int]? = nil
+    /// With ``totals``: the work here counted over every task (``HeadView/workHere``).
+    var workHere: (inProgress: Int, stuck: Int)? = nil
     /// A task the evaluation does not hold, by id: its title and status (what the work shown
     /// waits on, read only for the lines shown).
     var waitedOn: ((String) -> (title: String, status: EffectiveStatus)?)? = nil
@@ -397,7 +399,8 @@ extension PreambleSource {
         self.init(
             head: view.head, project: view.state.projectName, goals: view.state.goals,
             milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation,
-            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks)
+            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks,
+            workHere: view.workHere)
     }
 }
 

@@ -70,4 +70,46 @@ import Testing
             #expect(warm == (try readsWithoutIndex()), "after \(edit)")
         }
     }
+
+    /// More work here than the preamble shows (in progress by two actors, some waiting, some
+    /// blocked, completions on another branch): what it reads through the index after the edits
+    /// (the first few of each and the counts) prints what a read from a rebuilt index prints, and
+    /// the counts are those of every task.
+    @Test func thePreamblesFirstFewAndCountsEqualAReadOfEveryTask() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        var ids: [String] = []
+        for i in 0..<24 { ids.append(try s.ok("task", "add", "Task \(i)", "--priority", "\(i % 3)", in: repo)) }
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        for id in ids[16..<24] { try s.ok("complete", id, in: repo) }
+        try s.git("commit", "-q", "-am", "done on feature", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        for (n, id) in ids[0..<12].enumerated() {
+            let who = ["CODEX_STATE_ACTOR": n % 2 == 0 ? "tester" : "other"]
+            #expect(try s.cs("task", "start", id, in: repo, env: who).ok)
+            if n % 3 == 0 { try s.ok("task", "dep", "add", id, ids[12 + n / 3], in: repo) }
+        }
+        for id in ids[8..<12] { try s.ok("task", "block", id, "--reason", "review", in: repo) }
+        let dir = repo + "/.git/codex-state"
+        let reads = [["preamble"], ["preamble", "--json"], ["next", "-n", "8", "--json"], ["tasks", "--json"]]
+        func read() throws -> [String] {
+            try reads.map { args in
+                let r = try s.run(Sandbox.binary, args, in: repo)
+                #expect(r.ok, "\(args): \(r.stderr)")
+                return r.stdout
+            }
+        }
+        let withIndex = try read()
+        #expect(try StateIndex(path: dir + "/index.sqlite").storedEvaluation()?.dirty == [])
+        try FileManager.default.removeItem(atPath: dir)
+        #expect(withIndex == (try read()))
+        // 8 in progress here (4 more started are blocked), 3 of them waiting and 4 blocked: five of
+        // each shown, the rest counted.
+        let preamble = withIndex[0]
+        #expect(preamble.contains("- 3 more: `codex-state tasks --status in_progress`"), "\(preamble)")
+        #expect(preamble.contains("- 2 more: `codex-state tasks --status blocked`"), "\(preamble)")
+    }
 }
