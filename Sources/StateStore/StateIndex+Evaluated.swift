@@ -574,11 +574,15 @@ extension StateIndex {
         let blocked = here + " AND e.status = 'blocked'"
         let order =
             " ORDER BY e.started_actor IS ? DESC, e.priority, COALESCE(e.started_at, e.created_at), e.id LIMIT ?"
+        // The few ids are chosen from the evaluated rows alone; only they are joined with their
+        // task rows and decoded (the caller orders them).
+        func first(_ clause: String, _ arguments: StatementArguments) throws -> [ListedTask] {
+            try rows("WHERE e.id IN (SELECT e.id FROM evaluated e INDEXED BY evaluated_here \(clause))", arguments)
+        }
         var out = WorkHere()
-        out.active = try rows(active + order, [branch, actor, limit], indexedBy: "evaluated_here")
-        out.waiting = try rows(waiting + order, [branch, actor, limit], indexedBy: "evaluated_here")
-        out.blocked = try rows(
-            blocked + " ORDER BY e.priority, e.id LIMIT ?", [branch, limit], indexedBy: "evaluated_here")
+        out.active = try first(active + order, [branch, actor, limit])
+        out.waiting = try first(waiting + order, [branch, actor, limit])
+        out.blocked = try first(blocked + " ORDER BY e.priority, e.id LIMIT ?", [branch, limit])
         try wrap {
             try queue.read { db in
                 func count(_ clause: String) throws -> Int {
