@@ -44,7 +44,7 @@ extension StateStore {
     /// task (``LoadedState/focused``); a write of it splices, never encodes it whole.
     public func readFocusedForUpdate(_ ids: Set<String>) throws -> LoadedState? {
         guard let (index, bytes, hash) = try currentCanonical(),
-            let (header, _) = try? index.header(counting: false), header.hash == hash,
+            let header = try? index.header(), header.hash == hash,
             let project = Self.project(in: bytes)
         else { return nil }
         var state = ProjectState(projectName: project.name)

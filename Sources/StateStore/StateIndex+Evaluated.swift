@@ -67,14 +67,25 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     var task: EvaluatedTask
     var priority: Int
     var created: Timestamp
+    /// The task's milestone (what ``GraphTotals/milestones`` counts it under).
+    var milestone: String?
+    /// Where, by whom and when it was started (the work started on a branch is read through
+    /// an index of the in-progress, stale and blocked rows by branch).
+    var startedBranch: String?
+    var startedActor: String?
+    var startedAt: Timestamp?
     /// ``CopyFact/encode(_:copies:)`` of this task's facts in the other copies, against the
     /// listing stored with the evaluation; nil when no other copy records it.
     var facts: Data?
 
-    init(task: EvaluatedTask, priority: Int, created: Timestamp, facts: Data?) {
+    init(task: EvaluatedTask, summary: TaskSummary, facts: Data?) {
         self.task = task
-        self.priority = priority
-        self.created = created
+        self.priority = summary.priority
+        self.created = summary.createdAt
+        self.milestone = summary.milestone
+        self.startedBranch = summary.startedBranch
+        self.startedActor = summary.startedActor
+        self.startedAt = summary.startedAt
         self.facts = facts
     }
 
@@ -97,6 +108,10 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
             parent: row[p + "parent"])
         priority = row[p + "priority"]
         created = Timestamp(seconds: row[p + "created_at"])
+        milestone = row[p + "milestone"]
+        startedBranch = row[p + "started_branch"]
+        startedActor = row[p + "started_actor"]
+        startedAt = (row[p + "started_at"] as Int64?).map(Timestamp.init(seconds:))
         facts = row.hasColumn("facts") ? row["facts"] : nil
     }
 
@@ -104,7 +119,7 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     static let columns = [
         "id", "status", "ready", "offerable_stale", "candidate", "waits_on_deps", "waits_on_children", "unblocks",
         "milestone_rank", "rank_key", "priority", "created_at", "elsewhere", "disagreement", "recovered", "deadline",
-        "deps", "parent", "facts",
+        "deps", "parent", "milestone", "started_branch", "started_actor", "started_at", "facts",
     ]
 
     func values() throws -> [(any DatabaseValueConvertible)?] {
@@ -117,7 +132,8 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
             TaskRow.join(t.waitsOnChildren), t.unblocks, t.milestoneRank,
             // Tasks without a milestone (or with one not in order) rank after every milestone.
             t.milestoneRank.map(Int64.init) ?? Int64.max, priority, created.seconds, try json(t.elsewhere),
-            t.disagreement, try json(t.recovered), t.deadline?.seconds, TaskRow.join(t.deps), t.parent, facts,
+            t.disagreement, try json(t.recovered), t.deadline?.seconds, TaskRow.join(t.deps), t.parent, milestone,
+            startedBranch, startedActor, startedAt?.seconds, facts,
         ]
     }
 
@@ -131,6 +147,17 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     func save(_ db: Database) throws {
         try db.cachedStatement(sql: StateIndex.insertSQL("evaluated", Self.columns)).execute(
             arguments: StatementArguments(try values()))
+    }
+
+    /// The keys of `eval_totals` this row counts under: its status and readiness, and its
+    /// milestone (all tasks, and those finished: done here or cancelled).
+    var totalKeys: [String] {
+        var keys = ["s:\(task.status.rawValue):\(task.ready ? 1 : 0)"]
+        if let m = milestone {
+            keys.append("m:" + m)
+            if task.status == .done || task.status == .cancelled { keys.append("f:" + m) }
+        }
+        return keys
     }
 }
 
@@ -150,14 +177,45 @@ public struct StoredEvaluation: Sendable {
     }
 }
 
-/// Counts over the whole evaluated graph (``StateIndex/totals()``).
-public struct GraphTotals: Sendable {
+/// Counts over the whole evaluated graph (``StateIndex/totals()``), kept by the index with the
+/// rows (each stored or updated row moves the counts it falls under), so reading them costs the
+/// number of statuses and milestones, not of tasks.
+public struct GraphTotals: Sendable, Equatable {
     public var ready = 0
     public var waiting = 0
     public var blocked = 0
+    /// Tasks by effective status.
+    public var statuses: [EffectiveStatus: Int] = [:]
     /// Per milestone: tasks done here or cancelled, and all its tasks.
     public var milestones: [String: (done: Int, total: Int)] = [:]
+    /// Tasks with unresolved conflict records, how many records they hold, and the first ids.
+    public var conflictTasks = 0
+    public var conflictRecords = 0
+    public var conflictTaskIDs: [String] = []
     public init() {}
+
+    /// Every task evaluated.
+    public var tasks: Int { statuses.values.reduce(0, +) }
+
+    public static func == (a: GraphTotals, b: GraphTotals) -> Bool {
+        a.ready == b.ready && a.waiting == b.waiting && a.blocked == b.blocked && a.statuses == b.statuses
+            && a.milestones.mapValues { [$0.done, $0.total] } == b.milestones.mapValues { [$0.done, $0.total] }
+            && a.conflictTasks == b.conflictTasks && a.conflictRecords == b.conflictRecords
+            && a.conflictTaskIDs == b.conflictTaskIDs
+    }
+}
+
+/// The work started on one branch, as the preamble shows it
+/// (``StateIndex/startedHere(branch:actor:limit:)``).
+public struct WorkHere: Sendable {
+    public var active: [ListedTask] = []
+    public var waiting: [ListedTask] = []
+    public var blocked: [ListedTask] = []
+    public var activeTotal = 0
+    public var waitingTotal = 0
+    public var blockedTotal = 0
+    public init() {}
+    public var all: [ListedTask] { active + waiting + blocked }
 }
 
 /// A task the index listed with its evaluated row.
@@ -206,8 +264,16 @@ extension StateIndex {
         try db.execute(
             sql: """
                 DELETE FROM meta WHERE key IN ('eval_context', 'eval_until', 'eval_copies');
-                DELETE FROM evaluated; DELETE FROM eval_dirty
+                DELETE FROM evaluated; DELETE FROM eval_dirty; DELETE FROM eval_totals
                 """)
+    }
+
+    /// Moves the stored totals by `delta` per key (rows leaving count -1, rows arriving +1).
+    static func addTotals(_ delta: [String: Int], _ db: Database) throws {
+        let upsert = try db.cachedStatement(
+            sql: "INSERT INTO eval_totals(key, n) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n")
+        for (key, n) in delta where n != 0 { try upsert.execute(arguments: [key, n]) }
+        try db.execute(sql: "DELETE FROM eval_totals WHERE n = 0")
     }
 
     /// Replaces the evaluated graph with `rows` (every task of the state with content `hash`),
@@ -224,13 +290,14 @@ extension StateIndex {
                 let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hash'")
                 guard current == hash else { return .rollback }
                 try Self.dropEvaluation(db)
+                var totals: [String: Int] = [:]
                 for r in rows {
                     guard let t = summaries[r.id] else { continue }
-                    try EvaluatedRow(
-                        task: r, priority: t.priority, created: t.createdAt, facts: facts[r.id].map { Data($0) }
-                    )
-                    .save(db)
+                    let row = EvaluatedRow(task: r, summary: t, facts: facts[r.id].map { Data($0) })
+                    try row.save(db)
+                    for k in row.totalKeys { totals[k, default: 0] += 1 }
                 }
+                try Self.addTotals(totals, db)
                 try Self.setEvaluationMeta(db, context: context, copies: copies, validUntil: validUntil)
                 stored = true
                 return .commit
@@ -325,12 +392,21 @@ extension StateIndex {
                     milestoneOrder: milestoneOrder)
                 if let failure { throw failure }
                 guard let update else { return .rollback }
+                var totals: [String: Int] = [:]
                 for r in update.rows {
                     guard let t = summary(r.id) else { continue }
-                    try EvaluatedRow(task: r, priority: t.priority, created: t.createdAt, facts: row(r.id)?.facts)
-                        .save(db)
+                    let old = row(r.id)
+                    let new = EvaluatedRow(task: r, summary: t, facts: old?.facts)
+                    try new.save(db)
+                    for k in old?.totalKeys ?? [] { totals[k, default: 0] -= 1 }
+                    for k in new.totalKeys { totals[k, default: 0] += 1 }
                 }
-                for id in update.removed { try db.execute(sql: "DELETE FROM evaluated WHERE id = ?", arguments: [id]) }
+                for id in update.removed {
+                    for k in row(id)?.totalKeys ?? [] { totals[k, default: 0] -= 1 }
+                    try db.execute(sql: "DELETE FROM evaluated WHERE id = ?", arguments: [id])
+                }
+                if let failure { throw failure }
+                try Self.addTotals(totals, db)
                 try db.execute(sql: "DELETE FROM eval_dirty")
                 // A new claim or start can go stale earlier than anything evaluated before.
                 let deadlines = dirty.compactMap { resolved[$0]?.deadline }
@@ -362,9 +438,8 @@ extension StateIndex {
         }
     }
 
-    /// The header of the state (hash, project name, milestones, goals) and how many tasks it has,
-    /// without any task. Counting reads the whole task table: without `counting`, the count is 0.
-    public func header(counting: Bool = true) throws -> (IndexedState, taskCount: Int) {
+    /// The header of the state (hash, project name, milestones, goals), without any task.
+    public func header() throws -> IndexedState {
         try wrap {
             try queue.read { db in
                 var meta: [String: String] = [:]
@@ -378,13 +453,21 @@ extension StateIndex {
                 let goals = try Data.fetchAll(db, sql: "SELECT record FROM goals").map {
                     try decoder.decode(Goal.self, from: $0)
                 }
-                let count = counting ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0 : 0
-                return (
-                    IndexedState(
-                        hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,
-                        milestones: milestones, tasks: [:]),
-                    count
-                )
+                return IndexedState(
+                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,
+                    milestones: milestones, tasks: [:])
+            }
+        }
+    }
+
+    /// The milestones alone.
+    public func milestones() throws -> [Milestone] {
+        try wrap {
+            try queue.read { db in
+                let decoder = JSONDecoder()
+                return try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
+                    try decoder.decode(Milestone.self, from: $0)
+                }
             }
         }
     }
@@ -395,7 +478,9 @@ extension StateIndex {
                t.claim_actor, t.claim_expires, t.conflicts, t.updated_at,
                e.status AS e_status, e.ready, e.offerable_stale, e.waits_on_deps, e.waits_on_children,
                e.unblocks, e.milestone_rank, e.elsewhere, e.disagreement, e.recovered, e.deadline,
-               e.deps AS e_deps, e.parent AS e_parent, e.priority AS e_priority, e.created_at AS e_created_at
+               e.deps AS e_deps, e.parent AS e_parent, e.priority AS e_priority, e.created_at AS e_created_at,
+               e.milestone AS e_milestone, e.started_branch AS e_started_branch,
+               e.started_actor AS e_started_actor, e.started_at AS e_started_at
         FROM evaluated e JOIN tasks t ON t.id = e.id
         """
 
@@ -411,8 +496,9 @@ extension StateIndex {
             try queue.read { db in
                 var seen = Set<String>()
                 var out: [(ListedTask, RankTerms)] = []
-                func add(_ sql: String, _ arguments: StatementArguments) throws {
-                    let cursor = try Row.fetchCursor(db, sql: Self.listedColumns + " " + sql, arguments: arguments)
+                func add(_ sql: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws {
+                    let cursor = try Row.fetchCursor(
+                        db, sql: Self.listedSQL(sql, indexedBy: indexedBy), arguments: arguments)
                     while let r = try cursor.next() {
                         let l = try Self.listed(r)
                         let terms = l.row.terms(l.summary, actor: actor, branch: branch)
@@ -422,11 +508,12 @@ extension StateIndex {
                     }
                 }
                 let order = "ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?"
+                // Through the index of the work started on a branch: the `limit` best of the actor's.
                 try add(
                     """
-                    WHERE e.status IN ('in_progress', 'stale') AND e.elsewhere IS NULL AND t.started_actor = ?
-                      AND t.started_branch IS ?
-                    """, [actor, branch])
+                    WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
+                      AND e.status != 'blocked' AND e.elsewhere IS NULL AND e.started_actor = ?
+                    """ + " " + order, [branch, actor, limit], indexedBy: "evaluated_here")
                 try add("WHERE e.ready = 1 " + order, [limit])
                 try add("WHERE e.offerable_stale = 1 " + order, [limit])
                 out.sort { Ranking.precedes($0.1, $1.1) }
@@ -472,19 +559,70 @@ extension StateIndex {
             "WHERE e.ready = 1 ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?", [limit])
     }
 
-    /// Tasks started on `branch` that are in progress, stale or blocked (the preamble's work here).
-    public func startedHere(branch: String?) throws -> [ListedTask] {
-        try rows(
+    /// The work started on `branch` (the preamble's): the first `limit` tasks in progress or
+    /// stale there and done nowhere else (the actor's first, then by priority, start and id),
+    /// the first `limit` of those waiting on something, the first `limit` blocked there (by
+    /// priority and id), and how many there are of each. Read through the index of in-progress,
+    /// stale and blocked rows by branch, and only the rows shown are decoded.
+    public func startedHere(branch: String?, actor: String, limit: Int) throws -> WorkHere {
+        let here = """
+            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
+              AND e.started_at IS NOT NULL
             """
-            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND t.started_at IS NOT NULL
-              AND t.started_branch IS ?
-            """, [branch])
+        let active = here + " AND e.status != 'blocked' AND e.elsewhere IS NULL"
+        let waiting = active + " AND (e.waits_on_deps != '' OR e.waits_on_children != '')"
+        let blocked = here + " AND e.status = 'blocked'"
+        let order =
+            " ORDER BY e.started_actor IS ? DESC, e.priority, COALESCE(e.started_at, e.created_at), e.id LIMIT ?"
+        // The few ids are chosen from the evaluated rows alone; only they are joined with their
+        // task rows and decoded (the caller orders them).
+        func first(_ clause: String, _ arguments: StatementArguments) throws -> [ListedTask] {
+            try rows("WHERE e.id IN (SELECT e.id FROM evaluated e INDEXED BY evaluated_here \(clause))", arguments)
+        }
+        var out = WorkHere()
+        out.active = try first(active + order, [branch, actor, limit])
+        out.waiting = try first(waiting + order, [branch, actor, limit])
+        out.blocked = try first(blocked + " ORDER BY e.priority, e.id LIMIT ?", [branch, limit])
+        try wrap {
+            try queue.read { db in
+                func count(_ clause: String) throws -> Int {
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM evaluated e INDEXED BY evaluated_here " + clause,
+                        arguments: [branch]) ?? 0
+                }
+                out.activeTotal = try count(active)
+                out.waitingTotal = try count(waiting)
+                out.blockedTotal = try count(blocked)
+            }
+        }
+        return out
     }
 
-    /// Tasks whose completion does not count here (done on another branch, or on a commit this
-    /// clone lacks) and tasks with unresolved conflict records: the preamble's drift.
-    public func drift() throws -> [ListedTask] {
-        try rows("WHERE e.status IN ('done_elsewhere', 'done_unknown') OR t.conflicts > 0", [])
+    /// The first `limit` tasks whose completion does not count here (done on another branch, or
+    /// on a commit this clone lacks), those most tasks wait on first, then by priority and id
+    /// (the preamble's drift; ``totals()`` counts them all). Read through an index of them alone.
+    public func drift(limit: Int) throws -> [ListedTask] {
+        try rows(
+            """
+            WHERE e.status IN ('done_elsewhere', 'done_unknown') ORDER BY e.unblocks DESC, e.priority, e.id LIMIT ?
+            """, [limit], indexedBy: "evaluated_drift")
+    }
+
+    /// The title and evaluated status of these tasks, those that exist.
+    public func titlesAndStatuses(_ ids: [String]) throws -> [String: (title: String, status: EffectiveStatus)] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: (title: String, status: EffectiveStatus)] = [:]
+                let stmt = try db.cachedStatement(
+                    sql: "SELECT t.title, e.status FROM evaluated e JOIN tasks t ON t.id = e.id WHERE e.id = ?")
+                for id in ids {
+                    if let r = try Row.fetchOne(stmt, arguments: [id]), let s = EffectiveStatus(rawValue: r[1]) {
+                        out[id] = (r[0], s)
+                    }
+                }
+                return out
+            }
+        }
     }
 
     /// These tasks, those that exist.
@@ -494,54 +632,93 @@ extension StateIndex {
         return out
     }
 
-    private func rows(_ clause: String, _ arguments: StatementArguments) throws -> [ListedTask] {
+    private static func listedSQL(_ clause: String, indexedBy: String?) -> String {
+        let sql = listedColumns + " " + clause
+        guard let i = indexedBy else { return sql }
+        return sql.replacingOccurrences(of: "FROM evaluated e ", with: "FROM evaluated e INDEXED BY \(i) ")
+    }
+
+    /// The listed tasks `clause` selects, read through the index `indexedBy` when given (the
+    /// planner prefers the status index and a sort over a partial index that needs none).
+    private func rows(_ clause: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws
+        -> [ListedTask]
+    {
         try wrap {
             try queue.read { db in
                 var out: [ListedTask] = []
-                let cursor = try Row.fetchCursor(db, sql: Self.listedColumns + " " + clause, arguments: arguments)
+                let cursor = try Row.fetchCursor(
+                    db, sql: Self.listedSQL(clause, indexedBy: indexedBy), arguments: arguments)
                 while let r = try cursor.next() { out.append(try Self.listed(r)) }
                 return out
             }
         }
     }
 
-    /// Counts over the whole graph: ready, waiting and blocked tasks, and each milestone's
-    /// finished (done here or cancelled) and total tasks.
-    public func totals() throws -> GraphTotals {
+    /// Counts over the whole graph: tasks by status, ready, waiting and blocked ones, each
+    /// milestone's finished (done here or cancelled) and total tasks, and the tasks holding
+    /// conflict records (the first `conflictIDs` of them by id). Read from the totals the index
+    /// keeps with the rows, and from an index of the conflicted tasks alone.
+    public func totals(conflictIDs: Int = 0) throws -> GraphTotals {
         try wrap {
             try queue.read { db in
-                var out = GraphTotals()
-                for r in try Row.fetchAll(
-                    db, sql: "SELECT status, ready, COUNT(*) FROM evaluated GROUP BY status, ready")
-                {
-                    let status: String = r[0]
-                    let ready: Bool = r[1]
-                    let n: Int = r[2]
-                    if status == EffectiveStatus.open.rawValue { if ready { out.ready += n } else { out.waiting += n } }
-                    if status == EffectiveStatus.blocked.rawValue { out.blocked += n }
-                }
-                for r in try Row.fetchAll(
+                var counts: [String: Int] = [:]
+                for r in try Row.fetchAll(db, sql: "SELECT key, n FROM eval_totals") { counts[r[0]] = r[1] }
+                var out = Self.totals(counts)
+                if let r = try Row.fetchOne(
                     db,
-                    sql: """
-                        SELECT t.milestone, COUNT(*), SUM(e.status IN ('done', 'cancelled'))
-                        FROM tasks t JOIN evaluated e ON e.id = t.id WHERE t.milestone IS NOT NULL GROUP BY t.milestone
-                        """)
+                    sql: "SELECT COUNT(*), TOTAL(conflicts) FROM tasks INDEXED BY tasks_conflicts WHERE conflicts > 0")
                 {
-                    out.milestones[r[0]] = (done: r[2], total: r[1])
+                    out.conflictTasks = r[0]
+                    out.conflictRecords = Int(r[1] as Double)
+                }
+                if conflictIDs > 0 {
+                    out.conflictTaskIDs = try String.fetchAll(
+                        db,
+                        sql: "SELECT id FROM tasks INDEXED BY tasks_conflicts WHERE conflicts > 0 ORDER BY id LIMIT ?",
+                        arguments: [conflictIDs])
                 }
                 return out
             }
         }
     }
 
-    /// How many tasks have each effective status.
-    public func statusCounts() throws -> [EffectiveStatus: Int] {
+    /// ``GraphTotals`` from the `eval_totals` counts.
+    static func totals(_ counts: [String: Int]) -> GraphTotals {
+        var out = GraphTotals()
+        var done: [String: Int] = [:]
+        for (key, n) in counts {
+            let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "s":
+                let sr = parts[1].split(separator: ":").map(String.init)
+                guard sr.count == 2, let status = EffectiveStatus(rawValue: sr[0]) else { continue }
+                out.statuses[status, default: 0] += n
+                if status == .open { if sr[1] == "1" { out.ready += n } else { out.waiting += n } }
+                if status == .blocked { out.blocked += n }
+            case "m": out.milestones[parts[1]] = (done: out.milestones[parts[1]]?.done ?? 0, total: n)
+            case "f": done[parts[1]] = n
+            default: continue
+            }
+        }
+        for (m, n) in done { out.milestones[m] = (done: n, total: out.milestones[m]?.total ?? 0) }
+        return out
+    }
+
+    /// The totals counted from every stored row (what ``totals()`` keeps incrementally; for tests
+    /// and `check`).
+    public func recountedTotals(conflictIDs: Int = 0) throws -> GraphTotals {
         try wrap {
             try queue.read { db in
-                var out: [EffectiveStatus: Int] = [:]
-                for r in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM evaluated GROUP BY status") {
-                    if let s = EffectiveStatus(rawValue: r[0]) { out[s] = r[1] }
-                }
+                var counts: [String: Int] = [:]
+                let cursor = try EvaluatedRow.fetchCursor(db, sql: "SELECT * FROM evaluated")
+                while let r = try cursor.next() { for k in r.totalKeys { counts[k, default: 0] += 1 } }
+                var out = Self.totals(counts)
+                let conflicted = try Row.fetchAll(
+                    db, sql: "SELECT id, conflicts FROM tasks NOT INDEXED WHERE conflicts > 0 ORDER BY id")
+                out.conflictTasks = conflicted.count
+                out.conflictRecords = conflicted.reduce(0) { $0 + ($1[1] as Int) }
+                out.conflictTaskIDs = Array(conflicted.prefix(conflictIDs).map { $0[0] as String })
                 return out
             }
         }

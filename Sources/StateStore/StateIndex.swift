@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 8
+    static let version = 10
     let queue: DatabaseQueue
     public let path: String
 
@@ -78,7 +78,7 @@ public final class StateIndex {
             for table in [
                 "meta", "tasks", "milestones", "goals", "reach", "reach_heads", "recovered", "commit_facts", "rendered",
                 "tip_blobs", "copy_facts", "file_stamps", "contains", "copy_merged", "introduced", "head_trailers",
-                "evaluated", "eval_dirty", "task_deps",
+                "evaluated", "eval_dirty", "eval_totals", "task_deps",
             ] {
                 try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
             }
@@ -93,6 +93,7 @@ public final class StateIndex {
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
                         conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE INDEX tasks_parent ON tasks(parent) WHERE parent IS NOT NULL;
+                    CREATE INDEX tasks_conflicts ON tasks(id, conflicts) WHERE conflicts > 0;
                     CREATE TABLE task_deps(task_id TEXT NOT NULL, dep_id TEXT NOT NULL);
                     CREATE INDEX task_deps_dep ON task_deps(dep_id);
                     CREATE INDEX task_deps_task ON task_deps(task_id);
@@ -102,13 +103,19 @@ public final class StateIndex {
                         waits_on_children TEXT NOT NULL, unblocks INTEGER NOT NULL, milestone_rank INTEGER,
                         rank_key INTEGER NOT NULL, priority INTEGER NOT NULL, created_at INTEGER NOT NULL,
                         elsewhere TEXT, disagreement TEXT, recovered TEXT, deadline INTEGER, deps TEXT NOT NULL,
-                        parent TEXT, facts BLOB) WITHOUT ROWID;
+                        parent TEXT, milestone TEXT, started_branch TEXT, started_actor TEXT, started_at INTEGER,
+                        facts BLOB) WITHOUT ROWID;
                     CREATE INDEX evaluated_ready ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
                         WHERE ready = 1;
                     CREATE INDEX evaluated_offerable ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
                         WHERE offerable_stale = 1;
                     CREATE INDEX evaluated_status ON evaluated(status);
+                    CREATE INDEX evaluated_here ON evaluated(started_branch)
+                        WHERE status IN ('in_progress', 'stale', 'blocked');
+                    CREATE INDEX evaluated_drift ON evaluated(unblocks DESC, priority, id)
+                        WHERE status IN ('done_elsewhere', 'done_unknown');
                     CREATE TABLE eval_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;
+                    CREATE TABLE eval_totals(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE goals(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE TABLE reach(head TEXT NOT NULL, commit_id TEXT NOT NULL, answer INTEGER NOT NULL,
@@ -151,6 +158,26 @@ public final class StateIndex {
         }
     }
 
+    /// A key for the state's memories: the hash of the state at which the index last saw them
+    /// change (every edit is applied with its changes, and only an edit with a memory change
+    /// moves it). Memory readers key their cache on it, so a task edit does not make them read
+    /// the state file again. nil when the index holds no state.
+    public func memoriesSource() throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String.fetchOne(
+                    db,
+                    sql:
+                        "SELECT value FROM meta WHERE key = 'memories' AND EXISTS (SELECT 1 FROM meta WHERE key = 'hash')"
+                )
+            }
+        }
+    }
+
+    private static func setMemoriesSource(_ db: Database, _ hash: String) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('memories', ?)", arguments: [hash])
+    }
+
     public func setStamp(_ stamp: FileStamp?, forHash hash: String) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
@@ -172,12 +199,13 @@ public final class StateIndex {
                 try db.execute(
                     sql: """
                         DELETE FROM tasks; DELETE FROM task_deps; DELETE FROM milestones; DELETE FROM goals;
-                        DELETE FROM meta; DELETE FROM evaluated; DELETE FROM eval_dirty
+                        DELETE FROM meta; DELETE FROM evaluated; DELETE FROM eval_dirty; DELETE FROM eval_totals
                         """)
                 for t in state.tasks.values { try Self.put(t, db, replacing: false) }
                 for m in state.milestones.values { try Self.put(m, db) }
                 for g in state.goals.values { try Self.put(g, db) }
                 try Self.setMeta(db, hash: hash, stamp: stamp, project: state.project)
+                try Self.setMemoriesSource(db, hash)
                 return .commit
             }
         }
@@ -193,6 +221,7 @@ public final class StateIndex {
             try queue.inTransaction(.immediate) { db in
                 let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hash'")
                 guard current == oldHash else { return .rollback }
+                if changes.contains(where: { $0.kind == "memory" }) { try Self.setMemoriesSource(db, newHash) }
                 for c in changes {
                     // The evaluated graph is brought along by the next read (``updateEvaluation``):
                     // a changed task is marked; a milestone change reorders every rank, so the

@@ -1,4 +1,5 @@
 import GitKit
+import Reports
 import StateModel
 import StateStore
 
@@ -63,8 +64,9 @@ extension Workspace {
         guard let index = try store.currentIndex(ctx.index),
             let validUntil = try currentEvaluation(index, ctx)
         else { return nil }
-        let (header, count) = try index.header()
-        var state = header
+        var state = try index.header()
+        // Kept with the rows: a few rows to read, whatever the number of tasks.
+        let totals = try index.totals(conflictIDs: Preamble.Limits.conflictEntities)
         var view: HeadView
         switch selection {
         case .everything: return nil
@@ -81,7 +83,7 @@ extension Workspace {
                 head: try head(), state: state,
                 evaluation: Evaluation(rows: listed.map(\.0.row), tasks: state.tasks, validUntil: validUntil))
             view.ranked = listed.map { RankedTask(id: $0.0.summary.id, terms: $0.1) }
-            if listed.isEmpty { view.statusCounts = try index.statusCounts() }
+            if listed.isEmpty { view.statusCounts = totals.statuses }
         case .tasks(let filter):
             let listed = try index.listing(
                 ListingQuery(statuses: filter.stale ? ["stale"] : filter.status, hideFinished: !filter.all))
@@ -91,12 +93,14 @@ extension Workspace {
                 evaluation: Evaluation(rows: listed.map(\.row), tasks: state.tasks, validUntil: validUntil))
         case .preamble(let n):
             let ready = try index.readyRanked(limit: n)
-            let here = try index.startedHere(branch: ctx.head.branch) + index.drift()
-            let shown = Set((ready + here).map(\.summary.id))
-            let waitedOn = try index.listed(
-                ids: here.flatMap { $0.row.waitsOnDeps + $0.row.waitsOnChildren }.filter { !shown.contains($0) })
+            let work = try index.startedHere(
+                branch: ctx.head.branch, actor: actor, limit: max(Preamble.Limits.inProgress, Preamble.Limits.stuck))
+            let here = work.all
+            // The completions shown (``totals`` counts the rest).
+            let drift = try index.drift(limit: Preamble.Limits.completions)
+            // What the work here waits on is read as the preamble shows it (a few lines).
             var rows: [String: EvaluatedTask] = [:]
-            for l in ready + here + waitedOn {
+            for l in ready + here + drift {
                 state.tasks[l.summary.id] = l.summary
                 rows[l.summary.id] = l.row
             }
@@ -106,10 +110,11 @@ extension Workspace {
             view.ranked = ready.map {
                 RankedTask(id: $0.summary.id, terms: $0.row.terms($0.summary, actor: actor, branch: ctx.head.branch))
             }
-            view.totals = try index.totals()
+            view.totals = totals
+            view.workHere = (inProgress: work.activeTotal, stuck: work.waitingTotal + work.blockedTotal)
             view.unblocks = rows.mapValues(\.unblocks)
         }
-        view.taskCount = count
+        view.taskCount = totals.tasks
         let problems = readCopyProblems(ctx.listing, index: index)
         noteProblems(problems)
         view.copyProblems = problems
@@ -161,7 +166,7 @@ extension Workspace {
 
     private func milestoneOrder(_ index: StateIndex) throws -> [String: Int] {
         var p = ProjectState(projectName: "")
-        for m in try index.header(counting: false).0.milestones { p.milestones[m.id] = m }
+        for m in try index.milestones() { p.milestones[m.id] = m }
         return p.milestoneOrder
     }
 

@@ -225,26 +225,27 @@ extension Workspace {
     /// private file changed).
     public func memoryView() throws -> MemoryView {
         let head = try self.head()
-        // The state's content hash, from the index made current (no task read), else the file's.
-        let stateHash =
-            try store.currentIndex(openIndex()).flatMap { try? $0.builtFrom()?.hash } ?? store.readState().hash
+        // What the state's memories are keyed by: from the index made current (no task read),
+        // the state at which they last changed, so a task edit keeps the memory index; else the
+        // file's content hash.
+        let memoriesKey =
+            try store.currentIndex(openIndex()).flatMap { try? $0.memoriesSource() } ?? store.readState().hash
         let (priv, privHash) = try privateMemoryFile.read()
         let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
         var privateMap = priv.memories
-        let source = stateHash + ":" + privHash
+        let source = memoriesKey + ":" + privHash
         if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
             committed = loaded.committed
             privateMap = loaded.private
         } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
             // A state without memories (most, and the largest) is not parsed again for them.
             committed = [:]
-            try? index?.rebuild(
-                committed: committed, private: privateMap, source: ContentHash.sha256(bytes) + ":" + privHash)
+            try? index?.rebuild(committed: committed, private: privateMap, source: source)
         } else {
             let loaded = try store.readState()
             committed = loaded.state.memoryMap
-            try? index?.rebuild(committed: committed, private: privateMap, source: loaded.hash + ":" + privHash)
+            try? index?.rebuild(committed: committed, private: privateMap, source: source)
         }
         let memoryHead = MemoryHead(
             branch: head.branch, commit: head.commit,

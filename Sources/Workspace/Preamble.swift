@@ -73,9 +73,13 @@ extension Workspace {
         ]
         return try cachedOutput(arguments: arguments, select: .preamble(next: request.next)) { view in
             let records = TaskRecords(store: store, index: openIndex())
+            var source = PreambleSource(view)
+            if view.totals != nil, let index = openIndex() {
+                // The view holds the tasks shown; what they wait on is looked up as it is shown.
+                source.waitedOn = { id in (try? index.titlesAndStatuses([id]))?[id] }
+            }
             var input = preambleInput(
-                PreambleSource(view), next: request.next, record: { records[$0] },
-                session: lastSession(onBranch: view.head.branch))
+                source, next: request.next, record: { records[$0] }, session: lastSession(onBranch: view.head.branch))
             let memories = try memoryView()
             input.addMemories(
                 memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
@@ -221,7 +225,7 @@ extension Workspace {
             if at != bt { return at < bt }
             return a.id < b.id
         }
-        input.inProgressTotal = active.count
+        input.inProgressTotal = view.workHere?.inProgress ?? active.count
         input.inProgress = active.prefix(Preamble.Limits.inProgress).enumerated().map { i, t in
             var item = PreambleInput.Active(
                 id: t.id, title: t.title, priority: t.priority, startedBy: t.startedActor, since: t.startedAt)
@@ -257,7 +261,11 @@ extension Workspace {
         // 4. What the work here waits on: in-progress tasks with unfinished dependencies or
         // children, then tasks started here and marked blocked.
         func dependency(_ id: String) -> PreambleInput.Dependency {
-            PreambleInput.Dependency(id: id, title: tasks[id]?.title, status: eval.status[id]?.rawValue ?? "missing")
+            if tasks[id] == nil, let (title, status) = view.waitedOn?(id) {
+                return PreambleInput.Dependency(id: id, title: title, status: status.rawValue)
+            }
+            return PreambleInput.Dependency(
+                id: id, title: tasks[id]?.title, status: eval.status[id]?.rawValue ?? "missing")
         }
         let waiting = active.filter { t in
             let w = eval.waitingOn(t.id)
@@ -267,7 +275,7 @@ extension Workspace {
             $0.priority != $1.priority ? $0.priority < $1.priority : $0.id < $1.id
         }
         let stuck = waiting + blocked
-        input.stuckTotal = stuck.count
+        input.stuckTotal = view.workHere?.stuck ?? stuck.count
         input.stuck = stuck.prefix(Preamble.Limits.stuck).map { t in
             let w = eval.waitingOn(t.id)
             let all = w.deps + w.children
@@ -310,8 +318,14 @@ extension Workspace {
                 ?? (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }.count
             unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters))
         }
-        input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
-        input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
+        if let totals = view.totals {
+            // The view holds the completions shown; the counts are over every task.
+            input.doneElsewhereTotal = totals.statuses[.doneElsewhere] ?? 0
+            input.doneUnknownTotal = totals.statuses[.doneUnknown] ?? 0
+        } else {
+            input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
+            input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
+        }
         unwanted.sort { a, b in
             if a.waiters != b.waiters { return a.waiters > b.waiters }
             if a.task.priority != b.task.priority { return a.task.priority < b.task.priority }
@@ -325,23 +339,34 @@ extension Workspace {
         }
         var conflictRecords = 0
         var holders: [String] = []
-        for t in tasks.values where t.conflictCount > 0 {
-            conflictRecords += t.conflictCount
-            holders.append(t.id)
+        var holdersTotal = 0
+        if let totals = view.totals {
+            // The first task holders by id are enough: the list shown is a prefix by id.
+            conflictRecords = totals.conflictRecords
+            holders = totals.conflictTaskIDs
+            holdersTotal = totals.conflictTasks
+        } else {
+            for t in tasks.values where t.conflictCount > 0 {
+                conflictRecords += t.conflictCount
+                holders.append(t.id)
+            }
+            holdersTotal = holders.count
         }
         for g in view.goals where !(g.conflicts ?? []).isEmpty {
             conflictRecords += g.conflicts?.count ?? 0
             holders.append(g.id)
+            holdersTotal += 1
         }
         for m in view.milestones where !(m.conflicts ?? []).isEmpty {
             conflictRecords += m.conflicts?.count ?? 0
             holders.append(m.id)
+            holdersTotal += 1
         }
         if conflictRecords > 0 {
             holders.sort()
             input.conflicts = PreambleInput.Conflicts(
                 records: conflictRecords, entities: Array(holders.prefix(Preamble.Limits.conflictEntities)),
-                entitiesTotal: holders.count)
+                entitiesTotal: holdersTotal)
         }
         return input
     }
@@ -362,6 +387,11 @@ struct PreambleSource {
     var totals: GraphTotals? = nil
     /// With ``totals``: how many unfinished tasks wait on each task held.
     var unblocks: [String: Int]? = nil
+    /// With ``totals``: the work here counted over every task (``HeadView/workHere``).
+    var workHere: (inProgress: Int, stuck: Int)? = nil
+    /// A task the evaluation does not hold, by id: its title and status (what the work shown
+    /// waits on, read only for the lines shown).
+    var waitedOn: ((String) -> (title: String, status: EffectiveStatus)?)? = nil
 }
 
 extension PreambleSource {
@@ -369,7 +399,8 @@ extension PreambleSource {
         self.init(
             head: view.head, project: view.state.projectName, goals: view.state.goals,
             milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation,
-            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks)
+            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks,
+            workHere: view.workHere)
     }
 }
 

@@ -577,6 +577,9 @@ public struct HeadView: Sendable {
     public var totals: GraphTotals?
     /// How many unfinished tasks wait on each task the view holds, when it holds only some.
     public var unblocks: [String: Int]?
+    /// With ``totals``: how many tasks are in progress on this branch, and how many of those
+    /// wait on something or are blocked there (the view holds the first few of each).
+    public var workHere: (inProgress: Int, stuck: Int)?
     var storedTaskCount: Int?
 
     init(head: HeadInfo, state: IndexedState, evaluation: Evaluation, copyProblems: [CopyProblem] = []) {

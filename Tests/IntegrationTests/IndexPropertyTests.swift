@@ -33,6 +33,28 @@ import Testing
         return index
     }
 
+    /// ``GraphTotals`` counted from a full evaluation of `state`.
+    static func counted(_ state: ProjectState) -> GraphTotals {
+        let e = Evaluation(tasks: summaries(state), reachability: reach, copies: copies)
+        var out = GraphTotals()
+        for (id, s) in e.status {
+            out.statuses[s, default: 0] += 1
+            if s == .open { if e.ready.contains(id) { out.ready += 1 } else { out.waiting += 1 } }
+            if s == .blocked { out.blocked += 1 }
+            if let m = state.tasks[id]?.milestone {
+                let finished = s == .done || s == .cancelled ? 1 : 0
+                out.milestones[m] = (
+                    done: (out.milestones[m]?.done ?? 0) + finished, total: (out.milestones[m]?.total ?? 0) + 1
+                )
+            }
+        }
+        let conflicted = state.tasks.values.filter { !($0.conflicts ?? []).isEmpty }.sorted { $0.id < $1.id }
+        out.conflictTasks = conflicted.count
+        out.conflictRecords = conflicted.reduce(0) { $0 + ($1.conflicts?.count ?? 0) }
+        out.conflictTaskIDs = conflicted.prefix(2).map(\.id)
+        return out
+    }
+
     @Test(arguments: 0..<6) func incrementalIndexEqualsARebuild(seed: UInt64) throws {
         let dir = NSTemporaryDirectory() + "/codex-state-index-\(seed)-\(UUID().uuidString)"
         for sub in ["/.git/codex-state", "/.codex-state/sessions"] {
@@ -43,15 +65,32 @@ import Testing
         var rng = SeededRandom(seed: seed &+ 11)
         var state = ProjectState(projectName: "p")
         let ctx = MutationContext(actor: "ours", now: Self.base, branch: "main", head: nil, nonce: 1)
-        _ = try state.addMilestone(title: "m1", due: nil, ctx)
+        let milestones = [try state.addMilestone(title: "m1", due: nil, ctx), "m-gone"]
         for i in 0..<12 { _ = try state.addTask(NewTask(title: "seed \(i)", priority: i % 4), ctx) }
         let first = try store.write(state, replacing: nil, changes: []).hash
         let index = try store.openIndex()
         _ = try Self.rebuilt(state, hash: first, at: dir + "/.git/codex-state/index.sqlite")
         for step in 0..<60 {
             let before = try store.readState()
-            if rng.next() % 8 == 0, let gone = state.tasks.keys.sorted().randomElement(using: &rng) {
+            let roll = rng.next() % 16
+            if roll < 2, let gone = state.tasks.keys.sorted().randomElement(using: &rng) {
                 state.tasks[gone] = nil  // a removal, as a hand edit or a merge makes
+            } else if roll < 4, let id = state.tasks.keys.sorted().randomElement(using: &rng) {
+                // Into a milestone (one that exists or one that does not), or out of it.
+                var edit = TaskEdit()
+                edit.milestone = .some(rng.next() % 3 == 0 ? nil : milestones[Int(rng.next() % 2)])
+                _ = try? state.editTask(id, edit, ctx)
+            } else if roll < 5, let id = state.tasks.keys.sorted().randomElement(using: &rng) {
+                // Conflict records, as a merge leaves them (or resolved: none).
+                let n = Int(rng.next() % 3)
+                state.tasks[id]?.conflicts =
+                    n == 0
+                    ? nil
+                    : (0..<n).map {
+                        FieldConflict(
+                            field: "title", kept: .string("k\($0)"), other: .string("o"), winner: .ours,
+                            rule: .laterUpdate, at: Self.base)
+                    }
             } else {
                 PropertyTests.edit(
                     &state, &rng, actor: rng.next() % 2 == 0 ? "ours" : "theirs",
@@ -75,6 +114,11 @@ import Testing
             #expect(try index.load().tasks == fresh.load().tasks, "seed \(seed), step \(step): task rows")
             #expect(try index.evaluatedRows() == fresh.evaluatedRows(), "seed \(seed), step \(step): evaluated graph")
             #expect(try index.storedEvaluation()?.dirty == [])
+            // The counts kept with the rows equal the counts of a full evaluation and of the rows.
+            let kept = try index.totals(conflictIDs: 2)
+            #expect(kept == (try index.recountedTotals(conflictIDs: 2)), "seed \(seed), step \(step): totals")
+            #expect(kept == (try fresh.totals(conflictIDs: 2)), "seed \(seed), step \(step): totals, rebuilt")
+            #expect(kept == Self.counted(state), "seed \(seed), step \(step): totals, evaluated")
         }
     }
 }
