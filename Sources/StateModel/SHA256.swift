@@ -8,7 +8,10 @@ public enum SHA256 {
     /// The algorithm, fetched once per process: OpenSSL 3's one-shot helpers look it up by name
     /// on every call. A fetched `EVP_MD` is immutable and OpenSSL documents it as safe to use from
     /// several threads at once, hence `nonisolated(unsafe)` for the raw pointer.
-    nonisolated(unsafe) private static let algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+    nonisolated(unsafe) private static let algorithm: OpaquePointer? = {
+        _ = codex_state_crypto_init()
+        return EVP_MD_fetch(nil, "SHA256", nil)
+    }()
 
     /// The 32-byte digest of `bytes`.
     public static func digest<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
