@@ -7,19 +7,6 @@ import Testing
 /// away before each command (so every one takes the full path) print the same, fail the same and
 /// leave the same state, byte for byte (`CODEX_STATE_ID_SEED` makes the twins' new ids the same).
 @Suite struct FocusedTransactionTests {
-    /// SplitMix64: a seeded sequence, so a failure replays.
-    struct Seeded {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
 
     /// A repository and its copy, which loses its index before every command.
     struct Twins {
@@ -50,7 +37,7 @@ import Testing
         }
     }
 
-    func twins(_ s: Sandbox, tasks: Int, rng: inout Seeded) throws -> (Twins, [String]) {
+    func twins(_ s: Sandbox, tasks: Int, rng: inout SeededRandom) throws -> (Twins, [String]) {
         let repo = try s.repo("focused")
         try s.ok("init", in: repo)
         var ids: [String] = []
@@ -75,7 +62,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func theAgentLoopPrintsAndWritesWhatTheFullPathDoes(seed: UInt64) throws {
         let s = try Sandbox()
-        var rng = Seeded(state: seed)
+        var rng = SeededRandom(seed: seed)
         let (t, ids0) = try twins(s, tasks: 24, rng: &rng)
         var ids = ids0
         let actors = ["tester", "other"]
@@ -135,4 +122,10 @@ import Testing
         let second = s.json(try s.ok("complete", child, "--json", in: repo))
         #expect((second["unblocked"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [epic])
     }
+}
+
+extension SeededRandom {
+    /// A number in `0..<n`.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }
