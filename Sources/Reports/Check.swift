@@ -308,7 +308,7 @@ public enum StateCheck {
     /// non-canonical too; they are reported instead of (not besides) `CS010`, which follows
     /// once they are gone.
     static func formatFindings(_ bytes: [UInt8], state: ProjectState, file: String) -> [CheckFinding] {
-        guard let canonical = try? StateCodec.encode(state) else { return [] }
+        guard let canonical = try? CanonicalJSON.encodeDirectly(state) else { return [] }
         if canonical == bytes { return [] }  // the common case, and then nothing below can be wrong
 
         let duplicates = JSONScanner.duplicateKeys(in: bytes)

@@ -12,6 +12,14 @@ public enum CanonicalJSON {
         return w.bytes
     }
 
+    /// The same bytes as ``encode(_:)``, written straight from the value's `Encodable`
+    /// conformance (``CanonicalBytesEncoder``) when it can be, without the ``JSONValue`` tree in
+    /// between: what `check` compares a 10 MB state file with.
+    public static func encodeDirectly<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let bytes = CanonicalBytesEncoder.encode(value) { return bytes }
+        return try encode(value)
+    }
+
     /// Compact single-line encoding (sorted keys), used for journal lines and index blobs.
     public static func encodeCompact<T: Encodable>(_ value: T) throws -> [UInt8] {
         try JSONValue(encoding: value).json(.compact)
