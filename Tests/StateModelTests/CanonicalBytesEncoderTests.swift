@@ -129,3 +129,47 @@ import Testing
         }
     }
 }
+
+/// The conflict-marker scan against the byte-by-byte reading it replaced.
+@Suite struct ConflictMarkerLineTests {
+    static func reference(_ bytes: [UInt8]) -> Int? {
+        var line = 1
+        var atLineStart = true
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if atLineStart, c == 0x3C || c == 0x3E || c == 0x3D, i + 7 <= bytes.count {
+                if bytes[i..<(i + 7)].allSatisfy({ $0 == c }) {
+                    let after = i + 7 < bytes.count ? bytes[i + 7] : 0x0A
+                    if c == 0x3D ? (after == 0x0A || after == 0x0D) : (after == 0x20 || after == 0x0A) {
+                        return line
+                    }
+                }
+            }
+            atLineStart = c == 0x0A
+            if atLineStart { line += 1 }
+            i += 1
+        }
+        return nil
+    }
+
+    @Test func findsTheSameLineAsAByteByByteScan() {
+        let pieces = [
+            "<<<<<<< ours\n", "=======\n", "=======\r\n", ">>>>>>> theirs\n", "<<<<<<<\n", "<<<<<<", "=======",
+            ">>>>>>>", " <<<<<<< x\n", "<<<<<<<< x\n", "=======x\n", "{\n", "  \"a\": 1\n", "\n", "é😀\n", "x",
+        ].map { Array($0.utf8) }
+        var rng = SeededRandom(seed: 11)
+        var cases: [[UInt8]] = [[], Array("=======".utf8), Array("<<<<<<< ".utf8), Array("\n\n=======".utf8)]
+        for _ in 0..<3_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 12) { bytes += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            cases.append(bytes)
+        }
+        for bytes in cases {
+            #expect(
+                StateCodec.conflictMarkerLine(bytes) == Self.reference(bytes),
+                "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(cases.contains { Self.reference($0) != nil } && cases.contains { Self.reference($0) == nil })
+    }
+}
