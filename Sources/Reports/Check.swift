@@ -308,7 +308,7 @@ public enum StateCheck {
     /// non-canonical too; they are reported instead of (not besides) `CS010`, which follows
     /// once they are gone.
     static func formatFindings(_ bytes: [UInt8], state: ProjectState, file: String) -> [CheckFinding] {
-        guard let canonical = try? StateCodec.encode(state) else { return [] }
+        guard let canonical = try? CanonicalJSON.encodeDirectly(state) else { return [] }
         if canonical == bytes { return [] }  // the common case, and then nothing below can be wrong
 
         let duplicates = JSONScanner.duplicateKeys(in: bytes)
@@ -554,64 +554,67 @@ public enum StateCheck {
     /// strongly connected component (Tarjan's algorithm, iterative: a hand-edited file may hold
     /// long chains).
     static func dependencyCycles(_ tasks: [String: TaskRecord]) -> [[String]] {
+        // Tasks by their position in id order, so the smallest id is the smallest number.
         let ids = tasks.keys.sorted()
-        var edges: [String: [String]] = [:]
-        for id in ids { edges[id] = (tasks[id]?.deps ?? []).filter { tasks[$0] != nil } }
-        var index: [String: Int] = [:]
-        var low: [String: Int] = [:]
-        var onStack: Set<String> = []
-        var stack: [String] = []
+        var number: [String: Int] = [:]
+        number.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() { number[id] = i }
+        let edges: [[Int]] = ids.map { id in (tasks[id]?.deps ?? []).compactMap { number[$0] } }
+        var index = [Int](repeating: -1, count: ids.count)
+        var low = [Int](repeating: 0, count: ids.count)
+        var onStack = [Bool](repeating: false, count: ids.count)
+        var stack: [Int] = []
         var counter = 0
-        var components: [[String]] = []
-        for root in ids where index[root] == nil {
-            var work: [(node: String, next: Int)] = [(root, 0)]
+        var components: [[Int]] = []
+        for root in ids.indices where index[root] < 0 {
+            var work: [(node: Int, next: Int)] = [(root, 0)]
             index[root] = counter
             low[root] = counter
             counter += 1
             stack.append(root)
-            onStack.insert(root)
+            onStack[root] = true
             while let (node, next) = work.last {
-                let succ = edges[node] ?? []
+                let succ = edges[node]
                 if next < succ.count {
                     work[work.count - 1].next += 1
                     let w = succ[next]
-                    if index[w] == nil {
+                    if index[w] < 0 {
                         index[w] = counter
                         low[w] = counter
                         counter += 1
                         stack.append(w)
-                        onStack.insert(w)
+                        onStack[w] = true
                         work.append((w, 0))
-                    } else if onStack.contains(w) {
-                        low[node] = min(low[node] ?? 0, index[w] ?? 0)
+                    } else if onStack[w] {
+                        low[node] = min(low[node], index[w])
                     }
                     continue
                 }
                 work.removeLast()
-                if let parent = work.last?.node { low[parent] = min(low[parent] ?? 0, low[node] ?? 0) }
+                if let parent = work.last?.node { low[parent] = min(low[parent], low[node]) }
                 if low[node] == index[node] {
-                    var component: [String] = []
+                    var component: [Int] = []
                     while let w = stack.popLast() {
-                        onStack.remove(w)
+                        onStack[w] = false
                         component.append(w)
                         if w == node { break }
                     }
-                    let selfLoop = component.count == 1 && (edges[node] ?? []).contains(node)
+                    let selfLoop = component.count == 1 && edges[node].contains(node)
                     if component.count > 1 || selfLoop { components.append(component) }
                 }
             }
         }
-        return components.compactMap { component in
+        let cycles: [[Int]] = components.compactMap { component in
             let members = Set(component)
             guard let start = component.min() else { return nil }
             // Shortest way from `start` back to itself inside the component.
-            var cameFrom: [String: String] = [:]
+            var cameFrom: [Int: Int] = [:]
             var queue = [start]
             var head = 0
             while head < queue.count {
                 let node = queue[head]
                 head += 1
-                for w in edges[node] ?? [] where members.contains(w) {
+                for w in edges[node] where members.contains(w) {
                     if w == start {
                         var path = [start]
                         var cur = node
@@ -628,7 +631,8 @@ public enum StateCheck {
                 }
             }
             return nil
-        }.sorted { $0[0] < $1[0] }
+        }
+        return cycles.sorted { $0[0] < $1[0] }.map { $0.map { ids[$0] } }
     }
 
     /// Each parent cycle once, starting at its smallest id: `a -> parent(a) -> … -> a`.

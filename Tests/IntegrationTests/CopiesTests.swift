@@ -265,6 +265,49 @@ import Testing
         #expect(check.stdout.contains("CS070"))
     }
 
+    /// A cold read does not parse the committed copy of the branch checked out (this worktree's
+    /// file supersedes it); the facts it keeps without that copy still let a read on another
+    /// branch see it.
+    @Test func theCheckedOutBranchsCommittedCopyIsSkippedYetCountsFromOtherBranches() throws {
+        let s = try Sandbox()
+        let (repo, a, _) = try world(s)
+        let file = repo + "/.codex-state/project_state.json"
+        let good = try s.read(file)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("parser.c", "int parse;\n", "parser", in: repo)
+        try s.ok("complete", a, in: repo)
+        try s.git("commit", "-q", "-am", "done: parser", in: repo)
+        // A branch whose committed file is conflicted, fixed in the worktree but not committed.
+        try s.git("checkout", "-q", "-b", "broken", "main", in: repo)
+        try s.write(file, "<<<<<<< ours\n" + good + "=======\n" + good + ">>>>>>> theirs\n")
+        try s.git("commit", "-q", "-am", "break", in: repo)
+        try s.write(file, good)
+        for branch in ["feature", "broken"] {
+            try s.git("checkout", "-q", "-f", branch, in: repo)
+            if branch == "broken" { try s.write(file, good) }
+            for cold in [true, false] {
+                if cold {
+                    for suffix in ["", "-wal", "-shm"] {
+                        try? FileManager.default.removeItem(atPath: repo + "/.git/codex-state/index.sqlite" + suffix)
+                    }
+                }
+                let check = try s.cs("check", "--format", "json", in: repo)
+                #expect(!check.stdout.contains("(refs/heads/\(branch))"), "on \(branch): \(check.stdout)")
+                let r = try s.cs("tasks", in: repo)
+                #expect(r.ok, "\(r.stderr)")
+                #expect(!r.stderr.contains("refs/heads/\(branch)"), "on \(branch): \(r.stderr)")
+                #expect(r.stderr.contains("refs/heads/broken") == (branch != "broken"), "on \(branch): \(r.stderr)")
+                #expect(try s.effective(a, in: repo) == (branch == "feature" ? "done" : "done_elsewhere"))
+            }
+        }
+        try s.git("checkout", "-q", "-f", "main", in: repo)
+        let tasks = try s.tasks(in: repo)
+        #expect(tasks[a]?["effective_status"] as? String == "done_elsewhere")
+        #expect(place(tasks[a]) == "feature")
+        let check = try s.cs("check", "--format", "json", in: repo)
+        #expect(check.stdout.contains("(refs/heads/broken)"), "\(check.stdout)")
+    }
+
     @Test func copiesThatDisagreeAreReportedWithTheMergeDriversRule() throws {
         let s = try Sandbox()
         let (repo, a, _) = try world(s)
