@@ -446,30 +446,28 @@ extension StateIndex {
                 for r in try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('hash', 'project')") {
                     meta[r[0]] = r[1]
                 }
-                let decoder = JSONDecoder()
-                let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
-                    try decoder.decode(Milestone.self, from: $0)
-                }
-                let goals = try Data.fetchAll(db, sql: "SELECT record FROM goals").map {
-                    try decoder.decode(Goal.self, from: $0)
-                }
                 return IndexedState(
-                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,
-                    milestones: milestones, tasks: [:])
+                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: try Self.goals(db),
+                    milestones: try Self.milestones(db), tasks: [:])
             }
         }
     }
 
     /// The milestones alone.
     public func milestones() throws -> [Milestone] {
-        try wrap {
-            try queue.read { db in
-                let decoder = JSONDecoder()
-                return try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
-                    try decoder.decode(Milestone.self, from: $0)
-                }
-            }
+        try wrap { try queue.read { db in try Self.milestones(db) } }
+    }
+
+    static func milestones(_ db: Database) throws -> [Milestone] {
+        let decoder = JSONDecoder()
+        return try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
+            try decoder.decode(Milestone.self, from: $0)
         }
+    }
+
+    static func goals(_ db: Database) throws -> [Goal] {
+        let decoder = JSONDecoder()
+        return try Data.fetchAll(db, sql: "SELECT record FROM goals").map { try decoder.decode(Goal.self, from: $0) }
     }
 
     private static let listedColumns = """

@@ -260,16 +260,9 @@ public final class StateIndex {
                 var tasks: [String: TaskSummary] = [:]
                 let cursor = try TaskRow.fetchCursor(db, sql: "SELECT \(TaskRow.summaryColumns) FROM tasks")
                 while let r = try cursor.next() { tasks[r.summary.id] = r.summary }
-                let decoder = JSONDecoder()
-                let milestones = try Data.fetchAll(db, sql: "SELECT record FROM milestones").map {
-                    try decoder.decode(Milestone.self, from: $0)
-                }
-                let goals = try Data.fetchAll(db, sql: "SELECT record FROM goals").map {
-                    try decoder.decode(Goal.self, from: $0)
-                }
                 return IndexedState(
-                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: goals,
-                    milestones: milestones, tasks: tasks)
+                    hash: meta["hash"] ?? "", projectName: meta["project"] ?? "", goals: try Self.goals(db),
+                    milestones: try Self.milestones(db), tasks: tasks)
             }
         }
     }

@@ -305,7 +305,7 @@ extension Workspace {
     public func completionAnchor(of task: TaskRecord) throws -> CompletionAnchor? {
         guard let completion = task.completion else { return nil }
         if let c = completion.commit { return .recorded(c) }
-        let tip = try head().commit.flatMap(ObjectID.init(hex:))
+        let tip = try headRef().commit.flatMap(ObjectID.init(hex:))
         return try anchorCommit(of: task.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
     }
 }
@@ -343,7 +343,7 @@ extension Workspace {
     /// a history without it). Finds the commit that added the state file on the first branch
     /// (local first) whose tip has it, walking only the commits that HEAD cannot reach.
     public func stateIntroduction() throws -> WorkspaceError? {
-        guard !store.isInitialized, let headHex = try head().commit, let head = ObjectID(hex: headHex) else {
+        guard !store.isInitialized, let headHex = try headRef().commit, let head = ObjectID(hex: headHex) else {
             return nil
         }
         let file = StateFileName.relative
@@ -373,7 +373,7 @@ extension Workspace {
     /// first parent's: state changes git recorded and the journal never saw (the merge driver
     /// writes no journal entry). Newest first, at most `limit`.
     public func stateMerges(limit: Int, window: Int = 1000) throws -> [CommitInfo] {
-        guard let head = try head().commit.flatMap(ObjectID.init(hex:)) else { return [] }
+        guard let head = try headRef().commit.flatMap(ObjectID.init(hex:)) else { return [] }
         var out: [CommitInfo] = []
         for info in try repository.commits(from: head, limit: window) where out.count < limit {
             let parents = try repository.parents(of: info.id)

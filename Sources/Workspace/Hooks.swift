@@ -256,7 +256,7 @@ extension Workspace {
     /// Completions whose commit the rebase left out: reachable from the pre-rebase tip
     /// (ORIG_HEAD), not from HEAD, and not rewritten.
     func droppedCompletions(rewritten: Set<String>) throws -> [String] {
-        guard let orig = repository.origHead(), let head = try head().commit.flatMap(ObjectID.init(hex:)) else {
+        guard let orig = repository.origHead(), let head = try headRef().commit.flatMap(ObjectID.init(hex:)) else {
             return []
         }
         // The commits the rebase left behind: on the old tip, not on the new one. One bounded

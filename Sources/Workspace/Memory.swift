@@ -183,7 +183,7 @@ extension Workspace {
     private func privateTransaction<T>(
         command: String, _ body: (inout PrivateMemories, ProjectState, MutationContext) throws -> T
     ) throws -> T {
-        let head = try self.head()
+        let head = try headRef()
         let ctx = try mutationContext()
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
@@ -224,7 +224,7 @@ extension Workspace {
     /// Every memory evaluated at HEAD, from the memory index (rebuilt when the state file or the
     /// private file changed).
     public func memoryView() throws -> MemoryView {
-        let head = try self.head()
+        let head = try headRef()
         // What the state's memories are keyed by: from the index made current (no task read),
         // the state at which they last changed, so a task edit keeps the memory index; else the
         // file's content hash.

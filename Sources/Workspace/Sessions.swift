@@ -106,7 +106,7 @@ extension Workspace {
             throw ModelError.invalidValue(field: "source", value: source, reason: "must be one non-empty line")
         }
         let now = try now()
-        let head = try head()
+        let head = try headRef()
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []
@@ -133,7 +133,7 @@ extension Workspace {
             decisions: try decisions.compactMap { try Self.sessionText($0, field: "decision") },
             followUps: try followUps.compactMap { try Self.sessionText($0, field: "follow-up") })
         let now = try now()
-        let head = try head()
+        let head = try headRef()
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
         var warnings: [String] = []

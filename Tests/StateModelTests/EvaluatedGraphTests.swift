@@ -2,18 +2,6 @@ import Testing
 
 @testable import StateModel
 
-/// SplitMix64: the same seed gives the same cases everywhere, so a failure can be replayed.
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The evaluated graph updated edit by edit equals the graph evaluated from scratch (issue 11).
 @Suite struct EvaluatedGraphTests {
     static let base = Timestamp(seconds: 1_800_000_000)
@@ -37,7 +25,7 @@ struct Seeded: RandomNumberGenerator {
 
     /// One random edit of the kinds the CLI makes, plus hand edits the index must survive
     /// (a task removed, a dependency on a task that does not exist).
-    static func edit(_ state: inout ProjectState, _ rng: inout Seeded) {
+    static func edit(_ state: inout ProjectState, _ rng: inout SeededRandom) {
         let ids = state.tasks.keys.sorted()
         let ctx = MutationContext(
             actor: rng.next() % 2 == 0 ? "ann" : "bob", now: base.adding(seconds: Int64(rng.next() % 8_000)),
@@ -76,7 +64,7 @@ struct Seeded: RandomNumberGenerator {
     }
 
     @Test(arguments: 0..<12) func incrementalUpdateEqualsFullEvaluation(seed: UInt64) throws {
-        var rng = Seeded(state: seed &* 7919 &+ 1)
+        var rng = SeededRandom(seed: seed &* 7919 &+ 1)
         var state = ProjectState(projectName: "p")
         let mctx = MutationContext(actor: "ann", now: Self.base, branch: "main", head: nil, nonce: 1)
         _ = try state.addMilestone(title: "first", due: nil, mctx)

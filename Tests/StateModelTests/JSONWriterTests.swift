@@ -6,19 +6,6 @@ import Testing
 /// The one JSON writer against Foundation: the same bytes as `JSONEncoder` (sorted keys, no
 /// escaped slashes) for random values, and what it writes reads back as the value it wrote.
 @Suite struct JSONWriterTests {
-    /// SplitMix64: the same seed gives the same cases on every run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// Scalars that stress a writer: controls, quotes, slashes, DEL, C1, line separators, BOM,
     /// combining marks, the last BMP scalars, non-BMP (surrogate pairs in UTF-16), the maximum.
     static let tricky: [UInt32] = [
@@ -27,7 +14,7 @@ import Testing
         0x1F600, 0x10FFFF, 0x41, 0x61, 0x5F, 0x2D, 0x31,
     ]
 
-    static func string(_ r: inout Random) -> String {
+    static func string(_ r: inout SeededRandom) -> String {
         var s = String.UnicodeScalarView()
         for _ in 0..<r.below(8) {
             let v: UInt32 =
@@ -42,7 +29,7 @@ import Testing
         return String(s)
     }
 
-    static func double(_ r: inout Random) -> Double {
+    static func double(_ r: inout SeededRandom) -> Double {
         switch r.below(5) {
         case 0:
             return [0, -0.0, 1, 0.1, 1e25, 1e-7, 1e15, 1e16, 5e-324, .greatestFiniteMagnitude, 123.456][r.below(11)]
@@ -54,7 +41,7 @@ import Testing
         }
     }
 
-    static func int(_ r: inout Random) -> Int64 {
+    static func int(_ r: inout SeededRandom) -> Int64 {
         switch r.below(3) {
         case 0: return [0, 1, -1, 9, 10, Int64.max, Int64.min][r.below(7)]
         case 1: return Int64(r.below(2000)) - 1000
@@ -62,7 +49,7 @@ import Testing
         }
     }
 
-    static func value(_ r: inout Random, depth: Int = 0) -> JSONValue {
+    static func value(_ r: inout SeededRandom, depth: Int = 0) -> JSONValue {
         switch r.below(depth > 3 ? 5 : 7) {
         case 0: return .null
         case 1: return .bool(r.below(2) == 0)
@@ -84,7 +71,7 @@ import Testing
     }
 
     @Test func compactIsFoundationsBytes() throws {
-        var r = Random(state: 11)
+        var r = SeededRandom(seed: 11)
         for _ in 0..<3000 {
             let v = Self.value(&r)
             let ours = v.json(.compact)
@@ -95,7 +82,7 @@ import Testing
     }
 
     @Test func canonicalIsFoundationsBytesReindented() throws {
-        var r = Random(state: 12)
+        var r = SeededRandom(seed: 12)
         for _ in 0..<1000 {
             let v = Self.value(&r)
             #expect(try CanonicalJSON.encode(v) == Self.reindent(try Self.foundation(v)))
@@ -104,7 +91,7 @@ import Testing
 
     /// Read back by Foundation's parsers, the bytes are the value written.
     @Test func roundTripsThroughFoundation() throws {
-        var r = Random(state: 13)
+        var r = SeededRandom(seed: 13)
         for _ in 0..<1000 {
             let v = Self.value(&r)
             for style in [JSONWriter.Style.compact, .canonical] {
@@ -167,7 +154,7 @@ import Testing
         let bytes = Array(try Data(contentsOf: file))
         #expect(try StateCodec.encode(StateCodec.decode(bytes)) == bytes)
 
-        var r = Random(state: 14)
+        var r = SeededRandom(seed: 14)
         var f = Fixture()
         for i in 0..<2000 {
             let deps = i > 2 ? [String(i - 1 - r.below(min(i, 20)))] : []
