@@ -359,6 +359,16 @@ const git_error * git_error_last(void) {
     return ((__typeof__(&git_error_last))f)();
 }
 
+int git_graph_descendant_of(git_repository *repo, const git_oid *commit, const git_oid *ancestor) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_graph_descendant_of"))) return GIT_ERROR;
+        atomic_store(&pointer, f);
+    }
+    return ((__typeof__(&git_graph_descendant_of))f)(repo, commit, ancestor);
+}
+
 int git_index_conflict_get(const git_index_entry **ancestor_out, const git_index_entry **our_out, const git_index_entry **their_out, git_index *index, const char *path) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);

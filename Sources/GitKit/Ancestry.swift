@@ -84,6 +84,8 @@ extension Repository {
             }
         }
         guard !present.isEmpty else { return result }
+        // Pushed in one order every run (a Set's order changes from process to process).
+        present.sort { $0.hex < $1.hex }
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, handle), "start history walk")
         defer { git_revwalk_free(walk) }
@@ -104,7 +106,19 @@ extension Repository {
             let id = ObjectID(oid)
             if wanted.contains(id) { outside.insert(id) }
         }
-        for c in present { result[c] = outside.contains(c) ? .notAncestor : .ancestor }
+        // The walk's stop rule, like git's, trusts commit dates: with several commits in the same
+        // second it can yield a commit HEAD does reach. A "no" is therefore confirmed by libgit2's
+        // exact test; "yes" needs none (a commit the walk never yields is hidden by HEAD).
+        for c in present {
+            guard outside.contains(c) else {
+                result[c] = .ancestor
+                continue
+            }
+            var candidate = c.gitOID
+            let descends = try check(
+                git_graph_descendant_of(handle, &headOID, &candidate), "compare \(c.short) with HEAD")
+            result[c] = descends == 1 ? .ancestor : .notAncestor
+        }
         return result
     }
 

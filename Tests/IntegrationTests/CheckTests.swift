@@ -324,6 +324,48 @@ import Testing
         #expect(try Repository.discover(from: repo).ancestryMethod == .walk)
     }
 
+    /// Commit dates that lie (a clock set years back on one machine, many commits in one second
+    /// on another) must not change an answer: the walk's stop rule trusts dates, so each "no"
+    /// it gives is confirmed exactly. Every pair is checked against git, in every push order.
+    @Test func ancestryIgnoresSkewedCommitDates() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        func commit(_ name: String, at date: String) throws {
+            try s.write(repo + "/" + name, name + "\n")
+            _ = try s.run("git", ["add", name], in: repo)
+            let r = try s.run(
+                "git", ["commit", "-qm", name], in: repo,
+                env: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
+            #expect(r.ok, "\(r.stderr)")
+        }
+        for i in 1...4 { try commit("m\(i)", at: "2026-01-15T09:00:00Z") }
+        try s.git("checkout", "-q", "-b", "skewed", "main~3", in: repo)
+        for i in 1...8 { try commit("s\(i)", at: "2001-0\(i % 9 + 1)-01T00:00:00Z") }  // years back
+        try s.git("checkout", "-q", "main", in: repo)
+        for i in 5...7 { try commit("m\(i)", at: "2026-01-15T09:00:00Z") }
+        _ = try s.run(
+            "git", ["merge", "-q", "--no-edit", "skewed"], in: repo,
+            env: ["GIT_COMMITTER_DATE": "2026-01-15T09:00:00Z"])
+        try s.git("checkout", "-q", "-b", "ahead", "main~2", in: repo)
+        try commit("f1", at: "2030-01-01T00:00:00Z")  // a clock set years ahead
+        try s.git("checkout", "-q", "main", in: repo)
+
+        let all = try s.git("rev-list", "--all", in: repo).split(separator: "\n").compactMap {
+            ObjectID(hex: String($0))
+        }
+        let git = try Repository.discover(from: repo)
+        for rev in ["main", "main~1", "skewed", "ahead"] {
+            let head = try git.resolveCommit(rev)
+            let walked = try git.ancestry(of: Set(all), head: head, using: .walk)
+            for c in all {
+                let isAncestor = try s.run("git", ["merge-base", "--is-ancestor", c.hex, head.hex], in: repo).ok
+                #expect(walked[c] == (isAncestor ? .ancestor : .notAncestor), "\(c.short) in \(rev)")
+                #expect(
+                    try git.ancestry(of: [c, all[0]], head: head, using: .walk)[c] == walked[c], "\(c.short) in \(rev)")
+            }
+        }
+    }
+
     @Test func shallowClonesAreWalkedAsFarAsTheyGo() throws {
         let s = try Sandbox()
         let src = try s.repo("src")
