@@ -49,7 +49,7 @@ public enum MCPStateServer {
         await server.withMethodHandler(CallTool.self) { params in
             await runner.call(params.name, params.arguments)
         }
-        let transport = RepairingStdioTransport()
+        let transport = StdioLineTransport()
         try await server.start(transport: transport) { client, _ in
             await runner.setClient(client.name)
         }

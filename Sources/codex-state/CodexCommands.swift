@@ -47,11 +47,12 @@ struct CodexCommand: ParsableCommand {
             commandName: "install",
             abstract: "Register the MCP server and the SessionStart/SessionEnd hooks (trusted) with Codex.",
             discussion: """
-                Edits config.toml by key (comments, order, mode and Codex's own tables kept), keeps \
-                its hooks in a hooks.json beside it (appended after yours), writes the trusted \
-                hashes Codex needs, and adds this repository's git directory to \
+                Edits config.toml where each key is written (comments, line endings, order, mode \
+                and Codex's own tables kept; an edit that would change anything else is refused), \
+                keeps its hooks in a hooks.json beside it (appended after yours), writes the \
+                trusted hashes Codex needs, and adds this repository's git directory to \
                 sandbox_workspace_write.writable_roots. A backup of each changed file is kept as \
-                FILE.codex-state.bak. Running it again changes nothing.
+                FILE.codex-state.bak until uninstall. Running it again changes nothing.
                 """)
         @OptionGroup var scope: ScopeOptions
         @Flag(help: "Print the diff of every file it would change; change nothing.") var dryRun = false
@@ -60,7 +61,7 @@ struct CodexCommand: ParsableCommand {
         func run() throws {
             let installer = try scope.installer()
             let changes = try installer.installChanges()
-            try report(changes, dryRun: dryRun, verb: "installed")
+            try report(changes, dryRun: dryRun, verb: "installed", uninstalling: false)
             if skill, !dryRun { try SkillCommand.writeSkill(directory: scope.directory) }
         }
     }
@@ -68,16 +69,21 @@ struct CodexCommand: ParsableCommand {
     struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "uninstall",
-            abstract: "Remove exactly what codex install added (your own hooks keep their trust).")
+            abstract: "Remove exactly what codex install added (your own hooks keep their trust).",
+            discussion: """
+                Gives back config.toml and hooks.json byte for byte where nothing else changed \
+                since install, and removes install's FILE.codex-state.bak backups.
+                """)
         @OptionGroup var scope: ScopeOptions
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
 
         func run() throws {
-            try report(try scope.installer().uninstallChanges(), dryRun: dryRun, verb: "uninstalled")
+            try report(
+                try scope.installer().uninstallChanges(), dryRun: dryRun, verb: "uninstalled", uninstalling: true)
         }
     }
 
-    static func report(_ changes: [CodexFileChange], dryRun: Bool, verb: String) throws {
+    static func report(_ changes: [CodexFileChange], dryRun: Bool, verb: String, uninstalling: Bool) throws {
         if changes.isEmpty {
             Output.line("nothing to change: already \(verb)")
             return
@@ -86,7 +92,7 @@ struct CodexCommand: ParsableCommand {
             for c in changes { Output.emit(Array(c.diff.utf8)) }
             return
         }
-        try CodexInstaller.apply(changes)
+        try CodexInstaller.apply(changes, uninstalling: uninstalling)
         for c in changes {
             Output.line("\(c.after == nil ? "removed" : c.before == nil ? "created" : "updated") \(c.path)")
         }

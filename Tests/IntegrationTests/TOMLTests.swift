@@ -90,7 +90,7 @@ import Workspace
     }
 
     @Test func editorKeepsEveryOtherByte() throws {
-        var e = TOMLEditor(Self.valid)
+        var e = try TOMLEditor(Self.valid)
         try e.set(["tui"], "notifications", .bool(false))
         try e.set(["tui"], "animations", .bool(true))
         try e.set(["mcp_servers", "codex-state"], "command", .string("/bin/x"))

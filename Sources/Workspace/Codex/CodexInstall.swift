@@ -97,41 +97,44 @@ public struct CodexInstaller: Sendable {
         var trust: [(String, String)] = []
         for (event, mode, timeout) in Self.installed {
             let handler = CodexHookHandler(command: command(mode), timeout: timeout)
-            var groups = files.hookEvents[event.rawValue] as? [Any] ?? []
+            let groups = files.hooks.groups(event.rawValue)
             let group: [String: Any] = [
                 "hooks": [["type": "command", "command": handler.command, "timeout": timeout] as [String: Any]]
             ]
             let index: Int
             if let i = groups.firstIndex(where: { Self.groupCommand($0).map { Self.isOurs($0, mode: mode) } ?? false })
             {
-                groups[i] = group
+                if !((groups[i] as? NSDictionary)?.isEqual(to: group) ?? false) {
+                    try files.hooksEdit { try $0.replace(group: i, of: event.rawValue, with: group) }
+                }
                 index = i
             } else {
-                groups.append(group)
-                index = groups.count - 1
+                try files.hooksEdit { try $0.append(group: group, to: event.rawValue) }
+                index = groups.count
             }
-            files.hookEvents[event.rawValue] = groups
             trust.append(
                 (
                     CodexTrust.key(file: hooksKeyPath, event: event, group: index, handler: 0),
                     CodexTrust.hash(event: event, matcher: nil, handler: handler)
                 ))
         }
-        for (key, hash) in trust { try files.trust.set(["hooks", "state", key], "trusted_hash", .string(hash)) }
+        for (key, hash) in trust {
+            try files.userConfig { try $0.set(["hooks", "state", key], "trusted_hash", .string(hash)) }
+        }
         var args: [TOMLValue] = [.string("mcp")]
         if case .project(let root) = scope { args += [.string("--repo"), .string(root)] }
         if let a = actor { args += [.string("--actor"), .string(a)] }
         let table = ["mcp_servers", Self.serverName]
-        try files.entries.set(table, "command", .string(binary))
-        try files.entries.set(table, "args", .array(args))
-        try files.entries.set(table, "default_tools_approval_mode", .string("approve"))
-        try files.entries.set(table, "omit_tools_from", .array([.string("deferred")]))
+        try files.entries {
+            try $0.set(table, "command", .string(binary))
+            try $0.set(table, "args", .array(args))
+            try $0.set(table, "default_tools_approval_mode", .string("approve"))
+            try $0.set(table, "omit_tools_from", .array([.string("deferred")]))
+        }
         if let g = gitDir {
-            let roots = try files.trust.value(["sandbox_workspace_write"], "writable_roots")
-            var list = roots?.array ?? []
-            if !list.contains(.string(g)) {
-                list.append(.string(g))
-                try files.trust.set(["sandbox_workspace_write"], "writable_roots", .array(list))
+            let roots = files.user.value(["sandbox_workspace_write"], "writable_roots")
+            if !(roots?.array ?? []).contains(.string(g)) {
+                try files.userConfig { try $0.append(.string(g), to: ["sandbox_workspace_write"], "writable_roots") }
                 files.manifest.addedRoots.insert(g)
             }
         }
@@ -145,21 +148,23 @@ public struct CodexInstaller: Sendable {
     public func uninstallChanges() throws -> [CodexFileChange] {
         var files = try Edit(self)
         for (event, mode, _) in Self.installed {
-            let groups = files.hookEvents[event.rawValue] as? [Any] ?? []
-            var kept: [Any] = []
+            let groups = files.hooks.groups(event.rawValue)
+            var kept = 0
             var moves: [(Int, Int)] = []
+            var ours: [Int] = []
             for (i, g) in groups.enumerated() {
-                let ours = Self.groupCommand(g).map { Self.isOurs($0, mode: mode) } ?? false
                 let handlers = ((g as? [String: Any])?["hooks"] as? [Any])?.count ?? 0
-                if ours {
+                if Self.groupCommand(g).map({ Self.isOurs($0, mode: mode) }) ?? false {
+                    ours.append(i)
                     for h in 0..<max(handlers, 1) {
-                        try files.trust.remove(
-                            ["hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: i, handler: h)],
-                            "trusted_hash")
+                        let key = [
+                            "hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: i, handler: h),
+                        ]
+                        try files.userConfig { try $0.remove(key, "trusted_hash") }
                     }
                 } else {
-                    if kept.count != i { moves.append((i, kept.count)) }
-                    kept.append(g)
+                    if kept != i { moves.append((i, kept)) }
+                    kept += 1
                 }
             }
             for (from, to) in moves {
@@ -168,29 +173,29 @@ public struct CodexInstaller: Sendable {
                     let old = [
                         "hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: from, handler: h),
                     ]
-                    guard let v = try files.trust.value(old, "trusted_hash") else { continue }
-                    try files.trust.remove(old, "trusted_hash")
-                    try files.trust.set(
-                        ["hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: to, handler: h)],
-                        "trusted_hash", v)
+                    guard let v = files.user.value(old, "trusted_hash") else { continue }
+                    let new = [
+                        "hooks", "state", CodexTrust.key(file: hooksKeyPath, event: event, group: to, handler: h),
+                    ]
+                    try files.userConfig {
+                        try $0.remove(old, "trusted_hash")
+                        try $0.set(new, "trusted_hash", v)
+                    }
                 }
             }
-            if kept.isEmpty {
-                files.hookEvents.removeValue(forKey: event.rawValue)
-            } else {
-                files.hookEvents[event.rawValue] = kept
-            }
+            for i in ours.reversed() { try files.hooksEdit { try $0.remove(group: i, of: event.rawValue) } }
         }
         let table = ["mcp_servers", Self.serverName]
-        for k in Self.serverKeys { try files.entries.remove(table, k) }
-        if !files.manifest.addedRoots.isEmpty,
-            var list = try files.trust.value(["sandbox_workspace_write"], "writable_roots")?.array
-        {
-            list.removeAll { $0.string.map(files.manifest.addedRoots.contains) ?? false }
-            if list.isEmpty {
-                try files.trust.remove(["sandbox_workspace_write"], "writable_roots")
-            } else {
-                try files.trust.set(["sandbox_workspace_write"], "writable_roots", .array(list))
+        try files.entries { editor in for k in Self.serverKeys { try editor.remove(table, k) } }
+        if !files.manifest.addedRoots.isEmpty {
+            let added = files.manifest.addedRoots
+            try files.userConfig { editor in
+                try editor.removeElements(from: ["sandbox_workspace_write"], "writable_roots") {
+                    $0.string.map(added.contains) ?? false
+                }
+                if editor.value(["sandbox_workspace_write"], "writable_roots")?.array?.isEmpty == true {
+                    try editor.remove(["sandbox_workspace_write"], "writable_roots")
+                }
             }
         }
         files.manifest.addedRoots = []
@@ -202,9 +207,14 @@ public struct CodexInstaller: Sendable {
         ((group as? [String: Any])?["hooks"] as? [Any])?.first.flatMap { ($0 as? [String: Any])?["command"] as? String }
     }
 
-    /// Writes the changes: a backup of each changed file first (`<file>.codex-state.bak`), every
-    /// file atomically with its mode kept.
-    public static func apply(_ changes: [CodexFileChange]) throws {
+    /// The backup install keeps of a file it changes.
+    static func backup(of path: String) -> String { path + ".codex-state.bak" }
+
+    /// Writes the changes, every file atomically with its mode kept. Install first keeps a
+    /// backup of each file it changes (`<file>.codex-state.bak`, the bytes before); uninstall
+    /// restores the files exactly and removes those backups (they hold the configuration it has
+    /// just taken out).
+    public static func apply(_ changes: [CodexFileChange], uninstalling: Bool = false) throws {
         for c in changes {
             let dir = (c.path as NSString).deletingLastPathComponent
             if c.after != nil, !StoreFiles.exists(dir) {
@@ -212,14 +222,19 @@ public struct CodexInstaller: Sendable {
                     throw CodexSetupError("\(dir): cannot create the directory: \(reason(error))")
                 }
             }
-            if let before = c.before, c.after != before, !c.path.hasSuffix("codex-state-install.json") {
-                try write(Array(before.utf8), to: c.path + ".codex-state.bak", mode: c.mode)
+            if !uninstalling, let before = c.before, c.after != before, !c.path.hasSuffix("codex-state-install.json") {
+                try write(Array(before.utf8), to: backup(of: c.path), mode: c.mode)
             }
             if let after = c.after {
                 try write(Array(after.utf8), to: c.path, mode: c.mode)
             } else if StoreFiles.exists(c.path) {
                 do { try CodexFiles.remove(c.path) } catch {
                     throw CodexSetupError("\(c.path): cannot remove: \(reason(error))")
+                }
+            }
+            if uninstalling, !c.path.hasSuffix("codex-state-install.json") {
+                do { try CodexFiles.remove(backup(of: c.path)) } catch {
+                    throw CodexSetupError("\(backup(of: c.path)): cannot remove: \(reason(error))")
                 }
             }
         }
@@ -253,14 +268,15 @@ public struct CodexInstaller: Sendable {
 
     struct Edit {
         let installer: CodexInstaller
-        var trust: TOMLEditor
-        let trustBefore: String?
-        let trustMode: mode_t
-        var entries: TOMLEditor
-        let entriesBefore: String?
-        let entriesMode: mode_t
-        var hooksJSON: [String: Any]
-        var hookEvents: [String: Any]
+        /// The user's config.toml (trust, writable roots; the entries too unless --project).
+        var user: TOMLEditor
+        let userBefore: String?
+        let userMode: mode_t
+        /// The project's config.toml with --project.
+        var project: TOMLEditor?
+        let projectBefore: String?
+        let projectMode: mode_t
+        var hooks: HooksJSONEditor
         let hooksBefore: String?
         let hooksMode: mode_t
         var manifest: Manifest
@@ -275,34 +291,50 @@ public struct CodexInstaller: Sendable {
                     "\(installer.paths.home) (CODEX_HOME) is not writable; nothing changed. Make it writable, or set CODEX_HOME to the Codex home you use"
                 )
             }
-            (trustBefore, trustMode) = try Self.read(installer.paths.config, defaultMode: 0o600)
-            trust = TOMLEditor(trustBefore ?? "")
-            try Self.validate(trustBefore, installer.paths.config)
-            if installer.entriesConfig == installer.paths.config {
-                (entriesBefore, entriesMode) = (trustBefore, trustMode)
+            (userBefore, userMode) = try Self.read(installer.paths.config, defaultMode: 0o600)
+            user = try Self.editor(userBefore, installer.paths.config)
+            if installer.entriesConfig != installer.paths.config {
+                (projectBefore, projectMode) = try Self.read(installer.entriesConfig, defaultMode: 0o644)
+                project = try Self.editor(projectBefore, installer.entriesConfig)
             } else {
-                (entriesBefore, entriesMode) = try Self.read(installer.entriesConfig, defaultMode: 0o644)
-                try Self.validate(entriesBefore, installer.entriesConfig)
+                (projectBefore, projectMode) = (nil, 0o644)
             }
-            entries = TOMLEditor(entriesBefore ?? "")
             (hooksBefore, hooksMode) = try Self.read(installer.hooksFile, defaultMode: 0o644)
-            if let text = hooksBefore, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                    throw CodexSetupError(
-                        "\(installer.hooksFile): not a JSON object; nothing changed (fix or move it, then run again)")
-                }
-                hooksJSON = obj
-            } else {
-                hooksJSON = [:]
+            do {
+                hooks = try HooksJSONEditor(hooksBefore ?? "")
+            } catch {
+                throw CodexSetupError(
+                    "\(installer.hooksFile): not a JSON object; nothing changed (fix or move it, then run again)")
             }
-            if hooksJSON["hooks"] != nil, !(hooksJSON["hooks"] is [String: Any]) {
+            if hooks.value["hooks"] != nil, !(hooks.value["hooks"] is [String: Any]) {
                 throw CodexSetupError("\(installer.hooksFile): \"hooks\" is not an object; nothing changed")
             }
-            hookEvents = hooksJSON["hooks"] as? [String: Any] ?? [:]
             (manifestBefore, _) = try Self.read(installer.manifestPath, defaultMode: 0o644)
             manifest =
                 manifestBefore.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) } ?? Manifest()
             if hooksBefore == nil { manifest.createdHooksFile = true }
+        }
+
+        /// Edits the user's config.toml; a refused edit names the file.
+        mutating func userConfig(_ body: (inout TOMLEditor) throws -> Void) throws {
+            do { try body(&user) } catch let e as TOMLEditError {
+                throw CodexSetupError("\(installer.paths.config): \(e)")
+            }
+        }
+
+        /// Edits the file that holds the MCP server entry (the project's with --project).
+        mutating func entries(_ body: (inout TOMLEditor) throws -> Void) throws {
+            guard var p = project else { return try userConfig(body) }
+            do { try body(&p) } catch let e as TOMLEditError {
+                throw CodexSetupError("\(installer.entriesConfig): \(e)")
+            }
+            project = p
+        }
+
+        mutating func hooksEdit(_ body: (inout HooksJSONEditor) throws -> Void) throws {
+            do { try body(&hooks) } catch {
+                throw CodexSetupError("\(installer.hooksFile): \(error)")
+            }
         }
 
         static func read(_ path: String, defaultMode: mode_t) throws -> (String?, mode_t) {
@@ -320,9 +352,8 @@ public struct CodexInstaller: Sendable {
             }
         }
 
-        static func validate(_ text: String?, _ path: String) throws {
-            guard let text else { return }
-            do { _ = try TOMLDocument(parsing: text) } catch let e as TOMLError {
+        static func editor(_ text: String?, _ path: String) throws -> TOMLEditor {
+            do { return try TOMLEditor(text ?? "") } catch let e as TOMLError {
                 throw CodexSetupError(
                     "\(path):\(e.line):\(e.column): \(e.problem); not changed (fix it, then run again)")
             }
@@ -330,56 +361,24 @@ public struct CodexInstaller: Sendable {
 
         func changes() throws -> [CodexFileChange] {
             var out: [CodexFileChange] = []
-            let sameConfig = installer.entriesConfig == installer.paths.config
-            // Entries first (a project file), then the user config holding the trust.
             // A config file left with nothing but blank lines by uninstall goes (install created it).
             func orNil(_ text: String) -> String? {
                 uninstalling && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : text
             }
-            if !sameConfig {
-                let text = entries.text
-                if text != (entriesBefore ?? "") {
-                    out.append(
-                        CodexFileChange(
-                            path: installer.entriesConfig, before: entriesBefore, after: orNil(text), mode: entriesMode)
-                    )
-                }
-            }
-            var configText = trust.text
-            if sameConfig {
-                // Both editors started from the same text: apply the entries' edits on top.
-                var merged = TOMLEditor(configText)
-                let table = ["mcp_servers", CodexInstaller.serverName]
-                for k in CodexInstaller.serverKeys {
-                    if let v = try entries.value(table, k) {
-                        try merged.set(table, k, v)
-                    } else {
-                        try merged.remove(table, k)
-                    }
-                }
-                configText = merged.text
-            }
-            if configText != (trustBefore ?? "") {
+            // Entries first (a project file), then the user config holding the trust.
+            if let p = project, p.text != (projectBefore ?? "") {
                 out.append(
                     CodexFileChange(
-                        path: installer.paths.config, before: trustBefore, after: orNil(configText), mode: trustMode))
+                        path: installer.entriesConfig, before: projectBefore, after: orNil(p.text), mode: projectMode))
             }
-            var hooks = hooksJSON
-            hooks["hooks"] = hookEvents
-            let emptyOurs = hookEvents.isEmpty && hooks.count == 1
-            var hooksText: String?
-            if uninstalling, emptyOurs, manifest.createdHooksFile {
-                hooksText = nil
-            } else {
-                let data = try JSONSerialization.data(
-                    withJSONObject: hooks, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                hooksText = String(decoding: data, as: UTF8.self) + "\n"
+            if user.text != (userBefore ?? "") {
+                out.append(
+                    CodexFileChange(
+                        path: installer.paths.config, before: userBefore, after: orNil(user.text), mode: userMode))
             }
-            let hooksUnchanged =
-                hooksText == hooksBefore
-                || (hooksBefore.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary }
-                    == (hooks as NSDictionary) && hooksText != nil)
-            if !hooksUnchanged, !(hooksBefore == nil && hooksText == nil) {
+            let hooksText: String? =
+                uninstalling && manifest.createdHooksFile && hooks.value.isEmpty ? nil : hooks.text
+            if hooksText != hooksBefore, !(hooksBefore == nil && (hooksText ?? "").isEmpty) {
                 out.append(
                     CodexFileChange(path: installer.hooksFile, before: hooksBefore, after: hooksText, mode: hooksMode))
             }
