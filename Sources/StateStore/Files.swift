@@ -255,21 +255,10 @@ public enum Files {
 
     /// Throws unless every component of `path` below `root` is a real directory: a committed
     /// symbolic link (`.codex-state -> /somewhere`) would otherwise take reads and writes out of
-    /// the working tree. Components that do not exist yet are fine (they will be created).
+    /// the working tree. Components that do not exist yet are fine (they will be created). The
+    /// working tree's one check (``WorkingTree/check(_:directory:)``).
     public static func requireRealDirectory(_ path: String, under root: String) throws {
-        guard path.hasPrefix(root) else { return }
-        var current = root
-        for component in path.dropFirst(root.count).split(separator: "/") {
-            current += "/" + component
-            var st = stat()
-            guard lstat(current, &st) == 0 else { return }
-            if (st.st_mode & S_IFMT) == S_IFLNK {
-                throw StoreError.unsafePath(path: current, reason: "is a symbolic link")
-            }
-            if (st.st_mode & S_IFMT) != S_IFDIR {
-                throw StoreError.unsafePath(path: current, reason: "is not a directory")
-            }
-        }
+        try WorkingTree(root: root, gitDirs: []).check(path, directory: true)
     }
 
     /// True for a symbolic link (not followed).

@@ -19,6 +19,7 @@ extension StateStore {
     public func createSessionsLayout() throws {
         try checkLayout()
         try Files.makeDirectory(paths.sessionsDir)
+        try checkLayout()
         let keep = paths.sessionsDir + "/.gitkeep"
         if !Files.exists(keep) { try Files.writeAtomically([], to: keep) }
     }
@@ -46,7 +47,9 @@ extension StateStore {
     /// name is taken. Pending files a killed writer left are removed first (the caller holds the
     /// worktree lock, so none is in use).
     public func createSessionFile(_ bytes: [UInt8], name: String, id: String, in dir: String) throws -> String? {
+        try paths.tree.check(dir + "/" + name)
         try Files.makeDirectory(dir)
+        try paths.tree.check(dir + "/" + name)
         for stale in (try? Files.list(dir)) ?? [] where stale.hasPrefix(".pending-") { unlink(dir + "/" + stale) }
         let target = dir + "/" + name
         guard !Files.exists(target) else { return nil }
@@ -68,6 +71,7 @@ extension StateStore {
 
     /// Removes an ended session's file from the working tree (its copy stays in the archive).
     public func removeSessionFile(_ path: String) throws {
+        try paths.tree.check(path)
         try Files.remove(path)
     }
 

@@ -76,7 +76,7 @@ extension Workspace {
                 "warning: core.hooksPath is \(dir), a folder git tracks: installing the hooks changes tracked files there (see git status); remove them with codex-state hooks uninstall"
             )
         }
-        try GitFiles.makeHooksDirectory(dir)
+        try GitFiles.makeHooksDirectory(dir, in: paths.tree)
         guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
         let script = Array(HookShim.script(binary: binary).utf8)
         var changes: [HookChange] = []
@@ -91,7 +91,7 @@ extension Workspace {
                 if version == HookShim.version, (try? Files.read(path)) == script {
                     changes.append(.unchanged(name))
                 } else {
-                    try GitFiles.writeHookShim(script, to: path)
+                    try GitFiles.writeHookShim(script, to: path, in: paths.tree)
                     changes.append(.upgraded(name, from: version))
                 }
                 continue
@@ -100,10 +100,10 @@ extension Workspace {
             if existing {
                 // Someone else's hook (a file or a symlink, moved as it is): keep it and chain it.
                 if Files.entryExists(chained) { throw HookError.bothOccupied(name: name.rawValue, path: path) }
-                try GitFiles.moveHook(path, to: chained)
+                try GitFiles.moveHook(path, to: chained, in: paths.tree)
                 didChain = true
             }
-            try GitFiles.writeHookShim(script, to: path)
+            try GitFiles.writeHookShim(script, to: path, in: paths.tree)
             changes.append(.installed(name, chained: didChain))
         }
         return changes
@@ -122,9 +122,9 @@ extension Workspace {
                 continue
             }
             guard Files.isWritableDirectory(dir) else { throw HookError.notWritable(dir) }
-            try GitFiles.removeHook(status.path)
+            try GitFiles.removeHook(status.path, in: paths.tree)
             if let chained = status.chained {
-                try GitFiles.moveHook(chained, to: status.path)
+                try GitFiles.moveHook(chained, to: status.path, in: paths.tree)
                 changes.append(.removed(status.name, restored: true))
             } else {
                 changes.append(.removed(status.name, restored: false))

@@ -416,6 +416,6 @@ extension Workspace {
 extension Workspace {
     /// Writes a journal page atomically, making its directory.
     public func writeJournalPage(_ markdown: String, to path: String) throws {
-        try ProjectFiles.writeDocument(Array(markdown.utf8), to: path)
+        try ProjectFiles.writeDocument(Array(markdown.utf8), to: path, in: paths.tree)
     }
 }

@@ -245,7 +245,7 @@ extension Workspace {
             var bytes = existing
             if let last = bytes.last, last != 0x0A { bytes += eol }
             bytes += Array(MergeDriverSetup.attributeLine.utf8) + eol
-            try GitFiles.writeGitattributes(bytes, to: gitattributesPath)
+            try GitFiles.writeGitattributes(bytes, to: gitattributesPath, in: paths.tree)
             added = true
         }
         return MergeDriverSetup(setConfig: set, addedAttributeLine: added, status: try mergeDriverStatus())
@@ -277,10 +277,10 @@ extension Workspace {
             if count > 0 {
                 let rest = Array(kept.joined(separator: [0x0A]))
                 if rest.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
-                    try GitFiles.removeGitattributes(gitattributesPath)
+                    try GitFiles.removeGitattributes(gitattributesPath, in: paths.tree)
                     deleted = true
                 } else {
-                    try GitFiles.writeGitattributes(rest, to: gitattributesPath)
+                    try GitFiles.writeGitattributes(rest, to: gitattributesPath, in: paths.tree)
                 }
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitKit
 import StateModel
+import StateStore
 import Workspace
 
 struct CodexCommand: ParsableCommand {
@@ -34,7 +35,10 @@ struct CodexCommand: ParsableCommand {
             while root.count > 1, root.hasSuffix("/") { root.removeLast() }
             return CodexInstaller(
                 paths: CodexPaths(environment: env), scope: project ? .project(root: root) : .user,
-                binary: Self.binary, actor: actor, gitDir: repo?.commonDir)
+                binary: Self.binary, actor: actor, gitDir: repo?.commonDir,
+                tree: repo?.workdir.map {
+                    WorkingTree(root: $0, gitDirs: [repo?.gitDir, repo?.commonDir].compactMap { $0 })
+                })
         }
 
         static var binary: String {
@@ -61,7 +65,7 @@ struct CodexCommand: ParsableCommand {
         func run() throws {
             let installer = try scope.installer()
             let changes = try installer.installChanges()
-            try report(changes, dryRun: dryRun, verb: "installed", uninstalling: false)
+            try report(changes, installer, dryRun: dryRun, verb: "installed", uninstalling: false)
             if skill, !dryRun { try SkillCommand.writeSkill(directory: scope.directory) }
         }
     }
@@ -78,12 +82,15 @@ struct CodexCommand: ParsableCommand {
         @Flag(help: "Print the diff; change nothing.") var dryRun = false
 
         func run() throws {
+            let installer = try scope.installer()
             try report(
-                try scope.installer().uninstallChanges(), dryRun: dryRun, verb: "uninstalled", uninstalling: true)
+                try installer.uninstallChanges(), installer, dryRun: dryRun, verb: "uninstalled", uninstalling: true)
         }
     }
 
-    static func report(_ changes: [CodexFileChange], dryRun: Bool, verb: String, uninstalling: Bool) throws {
+    static func report(
+        _ changes: [CodexFileChange], _ installer: CodexInstaller, dryRun: Bool, verb: String, uninstalling: Bool
+    ) throws {
         if changes.isEmpty {
             Output.line("nothing to change: already \(verb)")
             return
@@ -92,7 +99,7 @@ struct CodexCommand: ParsableCommand {
             for c in changes { Output.emit(Array(c.diff.utf8)) }
             return
         }
-        try CodexInstaller.apply(changes, uninstalling: uninstalling)
+        try installer.apply(changes, uninstalling: uninstalling)
         for c in changes {
             Output.line("\(c.after == nil ? "removed" : c.before == nil ? "created" : "updated") \(c.path)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StateModel
+import StateStore
 import Workspace
 
 /// `remember`, `memories`, `recall`, `forget`: project memory (docs/memory.md).
@@ -230,7 +231,7 @@ struct JournalCommand: ParsableCommand {
         }
         let path: String
         if let out {
-            path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+            path = WorkingTree.userPath(out, cwd: FileManager.default.currentDirectoryPath)
         } else {
             path = ws.paths.workdir + "/docs/ai-journal/\(day).md"
         }

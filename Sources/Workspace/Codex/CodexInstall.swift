@@ -49,13 +49,19 @@ public struct CodexInstaller: Sendable {
     public var actor: String?
     /// The git directory to make writable in `workspace-write` (the repository's common dir).
     public var gitDir: String?
+    /// The repository's working tree, when install runs in one: a file it writes there
+    /// (`--project`'s `.codex/`) passes the tree's check.
+    public var tree: WorkingTree?
 
-    public init(paths: CodexPaths, scope: Scope, binary: String, actor: String?, gitDir: String?) {
+    public init(
+        paths: CodexPaths, scope: Scope, binary: String, actor: String?, gitDir: String?, tree: WorkingTree? = nil
+    ) {
         self.paths = paths
         self.scope = scope
         self.binary = binary
         self.actor = actor
         self.gitDir = gitDir.map { realPath($0) ?? $0 }
+        self.tree = tree
     }
 
     var entriesConfig: String {
@@ -214,27 +220,36 @@ public struct CodexInstaller: Sendable {
     /// backup of each file it changes (`<file>.codex-state.bak`, the bytes before); uninstall
     /// restores the files exactly and removes those backups (they hold the configuration it has
     /// just taken out).
-    public static func apply(_ changes: [CodexFileChange], uninstalling: Bool = false) throws {
+    public func apply(_ changes: [CodexFileChange], uninstalling: Bool = false) throws {
+        // Every path first: a file in the working tree behind a committed link stops it all.
+        for c in changes {
+            do {
+                try tree?.check(c.path)
+                try tree?.check(Self.backup(of: c.path))
+            } catch let e as StoreError {
+                throw CodexSetupError("\(e); nothing changed")
+            }
+        }
         for c in changes {
             let dir = (c.path as NSString).deletingLastPathComponent
             if c.after != nil, !StoreFiles.exists(dir) {
-                do { try CodexFiles.makeDirectory(dir) } catch {
-                    throw CodexSetupError("\(dir): cannot create the directory: \(reason(error))")
+                do { try CodexFiles.makeDirectory(dir, in: tree) } catch {
+                    throw CodexSetupError("\(dir): cannot create the directory: \(Self.reason(error))")
                 }
             }
             if !uninstalling, let before = c.before, c.after != before, !c.path.hasSuffix("codex-state-install.json") {
-                try write(Array(before.utf8), to: backup(of: c.path), mode: c.mode)
+                try write(Array(before.utf8), to: Self.backup(of: c.path), mode: c.mode)
             }
             if let after = c.after {
                 try write(Array(after.utf8), to: c.path, mode: c.mode)
             } else if StoreFiles.exists(c.path) {
-                do { try CodexFiles.remove(c.path) } catch {
-                    throw CodexSetupError("\(c.path): cannot remove: \(reason(error))")
+                do { try CodexFiles.remove(c.path, in: tree) } catch {
+                    throw CodexSetupError("\(c.path): cannot remove: \(Self.reason(error))")
                 }
             }
             if uninstalling, !c.path.hasSuffix("codex-state-install.json") {
-                do { try CodexFiles.remove(backup(of: c.path)) } catch {
-                    throw CodexSetupError("\(backup(of: c.path)): cannot remove: \(reason(error))")
+                do { try CodexFiles.remove(Self.backup(of: c.path), in: tree) } catch {
+                    throw CodexSetupError("\(Self.backup(of: c.path)): cannot remove: \(Self.reason(error))")
                 }
             }
         }
@@ -246,9 +261,9 @@ public struct CodexInstaller: Sendable {
         return "\(error)"
     }
 
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+    func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
         do {
-            try CodexFiles.write(bytes, to: path, mode: mode)
+            try CodexFiles.write(bytes, to: path, mode: mode, in: tree)
         } catch let e as StoreError {
             throw CodexSetupError("\(e); nothing else was changed after this file")
         }
@@ -417,8 +432,9 @@ extension Workspace {
     /// `text`. Returns its path and whether it was written.
     public func writeSkill(_ text: String) throws -> (path: String, changed: Bool) {
         let path = paths.workdir + "/.agents/skills/codex-state/SKILL.md"
+        try paths.tree.check(path)
         if let old = try? StoreFiles.read(path), old == Array(text.utf8) { return (path, false) }
-        try ProjectFiles.writeDocument(Array(text.utf8), to: path)
+        try ProjectFiles.writeDocument(Array(text.utf8), to: path, in: paths.tree)
         return (path, true)
     }
 }
