@@ -185,8 +185,10 @@ public enum MemoryRules {
             created: MemoryOrigin(at: ctx.now, actor: ctx.actor, branch: ctx.branch, commit: ctx.head))
         let commits = Set(new.commits).sorted()
         memory.commits = commits.isEmpty ? nil : commits
-        memories[id] = memory
-        return RememberResult(id: id, redactions: prepared.hits)
+        // Every other string of it (paths, the actor, the branch) redacted too, in both stores.
+        let redacted = Redaction.redactingStrings(memory)
+        memories[id] = redacted.value
+        return RememberResult(id: id, redactions: prepared.hits + redacted.hits)
     }
 
     /// Leaves a tombstone in place of `id`'s content.

@@ -1,43 +1,30 @@
 extension ProjectState {
-    /// Redacts the user text of every task, goal and milestone that differs from `old` (titles,
-    /// bodies, acceptance criteria, notes, blockers, completion notes). Text that did not change
-    /// in this operation is left alone. Memories are redacted when they are made
-    /// (`MemoryRules`). Returns what was found.
+    /// Redacts every string of every entity that differs from `old` — tasks, goals, milestones,
+    /// memories, the project's own record — whatever field holds it (titles, bodies, labels,
+    /// actors, branch names, notes, paths, conflict records: ``Redaction/redactingStrings(_:)``).
+    /// What did not change in this operation is left alone. Returns what was found.
     public mutating func redactChangedText(since old: ProjectState) -> [Redaction.RuleHit] {
         var hits: [Redaction.RuleHit] = []
-        func clean(_ s: inout String) {
-            let r = Redaction.redact(s)
-            guard !r.hits.isEmpty else { return }
-            s = r.text
-            hits += r.hits
-        }
-        func clean(_ s: inout String?) {
-            guard var v = s else { return }
-            clean(&v)
-            s = v
-        }
-        for (id, t) in tasks where old.tasks[id] != t {
-            var t = t
-            clean(&t.title)
-            clean(&t.body)
-            clean(&t.blocker)
-            for i in t.acceptance.indices { clean(&t.acceptance[i]) }
-            for i in t.notes.indices { clean(&t.notes[i].text) }
-            if var c = t.completion {
-                clean(&c.note)
-                t.completion = c
+        func clean<T: Codable & Equatable>(_ map: inout [String: T], _ before: [String: T]) {
+            for (id, entity) in map where before[id] != entity {
+                let r = Redaction.redactingStrings(entity)
+                guard !r.hits.isEmpty else { continue }
+                map[id] = r.value
+                hits += r.hits
             }
-            tasks[id] = t
         }
-        for (id, g) in goals where old.goals[id] != g {
-            var g = g
-            clean(&g.text)
-            goals[id] = g
+        clean(&tasks, old.tasks)
+        clean(&goals, old.goals)
+        clean(&milestones, old.milestones)
+        if memories != nil {
+            var map = memoryMap
+            clean(&map, old.memoryMap)
+            memoryMap = map
         }
-        for (id, m) in milestones where old.milestones[id] != m {
-            var m = m
-            clean(&m.title)
-            milestones[id] = m
+        if project != old.project {
+            let r = Redaction.redactingStrings(project)
+            project = r.value
+            hits += r.hits
         }
         return hits
     }

@@ -82,9 +82,11 @@ public struct Journal: Sendable {
 
     public init(path: String) { self.path = path }
 
+    /// Appends `record` with every string in it redacted (its command line, actor, branch,
+    /// worktree and the entities it carries): no secret reaches the journal by any field.
     public func append(_ record: JournalRecord) throws {
         try Files.makeDirectory(Files.directory(of: path))
-        try Files.appendLine(try CanonicalJSON.encodeCompact(record), to: path)
+        try Files.appendLine(try CanonicalJSON.encodeCompact(Redaction.redactingStrings(record).value), to: path)
     }
 
     /// All records, oldest first. A line torn by a crash (the last one) is skipped.

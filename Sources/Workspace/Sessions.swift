@@ -446,7 +446,7 @@ extension Workspace {
     }
 
     private func writeOpenSession(_ session: OpenSession) throws {
-        try store.writeOpenSession(try CanonicalJSON.encode(session))
+        try store.writeOpenSession(try CanonicalJSON.encode(Redaction.redactingStrings(session).value))
     }
 
     private func removeOpenSession() throws { try store.removeOpenSession() }
@@ -461,10 +461,12 @@ extension Workspace {
     /// another branch's working tree, where `git add .codex-state` would commit it on the wrong
     /// branch; it waits in the archive until its branch is checked out
     /// (``deliverSessions()``).
-    func writeSessionFile(_ record: SessionRecord) throws -> SessionEntry {
+    func writeSessionFile(_ unredacted: SessionRecord) throws -> SessionEntry {
+        // Every string redacted, the branch too: the file is named after it.
+        let record = Redaction.redactingStrings(unredacted).value
         let bytes = try CanonicalJSON.encode(record)
         let archived = try writeOnce(bytes, name: record.fileName, id: record.id, in: sessionArchiveDir)
-        guard record.branch == (try headRef()).branch, Files.isDirectory(paths.stateDir) else {
+        guard unredacted.branch == (try headRef()).branch, Files.isDirectory(paths.stateDir) else {
             return SessionEntry(record: record, file: archived)
         }
         if !Files.exists(paths.sessionsDir + "/" + record.fileName) {

@@ -98,8 +98,11 @@ public final class Workspace {
 
     // MARK: - Context
 
-    /// `--actor`, else `CODEX_STATE_ACTOR`, else git's `user.name`, else the login name.
-    public var actor: String {
+    /// `--actor`, else `CODEX_STATE_ACTOR`, else git's `user.name`, else the login name;
+    /// redacted here, once, so the name stored in records is the name claims are compared with.
+    public var actor: String { Redaction.redact(unredactedActor).text }
+
+    private var unredactedActor: String {
         if let a = actorOverride, !a.isEmpty { return a }
         if let a = environment["CODEX_STATE_ACTOR"], !a.isEmpty { return a }
         if let a = try? repository.configString("user.name"), !a.isEmpty { return a }
@@ -201,12 +204,12 @@ public final class Workspace {
             return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
-        let state = ProjectState(projectName: name)
-        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
+        var state = ProjectState(projectName: name)
+        let initial = redactedChanges(&state, since: ProjectState(projectName: "")).filter { $0.kind == "project" }
             .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
         try write(state, replacing: nil, changes: initial, command: command)
         _ = try configureMergeDriverLocked()
-        return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
+        return InitResult(created: true, stateFile: paths.stateFile, projectName: state.project.name)
     }
 
     // MARK: - Transactions

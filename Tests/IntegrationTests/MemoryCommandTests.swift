@@ -204,11 +204,11 @@ import Testing
         let token = "ghp" + "_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
         let r = try s.cs(
             "task", "add", "Rotate \(token)", "--accept", "postgres://app:" + "s3cretPw@db/app", in: repo)
-        #expect(r.ok && r.stderr.contains("redacted 2 secret(s) (github-token, url-password)"))
+        #expect(r.ok && r.stderr.contains("redacted 2 secret(s) (database-url-password, github-token)"))
         let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let file = try s.read(repo + "/.codex-state/project_state.json")
         #expect(!file.contains(token) && file.contains("Rotate [REDACTED:github-token]"))
-        #expect(file.contains("postgres://app:[REDACTED:url-password]@db/app"))
+        #expect(file.contains("postgres://app:[REDACTED:database-url-password]@db/app"))
         try s.ok("task", "edit", id, "--note", "password=Hunter2Hunter2", in: repo)
         #expect(try s.read(repo + "/.codex-state/project_state.json").contains("password=[REDACTED:secret-assignment]"))
         let log = try s.ok("log", "--json", in: repo)

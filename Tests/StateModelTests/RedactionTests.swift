@@ -57,11 +57,63 @@ import Testing
             rule: "bearer-token", secret: "abc123def456" + "ghi789jkl012",
             context: "Authorization: Bearer {}", nearMiss: "Bearer authentication-middleware is rotated hourly"),
         Case(
-            rule: "url-password", secret: "s3cr3t" + "Pass", context: "postgres://app:{}@db.internal:5432/app",
-            nearMiss: "postgres://app:${PGPASSWORD}@db.internal:5432/app and https://example.com:8080/a@b"),
+            rule: "url-password", secret: "s3cr3t" + "Pass", context: "https://deploy:{}@ci.internal/hooks",
+            nearMiss: "https://deploy:${CI_PASSWORD}@ci.internal/hooks and https://example.com:8080/a@b"),
         Case(
             rule: "secret-assignment", secret: "9f8e7d6c" + "5b4a", context: "API_KEY={}",
             nearMiss: "password_min_length = 12345678; password: required; token = os.environ[\"TOKEN\"]"),
+        Case(
+            rule: "gitlab-token", secret: "glpat" + "-xYz12AbC34dEf56GhI78", context: "GITLAB_TOKEN is {} here",
+            nearMiss: "glpat-short and the glpat- prefix alone"),
+        Case(
+            rule: "npm-token", secret: "npm" + "_" + alnum36, context: "//registry.npmjs.org/:_auth {}",
+            nearMiss: "npm_config_cache and npm_package_version are environment names"),
+        Case(
+            rule: "pypi-token", secret: "pypi-" + "AgEIcHlwaS5vcmc" + String(repeating: "Ab1_", count: 14),
+            context: "twine password {}", nearMiss: "pypi-AgEIcHlwaS5vcmc alone is only the prefix"),
+        Case(
+            rule: "dockerhub-token", secret: "dckr" + "_pat_" + "AbCdEfGhIjKlMnOpQrStUvWx12_",
+            context: "docker login -p {}", nearMiss: "dckr_pat_ is Docker Hub's prefix"),
+        Case(
+            rule: "azure-storage-key", secret: String(repeating: "Ab1+", count: 21) + "xy==",
+            context: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={};EndpointSuffix=core.windows.net",
+            nearMiss: "AccountKey=<your key>;AccountName=acct"),
+        Case(
+            rule: "azure-client-secret", secret: "aB3" + "8Q~" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123_.-",
+            context: "AZURE_CLIENT_SECRET {}", nearMiss: "version 8Q~ of the spec, aB38Q~short"),
+        Case(
+            rule: "gcp-service-account-key", secret: "1a2b3c4d5e6f7a8b9c0d" + "1a2b3c4d5e6f7a8b9c0d",
+            context: #"{"type": "service_account", "private_key_id": "{}", "client_email": "x@p.iam"}"#,
+            nearMiss: #"{"type": "service_account", "private_key_id": "<key id>"}"#),
+        Case(
+            rule: "twilio-api-key", secret: "SK" + "0123456789abcdef0123456789ABCDEF", context: "twilio {} key",
+            nearMiss: "SKU 0123456789 and SK0123 are product codes"),
+        Case(
+            rule: "sendgrid-api-key",
+            secret: "SG" + ".AbCdEfGhIjKlMnOpQrStUv.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE",
+            context: "SENDGRID {}", nearMiss: "SG.Grid layout and SG.1.2 are not keys"),
+        Case(
+            rule: "mailgun-api-key", secret: "key" + "-0123456789abcdef0123456789abcdef",
+            context: "MAILGUN_API_KEY {}", nearMiss: "the key-value store and key-0123 are fine"),
+        Case(
+            rule: "heroku-api-key", secret: "HRKU" + "-AA" + String(repeating: "Ab1-", count: 14) + "xy",
+            context: "heroku auth {}", nearMiss: "HRKU-AA alone is the prefix"),
+        Case(
+            rule: "huggingface-token", secret: "hf" + "_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+            context: "HF_TOKEN {}", nearMiss: "hf_hub_download and hf_transfer are function names"),
+        Case(
+            rule: "databricks-token", secret: "dapi" + "0123456789abcdef0123456789abcdef",
+            context: "DATABRICKS_TOKEN {}", nearMiss: "dapi0123 is too short to be a token"),
+        Case(
+            rule: "database-url-password", secret: "Sup3r" + "Secret",
+            context: "mongodb+srv://app:{}@cluster0.example.net/db",
+            nearMiss: "postgres://app:${PGPASSWORD}@db/app and mysql://localhost:3306/app"),
+        Case(
+            rule: "high-entropy-assignment", secret: "Zq8" + "vR2mK7xLp4NwT9bYc3Hd",
+            context: "SIGNING_SALT = {}",
+            nearMiss:
+                "commit = 3f2a9c1b7e5d4a6f8c0b2e1d9a7c5b3e1f0d2c4a; run_id: 550e8400-e29b-41d4-a716-446655440000; title = TheQuickBrownFoxJumpsOver"
+        ),
     ]
 
     @Test(arguments: cases) func positiveIsRedactedWithItsRule(_ testCase: Case) {
