@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Validate codex-state state files against docs/state.schema.json.
+"""Validate codex-state state files against docs/state.schema.json, and session files against
+docs/session.schema.json.
 
-Usage: validate-schema.py [--canonical] [--schema PATH] STATE_FILE...
+Usage: validate-schema.py [--canonical] [--schema PATH] [--session-schema PATH] FILE...
 
-Checks, for each file:
+A file whose object has "closed_by" is a session file (.codex-state/sessions/*.json): it must match
+the session schema and list its files sorted. Checks, for each state file:
   - it parses as JSON and matches the schema (draft 2020-12);
   - every entity's map key equals its "id" (the codex-state decoder requires this);
   - "deps" and "labels" are sorted (codex-state always writes them sorted), as are a memory's
@@ -85,7 +87,16 @@ def memory_problems(key, memory):
             yield f"$.memories.{key}.text: does not match its hash (edited by hand?)"
 
 
-def check_file(path, validator, canonical):
+def session_problems(document, validator):
+    problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+    problems.extend(calendar_problems(document))
+    files = document.get("files")
+    if isinstance(files, list) and all(isinstance(f, str) for f in files) and files != sorted(files):
+        problems.append("$.files: not sorted")
+    return problems
+
+
+def check_file(path, validator, canonical, session_validator=None):
     problems = []
     try:
         with open(path, "rb") as f:
@@ -96,6 +107,9 @@ def check_file(path, validator, canonical):
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         return [f"not valid JSON: {e}"]
+
+    if isinstance(document, dict) and "closed_by" in document and session_validator is not None:
+        return session_problems(document, session_validator)
 
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(f"{json_path(error.absolute_path)}: {error.message}")
@@ -128,8 +142,9 @@ def check_file(path, validator, canonical):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description="Validate codex-state project_state.json files.")
-    parser.add_argument("files", nargs="+", metavar="STATE_FILE")
+    parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--schema", default=os.path.join(here, "state.schema.json"))
+    parser.add_argument("--session-schema", default=os.path.join(here, "session.schema.json"))
     parser.add_argument("--canonical", action="store_true", help="also require the canonical byte form")
     args = parser.parse_args()
 
@@ -140,10 +155,17 @@ def main():
         fail_usage(f"{args.schema}: cannot load schema: {e}")
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
+    try:
+        with open(args.session_schema, encoding="utf-8") as f:
+            session_schema = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        fail_usage(f"{args.session_schema}: cannot load schema: {e}")
+    jsonschema.Draft202012Validator.check_schema(session_schema)
+    session_validator = jsonschema.Draft202012Validator(session_schema)
 
     invalid = False
     for path in args.files:
-        problems = check_file(path, validator, args.canonical)
+        problems = check_file(path, validator, args.canonical, session_validator)
         for p in problems:
             print(f"{path}: {p}", file=sys.stderr)
         invalid = invalid or bool(problems)

@@ -33,11 +33,12 @@ struct SeededRandom: RandomNumberGenerator {
             actor: actor, now: at, branch: actor, head: String(repeating: actor == "ours" ? "a" : "b", count: 40),
             nonce: rng.next())
         var edit = TaskEdit()
-        switch rng.next() % 11 {
+        switch rng.next() % 12 {
         case 0: _ = try? state.startTask(id, ctx)
         case 1: _ = try? state.startTask(id, ctx, lease: 3600)
         case 2:
-            let commit = String(repeating: String(rng.next() % 10), count: 40)
+            // A completion names a commit (`complete --commit`) or not (a plain `complete`).
+            let commit = rng.next() % 2 == 0 ? String(repeating: String(rng.next() % 10), count: 40) : nil
             _ = try? state.completeTask(id, commit: commit, branch: actor, note: nil, ctx)
         case 3: _ = try? state.blockTask(id, reason: "waiting on \(actor)", ctx)
         case 4: _ = try? state.cancelTask(id, reason: nil, ctx)
@@ -53,6 +54,23 @@ struct SeededRandom: RandomNumberGenerator {
         case 9:
             edit.parent = .some(ids.randomElement(using: &rng))
             _ = try? state.editTask(id, edit, ctx)
+        case 10:
+            // Memories of every kind, superseded and forgotten, on either side.
+            let kinds: [MemoryKind] = [.decision, .constraint, .note]
+            let live = state.memoryMap.values.filter { !$0.isForgotten }.map(\.id).sorted()
+            switch rng.next() % 3 {
+            case 0 where !live.isEmpty:
+                _ = try? state.forgetMemory(live[Int(rng.next() % UInt64(live.count))], ctx)
+            case 1 where !live.isEmpty:
+                let old = live[Int(rng.next() % UInt64(live.count))]
+                _ = try? state.remember(
+                    NewMemory(kind: .decision, text: "\(actor) replaces \(old) \(rng.next())", supersedes: [old]), ctx)
+            default:
+                _ = try? state.remember(
+                    NewMemory(
+                        kind: kinds[Int(rng.next() % 3)], text: "\(actor) learned \(rng.next())", why: "because",
+                        tasks: [id], paths: ["src/\(actor)"]), ctx)
+            }
         default:
             _ = try? state.addTask(NewTask(title: "\(actor) new \(rng.next() % 1000)"), ctx)
         }
@@ -64,6 +82,7 @@ struct SeededRandom: RandomNumberGenerator {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var rng = SeededRandom(seed: 0xC0DE_5747)
         let t0 = Timestamp(seconds: 1_768_467_600)
+        var results: [String] = []
         for round in 0..<40 {
             var base = ProjectState(projectName: "p")
             let setup = MutationContext(actor: "base", now: t0, branch: "main", head: nil, nonce: rng.next())
@@ -98,6 +117,13 @@ struct SeededRandom: RandomNumberGenerator {
             // Nothing lost: every task either side had is in the result.
             let all = Set(ours.tasks.keys).union(theirs.tasks.keys)
             #expect(all.isSubset(of: Set(state.tasks.keys)), "round \(round): lost tasks")
+            let kept = dir + "/merged-\(round).json"
+            try merged.write(to: URL(fileURLWithPath: kept))
+            results.append(kept)
+        }
+        // Every merge result against the shipped schema (docs/state.schema.json), in one run.
+        if let problems = try SchemaTests.validate(s, results) {
+            #expect(problems.isEmpty, "merge results the schema refuses:\n\(problems)")
         }
     }
 
