@@ -12,6 +12,8 @@ the session schema and list its files sorted. Checks, for each state file:
     "tasks", "paths" and "supersedes"; a memory's text matches its "hash";
   - timestamps and "due" dates name days that exist (2026-02-31 is refused, as codex-state
     refuses it);
+  - the limits codex-state enforces: no string longer than 64 KiB or holding U+0000, no state
+    file larger than 64 MiB (docs/threat-model.md);
   - with --canonical: the bytes are exactly the canonical form codex-state writes
     (sorted keys, two-space indent, "key": value, UTF-8 unescaped, trailing newline).
 
@@ -74,6 +76,25 @@ def calendar_problems(value, parts=()):
             yield from calendar_problems(item, parts + (i,))
 
 
+# The limits codex-state enforces on what it stores (Sources/StateModel/Limits.swift).
+FIELD_BYTES = 64 * 1024
+STATE_FILE_BYTES = 64 * 1024 * 1024
+
+
+def string_problems(value, parts=()):
+    if isinstance(value, str):
+        if len(value.encode("utf-8")) > FIELD_BYTES:
+            yield f"{json_path(parts)}: longer than {FIELD_BYTES} bytes"
+        if "\x00" in value:
+            yield f"{json_path(parts)}: holds U+0000"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from string_problems(item, parts + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from string_problems(item, parts + (i,))
+
+
 def memory_problems(key, memory):
     # Sorted lists, and the text still matching its hash (a hand edit breaks it; `codex-state
     # check` reports the same for constraints).
@@ -90,6 +111,7 @@ def memory_problems(key, memory):
 def session_problems(document, validator):
     problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
     problems.extend(calendar_problems(document))
+    problems.extend(string_problems(document))
     files = document.get("files")
     if isinstance(files, list) and all(isinstance(f, str) for f in files) and files != sorted(files):
         problems.append("$.files: not sorted")
@@ -115,6 +137,9 @@ def check_file(path, validator, canonical, session_validator=None):
         problems.append(f"{json_path(error.absolute_path)}: {error.message}")
 
     problems.extend(calendar_problems(document))
+    problems.extend(string_problems(document))
+    if len(raw) > STATE_FILE_BYTES:
+        problems.append(f"larger than {STATE_FILE_BYTES} bytes")
 
     if isinstance(document, dict):
         for section in ("goals", "milestones", "tasks", "memories"):

@@ -279,6 +279,11 @@ public enum StateCheck {
             return CheckFinding(
                 .duplicateKey, file: file, line: line, message: error.description,
                 fix: "merge the copies by hand and delete one")
+        case .limit(let reason):
+            let line = reason.hasPrefix("line ") ? Int(reason.dropFirst(5).prefix { $0.isNumber }) ?? 1 : 1
+            return CheckFinding(
+                .schemaInvalid, file: file, line: line, message: reason,
+                fix: "shorten it (keep the material in a file and refer to it), or \(restore)")
         }
     }
 

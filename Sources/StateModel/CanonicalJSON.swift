@@ -35,9 +35,12 @@ public enum StateDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The same key twice in one object: a JSON reader keeps one copy, so a rewrite would drop
     /// the other silently. (What a text merge without the merge driver leaves behind.)
     case duplicateKey(path: String, firstLine: Int, line: Int)
+    /// Past one of the ``Limits`` (file size, field length): refused before it is decoded.
+    case limit(String)
 
     public var description: String {
         switch self {
+        case .limit(let reason): return reason
         case .conflictMarkers(let line):
             return
                 "unresolved git conflict markers (line \(line)); resolve them (edit the file, or git checkout --ours/--theirs it) and commit"
@@ -61,6 +64,7 @@ public enum StateCodec {
     /// `allowingDuplicates` to report every duplicate itself and go on checking.
     public static func decode(_ bytes: [UInt8], allowingDuplicates: Bool = false) throws -> ProjectState {
         if let line = conflictMarkerLine(bytes) { throw StateDecodeError.conflictMarkers(line: line) }
+        if let problem = Limits.stateFileProblem(bytes) { throw StateDecodeError.limit(problem) }
         // The files this tool writes decode without Foundation (several times faster, no copy
         // of the bytes); what the tape decoder does not take exactly as Foundation would, it
         // leaves to the path below. Its documents repeat no key.

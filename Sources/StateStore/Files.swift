@@ -59,7 +59,7 @@ public enum Files {
             throw StoreError.unsafePath(path: path, reason: "is not a regular file")
         }
         guard Int(st.st_size) <= limit else {
-            throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
+            throw StoreError.tooLarge(path: path, limit: limit)
         }
         if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
             throw StoreError.io(path: path, operation: "read", reason: errnoText())
@@ -100,7 +100,7 @@ public enum Files {
                 throw StoreError.io(path: path, operation: "read", reason: errnoText())
             }
             if out.count > limit {
-                throw StoreError.unsafePath(path: path, reason: "is larger than \(limit >> 20) MiB")
+                throw StoreError.tooLarge(path: path, limit: limit)
             }
             guard grown else { return out }
             capacity *= 2

@@ -129,7 +129,7 @@ public final class StateStore {
     func readBytes() throws -> [UInt8] {
         try checkLayout()
         guard Files.entryExists(paths.stateFile) else { throw StoreError.notInitialized(stateFile: paths.stateFile) }
-        return try Files.read(paths.stateFile)
+        return try Files.read(paths.stateFile, limit: Limits.stateFileBytes)
     }
 
     func decode(_ bytes: [UInt8]) throws -> ProjectState {

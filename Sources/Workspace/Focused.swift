@@ -73,7 +73,7 @@ extension Workspace {
         } catch {
             return decline()
         }
-        let changes = redactedChanges(&state, since: loaded.state)
+        let changes = try redactedChanges(&state, since: loaded.state)
         for c in changes {
             switch c.kind {
             case "task" where ids.contains(c.id): continue

@@ -53,6 +53,9 @@ public enum MergeDriver {
                 return try Files.read(path)
             } catch let StoreError.io(_, _, reason), let StoreError.unsafePath(_, reason) {
                 throw MergeDriverError.unreadable(target: name, side: side, path: path, reason: reason)
+            } catch StoreError.tooLarge(_, let limit) {
+                throw MergeDriverError.unreadable(
+                    target: name, side: side, path: path, reason: "larger than \(limit >> 20) MiB")
             }
         }
         func decode(_ side: String, _ path: String, _ bytes: [UInt8], strict: Bool) throws -> ProjectState {

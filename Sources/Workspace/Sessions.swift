@@ -430,7 +430,8 @@ extension Workspace {
         let path = paths.openSessionFile
         guard Files.exists(path) else { return nil }
         do {
-            return try JSONDecoder().decode(OpenSession.self, from: Data(try Files.read(path)))
+            return try JSONDecoder().decode(
+                OpenSession.self, from: Data(try Files.read(path, limit: Limits.sessionFileBytes)))
         } catch {
             let reason = (error as? DecodingError).map(Self.describe) ?? "\(error)"
             guard setAsideIfBroken else {
@@ -446,6 +447,7 @@ extension Workspace {
     }
 
     private func writeOpenSession(_ session: OpenSession) throws {
+        try Limits.checkStrings(try JSONValue(encoding: session), path: "session")
         try store.writeOpenSession(try CanonicalJSON.encode(Redaction.redactingStrings(session).value))
     }
 
@@ -462,7 +464,9 @@ extension Workspace {
     /// branch; it waits in the archive until its branch is checked out
     /// (``deliverSessions()``).
     func writeSessionFile(_ unredacted: SessionRecord) throws -> SessionEntry {
-        // Every string redacted, the branch too: the file is named after it.
+        // Every field within its limit, every string redacted, the branch too: the file is named
+        // after it.
+        try Limits.checkStrings(try JSONValue(encoding: unredacted), path: "session")
         let record = Redaction.redactingStrings(unredacted).value
         let bytes = try CanonicalJSON.encode(record)
         let archived = try writeOnce(bytes, name: record.fileName, id: record.id, in: sessionArchiveDir)
@@ -486,12 +490,13 @@ extension Workspace {
             guard let record = try? readSessionFile(path), record.branch != branch,
                 try !repository.isInIndex(".codex-state/sessions/" + name)
             else { continue }
-            let bytes = try Files.read(path)
+            let bytes = try Files.read(path, limit: Limits.sessionFileBytes)
             let archived = sessionArchiveDir + "/" + name
             if !Files.exists(archived) {
                 _ = try writeOnce(bytes, name: name, id: record.id, in: sessionArchiveDir)
             }
-            guard (try? Files.read(archived)) == bytes else { continue }  // edited here: leave it
+            // Edited here: leave it.
+            guard (try? Files.read(archived, limit: Limits.sessionFileBytes)) == bytes else { continue }
             try store.removeSessionFile(path)
         }
     }
@@ -517,7 +522,8 @@ extension Workspace {
         for name in waiting where !committed.contains(name) {
             let path = sessionArchiveDir + "/" + name
             guard let record = try? readSessionFile(path), record.branch == head.branch else { continue }
-            _ = try writeOnce(try Files.read(path), name: name, id: record.id, in: paths.sessionsDir)
+            _ = try writeOnce(
+                try Files.read(path, limit: Limits.sessionFileBytes), name: name, id: record.id, in: paths.sessionsDir)
             delivered.append(relativeSessionPath(name))
         }
         return delivered
@@ -578,7 +584,7 @@ extension Workspace {
     }
 
     private func readSessionFile(_ path: String) throws -> SessionRecord {
-        let bytes = try Files.read(path)
+        let bytes = try Files.read(path, limit: Limits.sessionFileBytes)
         do {
             return try JSONDecoder().decode(SessionRecord.self, from: Data(bytes))
         } catch let e as DecodingError {

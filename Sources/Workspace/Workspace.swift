@@ -205,7 +205,7 @@ public final class Workspace {
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
         var state = ProjectState(projectName: name)
-        let initial = redactedChanges(&state, since: ProjectState(projectName: "")).filter { $0.kind == "project" }
+        let initial = try redactedChanges(&state, since: ProjectState(projectName: "")).filter { $0.kind == "project" }
             .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
         try write(state, replacing: nil, changes: initial, command: command)
         _ = try configureMergeDriverLocked()
@@ -258,7 +258,7 @@ public final class Workspace {
         var state = loaded.state
         pendingRedactions = []
         let result = try body(&state, ctx)
-        let changes = redactedChanges(&state, since: loaded.state)
+        let changes = try redactedChanges(&state, since: loaded.state)
         guard !changes.isEmpty else { return result }
         try write(state, replacing: loaded, changes: changes, command: command)
         return result
@@ -289,7 +289,7 @@ public final class Workspace {
             var state = loaded.state
             pendingRedactions = []
             let result = try body(&state, ctx)
-            let changes = redactedChanges(&state, since: loaded.state)
+            let changes = try redactedChanges(&state, since: loaded.state)
             let stubbed = Set(changes.filter { $0.kind == "task" && loaded.stubs.contains($0.id) }.map(\.id))
             if !stubbed.isEmpty {
                 guard store.fillStubs(stubbed, in: &loaded) else { break }
@@ -307,8 +307,8 @@ public final class Workspace {
 
     /// Redacts secrets from what the body changed (none reaches the file, the journal or the
     /// index: docs/memory.md, Redaction) and returns the changes.
-    func redactedChanges(_ state: inout ProjectState, since old: ProjectState) -> [EntityChange] {
-        let found = state.redactChangedText(since: old)
+    func redactedChanges(_ state: inout ProjectState, since old: ProjectState) throws -> [EntityChange] {
+        let found = try state.redactChangedText(since: old)
         if found.contains(where: { !$0.allowed }) {
             let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
             warnings.append(

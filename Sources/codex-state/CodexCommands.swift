@@ -148,9 +148,9 @@ struct CodexCommand: ParsableCommand {
 
         func run() throws {
             guard let m = CodexHook.Mode(rawValue: mode) else { return }
-            let input = FileHandle.standardInput.readDataToEndOfFile()
             let outcome = CodexHook.run(
-                m, input: Array(input), directory: FileManager.default.currentDirectoryPath, actor: actor,
+                m, input: readStandardInput(atMost: Limits.hookInputBytes),
+                directory: FileManager.default.currentDirectoryPath, actor: actor,
                 environment: ProcessInfo.processInfo.environment)
             if let e = outcome.stderr { FileHandle.standardError.write(Data((e + "\n").utf8)) }
             if let o = outcome.stdout { Output.emit(Array(o.utf8)) }
@@ -215,5 +215,16 @@ struct CodexCommand: ParsableCommand {
             }
             if !files.isEmpty, result.items.contains(where: { $0.outcome == "unreadable" }) { throw ExitCode(1) }
         }
+    }
+}
+
+/// Standard input, read in chunks up to `limit` bytes; nil when there is more (the rest is not
+/// read: memory stays at the limit).
+func readStandardInput(atMost limit: Int) -> [UInt8]? {
+    var out: [UInt8] = []
+    while true {
+        guard let chunk = try? FileHandle.standardInput.read(upToCount: 1 << 16), !chunk.isEmpty else { return out }
+        out += chunk
+        if out.count > limit { return nil }
     }
 }

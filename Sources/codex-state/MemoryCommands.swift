@@ -37,8 +37,10 @@ struct Remember: ParsableCommand {
         let ws = try common.workspace()
         var text = self.text
         if text == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard let read = String(data: data, encoding: .utf8) else {
+            guard let bytes = readStandardInput(atMost: Limits.fieldBytes) else {
+                throw LimitError.inputTooLarge(what: "memory text on standard input", limit: Limits.fieldBytes)
+            }
+            guard let read = String(data: Data(bytes), encoding: .utf8) else {
                 throw ModelError.invalidValue(
                     field: "memory text", value: "standard input", reason: "is not valid UTF-8; nothing stored")
             }

@@ -138,7 +138,7 @@ import Testing
     /// result, `redact` must leave no trace of the secret in `encode`'s output. Returns the
     /// fields that took free text and those that refused it (ids, times, statuses).
     static func walk<T: Encodable>(
-        _ sample: T, decode: ([UInt8]) throws -> T, redact: (T) -> T, encode: (T) throws -> [UInt8],
+        _ sample: T, decode: ([UInt8]) throws -> T, redact: (T) throws -> T, encode: (T) throws -> [UInt8],
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> (free: [String], checked: [String]) {
         #expect(
@@ -155,7 +155,7 @@ import Testing
                 continue
             }
             free.append(name)
-            let out = String(decoding: try encode(redact(value)), as: UTF8.self)
+            let out = String(decoding: try encode(try redact(value)), as: UTF8.self)
             #expect(!out.contains(secret), "\(T.self)\(name) is stored unredacted", sourceLocation: sourceLocation)
         }
         return (free, checked)
@@ -166,7 +166,7 @@ import Testing
             Self.state, decode: { try StateCodec.decode($0) },
             redact: { s in
                 var s = s
-                _ = s.redactChangedText(since: ProjectState(projectName: ""))
+                _ = try s.redactChangedText(since: ProjectState(projectName: ""))
                 return s
             }, encode: { try StateCodec.encode($0) })
         // The walk reached the fields the issue named, and refused only checked forms.

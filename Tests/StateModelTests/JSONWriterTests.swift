@@ -156,16 +156,22 @@ import Testing
 
         var r = SeededRandom(seed: 14)
         var f = Fixture()
+        // Strings a state file may hold: anything but U+0000 (Limits.StringProblem.nul).
+        func text() -> String {
+            var kept = String.UnicodeScalarView()
+            kept.append(contentsOf: Self.string(&r).unicodeScalars.filter { $0 != "\u{0}" })
+            return String(kept)
+        }
         for i in 0..<2000 {
             let deps = i > 2 ? [String(i - 1 - r.below(min(i, 20)))] : []
             try f.add(String(i), deps: deps, priority: r.below(5))
             let id = f[String(i)]
-            f.state.tasks[id]?.title = Self.string(&r) + " title \(i)"
-            f.state.tasks[id]?.labels = r.below(3) == 0 ? [Self.string(&r)] : []
-            f.state.tasks[id]?.body = r.below(2) == 0 ? Self.string(&r) + "\nline two" : nil
+            f.state.tasks[id]?.title = text() + " title \(i)"
+            f.state.tasks[id]?.labels = r.below(3) == 0 ? [text()] : []
+            f.state.tasks[id]?.body = r.below(2) == 0 ? text() + "\nline two" : nil
             if r.below(4) == 0 {
                 _ = try f.state.completeTask(
-                    id, commit: String(repeating: "ab", count: 20), branch: "b/\(i)", note: Self.string(&r), ctx())
+                    id, commit: String(repeating: "ab", count: 20), branch: "b/\(i)", note: text(), ctx())
             }
         }
         let encoded = try StateCodec.encode(f.state)

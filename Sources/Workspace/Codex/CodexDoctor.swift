@@ -1,5 +1,6 @@
 import Foundation
 import StateModel
+import StateStore
 
 /// What `codex doctor` found: every hook Codex would run or silently skip, and why.
 public struct CodexFinding: Sendable, Equatable, Encodable {
@@ -28,6 +29,15 @@ public struct CodexDoctor: Sendable {
                 CodexFinding(
                     level: .note, subject: "CODEX_HOME",
                     detail: "\(paths.home) resolves to \(paths.realHome); trust keys must name the real path"))
+        }
+        if let big = [paths.config, paths.hooksFile].first(where: { Self.size($0) > Limits.codexConfigBytes }) {
+            out.append(
+                CodexFinding(
+                    level: .problem, subject: big,
+                    detail:
+                        "larger than \(Limits.codexConfigBytes >> 20) MiB: not read (a Codex configuration is far smaller)"
+                ))
+            return out
         }
         guard let configText = try? String(contentsOfFile: paths.config, encoding: .utf8) else {
             out.append(
@@ -176,6 +186,11 @@ public struct CodexDoctor: Sendable {
             }
         }
         return out
+    }
+
+    /// A file's size as `stat` reports it through links (Codex follows them); 0 when absent.
+    static func size(_ path: String) -> Int {
+        Int(Files.stamp(path)?.size ?? 0)
     }
 
     var projectRoot: String? {

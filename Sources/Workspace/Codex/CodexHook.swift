@@ -23,9 +23,16 @@ public enum CodexHook {
     /// The session source that names a Codex thread.
     public static func source(thread: String) -> String { "codex:" + thread }
 
+    /// `input` is the hook's JSON from standard input; nil when it was larger than
+    /// ``Limits/hookInputBytes`` (and was not read past that).
     public static func run(
-        _ mode: Mode, input: [UInt8], directory: String, actor: String?, environment: [String: String]
+        _ mode: Mode, input: [UInt8]?, directory: String, actor: String?, environment: [String: String]
     ) -> Outcome {
+        guard let input else {
+            let what = "the \(mode.rawValue) hook input is larger than \(Limits.hookInputBytes >> 20) MiB"
+            return mode == .sessionStart
+                ? context("codex-state: \(what); the preamble is missing") : Outcome(stderr: "codex-state: \(what)")
+        }
         let obj = (try? JSONSerialization.jsonObject(with: Data(input))) as? [String: Any]
         if obj == nil, mode == .sessionStart, !input.isEmpty {
             return context("codex-state: the SessionStart hook input is not JSON; the preamble is missing")

@@ -119,6 +119,9 @@ extension Workspace {
             let entry = try writeImported(r, id: id, created: created, options: options)
             var notes: [String] = []
             if r.skippedLines > 0 { notes.append("\(r.skippedLines) line(s) not JSON, skipped") }
+            if r.oversizedLines > 0 {
+                notes.append("\(r.oversizedLines) line(s) longer than \(Limits.rolloutLineBytes >> 20) MiB, skipped")
+            }
             item("imported", entry.file, notes.isEmpty ? nil : notes.joined(separator: "; "))
         }
         return result

@@ -357,7 +357,7 @@ public struct CodexInstaller: Sendable {
             var st = stat()
             let mode = stat(path, &st) == 0 ? st.st_mode & 0o7777 : defaultMode
             do {
-                let bytes = try StoreFiles.read(path)
+                let bytes = try StoreFiles.read(path, limit: Limits.codexConfigBytes)
                 guard let text = String(validating: bytes, as: UTF8.self) else {
                     throw CodexSetupError("\(path): not UTF-8 text; nothing changed")
                 }

@@ -27,6 +27,8 @@ public struct Rollout: Sendable {
     /// The last plan written with update_plan: (step, status).
     public var plan: [(step: String, status: String)] = []
     public var skippedLines = 0
+    /// Lines longer than ``Limits/rolloutLineBytes``, skipped unread.
+    public var oversizedLines = 0
     public var truncatedLastLine = false
 
     /// Reads the rollout at `path`. `headerOnly` stops after `session_meta`.
@@ -144,10 +146,26 @@ public struct Rollout: Sendable {
             return String(path.dropFirst(cwd.count + 1))
         }.sorted()
         r.truncatedLastLine = reader.lastLineTruncated && r.skippedLines > 0
+        r.oversizedLines = reader.oversizedLines
         return r
     }
 
-    static func clean(_ text: String) -> String { Redaction.redact(text).text }
+    /// The longest text of a rollout a snapshot keeps (a quarter of ``Limits/fieldBytes``: a
+    /// follow-up adds its prefix, the summary quotes several).
+    static let textBytes = Limits.fieldBytes / 4
+
+    /// A rollout's text as a snapshot stores it: redacted, without U+0000 (which no stored field
+    /// may hold: ``Limits/StringProblem/nul``), cut to ``textBytes``.
+    static func clean(_ text: String) -> String {
+        var t = Redaction.redact(text).text
+        if t.utf8.contains(0) { t = t.replacingOccurrences(of: "\u{0}", with: "") }
+        if t.utf8.count > textBytes {
+            t = String(decoding: t.utf8.prefix(textBytes - 4), as: UTF8.self)
+            while t.utf8.count > textBytes - 4 { t.removeLast() }
+            t += " …"
+        }
+        return t
+    }
 
     /// Codex 0.163 timestamps carry milliseconds; the state keeps whole seconds.
     static func timestamp(_ text: String) -> Timestamp? {
@@ -191,7 +209,10 @@ public struct Rollout: Sendable {
         var parts = ["Codex thread \(thread ?? "?")"]
         parts.append(
             "\(prompts.count) prompt(s), \(commands.count) command(s), \(files.count) file(s) changed")
-        if !stateCalls.isEmpty { parts.append("codex-state: " + stateCalls.prefix(8).joined(separator: ", ")) }
+        if !stateCalls.isEmpty {
+            let calls = stateCalls.prefix(8).map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 }
+            parts.append("codex-state: " + calls.joined(separator: ", "))
+        }
         var text = parts.joined(separator: "; ") + "."
         for (i, p) in prompts.prefix(5).enumerated() {
             let one = p.split(whereSeparator: \.isNewline).joined(separator: " ")

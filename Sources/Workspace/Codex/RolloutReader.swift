@@ -1,12 +1,14 @@
 import CZstd
 import Foundation
+import StateModel
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Reads a Codex rollout line by line, `.jsonl` or `.jsonl.zst`, in fixed-size chunks: a
-/// rollout of any size costs the memory of its longest line.
+/// rollout of any size costs at most the memory of one line up to ``Limits/rolloutLineBytes``; a
+/// longer line is skipped as it streams past (its bytes are never held) and counted.
 public final class RolloutLineReader {
     public let path: String
     private let fd: Int32
@@ -17,11 +19,15 @@ public final class RolloutLineReader {
     private var decoded: [UInt8] = []
     private var decodedStart = 0
     private var eof = false
+    private let limit: Int
     /// Whether the last line had no newline at its end (a rollout cut off mid-write).
     public private(set) var lastLineTruncated = false
+    /// Lines longer than the limit, skipped.
+    public private(set) var oversizedLines = 0
 
-    public init(path: String) throws {
+    public init(path: String, limit: Int = Limits.rolloutLineBytes) throws {
         self.path = path
+        self.limit = limit
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw CodexSetupError("\(path): cannot read: \(String(cString: strerror(errno)))")
@@ -86,18 +92,36 @@ public final class RolloutLineReader {
         }
     }
 
-    /// The next line without its newline; nil at the end.
+    /// The next line without its newline (lines past the limit skipped); nil at the end.
     public func next() throws -> ArraySlice<UInt8>? {
         var scanned = 0  // bytes of this line already searched for its newline
+        var skipping = false
         while true {
             if let nl = decoded[(decodedStart + scanned)...].firstIndex(of: 0x0A) {
+                if skipping {
+                    // The rest of an oversized line: drop it, go on with the next.
+                    decodedStart = nl + 1
+                    scanned = 0
+                    skipping = false
+                    continue
+                }
                 let line = decoded[decodedStart..<nl]
                 decodedStart = nl + 1
                 return line
             }
             scanned = decoded.count - decodedStart
+            if !skipping, scanned > limit {
+                skipping = true
+                oversizedLines += 1
+            }
+            if skipping {
+                // Nothing of it is kept: only the search for its end goes on.
+                decoded.removeAll(keepingCapacity: true)
+                decodedStart = 0
+                scanned = 0
+            }
             if try !fill() {
-                guard decodedStart < decoded.count else { return nil }
+                guard !skipping, decodedStart < decoded.count else { return nil }
                 let line = decoded[decodedStart...]
                 decodedStart = decoded.count
                 lastLineTruncated = true
