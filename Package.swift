@@ -42,7 +42,8 @@ let package = Package(
             ]
         ),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
-        .target(name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd"]),
+        .target(
+            name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd"]),
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",
@@ -73,7 +74,9 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Workspace", "GitKit", "Reports", "StateModel", "StateStore"]
+            dependencies: ["Workspace", "GitKit", "Reports", "StateModel", "StateStore"],
+            // The browser check's WebDriver script (run from the source tree).
+            exclude: ["browser"]
         ),
     ]
 )
