@@ -1,13 +1,14 @@
 import Foundation
 import GitKit
+import Interchange
 import Reports
 import StateModel
 import StateStore
 
 /// The one adapter between the Workspace's read API (``view()``, ``HeadView``, ``Evaluation``)
-/// and the pure renderers of `graph` and `report --html` (Reports: ``GraphInput``,
-/// ``HTMLReportInput``). Everything those commands read of the state comes through here, so a
-/// change of the read API is a change of this file alone.
+/// and the pure code of `graph`, `report --html` (Reports: ``GraphInput``, ``HTMLReportInput``)
+/// and `export` (Interchange: ``ExportInput``). Everything those commands read of the state
+/// comes through here, so a change of the read API is a change of this file alone.
 extension Workspace {
     /// What a picture is drawn for: HEAD, or `--rev` / `--branch` (as `preamble` takes them).
     public struct PictureTarget: Sendable, Hashable {
@@ -121,6 +122,21 @@ extension Workspace {
         case .cancelled: return (.cancelled, nil)
         case .stale: return (.stale, elsewhere?.place)
         }
+    }
+
+    /// The full records and their statuses at HEAD, for `export`.
+    func exportInput() throws -> ExportInput {
+        let picture = try pictureState(PictureTarget())
+        let state = try store.readState().state
+        var text: [String: String] = [:]
+        for (id, t) in picture.tasks {
+            let (status, place) = Self.pictureStatus(t, picture.evaluation)
+            text[id] = GraphInput.Node(id: id, title: t.title, status: status, place: place).statusText
+        }
+        return ExportInput(
+            project: state.project.name, branch: picture.head.branch, commit: picture.head.commit,
+            tasks: state.tasks.values.sorted { $0.id < $1.id }, milestones: Array(state.milestones.values),
+            goals: Array(state.goals.values), statusText: text)
     }
 
     /// At most this many versions of the state file are counted for the burn-down, and the
