@@ -99,7 +99,9 @@ public enum HTMLReport {
             <span id="search-count"></span><span class="hint">drag to pan, wheel to zoom, click a task for its details</span></div>
             <div id="graph-area"><svg id="dag" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="task graph"></svg>
             <aside id="details" hidden></aside></div>
+            <div id="graph-note" class="muted"></div>
             <div id="legend"></div>
+            <details><summary>All tasks as a list</summary><ol id="task-index"></ol></details>
             </section>
             <section id="milestones"><h2>Milestones</h2><div id="milestone-list"></div><h3>Burn-down</h3><div id="burndown"></div></section>
             <section id="sessions"><h2>Sessions by branch</h2><div id="timeline"></div><div id="session-list"></div></section>
@@ -263,13 +265,12 @@ public enum HTMLReport {
         #dag .node text{font-size:11px;pointer-events:none}#dag .node .sub{font-size:9.5px;opacity:.8}
         #dag .edge{fill:none;stroke:#90a4ae;stroke-width:1.1}#dag .edge.crit{stroke:#d50000;stroke-width:2.4}#dag .edge.child{stroke-dasharray:4 3}#dag .edge.parent{stroke:#cfd8dc;stroke-dasharray:2 3}
         #dag .dim{opacity:.18}#dag .hit rect{stroke:#6a1b9a!important;stroke-width:3!important}#dag .selected rect{stroke:#000!important;stroke-width:3!important}
-        #dag.hide-finished .finished{display:none}
         #details{position:absolute;top:0;right:0;width:min(420px,48%);height:100%;overflow:auto;background:#fff;border-left:1px solid #cfd8dc;padding:10px 14px;box-shadow:-2px 0 6px rgba(0,0,0,.08)}
         #details h3{margin:4px 0 2px;font-size:15px}#details .close{float:right;border:none;background:none;font-size:18px;cursor:pointer}
         #details dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;font-size:12.5px;margin:8px 0}#details dt{color:#607d8b}#details dd{margin:0}
         .pre{white-space:pre-wrap;word-break:break-word;background:#f5f5f5;padding:6px 8px;border-radius:4px;font-size:12.5px}
         a.task{color:#1565c0;cursor:pointer;text-decoration:underline dotted}
-        #legend{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+        #task-index{font-size:12.5px;max-height:320px;overflow:auto}#legend{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
         .milestone{margin:6px 0 12px}.bar{height:12px;background:#eceff1;border-radius:6px;overflow:hidden;max-width:520px}.bar>div{height:100%;background:#43a047}
         svg.chart text{font-size:11px;fill:#546e7a}.lane-label{font-size:11px;fill:#37474f}
         table{border-collapse:collapse;font-size:12.5px}td,th{border-bottom:1px solid #eceff1;padding:4px 8px;text-align:left;vertical-align:top}
@@ -305,35 +306,68 @@ public enum HTMLReport {
           if (counts[s]) $("counts").append(chip);
         }
 
-        // The graph: drawn once as markup (fast at 10k tasks), every text escaped.
+        // The graph. Only what the view shows is in the DOM (a 10k-task graph would take seconds
+        // to paint): the tasks in the visible columns and rows and the edges touching them,
+        // drawn as markup (every text escaped) whenever the view settles. Zoomed far out, tasks
+        // are bare boxes; with thousands in view, only critical edges are drawn.
         const svg = $("dag");
-        let parts = ['<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#90a4ae"/></marker><marker id="arrow-crit" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="' + D.critical_color + '"/></marker></defs><g id="viewport"><g id="edges">'];
-        for (const [a, b, kind, crit] of D.edges) {
-          const s = D.nodes[a], t = D.nodes[b];
-          const x1 = s.x * (W + GX) + W, y1 = s.y * (H + GY) + H / 2, x2 = t.x * (W + GX), y2 = t.y * (H + GY) + H / 2;
-          const dx = Math.max(30, (x2 - x1) / 2);
-          const cls = "edge" + (crit ? " crit" : "") + (kind === 1 ? " child" : "") + (kind === 2 ? " parent" : "") + ((finished(s.status) || finished(t.status)) ? " finished" : "");
-          parts.push('<path class="' + cls + '" data-from="' + esc(s.id) + '" data-to="' + esc(t.id) + '" d="M' + x1 + ',' + y1 + 'C' + (x1 + dx) + ',' + y1 + ' ' + (x2 - dx) + ',' + y2 + ' ' + x2 + ',' + y2 + '"' + (kind === 2 ? '' : ' marker-end="url(#' + (crit ? 'arrow-crit' : 'arrow') + ')"') + '/>');
-        }
-        parts.push('</g><g id="nodes">');
-        for (const n of D.nodes) {
-          const st = D.styles[n.status];
-          const x = n.x * (W + GX), y = n.y * (H + GY);
-          const dash = st.line === "dashed" ? ' stroke-dasharray="5 3"' : st.line === "dotted" ? ' stroke-dasharray="2 2"' : '';
-          const cls = "node " + n.status + (n.status === "ready" ? " ready" : "") + (n.crit ? " crit" : "") + (finished(n.status) ? " finished" : "");
-          parts.push('<g class="' + cls + '" data-id="' + esc(n.id) + '" data-status="' + esc(n.status) + '" transform="translate(' + x + ',' + y + ')"><title>' + esc(n.id + " · " + n.text + " · " + n.title) + '</title><rect width="' + W + '" height="' + H + '" rx="7" fill="' + st.fill + '" stroke="' + st.border + '"' + dash + '/><text x="8" y="18" fill="' + st.font + '">' + esc(short(n.title, 34)) + '</text><text class="sub" x="8" y="35" fill="' + st.font + '">' + esc(n.id + " · " + short(n.text, 22) + " · P" + n.p) + '</text></g>');
-        }
-        parts.push('</g></g>');
-        svg.innerHTML = parts.join("");
-        parts = null;
-        const viewport = $("viewport");
+        svg.innerHTML = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#90a4ae"/></marker><marker id="arrow-crit" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="' + D.critical_color + '"/></marker></defs><g id="viewport"><g id="edges"></g><g id="nodes"></g></g>';
+        const viewport = $("viewport"), edgeLayer = $("edges"), nodeLayer = $("nodes");
+        const columns = [];
+        D.nodes.forEach((n, i) => { (columns[n.x] = columns[n.x] || []).push(i); });
+        for (const c of columns) if (c) c.sort((a, b) => D.nodes[a].y - D.nodes[b].y);
+        const edgesOf = D.nodes.map(() => []);
+        D.edges.forEach((e, i) => { edgesOf[e[0]].push(i); edgesOf[e[1]].push(i); });
+        const index = $("task-index");
+        index.innerHTML = D.nodes.map((n) => '<li data-id="' + esc(n.id) + '" data-status="' + esc(n.status) + '">' + esc(n.id + " · " + n.text + " · " + n.title) + '</li>').join("");
+        let view = {x: 0, y: 0, k: 1};
+        let hitSet = new Set(), query = "", selectedId = null, hideFinished = false;
+        const shown = () => {
+          const r = svg.getBoundingClientRect(), mx = r.width * 0.5, my = r.height * 0.5;
+          const x0 = (-view.x - mx) / view.k, x1 = (r.width - view.x + mx) / view.k, y0 = (-view.y - my) / view.k, y1 = (r.height - view.y + my) / view.k;
+          const c0 = Math.max(0, Math.floor(x0 / (W + GX))), c1 = Math.min(columns.length - 1, Math.floor(x1 / (W + GX)));
+          const r0 = Math.floor(y0 / (H + GY)), r1 = Math.floor(y1 / (H + GY));
+          const out = [];
+          for (let c = c0; c <= c1; c++) {
+            const col = columns[c]; if (!col) continue;
+            let lo = 0, hi = col.length;
+            while (lo < hi) { const m = (lo + hi) >> 1; if (D.nodes[col[m]].y < r0) lo = m + 1; else hi = m; }
+            for (let k = lo; k < col.length && D.nodes[col[k]].y <= r1; k++) out.push(col[k]);
+          }
+          return out;
+        };
+        const draw = () => {
+          viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
+          const visible = shown().filter((i) => !(hideFinished && finished(D.nodes[i].status)));
+          const bare = view.k < 0.4 || visible.length > 1500, crowd = visible.length > 2500;
+          const nodes = [], edges = [], seen = new Set();
+          for (const i of visible) {
+            const n = D.nodes[i], st = D.styles[n.status], x = n.x * (W + GX), y = n.y * (H + GY);
+            const dash = st.line === "dashed" ? ' stroke-dasharray="5 3"' : st.line === "dotted" ? ' stroke-dasharray="2 2"' : '';
+            const cls = "node " + n.status + (n.status === "ready" ? " ready" : "") + (n.crit ? " crit" : "") + (finished(n.status) ? " finished" : "") + (hitSet.has(n.id) ? " hit" : query && !bare ? " dim" : "") + (n.id === selectedId ? " selected" : "");
+            let g = '<g class="' + cls + '" data-id="' + esc(n.id) + '" data-status="' + esc(n.status) + '" transform="translate(' + x + ',' + y + ')">';
+            g += '<rect width="' + W + '" height="' + H + '" rx="7" fill="' + st.fill + '" stroke="' + st.border + '"' + dash + '/>';
+            if (!bare) g += '<title>' + esc(n.id + " · " + n.text + " · " + n.title) + '</title><text x="8" y="18" fill="' + st.font + '">' + esc(short(n.title, 34)) + '</text><text class="sub" x="8" y="35" fill="' + st.font + '">' + esc(n.id + " · " + short(n.text, 22) + " · P" + n.p) + '</text>';
+            nodes.push(g + '</g>');
+            for (const ei of edgesOf[i]) {
+              if (seen.has(ei)) continue; seen.add(ei);
+              const [a, b, kind, crit] = D.edges[ei], s2 = D.nodes[a], t = D.nodes[b];
+              if (crowd && !crit) continue;
+              if (hideFinished && (finished(s2.status) || finished(t.status))) continue;
+              const x1 = s2.x * (W + GX) + W, y1 = s2.y * (H + GY) + H / 2, x2 = t.x * (W + GX), y2 = t.y * (H + GY) + H / 2, dx = Math.max(30, (x2 - x1) / 2);
+              const ecls = "edge" + (crit ? " crit" : "") + (kind === 1 ? " child" : "") + (kind === 2 ? " parent" : "");
+              edges.push('<path class="' + ecls + '" d="M' + x1 + ',' + y1 + 'C' + (x1 + dx) + ',' + y1 + ' ' + (x2 - dx) + ',' + y2 + ' ' + x2 + ',' + y2 + '"' + (kind === 2 ? '' : ' marker-end="url(#' + (crit ? 'arrow-crit' : 'arrow') + ')"') + '/>');
+            }
+          }
+          edgeLayer.innerHTML = edges.join(""); nodeLayer.innerHTML = nodes.join("");
+          $("graph-note").textContent = crowd ? visible.length + " tasks in view: zoom in to see their edges and titles" : bare ? "zoom in to read the titles" : "";
+        };
+        let pending = false;
+        const apply = () => { if (pending) return; pending = true; requestAnimationFrame(() => { pending = false; draw(); }); };
 
         // Pan and zoom.
-        let view = {x: 0, y: 0, k: 1};
-        const apply = () => viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
         const fit = () => {
-          const cols = Math.max(1, ...D.nodes.map((n) => n.x + 1)), rows = Math.max(1, ...D.nodes.map((n) => n.y + 1));
-          const w = cols * (W + GX), h = rows * (H + GY), r = svg.getBoundingClientRect();
+          const w = columns.length * (W + GX), h = Math.max(1, ...columns.map((c) => c ? c.length : 0)) * (H + GY), r = svg.getBoundingClientRect();
           view.k = Math.min(1.2, Math.max(0.02, Math.min((r.width - 20) / w, (r.height - 20) / h)));
           view.x = 10; view.y = 10; apply();
         };
@@ -347,34 +381,27 @@ public enum HTMLReport {
         $("zoom-out").onclick = () => { const r = svg.getBoundingClientRect(); zoom(1 / 1.25, r.width / 2, r.height / 2); };
         $("fit").onclick = fit;
         const center = (i) => { const n = D.nodes[i], r = svg.getBoundingClientRect(); view.k = Math.max(view.k, 0.8); view.x = r.width / 2 - (n.x * (W + GX) + W / 2) * view.k; view.y = r.height / 2 - (n.y * (H + GY) + H / 2) * view.k; apply(); };
-        $("hide-finished").onchange = (e) => svg.classList.toggle("hide-finished", e.target.checked);
+        $("hide-finished").onchange = (e) => { hideFinished = e.target.checked; apply(); };
 
         // Search.
-        const nodeEls = new Map();
-        for (const g of svg.querySelectorAll(".node")) nodeEls.set(g.getAttribute("data-id"), g);
         let hits = [];
         $("search").addEventListener("input", (e) => {
-          const q = e.target.value.trim().toLowerCase();
-          hits = [];
-          for (const n of D.nodes) {
-            const g = nodeEls.get(n.id), hit = q !== "" && (n.id.includes(q) || n.title.toLowerCase().includes(q));
-            g.classList.toggle("hit", hit); g.classList.toggle("dim", q !== "" && !hit);
-            if (hit) hits.push(n.id);
-          }
-          $("search-count").textContent = q === "" ? "" : hits.length + " match" + (hits.length === 1 ? "" : "es");
+          query = e.target.value.trim().toLowerCase();
+          hits = query === "" ? [] : D.nodes.filter((n) => n.id.includes(query) || n.title.toLowerCase().includes(query)).map((n) => n.id);
+          hitSet = new Set(hits);
+          $("search-count").textContent = query === "" ? "" : hits.length + " match" + (hits.length === 1 ? "" : "es");
+          apply();
         });
         $("search").addEventListener("keydown", (e) => { if (e.key === "Enter" && hits.length) { show(hits[0]); center(byId.get(hits[0])); } });
 
         // Details.
         const taskLink = (id) => { const a = el("a", {cls: "task", text: id}); a.onclick = () => { if (byId.has(id)) { show(id); center(byId.get(id)); location.hash = "#graph"; } }; return a; };
         const links = (ids) => { const s = el("span"); ids.forEach((id, i) => { if (i) s.append(", "); s.append(taskLink(id)); }); if (!ids.length) s.append("—"); return s; };
-        let selected = null;
         const show = (id) => {
           const i = byId.get(id), n = D.nodes[i], d = D.details[id] || {};
-          if (selected) selected.classList.remove("selected");
-          selected = nodeEls.get(id); if (selected) selected.classList.add("selected");
+          selectedId = id; apply();
           const box = $("details"); box.replaceChildren(); box.hidden = false; box.setAttribute("data-task", id);
-          const close = el("button", {cls: "close", type: "button", title: "Close", text: "×"}); close.onclick = () => { box.hidden = true; if (selected) selected.classList.remove("selected"); };
+          const close = el("button", {cls: "close", type: "button", title: "Close", text: "×"}); close.onclick = () => { box.hidden = true; selectedId = null; apply(); };
           box.append(close, el("h3", {text: n.title}), el("div", {cls: "muted", text: n.id + " · " + n.text + " · P" + n.p}));
           const dl = el("dl");
           const row = (k, v) => { if (v == null || v === "") return; dl.append(el("dt", {text: k}), el("dd", {}, typeof v === "string" ? document.createTextNode(v) : v)); };
@@ -485,7 +512,8 @@ public enum HTMLReport {
         $("footer").textContent = D.nodes.length + " task(s) · " + D.sessions.length + " session(s) · " + D.memories.length + " memorie(s) · written by codex-state report --html";
         // Start readable: the whole graph when it fits at a legible size, else its top left.
         fit();
-        if (view.k < 0.45) { view.k = 0.6; view.x = 10; view.y = 10; apply(); }
+        if (view.k < 0.45) { view.k = 0.6; view.x = 10; view.y = 10; }
+        draw();
         window.codexStateReport = {renderMs: performance.now()};
         document.body.setAttribute("data-ready", "1");
         })();

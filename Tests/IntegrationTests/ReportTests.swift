@@ -93,7 +93,8 @@ import Testing
             return
         }
         #expect(facts["ready"] as? Bool == true)
-        #expect(facts["nodes"] as? Int == 4)
+        #expect(facts["nodes"] as? Int == 4)  // the page's list of every task
+        #expect(facts["drawn"] as? Int == 4)  // all in view
         #expect(facts["statuses"] as? [String: Int] == ["done": 1, "ready": 1, "waiting": 2])
         #expect(facts["critical"] as? Int == 2)  // grammar, then the epic waiting on it
         #expect(facts["milestones"] as? Int == 1)

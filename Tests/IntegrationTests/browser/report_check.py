@@ -5,7 +5,7 @@ WebDriver over HTTP, standard library only) and prints what the page shows as on
     report_check.py PAGE.html SCREENSHOT.png [CLICK_TASK_ID] [SEARCH_TEXT]
 
 The page is opened from file:// with the network cut off (the page must need none). Printed:
-node and edge counts, nodes per status, the render time the page measured, whether clicking the
+the tasks (the page's task list), the task boxes and edges drawn (what is in view),  nodes per status, the render time the page measured, whether clicking the
 task opened its details (and their text), the search hits, the console errors, and where the
 screenshot went. Exit 0 when the page rendered; the caller asserts on the facts.
 """
@@ -91,13 +91,14 @@ def main():
             time.sleep(0.05)
         out["load_seconds"] = round(time.time() - started, 3)
         out.update(d.script("""
-            const nodes = document.querySelectorAll('#dag .node');
+            const tasks = document.querySelectorAll('#task-index li');
             const statuses = {};
-            for (const n of nodes) { const s = n.getAttribute('data-status'); statuses[s] = (statuses[s] || 0) + 1; }
+            for (const n of tasks) { const s = n.getAttribute('data-status'); statuses[s] = (statuses[s] || 0) + 1; }
             const nav = performance.getEntriesByType('navigation')[0];
             return {
               ready: document.body.getAttribute('data-ready') === '1',
-              nodes: nodes.length,
+              nodes: tasks.length,
+              drawn: document.querySelectorAll('#dag .node').length,
               edges: document.querySelectorAll('#dag .edge').length,
               statuses: statuses,
               critical: document.querySelectorAll('#dag .node.crit').length,
@@ -124,10 +125,17 @@ def main():
         if search:
             el = d.s("POST", "/element", {"using": "css selector", "value": "#search"})
             d.s("POST", "/element/%s/value" % list(el.values())[0], {"text": search})
+            # The graph redraws on the next animation frame.
+            time.sleep(0.3)
             out["search_hits"] = d.script("return document.querySelectorAll('#dag .node.hit').length")
             out["search_count_text"] = d.script("return document.getElementById('search-count').textContent")
             d.script("const s = document.getElementById('search'); s.value=''; s.dispatchEvent(new Event('input')); return true")
-        png = d.s("GET", "/screenshot")
+        try:
+            png = d.s("GET", "/screenshot")
+        except RuntimeError as e:
+            out["screenshot_error"] = str(e)[:300]
+            print(json.dumps(out))
+            return 1
         os.makedirs(os.path.dirname(shot), exist_ok=True)
         with open(shot, "wb") as f:
             f.write(base64.b64decode(png))
