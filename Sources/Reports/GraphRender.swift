@@ -162,18 +162,22 @@ public enum GraphRender {
     /// A DOT quoted string: backslashes and quotes escaped, so no escape sequence of Graphviz's
     /// (`\N`, `\G`, `\l`) or attribute can come in through a title. A line break becomes `\n`.
     static func dotString(_ s: String) -> String {
-        var out = "\""
+        "\"" + escaped(s, ["\\": "\\\\", "\"": "\\\"", "\n": "\\n"], droppingControls: true) + "\""
+    }
+
+    /// `s` with each scalar `table` names replaced, and C0 controls and DEL dropped when asked:
+    /// the one escaper of the picture formats (DOT, Mermaid, HTML), each with its own table.
+    static func escaped(_ s: String, _ table: [Unicode.Scalar: String], droppingControls: Bool) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
         for ch in s.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default:
-                if ch.value < 0x20 || ch.value == 0x7F { continue }
+            if let r = table[ch] {
+                out += r
+            } else if !(droppingControls && (ch.value < 0x20 || ch.value == 0x7F)) {
                 out.unicodeScalars.append(ch)
             }
         }
-        return out + "\""
+        return out
     }
 
     // MARK: - Mermaid
@@ -238,21 +242,9 @@ public enum GraphRender {
     /// Text inside a quoted Mermaid label: quotes, angle brackets, `&` and `#` as Mermaid's
     /// entity codes, so a title cannot end the label or add markup.
     static func mermaidText(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "#quot;"
-            case "<": out += "#lt;"
-            case ">": out += "#gt;"
-            case "&": out += "#amp;"
-            case "#": out += "#35;"
-            case "`": out += "#96;"
-            default:
-                if ch.value < 0x20 || ch.value == 0x7F { continue }
-                out.unicodeScalars.append(ch)
-            }
-        }
-        return out
+        escaped(
+            s, ["\"": "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;", "`": "#96;"],
+            droppingControls: true)
     }
 
     static func mermaidComment(_ s: String) -> String {

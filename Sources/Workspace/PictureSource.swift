@@ -55,32 +55,11 @@ extension Workspace {
                     return parsed?[id]
                 }, committed: nil)
         }
-        let stateFile = StateFileName.relative
-        guard let hex = resolved.head.commit, let commit = ObjectID(hex: hex) else {
-            throw StoreError.notInitialized(stateFile: stateFile)
-        }
-        let location = "\(commit.short):\(stateFile)"
-        guard let bytes = try repository.fileContents(stateFile, at: commit) else {
-            throw PreambleError.noStateAt(location)
-        }
-        let state: ProjectState
-        do {
-            state = try StateCodec.decode(bytes)
-        } catch let e as StateDecodeError {
-            throw StoreError.invalidStateFile(path: location, reason: e)
-        }
-        var summaries: [String: TaskSummary] = [:]
-        summaries.reserveCapacity(state.tasks.count)
-        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = openIndex()
-        let reach = try reachability(
-            of: summaries.values.compactMap(\.completionCommit), head: resolved.head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: resolved.head, index: index)
+        let (state, _, evaluation) = try committedEvaluation(at: resolved.head)
         return PictureState(
             head: resolved.head, checkedOut: false, project: state.project.name,
-            milestones: Array(state.milestones.values), goals: Array(state.goals.values), tasks: summaries,
-            evaluation: Evaluation(tasks: summaries, reachability: reach, recovered: recovered),
-            record: { state.tasks[$0] }, committed: state)
+            milestones: Array(state.milestones.values), goals: Array(state.goals.values), tasks: evaluation.tasks,
+            evaluation: evaluation, record: { state.tasks[$0] }, committed: state)
     }
 
     /// The task graph at the target, for `codex-state graph`.
