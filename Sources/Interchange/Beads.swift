@@ -255,7 +255,7 @@ public enum Beads {
             }
             if let first {
                 out.warnings.append(
-                    "\(dropped) dependency or link(s) to skipped records (wisps, events) left out, the first at \(first)"
+                    "dependencies and links to skipped records (wisps, events) left out: \(dropped), the first at \(first)"
                 )
             }
             for (name, u) in unknown.sorted(by: { $0.key < $1.key }) {

@@ -39,6 +39,11 @@ import Testing
         let grammar = ((listed["tasks"] as? [[String: Any]]) ?? []).first { $0["title"] as? String == "Grammar" }
         let shown = try s.ok("task", "show", grammar?["id"] as? String ?? "", "--json", in: dir)
         #expect(shown.contains("beads:bd-3"))
+        let text = try s.ok("task", "show", grammar?["id"] as? String ?? "", in: dir)
+        #expect(text.contains("source:     beads:bd-3, imported 2026-01-15T09:00:00Z by tester"))
+        #expect(text.contains("from beads:bd-3:"))
+        #expect(text.contains("  design: Pratt parser with a precedence table."))
+        #expect(text.contains("  assignee: carol"))
         // Again: everything skipped, nothing written, no journal record.
         let again = s.json(try s.ok("import", "beads", fixture("beads.jsonl"), "--json", in: dir))
         #expect((again["counts"] as? [String: Int]) == ["added": 0, "updated": 0, "skipped": 13, "refused": 0])
