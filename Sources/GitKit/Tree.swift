@@ -7,7 +7,7 @@ extension Repository {
     /// Read from the reference files when they are plain (a branch is taken to name a commit).
     public func branchTip(_ name: String) throws -> ObjectID? {
         if let layout {
-            switch RepoFiles.resolve("refs/heads/" + name, layout) {
+            switch try RepoFiles.resolve("refs/heads/" + name, layout.dirs).value {
             case .commit(let id): return id
             case .absent: return nil
             case .unknown: break
@@ -122,7 +122,7 @@ extension Repository {
         let all = (0..<git_commit_parentcount(c)).compactMap { i in
             git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
         }
-        return isShallow ? all.filter(commitExists) : all
+        return try isShallow ? all.filter(commitExists) : all
     }
 
     /// The names of the files directly in the directory `path` of `commit`'s tree, unsorted;
@@ -164,7 +164,7 @@ extension Repository {
     /// against its first parent: a commit that only records state. False for a root commit and
     /// when any other top-level entry was added, removed or changed.
     public func changesOnly(topLevelEntry name: String, commit: ObjectID) throws -> Bool {
-        guard let parent = try parents(of: commit).first, commitExists(parent) else { return false }
+        guard let parent = try parents(of: commit).first, try commitExists(parent) else { return false }
         func entries(_ id: ObjectID) throws -> [String: ObjectID] {
             try withTree(of: id) { tree in
                 var out: [String: ObjectID] = [:]
