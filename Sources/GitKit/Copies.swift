@@ -6,6 +6,9 @@ public struct BranchTip: Sendable, Equatable {
     public let name: String
     public let remote: Bool
     public let tip: ObjectID
+
+    /// The full reference name (`refs/heads/…`, `refs/remotes/…`).
+    public var refName: String { (remote ? "refs/remotes/" : "refs/heads/") + name }
 }
 
 /// Another working tree of this clone (`git worktree add`), or the main one seen from a linked

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A file git keeps in a repository's git directories. Where each one is for a worktree is
 /// git's rule (``Repository/path(of:)``), so nothing outside GitKit builds a git path by hand:
 /// in a linked worktree some live in the worktree's own git directory and some in the shared one.
@@ -71,5 +75,21 @@ extension Repository {
             all.append(records + entry.name + "/FETCH_HEAD")
         }
         return [own] + all.filter { $0 != own }.sorted()
+    }
+
+    /// What a cached answer keys on to notice any fetch in this clone: each of
+    /// ``fetchHeadFiles()``, by size, modification and change times and inode ("-" when absent).
+    /// Throws when one cannot be looked at.
+    public func fetchStamp() throws -> String {
+        try fetchHeadFiles().map { path in
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                let code = errno
+                if code == ENOENT || code == ENOTDIR { return "-" }
+                throw GitFileError(path: path, problem: "cannot read: " + String(cString: strerror(code)))
+            }
+            let (m, c) = (st.st_mtim, st.st_ctim)
+            return "\(st.st_size):\(m.tv_sec).\(m.tv_nsec):\(c.tv_sec).\(c.tv_nsec):\(st.st_ino)"
+        }.joined(separator: ",")
     }
 }

@@ -205,6 +205,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: main.path(of: .fetchHead)))
         #expect(try main.fetchHeadFiles() == [clone + "/.git/FETCH_HEAD", clone + "/.git/worktrees/wt/FETCH_HEAD"])
         #expect(try wt.fetchHeadFiles() == [clone + "/.git/worktrees/wt/FETCH_HEAD", clone + "/.git/FETCH_HEAD"])
+        // A fetch in either worktree changes the stamp both key their cached answers on.
+        let before = try wt.fetchStamp()
+        try w.git("fetch", "-q", "origin", in: clone)
+        let afterMain = try wt.fetchStamp()
+        #expect(afterMain != before)
+        try w.git("fetch", "-q", "origin", "topic", in: w.path("wt"))
+        #expect(try wt.fetchStamp() != afterMain)
     }
 
     @Test func shallowClone() throws {

@@ -23,4 +23,28 @@ import Workspace
         #expect(try second.cachedOutput(arguments: ["probe"], render: render) == Array("1".utf8))
         #expect(!second.repository.usedLibgit2)
     }
+
+    /// The same through the binary, in the main worktree and in a linked one: the dynamic loader
+    /// (glibc's `LD_DEBUG=libs`) reports every library it opens, and a warm `next` or `tasks`
+    /// opens no libgit2 at all (GitKit opens it with dlopen on first use).
+    @Test func aWarmReadLoadsNoLibgit2() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", in: repo)
+        try s.ok("task", "add", "One", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "state", in: repo)
+        let wt = s.path("wt")
+        try s.git("worktree", "add", "-q", "-b", "side", wt, in: repo)
+        try s.ok("task", "add", "Two", in: wt)
+        for dir in [repo, wt] {
+            for command in [["next"], ["tasks", "--all"]] {
+                _ = try s.run(Sandbox.binary, command, in: dir)
+                let warm = try s.run(Sandbox.binary, command, in: dir, env: ["LD_DEBUG": "libs"])
+                #expect(warm.ok, "\(command) in \(dir): \(warm.stderr)")
+                #expect(warm.stderr.contains("calling init"), "LD_DEBUG is not reporting libraries")
+                #expect(!warm.stderr.contains("libgit2"), "\(command) in \(dir) loaded libgit2")
+            }
+        }
+    }
 }
