@@ -43,32 +43,6 @@ extension Repository {
         }
     }
 
-    /// Every branch, local and remote-tracking, with the commit it points at, sorted by name
-    /// (local first). Symbolic refs (`origin/HEAD`) are skipped.
-    public func branches() throws -> [(name: String, tip: ObjectID)] {
-        var iterator: OpaquePointer?
-        try check(git_branch_iterator_new(&iterator, handle, GIT_BRANCH_ALL), "list branches")
-        defer { git_branch_iterator_free(iterator) }
-        var local: [(name: String, tip: ObjectID)] = []
-        var remote: [(name: String, tip: ObjectID)] = []
-        var ref: OpaquePointer?
-        var type = GIT_BRANCH_LOCAL
-        while true {
-            let rc = git_branch_next(&ref, &type, iterator)
-            if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "list branches")
-            defer { git_reference_free(ref) }
-            guard git_reference_type(ref) == GIT_REFERENCE_DIRECT, let target = git_reference_target(ref) else {
-                continue
-            }
-            var name: UnsafePointer<CChar>?
-            guard git_branch_name(&name, ref) == 0, let name else { continue }
-            let entry = (name: decodeLossy(name), tip: ObjectID(target.pointee))
-            if type == GIT_BRANCH_LOCAL { local.append(entry) } else { remote.append(entry) }
-        }
-        return local.sorted { $0.name < $1.name } + remote.sorted { $0.name < $1.name }
-    }
-
     /// The blob id of the file at `path` in `commit`'s tree; nil when there is no file there.
     /// Comparing ids tells whether two commits hold the same bytes without reading them.
     public func fileID(_ path: String, at commit: ObjectID) throws -> ObjectID? {

@@ -347,7 +347,7 @@ extension Workspace {
             return nil
         }
         let file = StateFileName.relative
-        for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
+        for branch in try repository.branchTips() where try repository.fileID(file, at: branch.tip) != nil {
             for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
                 guard try repository.fileID(file, at: info.id) != nil,
                     try repository.parents(of: info.id).allSatisfy({
