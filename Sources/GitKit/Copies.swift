@@ -104,7 +104,7 @@ extension Repository {
             // Its HEAD from its record, as git reads it (libgit2 cannot open a locked worktree
             // whose directory is gone).
             let record = RepoFiles.Dirs(gitDir: dirs.commonDir + "worktrees/" + name + "/", commonDir: dirs.commonDir)
-            out.append(WorktreeInfo(name: name, path: path, branch: try RepoFiles.worktreeBranch(record)))
+            out.append(WorktreeInfo(name: name, path: path, branch: try RepoFiles.headBranch(record)))
         }
         return out
     }

@@ -17,6 +17,19 @@ struct GitConfig {
     /// Canonical key (section and name lowercased, subsection as written) → every value in the
     /// order git reads them; nil for a key written without `=` (a boolean true).
     private(set) var values: [String: [String?]] = [:]
+    /// Every file git would read (or looked for and did not find), with its stamp when it was
+    /// read: the configuration is read again when one of them changed (``isCurrent``).
+    private(set) var consulted: [String: String] = [:]
+
+    /// Whether no file this configuration was read from (or looked for) has changed since; false
+    /// too when one cannot be looked at (reading again then reports why).
+    var isCurrent: Bool {
+        do {
+            return try consulted.allSatisfy { try RepoFiles.stamp($0.key) == $0.value }
+        } catch {
+            return false
+        }
+    }
 
     /// The value git uses (the last one read): nil when the key is not set, `.some(nil)` when it
     /// is written without a value.
@@ -76,19 +89,67 @@ struct GitConfig {
     /// and `-` starting with a letter, values with quotes, `\` escapes, line continuations and
     /// comments, whitespace runs inside a value each turned into a space.
     static func parse(_ input: [UInt8], name: String) throws -> [(key: String, value: String?)] {
-        var bytes = input
+        var p = Cursor(bytes: input, name: name)
         // A UTF-8 byte order mark at the start is skipped (Windows editors write one).
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if input.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
         var out: [(key: String, value: String?)] = []
+        var section: [UInt8] = []  // with its trailing dot
+        var comment = false
+        while true {
+            let c = p.next()
+            if c == 0x0A {
+                if p.atEnd { return out }
+                comment = false
+                continue
+            }
+            if comment || isSpace(c) { continue }
+            if c == UInt8(ascii: "#") || c == UInt8(ascii: ";") {
+                comment = true
+                continue
+            }
+            if c == UInt8(ascii: "[") {
+                section = try p.sectionName()
+                continue
+            }
+            guard isAlpha(c) else { throw p.bad() }
+            var key = section + [lower(c)]
+            var d = p.next()
+            while !p.atEnd, isKeyChar(d) {
+                key.append(lower(d))
+                d = p.next()
+            }
+            while d == 0x20 || d == 0x09 { d = p.next() }
+            var value: String?
+            if d != 0x0A {
+                guard d == UInt8(ascii: "=") else { throw p.bad() }
+                value = try p.value()
+            }
+            out.append((String(decoding: key, as: UTF8.self), value))
+        }
+    }
+
+    /// Where the parser is in a file, with git's line numbers for its errors.
+    private struct Cursor {
+        let bytes: [UInt8]
+        let name: String
         var i = 0
         var line = 1
-        var section: [UInt8] = []  // with its trailing dot
+
+        init(bytes: [UInt8], name: String) {
+            self.bytes = bytes
+            self.name = name
+        }
+
+        var atEnd: Bool { i > bytes.count }
+
         func bad() -> GitFileError { GitFileError(path: name, problem: "bad config line \(line)") }
+
         /// A line that ended too early: git names the line it ended (its `error_incomplete_line`).
         func incomplete() -> GitFileError { GitFileError(path: name, problem: "bad config line \(line - 1)") }
-        /// The next byte, CR LF read as LF; LF at the end of the input (which counts as a line, as
-        /// it does for git's line numbers).
-        func next() -> UInt8 {
+
+        /// The next byte, CR LF read as LF; LF at the end of the input (which counts as a line,
+        /// as it does for git's line numbers).
+        mutating func next() -> UInt8 {
             guard i < bytes.count else {
                 i += 1
                 line += 1
@@ -103,112 +164,84 @@ struct GitConfig {
             if c == 0x0A { line += 1 }
             return c
         }
-        var atEnd: Bool { i > bytes.count }
-        var comment = false
-        while true {
-            let c = next()
-            if c == 0x0A {
-                if atEnd { return out }
-                comment = false
-                continue
-            }
-            if comment || isSpace(c) { continue }
-            if c == UInt8(ascii: "#") || c == UInt8(ascii: ";") {
-                comment = true
-                continue
-            }
-            if c == UInt8(ascii: "[") {
-                section = []
-                var d = next()
-                while !atEnd, d != UInt8(ascii: "]"), !isSpace(d) {
-                    guard isKeyChar(d) || d == UInt8(ascii: ".") else { throw bad() }
-                    section.append(lower(d))
-                    d = next()
-                }
-                if atEnd { throw bad() }
-                if isSpace(d) {
-                    // `[section "subsection"]`: the subsection keeps its case; `\` quotes a byte.
-                    while isSpace(d) {
-                        if d == 0x0A { throw incomplete() }
-                        d = next()
-                    }
-                    guard d == UInt8(ascii: "\"") else { throw bad() }
-                    section.append(UInt8(ascii: "."))
-                    while true {
-                        var s = next()
-                        if s == 0x0A { throw incomplete() }
-                        if s == UInt8(ascii: "\"") { break }
-                        if s == UInt8(ascii: "\\") {
-                            s = next()
-                            if s == 0x0A { throw incomplete() }
-                        }
-                        section.append(s)
-                    }
-                    guard next() == UInt8(ascii: "]") else { throw bad() }
-                }
-                guard !section.isEmpty else { throw bad() }
-                section.append(UInt8(ascii: "."))
-                continue
-            }
-            guard isAlpha(c) else { throw bad() }
-            var key = section + [lower(c)]
+
+        /// A section header after its `[`: the section lowercased (the old `[section.sub]` form
+        /// too), `[section "subsection"]` keeping the subsection's case, `\` quoting a byte; with
+        /// a trailing dot.
+        mutating func sectionName() throws -> [UInt8] {
+            var section: [UInt8] = []
             var d = next()
-            while !atEnd, isKeyChar(d) {
-                key.append(lower(d))
+            while !atEnd, d != UInt8(ascii: "]"), !GitConfig.isSpace(d) {
+                guard GitConfig.isKeyChar(d) || d == UInt8(ascii: ".") else { throw bad() }
+                section.append(GitConfig.lower(d))
                 d = next()
             }
-            while d == 0x20 || d == 0x09 { d = next() }
-            var value: String?
-            if d != 0x0A {
-                guard d == UInt8(ascii: "=") else { throw bad() }
-                value = try parseValue(next, bad, incomplete)
-            }
-            out.append((String(decoding: key, as: UTF8.self), value))
-        }
-    }
-
-    /// A value after `=`, to the end of its line (config.c, `parse_value`).
-    private static func parseValue(
-        _ next: () -> UInt8, _ bad: () -> GitFileError, _ incomplete: () -> GitFileError
-    ) throws -> String {
-        var value: [UInt8] = []
-        var quoted = false
-        var comment = false
-        var spaces = 0
-        while true {
-            var c = next()
-            if c == 0x0A {
-                if quoted { throw incomplete() }
-                return String(decoding: value, as: UTF8.self)
-            }
-            if comment { continue }
-            if isSpace(c), !quoted {
-                if !value.isEmpty { spaces += 1 }
-                continue
-            }
-            if !quoted, c == UInt8(ascii: "#") || c == UInt8(ascii: ";") {
-                comment = true
-                continue
-            }
-            value.append(contentsOf: repeatElement(UInt8(ascii: " "), count: spaces))
-            spaces = 0
-            if c == UInt8(ascii: "\\") {
-                c = next()
-                switch c {
-                case 0x0A: continue  // a continued line
-                case UInt8(ascii: "t"): value.append(0x09)
-                case UInt8(ascii: "b"): value.append(0x08)
-                case UInt8(ascii: "n"): value.append(0x0A)
-                case UInt8(ascii: "\\"), UInt8(ascii: "\""): value.append(c)
-                default: throw bad()
+            if atEnd { throw bad() }
+            if GitConfig.isSpace(d) {
+                while GitConfig.isSpace(d) {
+                    if d == 0x0A { throw incomplete() }
+                    d = next()
                 }
-                continue
+                guard d == UInt8(ascii: "\"") else { throw bad() }
+                section.append(UInt8(ascii: "."))
+                while true {
+                    var s = next()
+                    if s == 0x0A { throw incomplete() }
+                    if s == UInt8(ascii: "\"") { break }
+                    if s == UInt8(ascii: "\\") {
+                        s = next()
+                        if s == 0x0A { throw incomplete() }
+                    }
+                    section.append(s)
+                }
+                guard next() == UInt8(ascii: "]") else { throw bad() }
             }
-            if c == UInt8(ascii: "\"") {
-                quoted.toggle()
-                continue
+            guard !section.isEmpty else { throw bad() }
+            section.append(UInt8(ascii: "."))
+            return section
+        }
+
+        /// A value after `=`, to the end of its line (config.c, `parse_value`).
+        mutating func value() throws -> String {
+            var value: [UInt8] = []
+            var quoted = false
+            var comment = false
+            var spaces = 0
+            while true {
+                var c = next()
+                if c == 0x0A {
+                    if quoted { throw incomplete() }
+                    return String(decoding: value, as: UTF8.self)
+                }
+                if comment { continue }
+                if GitConfig.isSpace(c), !quoted {
+                    if !value.isEmpty { spaces += 1 }
+                    continue
+                }
+                if !quoted, c == UInt8(ascii: "#") || c == UInt8(ascii: ";") {
+                    comment = true
+                    continue
+                }
+                value.append(contentsOf: repeatElement(UInt8(ascii: " "), count: spaces))
+                spaces = 0
+                if c == UInt8(ascii: "\\") {
+                    c = next()
+                    switch c {
+                    case 0x0A: continue  // a continued line
+                    case UInt8(ascii: "t"): value.append(0x09)
+                    case UInt8(ascii: "b"): value.append(0x08)
+                    case UInt8(ascii: "n"): value.append(0x0A)
+                    case UInt8(ascii: "\\"), UInt8(ascii: "\""): value.append(c)
+                    default: throw bad()
+                    }
+                    continue
+                }
+                if c == UInt8(ascii: "\"") {
+                    quoted.toggle()
+                    continue
+                }
+                value.append(c)
             }
-            value.append(c)
         }
     }
 
@@ -230,6 +263,9 @@ extension GitConfig {
         /// `includeIf "gitdir:…"` against both).
         var gitDirAsFound: String?
         var environment: [String: String]
+        /// Whether the repository has `extensions.worktreeConfig`, when already known (nil: read
+        /// it from the common `config`).
+        var worktreeConfig: Bool?
         /// HEAD's branch when HEAD is symbolic (`onbranch:`), read only if a file asks.
         var headBranch: () throws -> String?
     }
@@ -298,24 +334,32 @@ extension GitConfig {
                 if let home { out.append(Source(path: home + "/.gitconfig", unreadableIsAbsent: true)) }
             }
             out.append(Source(path: RepoFiles.join(repo.commonDir, "config"), unreadableIsAbsent: false))
-            if try usesWorktreeConfig(commonDir: repo.commonDir) {
+            if try repo.worktreeConfig ?? usesWorktreeConfig(commonDir: repo.commonDir) {
                 out.append(Source(path: RepoFiles.join(repo.gitDir, "config.worktree"), unreadableIsAbsent: false))
             }
             return out
         }
 
         mutating func readAll() throws {
+            let common = RepoFiles.join(repo.commonDir, "config")
+            config.consulted[common] = try RepoFiles.stamp(common)
             for source in try sources()
-            where try Self.accessible(source.path, unreadableIsAbsent: source.unreadableIsAbsent) {
+            where try accessible(source.path, unreadableIsAbsent: source.unreadableIsAbsent) {
                 try read(file: source.path)
             }
             for (key, value) in try commandLine() { try take(key, value, from: nil) }
         }
 
         /// Whether git reads the file: it skips one that does not exist (and, for a global
-        /// file, one it may not read); any other failure stops it.
-        static func accessible(_ path: String, unreadableIsAbsent: Bool) throws -> Bool {
+        /// file, one it may not read); any other failure stops it. Notes its stamp first.
+        mutating func accessible(_ path: String, unreadableIsAbsent: Bool) throws -> Bool {
             if path.isEmpty { return false }
+            do {
+                config.consulted[path] = try RepoFiles.stamp(path)
+            } catch {
+                guard unreadableIsAbsent else { throw error }
+                config.consulted[path] = "?"  // cannot be looked at: read again next time
+            }
             if access(path, R_OK) == 0 { return true }
             let code = errno
             if code == ENOENT || code == ENOTDIR || (code == EACCES && unreadableIsAbsent) { return false }
@@ -364,7 +408,7 @@ extension GitConfig {
                 }
                 path = (file.lastIndex(of: "/").map { String(file[...$0]) } ?? "") + path
             }
-            guard try Self.accessible(path, unreadableIsAbsent: false) else { return }
+            guard try accessible(path, unreadableIsAbsent: false) else { return }
             guard depth < 10 else {
                 throw GitFileError(
                     path: path, problem: "exceeded maximum include depth (10) while including it from \(origin)")

@@ -81,15 +81,6 @@ extension Repository {
     /// ``fetchHeadFiles()``, by size, modification and change times and inode ("-" when absent).
     /// Throws when one cannot be looked at.
     public func fetchStamp() throws -> String {
-        try fetchHeadFiles().map { path in
-            var st = stat()
-            guard stat(path, &st) == 0 else {
-                let code = errno
-                if code == ENOENT || code == ENOTDIR { return "-" }
-                throw GitFileError(path: path, problem: "cannot read: " + String(cString: strerror(code)))
-            }
-            let (m, c) = (st.st_mtim, st.st_ctim)
-            return "\(st.st_size):\(m.tv_sec).\(m.tv_nsec):\(c.tv_sec).\(c.tv_nsec):\(st.st_ino)"
-        }.joined(separator: ",")
+        try fetchHeadFiles().map(RepoFiles.stamp).joined(separator: ",")
     }
 }

@@ -28,6 +28,8 @@ enum RepoFiles {
         /// The git directory as git was told it (`GIT_DIR`, a `.git` file's line), absolute but
         /// with its symbolic links: `includeIf "gitdir:…"` is matched against both.
         var gitDirAsFound: String
+        /// `extensions.worktreeConfig`: git reads `config.worktree` too.
+        var worktreeConfig: Bool
         var isLinkedWorktree: Bool { gitDir != commonDir }
         var dirs: Dirs { Dirs(gitDir: gitDir, commonDir: commonDir) }
     }
@@ -73,7 +75,7 @@ enum RepoFiles {
                     return try repository(at: dotGit, cwd: cwd, top: dir, workTree: workTree)
                 }
                 // A git directory itself (bare, or a start inside `.git`): libgit2 decides.
-                if try isGitDirectory(dir) { return nil }
+                if try gitDirectoryCommon(dir) != nil { return nil }
                 guard dir != "/" else { return nil }
                 dir = parent(dir)
                 guard stat(dir, &st) == 0, st.st_dev == device else { return nil }
@@ -98,8 +100,7 @@ enum RepoFiles {
             guard !target.isEmpty else { return nil }
             asFound = absolute(target, parent(candidate))
         }
-        guard let real = realPath(asFound), try isGitDirectory(real) else { return nil }
-        let commonDir = try commonDir(of: real)
+        guard let real = realPath(asFound), let commonDir = try gitDirectoryCommon(real) else { return nil }
         let format = try RepositoryFormat(gitDir: real, commonDir: commonDir)
         var workdir: String
         if let workTree {
@@ -115,15 +116,18 @@ enum RepoFiles {
         workdir = resolved
         return Layout(
             workdir: slashed(workdir), gitDir: slashed(real), commonDir: slashed(commonDir),
-            gitDirAsFound: trimmedSlash(asFound))
+            gitDirAsFound: trimmedSlash(asFound), worktreeConfig: format.worktreeConfig)
     }
 
-    /// git's test for a git directory: HEAD, and `objects` and `refs` in its common directory.
-    static func isGitDirectory(_ dir: String) throws -> Bool {
+    /// git's test for a git directory (HEAD, and `objects` and `refs` in its common directory):
+    /// its common directory when `dir` is one, else nil.
+    static func gitDirectoryCommon(_ dir: String) throws -> String? {
         let common = try commonDir(of: dir)
         var st = stat()
-        return lstat(join(dir, "HEAD"), &st) == 0 && isDirectory(join(common, "objects"))
-            && isDirectory(join(common, "refs"))
+        guard lstat(join(dir, "HEAD"), &st) == 0, isDirectory(join(common, "objects")),
+            isDirectory(join(common, "refs"))
+        else { return nil }
+        return common
     }
 
     /// The common directory of the git directory `dir` (its `commondir` file, relative to it),
@@ -291,12 +295,19 @@ enum RepoFiles {
         }
     }
 
-    /// The branch HEAD names when HEAD is symbolic (followed to its last name), else nil: what
-    /// git's `includeIf "onbranch:…"` matches.
+    /// The branch HEAD names when HEAD is symbolic (followed to its last name), else nil
+    /// (detached, or no HEAD at all): what git's `includeIf "onbranch:…"` matches, and the branch
+    /// `git worktree list` shows.
     static func headBranch(_ dirs: Dirs) throws -> String? {
         let path = dirs.gitDir + "HEAD"
-        guard case .symbolic(let target)? = try looseRef(at: path, directoryIsAbsent: false) else { return nil }
-        let name = try resolve(target, dirs).name
+        guard case .symbolic(var name)? = try looseRef(at: path, directoryIsAbsent: false) else { return nil }
+        // Only loose references are symbolic: the name needs no packed-refs.
+        for _ in 0..<5 {
+            guard name.hasPrefix("refs/"), isValidRefName(name),
+                case .symbolic(let next)? = try looseRef(at: gitPath(name, dirs))
+            else { break }
+            name = next
+        }
         return name.hasPrefix("refs/heads/") ? String(name.dropFirst(11)) : nil
     }
 
@@ -358,13 +369,38 @@ enum RepoFiles {
     /// git's rules for a reference name (refs.c, `check_refname_format`), as far as a name read
     /// from disk can break them.
     static func isValidRefName(_ name: String) -> Bool {
-        guard !name.isEmpty, name != "@", !name.hasSuffix("/"), !name.hasSuffix("."), !name.contains(".."),
-            !name.contains("@{")
-        else { return false }
-        for component in name.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty || component.hasPrefix(".") || component.hasSuffix(".lock") { return false }
+        // One pass over the bytes (this runs for every reference a read looks at), keeping the
+        // component's last five bytes to spot `.lock`.
+        let lock: UInt64 = 0x2E_6C6F_636B  // ".lock"
+        var previous = UInt8(ascii: "/")  // the start is a component boundary
+        var tail: UInt64 = 0
+        var tailLength = 0
+        for c in name.utf8 {
+            switch c {
+            case 0..<0x20, 0x7F, UInt8(ascii: " "), UInt8(ascii: "~"), UInt8(ascii: "^"), UInt8(ascii: ":"),
+                UInt8(ascii: "?"), UInt8(ascii: "*"), UInt8(ascii: "["), UInt8(ascii: "\\"):
+                return false
+            case UInt8(ascii: "/"):
+                // An empty component, or one ending in `.lock`.
+                if previous == UInt8(ascii: "/") { return false }
+                if tailLength == 5 && tail & 0xFF_FFFF_FFFF == lock { return false }
+                tail = 0
+                tailLength = 0
+            case UInt8(ascii: "."):
+                if previous == UInt8(ascii: "/") || previous == UInt8(ascii: ".") { return false }  // `.x`, `..`
+            case UInt8(ascii: "{"):
+                if previous == UInt8(ascii: "@") { return false }
+            default:
+                break
+            }
+            if c != UInt8(ascii: "/") {
+                tail = tail << 8 | UInt64(c)
+                tailLength = min(tailLength + 1, 5)
+            }
+            previous = c
         }
-        return !name.utf8.contains { $0 < 0x20 || $0 == 0x7F || " ~^:?*[\\".utf8.contains($0) }
+        return name != "@" && previous != UInt8(ascii: "/") && previous != UInt8(ascii: ".")
+            && !(tailLength == 5 && tail & 0xFF_FFFF_FFFF == lock)
     }
 
     // MARK: - Worktrees
@@ -393,17 +429,10 @@ enum RepoFiles {
             let dotGit = trimmed(text)
             guard dotGit.hasPrefix("/"), dotGit.hasSuffix("/.git") else { return nil }
             guard try locked || kind(dotGit) != .missing else { continue }
-            let branch = try worktreeBranch(Dirs(gitDir: record, commonDir: dirs.commonDir))
+            let branch = try headBranch(Dirs(gitDir: record, commonDir: dirs.commonDir))
             out.append(Worktree(name: entry.name, path: String(dotGit.dropLast(5)), branch: branch))
         }
         return out
-    }
-
-    /// The branch a worktree has checked out (its HEAD followed to the last name), nil when
-    /// detached or when it has no HEAD.
-    static func worktreeBranch(_ dirs: Dirs) throws -> String? {
-        guard try kind(dirs.gitDir + "HEAD") != .missing else { return nil }
-        return try headBranch(dirs)
     }
 
     /// The main worktree, as git 2.39 lists it (worktree.c, `get_main_worktree`): the common
@@ -416,7 +445,7 @@ enum RepoFiles {
         if try shared.bool("core.bare", file: path) == true { return nil }
         let common = trimmedSlash(dirs.commonDir)
         let main = common.hasSuffix("/.git") ? String(common.dropLast(5)) : common
-        let branch = try worktreeBranch(Dirs(gitDir: dirs.commonDir, commonDir: dirs.commonDir))
+        let branch = try headBranch(Dirs(gitDir: dirs.commonDir, commonDir: dirs.commonDir))
         return Worktree(name: String(main.split(separator: "/").last ?? "main"), path: main, branch: branch)
     }
 
@@ -473,6 +502,20 @@ enum RepoFiles {
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// What identifies a file's version (size, modification and change times, inode), "-" when
+    /// there is no file: one whose stamp is unchanged is taken as unchanged, as git's index does.
+    /// Throws when it cannot be looked at.
+    static func stamp(_ path: String) throws -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return "-" }
+            throw GitFileError(path: path, problem: "cannot read: " + String(cString: strerror(code)))
+        }
+        let (m, c) = (st.st_mtim, st.st_ctim)
+        return "\(st.st_size):\(m.tv_sec).\(m.tv_nsec):\(c.tv_sec).\(c.tv_nsec):\(st.st_ino)"
     }
 
     enum Kind: Equatable {

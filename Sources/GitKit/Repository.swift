@@ -65,7 +65,7 @@ public final class Repository {
     let environment: [String: String]
     /// The commit-graph once looked for (``loadedCommitGraph()``), found or not.
     var graphCache: GraphCache?
-    /// The configuration, read once (a write through GitKit drops it).
+    /// The configuration as last read (``config()`` checks its files are unchanged).
     var configCache: GitConfig?
 
     struct GraphCache {
@@ -270,14 +270,15 @@ public final class Repository {
     /// malformed file, say), so that "cannot tell" is never taken for "not set".
     public func configString(_ key: String) throws -> String? { try config().string(key) }
 
-    /// The configuration, read once per repository.
+    /// The configuration, read again only when one of its files changed.
     func config() throws -> GitConfig {
-        if let configCache { return configCache }
+        if let configCache, configCache.isCurrent { return configCache }
         let dirs = self.dirs
         let loaded = try GitConfig.load(
             GitConfig.Repo(
                 gitDir: dirs.gitDir, commonDir: dirs.commonDir, gitDirAsFound: layout?.gitDirAsFound,
-                environment: environment, headBranch: { try RepoFiles.headBranch(dirs) }))
+                environment: environment, worktreeConfig: layout?.worktreeConfig,
+                headBranch: { try RepoFiles.headBranch(dirs) }))
         configCache = loaded
         return loaded
     }

@@ -74,4 +74,20 @@ import Testing
         #expect(try w.run(["rev-parse", "--git-dir"], in: w.path("wt")).status != 0)
         #expect(throws: (any Error).self) { try Repository.discover(from: w.path("wt"), environment: w.env) }
     }
+
+    /// A file whose name git does not take for a reference's is skipped, as git skips it (with a
+    /// warning); the rule is git's `check-ref-format`.
+    @Test func referenceNamesAsGitChecksThem() throws {
+        let w = try GitWorld()
+        for name in [
+            "refs/heads/main", "refs/heads/a/b", "refs/heads/a./b", "refs/heads/a.", "refs/heads/.a", "refs/heads/a..b",
+            "refs/heads/a.lock", "refs/heads/a.lock/b", "refs/heads/x.lockx", "refs/heads/a//b", "refs/heads/a/",
+            "refs/heads/a b", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?", "refs/heads/a*",
+            "refs/heads/a[b", "refs/heads/a\\b", "refs/heads/a@{1}", "refs/heads/@", "@", "refs/heads/a@b",
+            "refs/heads/\u{7F}", "refs/heads/caf\u{E9}", "refs/heads/-dash", "refs/heads/.lock",
+        ] {
+            let git = try w.run(["check-ref-format", name], in: w.root).status == 0
+            #expect(RepoFiles.isValidRefName(name) == git, "\(name.debugDescription)")
+        }
+    }
 }

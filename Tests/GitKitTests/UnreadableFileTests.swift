@@ -88,9 +88,9 @@ import Testing
         }
         try FileManager.default.removeItem(atPath: git + "HEAD")
         try FileManager.default.createDirectory(atPath: git + "HEAD", withIntermediateDirectories: true)
-        let layout = RepoFiles.Layout(
-            workdir: repo + "/", gitDir: git, commonDir: git, gitDirAsFound: repo + "/.git")
-        Self.expectError(naming: git + "HEAD", "HEAD") { _ = try RepoFiles.head(layout.dirs) }
+        Self.expectError(naming: git + "HEAD", "HEAD") {
+            _ = try RepoFiles.head(RepoFiles.Dirs(gitDir: git, commonDir: git))
+        }
     }
 
     @Test func aLoopOfLinksIsAnError() throws {
