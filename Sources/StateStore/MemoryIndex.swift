@@ -187,6 +187,15 @@ extension StorePaths {
 }
 
 extension StateStore {
-    /// The memory search index, opened (and made, or remade if damaged) at its place.
-    public func openMemoryIndex() throws -> MemoryIndex { try MemoryIndex(path: paths.memoryIndexFile) }
+    /// How long a memory-index read or rebuild waits for another process's lock before the
+    /// command answers from the files instead (an index built in memory). The index is a cache:
+    /// waiting SQLite's usual seconds for it would stall the session start and `recall` behind
+    /// any `sqlite3` left open on it (issue 19), for nothing the files do not hold.
+    public static let memoryIndexBusyWait = 0.25
+
+    /// The memory search index, opened (and made, or remade if damaged) at its place, waiting at
+    /// most ``memoryIndexBusyWait`` (or the store's shorter index wait, as hooks set) for a lock.
+    public func openMemoryIndex() throws -> MemoryIndex {
+        try MemoryIndex(path: paths.memoryIndexFile, busyTimeout: min(Self.memoryIndexBusyWait, indexBusyTimeout))
+    }
 }

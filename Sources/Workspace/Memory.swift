@@ -231,21 +231,26 @@ extension Workspace {
         let memoriesKey =
             try store.currentIndex(openIndex()).flatMap { try? $0.memoriesSource() } ?? store.readState().hash
         let (priv, privHash) = try privateMemoryFile.read()
-        let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
+        // An index another process holds (past a short wait) is not waited for: the memories
+        // come from the files, searched in an index built in memory for this command.
+        var index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
         var privateMap = priv.memories
         let source = memoriesKey + ":" + privHash
-        if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
+        if let current = index, (try? current.builtFrom()) == source, let loaded = try? current.load() {
             committed = loaded.committed
             privateMap = loaded.private
-        } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
-            // A state without memories (most, and the largest) is not parsed again for them.
-            committed = [:]
-            try? index?.rebuild(committed: committed, private: privateMap, source: source)
         } else {
-            let loaded = try store.readState()
-            committed = loaded.state.memoryMap
-            try? index?.rebuild(committed: committed, private: privateMap, source: source)
+            if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
+                // A state without memories (most, and the largest) is not parsed again for them.
+                committed = [:]
+            } else {
+                committed = try store.readState().state.memoryMap
+            }
+            if (try? index?.rebuild(committed: committed, private: privateMap, source: source)) == nil {
+                index = try? MemoryIndex()
+                try? index?.rebuild(committed: committed, private: privateMap, source: source)
+            }
         }
         let memoryHead = MemoryHead(
             branch: head.branch, commit: head.commit,
