@@ -41,8 +41,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Sentence embeddings for semantic recall: WordPiece and a BERT forward pass over a
+        // memory-mapped safetensors model, on OpenBLAS's sgemm (opened with dlopen when a model is
+        // first loaded, so no other command maps it).
+        .target(name: "Embeddings", dependencies: ["StateModel"], linkerSettings: [.linkedLibrary("dl")]),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
-        .target(name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd"]),
+        .target(
+            name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd", "Embeddings"]),
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",
@@ -70,6 +75,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
         .testTarget(
             name: "IntegrationTests",

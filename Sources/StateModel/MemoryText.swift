@@ -14,6 +14,11 @@ public enum MemoryText {
     public struct Term: Hashable, Sendable {
         public var whole: String
         public var parts: [String]
+        /// Looks like a code identifier rather than a word, as typed: it has a joiner inside
+        /// (`src/db`, `ADR-016`, `max_retries`), a digit (`RS256`, `3000`), inner capitals
+        /// (`useEffect`) or is three or more capitals (`EADDRINUSE`, `JWT`). Recall keeps such a
+        /// term exact: a memory holding it whole ranks above paraphrase neighbours.
+        public var identifier: Bool = false
     }
 
     /// The terms of `text`, in order.
@@ -34,7 +39,12 @@ public enum MemoryText {
                     if p != whole, !parts.contains(p) { parts.append(p) }
                 }
             }
-            out.append(Term(whole: whole, parts: parts))
+            let letters = token.filter(\.isLetter)
+            let identifier =
+                token.contains(where: { joiners.contains($0) || $0.isNumber })
+                || token.dropFirst().contains(where: \.isUppercase) && token.contains(where: \.isLowercase)
+                || (letters.count >= 3 && letters.allSatisfy(\.isUppercase))
+            out.append(Term(whole: whole, parts: parts, identifier: identifier))
         }
         for c in text {
             if c.isLetter || c.isNumber || joiners.contains(c) {
@@ -93,7 +103,7 @@ public enum MemoryText {
     /// "how do we *handle* retries?"): dropped from questions only.
     public static let questionNoise: Set<String> = [
         "use", "uses", "using", "used", "choose", "chose", "chosen", "pick", "picked", "prefer", "handle",
-        "handled", "go", "going", "need", "needs", "want", "make", "work", "works", "deal", "happen", "happens",
+        "handled", "need", "needs", "want", "make", "work", "works", "deal", "happen", "happens",
         "happened", "supposed", "allowed", "okay", "ok", "fine", "again",
     ]
 
@@ -115,6 +125,14 @@ public enum MemoryText {
         public var strict: String
         /// Any term or alternative (`"a" OR "b" OR "a-part" OR "synonym"`).
         public var relaxed: String
+        /// A question's topic-less verbs (``questionNoise``): searched by the relaxed pass and
+        /// shown when matched, but never required and not counted as covering the query.
+        public var optional: [String] = []
+        /// The terms that look like identifiers (``Term/identifier``): recall's exact path.
+        public var identifiers: [String] = []
+        /// The query asks for a reason ("why …", "what was the reason for …"): memories that
+        /// carry a rationale answer it best.
+        public var asksWhy = false
 
         /// Parts of compound terms and related words, each once.
         public var parts: [String] {
@@ -146,14 +164,30 @@ public enum MemoryText {
         let quoted = wholes.map(quote)
         var relaxed = quoted
         for alts in alternatives { for a in alts where !relaxed.contains(quote(a)) { relaxed.append(quote(a)) } }
+        // The question's verbs are not required, but a memory that has them is closer: "why did
+        // we *pick* Dolt" is answered by "we *picked* Dolt for …" before "run dolt gc".
+        var optional: [String] = []
+        if question, kept.count < all.count {
+            for t in all where questionNoise.contains(t.whole) && !wholes.contains(t.whole) {
+                if !optional.contains(t.whole) { optional.append(t.whole) }
+                if !relaxed.contains(quote(t.whole)) { relaxed.append(quote(t.whole)) }
+            }
+        }
+        var identifiers: [String] = []
+        for t in kept where t.identifier && !identifiers.contains(t.whole) { identifiers.append(t.whole) }
+        let words = Set(all.map(\.whole))
         return Query(
             terms: wholes, alternatives: alternatives, strict: quoted.joined(separator: " AND "),
-            relaxed: relaxed.joined(separator: " OR "))
+            relaxed: relaxed.joined(separator: " OR "), optional: optional, identifiers: identifiers,
+            asksWhy: all.first?.whole == "why" || !words.isDisjoint(with: reasonWords))
     }
+
+    /// Words that ask for a reason anywhere in a query.
+    static let reasonWords: Set<String> = ["why", "reason", "reasons", "rationale", "motivation"]
 
     /// An FTS5 string literal: the term in double quotes, inner quotes doubled (the tokenizer
     /// never produces one, but the quoting must not depend on that).
-    static func quote(_ term: String) -> String {
+    public static func quote(_ term: String) -> String {
         "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

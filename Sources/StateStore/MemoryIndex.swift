@@ -11,7 +11,7 @@ import StateModel
 /// (`src/auth/jwt.ts`, `ADR-016`) with their parts beside them; FTS5 splits only on the spaces
 /// between those terms (`tokenchars '-_./'`) and stems them (porter).
 public final class MemoryIndex {
-    static let version = 2
+    static let version = 3
     let queue: DatabaseQueue
     public let path: String
 
@@ -55,7 +55,10 @@ public final class MemoryIndex {
             try db.execute(
                 sql: """
                     DROP TABLE IF EXISTS memory_meta; DROP TABLE IF EXISTS memories; DROP TABLE IF EXISTS memory_fts;
-                    DROP TABLE IF EXISTS head_memories;
+                    DROP TABLE IF EXISTS head_memories; DROP TABLE IF EXISTS memory_vectors;
+                    CREATE TABLE memory_vectors(
+                        hash TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY(hash, model))
+                        WITHOUT ROWID;
                     CREATE TABLE head_memories(head TEXT PRIMARY KEY, ids TEXT NOT NULL, used INTEGER NOT NULL)
                         WITHOUT ROWID;
                     CREATE TABLE memory_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -140,6 +143,75 @@ public final class MemoryIndex {
             }
         }
     }
+
+    /// For each term, the memories FTS5 finds it in (with its own stemming, as the ranking
+    /// did): what a result says it matched is exactly what matched.
+    public func memoriesContaining(_ terms: [String]) throws -> [String: Set<String>] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: Set<String>] = [:]
+                let statement = try db.makeStatement(sql: "SELECT id FROM memory_fts WHERE memory_fts MATCH ?")
+                for term in Set(terms) {
+                    out[term] = Set(try String.fetchAll(statement, arguments: [MemoryText.quote(term)]))
+                }
+                return out
+            }
+        }
+    }
+
+    // MARK: - Vectors
+
+    /// The cached vectors of `model` for these content hashes (the SHA-256 of the text each was
+    /// made from): a memory whose text is unchanged keeps its vector across rebuilds, a changed
+    /// model re-embeds everything once, and only what is missing is embedded.
+    public func vectors(model: String, hashes: Set<String>) throws -> [String: [Float]] {
+        guard !hashes.isEmpty else { return [:] }
+        return try wrap {
+            try queue.read { db in
+                var out: [String: [Float]] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT hash, vector FROM memory_vectors WHERE model = ?", arguments: [model])
+                while let r = try rows.next() {
+                    let hash: String = r[0]
+                    guard hashes.contains(hash) else { continue }
+                    let blob: Data = r[1]
+                    out[hash] = Self.floats(blob)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores vectors of `model` by content hash. Vectors of texts no memory has any more are
+    /// dropped once they outnumber the kept ones by more than 500 (a branch switch back and forth
+    /// does not re-embed, and the table does not grow without end).
+    public func storeVectors(model: String, _ vectors: [String: [Float]], keep: Set<String>) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO memory_vectors(hash, model, vector) VALUES (?, ?, ?)")
+                for (hash, v) in vectors { try insert.execute(arguments: [hash, model, Self.blob(v)]) }
+                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM memory_vectors") ?? 0
+                if total > keep.count * 2 + 500 {
+                    let all = try String.fetchAll(db, sql: "SELECT DISTINCT hash FROM memory_vectors")
+                    let drop = try db.makeStatement(sql: "DELETE FROM memory_vectors WHERE hash = ?")
+                    for hash in all where !keep.contains(hash) { try drop.execute(arguments: [hash]) }
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// Little-endian Float32s, as every platform this runs on stores them.
+    static func blob(_ v: [Float]) -> Data { v.withUnsafeBytes { Data($0) } }
+
+    static func floats(_ data: Data) -> [Float] {
+        var out = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
+        out.withUnsafeMutableBytes { dst in _ = data.copyBytes(to: dst) }
+        return out
+    }
+
+    // MARK: - Committed ids
 
     /// The memory ids of the state file committed at `head`, if cached.
     public func committedIDs(head: String) throws -> Set<String>? {

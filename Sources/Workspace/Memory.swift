@@ -26,8 +26,18 @@ public struct RecallHit: Sendable {
     public var score: Double
     /// The query's terms found in the memory (text, rationale or scope).
     public var matched: [String]
-    /// `strict` when every query term matched, else `relaxed`.
+    /// `strict` when every query term matched, `relaxed` when some did, `semantic` when only
+    /// the model found it.
     public var pass: String
+    /// The cosine similarity with the query (nil without a model).
+    public var similarity: Double?
+    /// The identifier-like query terms the memory holds whole (the exact path).
+    public var exact: [String] = []
+    /// The lexical score before fusion (bm25 × coverage × strictness; 0 when only the model
+    /// found it).
+    public var lexical: Double = 0
+    /// The model that ranked it (nil: lexical search only).
+    public var model: String?
 }
 
 /// Filters for `memories`.
@@ -100,6 +110,7 @@ extension Workspace {
                 return priv.memories[r.id]
             }
             guard let memory, let result else { throw ModelError.invalidState("memory was not recorded") }
+            embedRemembered()
             return (MemoryItem(memory: memory, status: .current, isPrivate: true, supersededBy: []), result.redactions)
         }
         let (result, memory) = try transaction(command: command) { state, ctx -> (RememberResult, Memory?) in
@@ -109,7 +120,15 @@ extension Workspace {
             return (r, state.memoryMap[r.id])
         }
         guard let memory else { throw ModelError.invalidState("memory was not recorded") }
+        embedRemembered()
         return (MemoryItem(memory: memory, status: .current, isPrivate: false, supersededBy: []), result.redactions)
+    }
+
+    /// After a memory is recorded, its vector is made and cached while the model is at hand, so
+    /// the next `recall` embeds only its query. Best effort: the memory is saved either way.
+    func embedRemembered() {
+        guard let ranker = semanticRanker(), let view = try? memoryView() else { return }
+        _ = memoryVectors(view, ranker: ranker)
     }
 
     /// Tombstones a memory (committed or private).
@@ -318,8 +337,10 @@ extension Workspace {
             taskIDs: input.inProgress.map(\.id), titles: input.inProgress.map(\.title), paths: paths)
     }
 
-    /// Memories ranked for `query`: FTS5 bm25 over every quoted term (the strict pass, all
-    /// terms; the relaxed pass, any term or part), weighted by how much of the query matched,
+    /// Memories ranked for `query` (``MemoryRanking``): FTS5 bm25 over every quoted term (the
+    /// strict pass, all terms; the relaxed pass, any term or part), weighted by how much of the
+    /// query matched; with a semantic model, fused with the cosine similarity of the query and
+    /// each memory over the lexical candidates and the nearest memories, identifiers kept exact;
     /// then by status (superseded and other-branch memories only with `history`, and lower) and
     /// a little by recency.
     public func recall(_ query: String, limit: Int = 10, history: Bool = false) throws -> [RecallHit] {
@@ -332,71 +353,65 @@ extension Workspace {
         var raw: [String: Double] = [:]
         for (id, s) in relaxed { raw[id] = s }
         for (id, s) in strict { raw[id] = max(raw[id] ?? 0, s) }
+        // Cosine similarities, when a model is installed (loaded here, on first use).
+        var similarity: [String: Double] = [:]
+        var modelID: String?
+        if let ranker = semanticRanker(), let vectors = memoryVectors(view, ranker: ranker) {
+            do {
+                if let qv = try ranker.embed([query]).first {
+                    modelID = ranker.modelID
+                    for (id, v) in vectors { similarity[id] = MemoryRanking.cosine(qv, v) }
+                }
+            } catch {
+                semanticFailed("embedding the query failed: \(error)")
+            }
+        }
+        var ids = Set(raw.keys)
+        if modelID != nil {
+            let eligible = similarity.filter { id, _ in
+                view.item(id).map { MemoryRanking.statusWeight($0.status, history: history) > 0 } ?? false
+            }
+            let nearest = eligible.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            ids.formUnion(nearest.prefix(MemoryRanking.Weights().neighbours).map(\.key))
+        }
+        // What each memory matched, as FTS5 found it (with its stemming).
+        let containing = try index.memoriesContaining(q.terms + q.parts + q.optional)
         let order = view.evaluation.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }
         var recency: [String: Double] = [:]
         for (i, m) in order.enumerated() { recency[m.id] = order.count > 1 ? Double(i) / Double(order.count - 1) : 1 }
-        var hits: [RecallHit] = []
-        for (id, bm25) in raw {
+        var candidates: [MemoryRanking.Candidate] = []
+        for id in ids {
             guard let item = view.item(id) else { continue }
-            let statusWeight: Double
-            switch item.status {
-            case .current: statusWeight = 1
-            case .superseded: statusWeight = history ? 0.3 : 0
-            case .elsewhere: statusWeight = history ? 0.2 : 0
-            case .forgotten: statusWeight = 0
-            }
-            guard statusWeight > 0 else { continue }
-            let m = item.memory
-            let haystack = MemoryRecallText.terms(of: m)
-            // Coverage: each query term found counts 1; found only through a part or a related
-            // word, a half.
             var matched: [String] = []
             var credit = 0.0
             for (term, alts) in zip(q.terms, q.alternatives) {
-                if haystack.contains(MemoryRecallText.fold(term)) {
+                if containing[term]?.contains(id) == true {
                     matched.append(term)
                     credit += 1
-                } else if let alt = alts.first(where: { haystack.contains(MemoryRecallText.fold($0)) }) {
+                } else if let alt = alts.first(where: { containing[$0]?.contains(id) == true }) {
                     matched.append(alt)
                     credit += 0.5
                 }
             }
-            let coverage = q.terms.isEmpty ? 1 : credit / Double(q.terms.count)
-            let isStrict = strictIDs.contains(id)
-            let score =
-                max(bm25, 0.000_001) * (0.3 + 0.7 * min(coverage, 1)) * (isStrict ? 1.25 : 1) * statusWeight
-                * (1 + 0.05 * (recency[id] ?? 0))
-            hits.append(
-                RecallHit(item: item, score: score, matched: matched, pass: isStrict ? "strict" : "relaxed"))
+            for word in q.optional where containing[word]?.contains(id) == true { matched.append(word) }
+            candidates.append(
+                MemoryRanking.Candidate(
+                    id: id, bm25: raw[id] ?? 0, strict: strictIDs.contains(id), matched: matched, credit: credit,
+                    exact: q.identifiers.filter { containing[$0]?.contains(id) == true }, similarity: similarity[id],
+                    status: item.status, recency: recency[id] ?? 0, hasRationale: !(item.memory.why ?? "").isEmpty))
         }
-        hits.sort { ($0.score, $1.item.memory.id) > ($1.score, $0.item.memory.id) }
-        return Array(hits.prefix(max(limit, 0)))
-    }
-}
-
-/// The "why it matched" side of recall: which query terms a memory contains, compared after the
-/// same light folding on both sides (FTS5 ranks with its own Porter stemmer).
-enum MemoryRecallText {
-    static func fold(_ term: String) -> String { MemoryTextFold.fold(term) }
-
-    static func terms(of m: Memory) -> Set<String> {
-        var out: Set<String> = []
-        let text = [m.text, m.why ?? "", (m.paths + m.tasks + [m.kind.rawValue]).joined(separator: " ")]
-            .joined(separator: " ")
-        for t in MemoryText.terms(text) {
-            out.insert(fold(t.whole))
-            for p in t.parts { out.insert(fold(p)) }
+        let ranked = MemoryRanking.rank(
+            candidates,
+            MemoryRanking.Query(
+                termCount: q.terms.count, asksWhy: q.asksWhy, history: history, semantic: modelID != nil))
+        return ranked.prefix(max(limit, 0)).compactMap { r in
+            guard let item = view.item(r.candidate.id) else { return nil }
+            return RecallHit(
+                item: item, score: r.score, matched: r.candidate.matched,
+                pass: r.candidate.bm25 == 0 ? "semantic" : r.candidate.strict ? "strict" : "relaxed",
+                similarity: r.candidate.similarity, exact: r.candidate.exact, lexical: r.lexical,
+                model: modelID)
         }
-        return out
-    }
-}
-
-enum MemoryTextFold {
-    static func fold(_ w: String) -> String {
-        for suffix in ["ing", "ies", "es", "ed", "s"] where w.count > suffix.count + 2 && w.hasSuffix(suffix) {
-            return String(w.dropLast(suffix.count))
-        }
-        return w
     }
 }
 

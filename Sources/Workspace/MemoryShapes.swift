@@ -31,27 +31,38 @@ public struct RememberJSON: Encodable {
     }
 }
 
-struct RecallResultJSON: Encodable {
-    var memory: MemoryJSON
-    var score: Double
-    var matched: [String]
-    var pass: String
+struct RecallResultJSON: JSONShape {
+    var hit: RecallHit
 
-    init(_ h: RecallHit) {
-        memory = MemoryJSON(h.item)
-        score = (h.score * 10_000).rounded() / 10_000
-        matched = h.matched
-        pass = h.pass
+    static func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+
+    func json() throws -> JSONValue {
+        .object([
+            "memory": try MemoryJSON(hit.item).json(), "score": .double(Self.rounded(hit.score)),
+            "matched": .strings(hit.matched), "pass": .string(hit.pass), "exact": .strings(hit.exact),
+            "similarity": hit.similarity.map { .double(Self.rounded($0)) } ?? .null,
+        ])
     }
 }
 
-public struct RecallJSON: Encodable {
+/// `recall --json` and the MCP `recall` tool.
+public struct RecallJSON: JSONShape {
     var query: String
-    var results: [RecallResultJSON]
+    /// The model that ranked the results; null: lexical search only.
+    var model: String?
+    var hits: [RecallHit]
 
-    public init(query: String, hits: [RecallHit]) {
+    public init(query: String, hits: [RecallHit], model: String?) {
         self.query = query
-        results = hits.map(RecallResultJSON.init)
+        self.model = model
+        self.hits = hits
+    }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "query": .string(query), "semantic": .optional(model),
+            "results": .array(try hits.map { try RecallResultJSON(hit: $0).json() }),
+        ])
     }
 }
 

@@ -82,6 +82,8 @@ public final class Workspace {
     /// The read context focused transactions plan on, made once per command (HEAD and the other
     /// copies do not move during one).
     var focusContext: ReadContext?
+    /// The semantic model, opened on first use by recall and remember (MemorySemantic.swift).
+    let semantic = SemanticSlot()
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {

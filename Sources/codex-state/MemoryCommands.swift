@@ -109,14 +109,18 @@ struct Recall: ParsableCommand {
         commandName: "recall", abstract: "Find the memories that answer a question or mention an identifier.",
         discussion: """
             Every word is searched as typed (no query syntax): identifiers such as ADR-016, \
-            EADDRINUSE or src/auth/jwt.ts match whole. Results are ranked by relevance (bm25), how \
-            much of the query they match, status and recency; each says which terms matched.
+            EADDRINUSE or src/auth/jwt.ts match whole and rank first. With a semantic model \
+            (installed by README.md's install command, or named by CODEX_STATE_SEMANTIC_MODEL) \
+            results are ranked by meaning as well as by words, so a paraphrase finds the memory; \
+            without one, by relevance (bm25) and how much of the query they match. Then status and \
+            recency. Each result says which terms matched; --explain says why it ranks where it does.
             """)
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
     @Argument(help: "What to look for.") var query: String
     @Option(help: "At most this many results.") var limit = 5
     @Flag(help: "Include superseded and other-branch memories (ranked lower).") var history = false
+    @Flag(help: "Say per result what matched, its similarity to the query and its score.") var explain = false
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
@@ -125,9 +129,13 @@ struct Recall: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let hits = try ws.recall(query, limit: limit, history: history)
+        Output.warnings(ws)
         if output.json {
-            try Output.json(RecallJSON(query: query, hits: hits))
+            try Output.json(RecallJSON(query: query, hits: hits, model: ws.recallModel))
             return
+        }
+        if explain {
+            Output.line("ranked by: " + (ws.recallModel.map { "the semantic model \($0) and words" } ?? "words only"))
         }
         if hits.isEmpty {
             Output.line("no memory matches")
@@ -135,7 +143,20 @@ struct Recall: ParsableCommand {
         }
         for (i, h) in hits.enumerated() {
             Output.line("\(i + 1). " + MemoryText.line(h.item))
-            Output.line("   matched: \(h.matched.joined(separator: ", ")) (\(h.pass))")
+            let matched = h.matched.isEmpty ? "no term" : h.matched.joined(separator: ", ")
+            var why = "   matched: \(matched) (\(h.pass))"
+            if let s = h.similarity { why += String(format: ", similarity %.2f", s) }
+            Output.line(why)
+            guard explain else { continue }
+            var parts: [String] = []
+            if !h.exact.isEmpty {
+                parts.append("exact identifier " + h.exact.joined(separator: ", ") + ": ranked first")
+            }
+            parts.append(String(format: "lexical %.3f", h.lexical))
+            parts.append(String(format: "score %.3f", h.score))
+            if h.item.status != .current { parts.append("status \(h.item.status.rawValue)") }
+            if !(h.item.memory.why ?? "").isEmpty { parts.append("has a rationale") }
+            Output.line("   " + parts.joined(separator: "; "))
         }
     }
 }
