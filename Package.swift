@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "StateStore",
             dependencies: [
-                "StateModel",
+                "StateModel", "CLibCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -128,11 +128,32 @@ public enum MemoryText {
         /// A question's topic-less verbs (``questionNoise``): searched by the relaxed pass and
         /// shown when matched, but never required and not counted as covering the query.
         public var optional: [String] = []
+        /// Every term the relaxed pass looks for, each once, in order.
+        public var relaxedTerms: [String] = []
         /// The terms that look like identifiers (``Term/identifier``): recall's exact path.
         public var identifiers: [String] = []
         /// The query asks for a reason ("why …", "what was the reason for …"): memories that
         /// carry a rationale answer it best.
         public var asksWhy = false
+
+        /// One term as an FTS5 expression: quoted, or, where private memories are indexed under
+        /// keyed tokens, either the term or its token.
+        public static func match(_ term: String, _ privateTokens: [String: String]) -> String {
+            guard let token = privateTokens[term] else { return MemoryText.quote(term) }
+            return "(" + MemoryText.quote(term) + " OR " + MemoryText.quote(token) + ")"
+        }
+
+        /// The strict and relaxed expressions, private tokens included.
+        public func expressions(privateTokens: [String: String]) -> (strict: String, relaxed: String) {
+            guard !privateTokens.isEmpty else { return (strict, relaxed) }
+            return (
+                terms.map { Self.match($0, privateTokens) }.joined(separator: " AND "),
+                relaxedTerms.flatMap {
+                    [MemoryText.quote($0)] + (privateTokens[$0].map { [MemoryText.quote($0)] } ?? [])
+                }
+                .joined(separator: " OR ")
+            )
+        }
 
         /// Parts of compound terms and related words, each once.
         public var parts: [String] {
@@ -175,10 +196,15 @@ public enum MemoryText {
         }
         var identifiers: [String] = []
         for t in kept where t.identifier && !identifiers.contains(t.whole) { identifiers.append(t.whole) }
+        var anyTerm: [String] = []
+        for term in wholes + alternatives.flatMap({ $0 }) + optional where !anyTerm.contains(term) {
+            anyTerm.append(term)
+        }
         let words = Set(all.map(\.whole))
         return Query(
             terms: wholes, alternatives: alternatives, strict: quoted.joined(separator: " AND "),
-            relaxed: relaxed.joined(separator: " OR "), optional: optional, identifiers: identifiers,
+            relaxed: relaxed.joined(separator: " OR "), optional: optional, relaxedTerms: anyTerm,
+            identifiers: identifiers,
             asksWhy: all.first?.whole == "why" || !words.isDisjoint(with: reasonWords))
     }
 

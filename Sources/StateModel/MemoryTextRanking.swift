@@ -7,8 +7,8 @@
 ///    does not, in lexical order among themselves: an identifier query never loses to a
 ///    paraphrase neighbour.
 /// 2. **Fusion.** The rest, over the union of the lexical candidates and the nearest memories by
-///    cosine: `similarityWeight` × cosine + `lexicalWeight` × the lexical score divided by the
-///    best lexical score. Without a model, the lexical score alone (bm25 × how much of the query
+///    cosine: 0.8 × cosine + 0.2 × the lexical score divided by the best lexical score and
+///    multiplied by the share of the query the memory covers. Without a model, the lexical score alone (bm25 × how much of the query
 ///    matched × 1.25 for a strict match), as before the model existed.
 /// 3. **Weights as before**: superseded (× 0.3) and other-branch (× 0.2) memories only with
 ///    history, up to × 1.05 for the newest; a "why" question favours memories that carry a
@@ -16,11 +16,13 @@
 /// 4. **Floor.** A memory that matched no query term (a question's verbs do not count) and whose similarity is below
 ///    `similarityFloor` is not a result.
 public enum MemoryRanking {
+    /// Chosen on the recall benchmark's tuning split only (docs/memory.md, "Recall benchmark"):
+    /// 0.8/0.2 and a floor of 0.2 did best there; the held-out split was measured once, after.
     public struct Weights: Sendable, Equatable {
-        public var similarity = 0.7
-        public var lexical = 0.3
+        public var similarity = 0.8
+        public var lexical = 0.2
         /// Below this cosine, a memory that matched no term is not shown.
-        public var similarityFloor = 0.3
+        public var similarityFloor = 0.2
         /// How many nearest memories by cosine join the lexical candidates.
         public var neighbours = 50
         /// Factor for memories with a rationale when the query asks why.
@@ -70,6 +72,8 @@ public enum MemoryRanking {
         public var score: Double
         /// The lexical part before normalisation (bm25 × coverage × strictness).
         public var lexical: Double
+        /// The share of the query's topic terms it holds (parts and related words count half).
+        public var coverage: Double
     }
 
     public struct Query: Sendable, Equatable {
@@ -130,7 +134,7 @@ public enum MemoryRanking {
             }
             if query.asksWhy, c.hasRationale { score *= weights.rationale }
             score *= status * (1 + 0.05 * c.recency)
-            ranked.append(Ranked(candidate: c, score: score, lexical: lex))
+            ranked.append(Ranked(candidate: c, score: score, lexical: lex, coverage: coverage[c.id] ?? 0))
         }
         ranked.sort { a, b in
             // Exact first, by how many identifiers each holds, then the score, then the id.

@@ -36,6 +36,8 @@ public struct RecallHit: Sendable {
     /// The lexical score before fusion (bm25 × coverage × strictness; 0 when only the model
     /// found it).
     public var lexical: Double = 0
+    /// The share of the query's topic terms it holds (parts and related words count half).
+    public var coverage: Double = 0
     /// The model that ranked it (nil: lexical search only).
     public var model: String?
 }
@@ -73,6 +75,11 @@ public struct MemoryView {
     public let head: HeadInfo
     public let evaluation: MemoryEvaluation
     let index: MemoryIndex?
+    /// The keys private memories are searched and sealed with (nil: none yet, or no private
+    /// memory).
+    let keys: PrivateKeyring?
+    /// Why the private memories are left out (no key, a wrong one, a damaged file).
+    public let privateUnreadable: String?
 
     public func item(_ id: String) -> MemoryItem? {
         guard let m = evaluation.memories[id] else { return nil }
@@ -83,7 +90,7 @@ public struct MemoryView {
 }
 
 extension Workspace {
-    var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths) }
+    var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths, environment: environment) }
 
     // MARK: - Writes
 
@@ -208,7 +215,11 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         let state = try store.readState().state
         let file = privateMemoryFile
-        let (before, beforeHash) = try file.read()
+        let contents = try file.read()
+        if let why = contents.unreadable {
+            throw ModelError.invalidState("private memories are unreadable, nothing was written: \(why)")
+        }
+        let (before, beforeHash) = (contents.memories, contents.hash)
         var priv = before
         let result = try body(&priv, state, ctx)
         guard priv != before else { return result }
@@ -221,11 +232,15 @@ extension Workspace {
                     kind: "memory", id: id, before: before.memories[id].map(EntityValue.memory),
                     after: priv.memories[id].map(EntityValue.memory)))
         }
+        // The record names the memories; their text and the command line (which holds it) are
+        // sealed with the same key as the file.
         var rec = JournalRecord(
-            at: ctx.now, actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
-            branch: head.branch,
+            at: ctx.now, actor: actor, command: Self.sealedCommand, worktree: paths.workdir, branch: head.branch,
             head: head.commit, stateBefore: beforeHash.isEmpty ? nil : beforeHash, stateAfter: afterHash,
-            changes: changes)
+            changes: changes.map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: nil) })
+        rec.sealed = try PrivateJournal.seal(
+            command: Redaction.redact(command).text, changes: changes,
+            keys: try PrivateKeyring.loadOrCreate(environment: environment))
         rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
         rec.client = client
         rec.privateStore = true
@@ -240,8 +255,8 @@ extension Workspace {
 
     // MARK: - Reads
 
-    /// Every memory evaluated at HEAD, from the memory index (rebuilt when the state file or the
-    /// private file changed).
+    /// Every memory evaluated at HEAD: the committed ones from the memory index (rebuilt when
+    /// the state file or the private file changed), the private ones opened from their file.
     public func memoryView() throws -> MemoryView {
         let head = try headRef()
         // What the state's memories are keyed by: from the index made current (no task read),
@@ -249,16 +264,29 @@ extension Workspace {
         // file's content hash.
         let memoriesKey =
             try store.currentIndex(openIndex()).flatMap { try? $0.memoriesSource() } ?? store.readState().hash
-        let (priv, privHash) = try privateMemoryFile.read()
+        let priv = try privateMemoryFile.read()
+        var privateMap = priv.memories.memories
+        if let why = priv.unreadable {
+            privateMap = [:]
+            warnOnce("private memories are unreadable and left out: \(why)")
+        }
+        // Private memories are searched under keyed tokens (MemoryIndex.rebuild): the key is
+        // made on first use, as for the first sealed write.
+        var keys: PrivateKeyring?
+        if !privateMap.isEmpty {
+            do {
+                keys = try PrivateKeyring.loadOrCreate(environment: environment)
+            } catch {
+                warnOnce("private memories cannot be searched: \(error)")
+            }
+        }
         // An index another process holds (past a short wait) is not waited for: the memories
         // come from the files, searched in an index built in memory for this command.
         var index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
-        var privateMap = priv.memories
-        let source = memoriesKey + ":" + privHash
+        let source = memoriesKey + ":" + priv.hash + ":" + (keys?.newest?.id ?? "-")
         if let current = index, (try? current.builtFrom()) == source, let loaded = try? current.load() {
-            committed = loaded.committed
-            privateMap = loaded.private
+            committed = loaded
         } else {
             if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
                 // A state without memories (most, and the largest) is not parsed again for them.
@@ -266,9 +294,13 @@ extension Workspace {
             } else {
                 committed = try store.readState().state.memoryMap
             }
-            if (try? index?.rebuild(committed: committed, private: privateMap, source: source)) == nil {
+            func rebuild(_ index: MemoryIndex?) throws {
+                try index?.rebuild(
+                    committed: committed, private: privateMap, source: source, privateKey: keys?.indexKey)
+            }
+            if (try? rebuild(index)) == nil {
                 index = try? MemoryIndex()
-                try? index?.rebuild(committed: committed, private: privateMap, source: source)
+                try? rebuild(index)
             }
         }
         let memoryHead = MemoryHead(
@@ -277,7 +309,30 @@ extension Workspace {
         return MemoryView(
             head: head,
             evaluation: MemoryEvaluation(committed: committed, private: privateMap, head: memoryHead),
-            index: index)
+            index: index, keys: keys, privateUnreadable: priv.unreadable)
+    }
+
+    /// A warning said once per command.
+    func warnOnce(_ text: String) {
+        if !warnings.contains(text) { warnings.append(text) }
+    }
+
+    /// The command line a private operation's journal record shows (the real one is sealed).
+    static let sealedCommand = "(private memory operation: its command line is sealed)"
+
+    /// The journal's records with the changes of private operations opened where the key is at
+    /// hand (``journal()``): `log` and `undo` see them as before sealing.
+    func openPrivateRecords(_ records: [JournalRecord]) -> [JournalRecord] {
+        guard records.contains(where: { $0.sealed != nil }) else { return records }
+        let keys = try? PrivateKeyring.load(environment: environment)
+        return records.map { r in
+            guard let sealed = r.sealed, let keys, let opened = PrivateJournal.open(sealed, keys: keys) else {
+                return r
+            }
+            var out = r
+            out.changes = opened.changes
+            return out
+        }
     }
 
     /// Whether the bytes contain `"memories"` anywhere: when not, the file has no memories.
@@ -347,8 +402,12 @@ extension Workspace {
         guard let q = MemoryText.query(query) else { throw MemoryQueryError.noWords(query) }
         let view = try memoryView()
         guard let index = view.index else { return [] }
-        let strict = try index.search(q.strict, limit: 200)
-        let relaxed = try index.search(q.relaxed, limit: 200)
+        // Private memories are indexed under keyed tokens: each term looks for its token too.
+        let tokens =
+            view.keys?.indexKey.flatMap { try? index.privateTokens(q.relaxedTerms, key: $0) } ?? [:]
+        let expressions = q.expressions(privateTokens: tokens)
+        let strict = try index.search(expressions.strict, limit: 200)
+        let relaxed = try index.search(expressions.relaxed, limit: 200)
         let strictIDs = Set(strict.map(\.id))
         var raw: [String: Double] = [:]
         for (id, s) in relaxed { raw[id] = s }
@@ -375,7 +434,7 @@ extension Workspace {
             ids.formUnion(nearest.prefix(MemoryRanking.Weights().neighbours).map(\.key))
         }
         // What each memory matched, as FTS5 found it (with its stemming).
-        let containing = try index.memoriesContaining(q.terms + q.parts + q.optional)
+        let containing = try index.memoriesContaining(q.terms + q.parts + q.optional, privateTokens: tokens)
         let order = view.evaluation.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }
         var recency: [String: Double] = [:]
         for (i, m) in order.enumerated() { recency[m.id] = order.count > 1 ? Double(i) / Double(order.count - 1) : 1 }
@@ -410,7 +469,7 @@ extension Workspace {
                 item: item, score: r.score, matched: r.candidate.matched,
                 pass: r.candidate.bm25 == 0 ? "semantic" : r.candidate.strict ? "strict" : "relaxed",
                 similarity: r.candidate.similarity, exact: r.candidate.exact, lexical: r.lexical,
-                model: modelID)
+                coverage: r.coverage, model: modelID)
         }
     }
 }

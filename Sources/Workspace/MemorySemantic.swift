@@ -146,19 +146,36 @@ extension Workspace {
     // MARK: - Vectors
 
     /// The vectors of the memories recall may show (committed and private, not forgotten), by
-    /// memory id: cached ones from the index, the missing ones embedded now and stored. nil when
-    /// there is no model, or embedding failed (said once).
+    /// memory id: cached ones from the index, the missing ones embedded now and stored. A private
+    /// memory's vector is stored sealed, under a keyed hash of its text (nothing of it can be read
+    /// or confirmed without the key). nil when there is no model, or embedding failed (said once).
     func memoryVectors(_ view: MemoryView, ranker: any SemanticRanker) -> [String: [Float]]? {
         var inputs: [String: String] = [:]
-        var hashOf: [String: String] = [:]
+        var keyOf: [String: String] = [:]
+        var privateKeys: Set<String> = []
+        let indexKey = view.keys?.indexKey
         for m in view.evaluation.memories.values where !m.isForgotten {
             let input = MemoryRanking.embeddingInput(text: m.text, why: m.why)
-            let hash = SHA256.hex(Array(input.utf8))
-            hashOf[m.id] = hash
-            inputs[hash] = input
+            let key: String
+            if view.evaluation.privateIDs.contains(m.id) {
+                guard let indexKey else { continue }
+                key = "private:" + Identifiers.hex(Crypto.hmac(key: indexKey, Array(input.utf8)))
+                privateKeys.insert(key)
+            } else {
+                key = SHA256.hex(Array(input.utf8))
+            }
+            keyOf[m.id] = key
+            inputs[key] = input
         }
         let wanted = Set(inputs.keys)
-        var cached = (try? view.index?.vectors(model: ranker.modelID, hashes: wanted)) ?? [:]
+        var cached: [String: [Float]] = [:]
+        for (key, blob) in (try? view.index?.vectors(model: ranker.modelID, hashes: wanted)) ?? [:] {
+            if privateKeys.contains(key) {
+                if let v = openVector(blob, keys: view.keys) { cached[key] = v }
+            } else {
+                cached[key] = Self.floats(blob)
+            }
+        }
         let missing = wanted.subtracting(cached.keys).sorted()
         if missing.count > 64, view.index?.path ?? ":memory:" == ":memory:" {
             // The index another process holds cannot keep what would be embedded now.
@@ -169,18 +186,55 @@ extension Workspace {
             do {
                 let made = try ranker.embed(missing.compactMap { inputs[$0] })
                 guard made.count == missing.count else { return nil }
-                var fresh: [String: [Float]] = [:]
-                for (hash, v) in zip(missing, made) { fresh[hash] = v }
+                var fresh: [String: Data] = [:]
+                for (key, v) in zip(missing, made) {
+                    cached[key] = v
+                    if privateKeys.contains(key) {
+                        if let sealed = sealVector(v, keys: view.keys) { fresh[key] = sealed }
+                    } else {
+                        fresh[key] = Self.blob(v)
+                    }
+                }
                 try? view.index?.storeVectors(model: ranker.modelID, fresh, keep: wanted)
-                cached.merge(fresh) { $1 }
             } catch {
                 semanticFailed("embedding the memories failed: \(error)")
                 return nil
             }
         }
         var out: [String: [Float]] = [:]
-        for (id, hash) in hashOf { out[id] = cached[hash] }
+        for (id, key) in keyOf { out[id] = cached[key] }
         return out
+    }
+
+    /// Little-endian Float32s, as every platform this runs on stores them.
+    static func blob(_ v: [Float]) -> Data { v.withUnsafeBytes { Data($0) } }
+
+    static func floats(_ data: Data) -> [Float] {
+        var out = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
+        out.withUnsafeMutableBytes { dst in _ = data.copyBytes(to: dst) }
+        return out
+    }
+
+    static let vectorAAD = Array("codex-state private vector v1".utf8)
+
+    /// `<key id (8)><nonce (12)><sealed floats>`.
+    func sealVector(_ v: [Float], keys: PrivateKeyring?) -> Data? {
+        guard let key = keys?.newest, let nonce = try? Crypto.random(Crypto.nonceSize),
+            let sealed = try? Crypto.seal(Array(Self.blob(v)), key: key.bytes, nonce: nonce, aad: Self.vectorAAD)
+        else { return nil }
+        return Data(Array(key.id.utf8) + nonce + sealed)
+    }
+
+    func openVector(_ blob: Data, keys: PrivateKeyring?) -> [Float]? {
+        let bytes = Array(blob)
+        guard bytes.count > 8 + Crypto.nonceSize,
+            let key = keys?.key(id: String(decoding: bytes.prefix(8), as: UTF8.self)),
+            let plain = Crypto.open(
+                Array(bytes.dropFirst(8 + Crypto.nonceSize)), key: key.bytes,
+                nonce: Array(bytes[8..<(8 + Crypto.nonceSize)]),
+                aad: Self.vectorAAD)
+        else { return nil }
+        return Self.floats(Data(plain))
     }
 
     /// A model that loaded but failed to embed: lexical for the rest of the command, said once.

@@ -41,6 +41,7 @@ struct RecallResultJSON: JSONShape {
             "memory": try MemoryJSON(hit.item).json(), "score": .double(Self.rounded(hit.score)),
             "matched": .strings(hit.matched), "pass": .string(hit.pass), "exact": .strings(hit.exact),
             "similarity": hit.similarity.map { .double(Self.rounded($0)) } ?? .null,
+            "lexical": .double(Self.rounded(hit.lexical)), "coverage": .double(Self.rounded(hit.coverage)),
         ])
     }
 }
@@ -102,5 +103,20 @@ public struct UndoJSON: Encodable {
         self.undone = undone.op
         command = undone.command
         entities = undone.changes.map { "\($0.kind) \($0.id)" }
+    }
+}
+
+/// `private-key --json`.
+public struct PrivateKeyJSON: JSONShape {
+    var status: PrivateKeyStatus
+    public init(_ status: PrivateKeyStatus) { self.status = status }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "source": .optional(status.source), "keys": .strings(status.keys), "file": .string(status.file),
+            "sealed_with": .optional(status.sealedWith), "in_clear": .bool(status.inClear),
+            "memories": status.memories.map { .integer($0) } ?? .null, "unreadable": .optional(status.unreadable),
+            "key_problem": .optional(status.keyProblem),
+        ])
     }
 }

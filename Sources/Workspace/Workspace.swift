@@ -377,7 +377,7 @@ public final class Workspace {
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
-        return records
+        return openPrivateRecords(records)
     }
 
     /// While a merge left the state file unmerged, reads show our side only (the working tree

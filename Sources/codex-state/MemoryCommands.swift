@@ -263,3 +263,72 @@ struct JournalCommand: ParsableCommand {
         }
     }
 }
+
+struct PrivateKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "private-key",
+        abstract: "Show or rotate the key that seals this clone's private memories.",
+        discussion: """
+            Private memories (remember --private) are sealed with AES-256-GCM under a key kept \
+            outside the repository: $XDG_CONFIG_HOME/codex-state/private-memory.key (else \
+            ~/.config/…), mode 0600, made on first use; or CODEX_STATE_PRIVATE_KEY (keys of 64 hex \
+            digits, newest first, for CI). See docs/threat-model.md.
+            """,
+        subcommands: [Status.self, Rotate.self], defaultSubcommand: Status.self)
+
+    static func show(_ s: PrivateKeyStatus, json: Bool) throws {
+        if json {
+            try Output.json(PrivateKeyJSON(s))
+            return
+        }
+        Output.line(
+            "keys:     "
+                + (s.source.map { "\(s.keys.joined(separator: ", ")) (newest first) from \($0)" } ?? "none yet"))
+        if let problem = s.keyProblem { Output.line("problem:  " + problem) }
+        let state: String
+        if let why = s.unreadable {
+            state = "unreadable: " + why
+        } else if s.inClear {
+            state = "\(s.memories ?? 0) memories in clear (written before sealing; `private-key rotate` seals them)"
+        } else if let id = s.sealedWith {
+            state = "\(s.memories ?? 0) memories sealed with key \(id)"
+        } else {
+            state = "no private memories yet"
+        }
+        Output.line("file:     \(s.file)")
+        Output.line("          " + state)
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Where the keys come from and what this clone's file is sealed with.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let ws = try common.workspace()
+            try PrivateKeyCommand.show(try ws.privateKeyStatus(), json: output.json)
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Make a new key and seal this clone's private memories with it.",
+            discussion: """
+                The older keys stay in the key file so other clones' files still open; run rotate \
+                in each clone, then once with --drop-old. With CODEX_STATE_PRIVATE_KEY, put the new \
+                key first in the variable and run rotate to re-seal.
+                """)
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Flag(help: "Keep only the new key (files sealed with an older one become unreadable).") var dropOld = false
+
+        func run() throws {
+            let ws = try common.workspace()
+            let status = try ws.rotatePrivateKey(dropOld: dropOld)
+            Output.warnings(ws)
+            try PrivateKeyCommand.show(status, json: output.json)
+        }
+    }
+}
