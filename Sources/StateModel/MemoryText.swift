@@ -267,3 +267,91 @@ public enum MemoryText {
         return Double(shared) / Double(union) >= 0.8
     }
 }
+
+extension MemoryText {
+    /// Why two memories may contradict each other, or nil: the same subject (at least two topic
+    /// words in common, and half of the shorter one's) said with different numbers or versions,
+    /// or negated in one and not the other. "pin boto3 1.26" against "pin boto3 1.28", "deploy
+    /// on Fridays" against "never deploy on Fridays". A person decides (`memories --review`).
+    public static func contradiction(_ a: String, _ b: String) -> String? {
+        let x = signature(a)
+        let y = signature(b)
+        // Numbers and versions (`16`, `1.26.x`, `v2`), not names with a digit (`boto3`, `s3`).
+        func numeric(_ s: Set<String>) -> Set<String> {
+            s.filter { t in
+                t.first?.isNumber == true || (t.first == "v" && t.dropFirst().first?.isNumber == true)
+            }
+        }
+        let numbersX = numeric(x.numbers)
+        let numbersY = numeric(y.numbers)
+        let topicX = x.words.subtracting(numbersX)
+        let topicY = y.words.subtracting(numbersY)
+        let shared = topicX.intersection(topicY)
+        guard shared.count >= 2, Double(shared.count) >= 0.5 * Double(min(topicX.count, topicY.count)) else {
+            return nil
+        }
+        if x.negated != y.negated { return "one says not (\(shared.sorted().prefix(4).joined(separator: ", ")))" }
+        if !numbersX.isEmpty, !numbersY.isEmpty, numbersX != numbersY {
+            let onlyX = numbersX.subtracting(numbersY).sorted().joined(separator: ", ")
+            let onlyY = numbersY.subtracting(numbersX).sorted().joined(separator: ", ")
+            return "\(onlyX) against \(onlyY) (\(shared.sorted().prefix(4).joined(separator: ", ")))"
+        }
+        return nil
+    }
+
+    /// The files a memory's text names: `/`-joined terms whose last part has an extension
+    /// (`src/db/query.ts`, `test/globalTeardown.ts`), not URLs or globs.
+    public static func namedFiles(_ text: String) -> [String] {
+        var out: [String] = []
+        for raw in text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;".contains($0) }) {
+            var token = Substring(raw)
+            while let l = token.last, ".:!?".contains(l) { token = token.dropLast() }
+            guard token.contains("/"), !token.contains("://"), !token.contains("*"), !token.hasPrefix("/"),
+                let last = token.split(separator: "/").last, let dot = last.lastIndex(of: "."),
+                dot != last.startIndex, last[last.index(after: dot)...].allSatisfy({ $0.isLetter || $0.isNumber }),
+                !last[last.index(after: dot)...].isEmpty
+            else { continue }
+            let path = String(token.hasPrefix("./") ? token.dropFirst(2) : token)
+            if !out.contains(path) { out.append(path) }
+        }
+        return out
+    }
+
+    /// The code identifiers a memory's text names that should be found in the repository's
+    /// files: command-line flags (`--max-retries`), environment-style names (`DATABASE_URL`) and
+    /// identifiers in backticks with an underscore, inner capitals or a call (`redact()`,
+    /// `test_checkout_total`, `useEffect`).
+    public static func namedIdentifiers(_ text: String) -> [String] {
+        var out: [String] = []
+        func add(_ s: Substring) {
+            let v = String(s)
+            if v.count >= 3, !out.contains(v) { out.append(v) }
+        }
+        let words = text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;=".contains($0) })
+        for w in words {
+            var token = Substring(w)
+            while let l = token.last, ".:!?".contains(l) { token = token.dropLast() }
+            if token.hasPrefix("--"), token.count > 3,
+                token.dropFirst(2).allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }),
+                token.dropFirst(2).first?.isLetter == true
+            {
+                add(token)
+            } else if token.contains("_"), token.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }),
+                token.first?.isLetter == true, token.filter(\.isLetter).count >= 3
+            {
+                add(token)
+            }
+        }
+        let parts = text.split(separator: "`", omittingEmptySubsequences: false)
+        for (i, part) in parts.enumerated() where i % 2 == 1 && i < parts.count - 1 {
+            var code = Substring(part)
+            if code.hasSuffix("()") { code = code.dropLast(2) }
+            guard !code.isEmpty, code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                code.first?.isLetter == true || code.first == "_"
+            else { continue }
+            let camel = code.dropFirst().contains(where: \.isUppercase) && code.contains(where: \.isLowercase)
+            if code.contains("_") || camel || part.hasSuffix("()") { add(code) }
+        }
+        return out
+    }
+}

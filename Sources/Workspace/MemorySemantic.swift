@@ -111,7 +111,7 @@ extension Workspace {
     /// The semantic model, loaded on first use by the commands that rank memories (`recall`,
     /// `remember` and the MCP memory tools; nothing else calls this). nil when it is off, absent
     /// or cannot be loaded: the first time, one warning says why and recall stays lexical.
-    func semanticRanker() -> (any SemanticRanker)? {
+    func semanticRanker(warn: Bool = true) -> (any SemanticRanker)? {
         if let status = semantic.status {
             return status.problem == nil && !status.disabled ? semantic.ranker : nil
         }
@@ -126,7 +126,7 @@ extension Workspace {
             }
         }
         semantic.status = status
-        if status.problem != nil, !semantic.warned {
+        if warn, status.problem != nil, !semantic.warned {
             semantic.warned = true
             warnings.append(status.summary)
         }
@@ -139,7 +139,7 @@ extension Workspace {
     /// Whether semantic ranking works here, for `codex doctor` and `check`: the model is found
     /// and loaded (its weights mapped, nothing embedded).
     public func semanticStatus() -> SemanticStatus {
-        _ = semanticRanker()
+        _ = semanticRanker(warn: false)
         return semantic.status ?? semanticLocation()
     }
 
@@ -247,5 +247,13 @@ extension Workspace {
             semantic.warned = true
             warnings.append(status.summary)
         }
+    }
+}
+
+extension CodexFinding {
+    /// `codex doctor`'s line about recall: semantic with which model, or lexical and why (a note:
+    /// Codex runs either way).
+    public static func semanticRecall(_ s: SemanticStatus) -> CodexFinding {
+        CodexFinding(level: s.problem == nil && !s.disabled ? .ok : .note, subject: "recall", detail: s.summary)
     }
 }

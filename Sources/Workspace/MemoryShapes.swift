@@ -1,3 +1,4 @@
+import Reports
 import StateModel
 import StateStore
 
@@ -117,6 +118,31 @@ public struct PrivateKeyJSON: JSONShape {
             "sealed_with": .optional(status.sealedWith), "in_clear": .bool(status.inClear),
             "memories": status.memories.map { .integer($0) } ?? .null, "unreadable": .optional(status.unreadable),
             "key_problem": .optional(status.keyProblem),
+        ])
+    }
+}
+
+/// `memories --review --json`.
+public struct MemoryReviewJSON: JSONShape {
+    var items: [MemoryReviewItem]
+    var confirmed: Bool
+    public init(_ items: [MemoryReviewItem], confirmed: Bool) {
+        self.items = items
+        self.confirmed = confirmed
+    }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "confirmed": .bool(confirmed),
+            "review": .array(
+                try items.map { r in
+                    .object([
+                        "code": .string(r.stale.code.rawValue), "name": .string(r.stale.code.name),
+                        "memory": try MemoryJSON(r.item).json(),
+                        "other": try r.other.map { try MemoryJSON($0).json() } ?? .null,
+                        "message": .string(r.message), "fix": .string(r.fix),
+                    ])
+                }),
         ])
     }
 }

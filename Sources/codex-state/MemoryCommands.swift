@@ -79,15 +79,48 @@ struct Memories: ParsableCommand {
     @Option(help: "Only memories about this path (or a path under it, or above it).") var path: String?
     @Option(help: "Only memories recorded on this branch.") var branch: String?
     @Flag(help: "Include superseded, other-branch and forgotten memories.") var history = false
+    @Flag(
+        help:
+            "List the current memories that may be stale (a path or identifier gone from HEAD, a contradiction, superseded on another branch), with what to do."
+    ) var review = false
+    @Option(help: "With --review: confirm this memory still holds as it is (this clone stops reporting it).")
+    var confirm: String?
 
     func validate() throws {
         if let k = kind, MemoryKind(rawValue: k) == nil {
             throw ValidationError("--kind must be decision, constraint or note, not '\(k)'")
         }
+        if confirm != nil, !review { throw ValidationError("--confirm goes with --review") }
+        if review, kind != nil || task != nil || path != nil || branch != nil || history {
+            throw ValidationError("--review takes no filter")
+        }
     }
 
     func run() throws {
         let ws = try common.workspace()
+        if review {
+            let items = try confirm.map { try ws.confirmMemory($0) } ?? ws.memoryReview()
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(MemoryReviewJSON(items, confirmed: confirm != nil))
+                return
+            }
+            if items.isEmpty {
+                Output.line("no memory to review")
+                return
+            }
+            if confirm != nil { Output.line("confirmed (this clone no longer reports them):") }
+            for r in items {
+                Output.line(r.stale.code.rawValue + "  " + Output.clean(r.message))
+                Output.line("   " + MemoryText.line(r.item))
+                if let other = r.other { Output.line("   " + MemoryText.line(other)) }
+                if confirm == nil {
+                    Output.line(
+                        "   " + Output.clean(r.fix) + " (codex-state memories --review --confirm \(r.item.memory.id))")
+                }
+            }
+            return
+        }
         var filter = MemoryFilter(
             kind: kind.flatMap(MemoryKind.init(rawValue:)), task: task, path: path, branch: branch)
         filter.history = history
