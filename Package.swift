@@ -44,7 +44,9 @@ let package = Package(
         // Sentence embeddings for semantic recall: WordPiece and a BERT forward pass over a
         // memory-mapped safetensors model, on OpenBLAS's sgemm (opened with dlopen when a model is
         // first loaded, so no other command maps it).
-        .target(name: "Embeddings", dependencies: ["StateModel"], linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CEmbeddingsCPU"),
+        .target(
+            name: "Embeddings", dependencies: ["StateModel", "CEmbeddingsCPU"], linkerSettings: [.linkedLibrary("dl")]),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
         .target(
             name: "Workspace", dependencies: ["StateModel", "Reports", "StateStore", "GitKit", "CZstd", "Embeddings"]),

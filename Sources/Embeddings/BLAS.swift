@@ -1,3 +1,5 @@
+import CEmbeddingsCPU
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -29,8 +31,29 @@ struct BLAS: @unchecked Sendable {
     /// The library, loaded once per process; the error names every library tried.
     static let shared: Result<BLAS, EmbeddingError> = {
         var reasons: [String] = []
+        // OpenBLAS picks its kernels for the CPU when it is loaded; Debian's 0.3.21 does not know
+        // recent Xeons (family 6, model 207 here) and falls back to its SSE3 kernels ("Prescott"):
+        // embedding 1,000 memories took 22 s of CPU instead of about 5. Unless the user chose,
+        // name the kernels the CPU can run, for the load only.
+        let chosen = getenv("OPENBLAS_CORETYPE") != nil
+        if !chosen {
+            if codex_state_cpu_avx512() == 1 {
+                setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+            } else if codex_state_cpu_avx2() == 1 {
+                setenv("OPENBLAS_CORETYPE", "Haswell", 1)
+            }
+        }
+        defer { if !chosen { unsetenv("OPENBLAS_CORETYPE") } }
+        // One thread, from the start: OpenBLAS starts its pool when it is loaded, and the idle
+        // threads spin (sched_yield) for as long as the process runs. A query is a few small
+        // products; the machine's other cores stay with whatever else runs.
+        let threads = getenv("OPENBLAS_NUM_THREADS") != nil
+        if !threads { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
+        defer { if !threads { unsetenv("OPENBLAS_NUM_THREADS") } }
         for name in candidates {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+            // Lazy binding: the library has thousands of symbols and one is called; resolving all
+            // of them at load was a tenth of a warm `recall`.
+            guard let handle = dlopen(name, RTLD_LAZY | RTLD_LOCAL) else {
                 reasons.append(dlerror().map { String(cString: $0) } ?? name)
                 continue
             }
@@ -38,8 +61,6 @@ struct BLAS: @unchecked Sendable {
                 reasons.append("\(name) has no cblas_sgemm")
                 continue
             }
-            // One thread: a query is a few small products, where OpenBLAS's threads only spin;
-            // the machine's other cores stay with whatever else runs.
             if let set = dlsym(handle, "openblas_set_num_threads") {
                 unsafeBitCast(set, to: SetThreads.self)(1)
             }

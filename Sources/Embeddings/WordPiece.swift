@@ -25,7 +25,10 @@ public struct WordPieceTokenizer: Sendable {
     /// Reads `tokenizer.json` (a `WordPiece` model with a `BertNormalizer`); `maxLength` is the
     /// number of tokens the model takes, special tokens included.
     public init(tokenizerJSON data: Data, path: String, maxLength: Int) throws(EmbeddingError) {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        // The vocabulary is read by a scanner of its own (most of the file); the rest, small, by
+        // Foundation. A file the scanner does not take is read whole by Foundation.
+        let split = VocabularyReader.split(data)
+        guard let root = try? JSONSerialization.jsonObject(with: split?.rest ?? data) as? [String: Any] else {
             throw .badFile(path: path, reason: "not a JSON object")
         }
         guard let model = root["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Any] else {
@@ -33,13 +36,15 @@ public struct WordPieceTokenizer: Sendable {
         }
         let type = model["type"] as? String ?? "WordPiece"
         guard type == "WordPiece" else { throw .unsupported(path: path, reason: "tokenizer model \(type)") }
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(vocab.count)
-        for (token, value) in vocab {
-            guard let n = (value as? NSNumber)?.int32Value else {
-                throw .badFile(path: path, reason: "vocabulary entry '\(token)' is not a number")
+        var ids: [String: Int32] = split?.vocabulary ?? [:]
+        if split == nil {
+            ids.reserveCapacity(vocab.count)
+            for (token, value) in vocab {
+                guard let n = (value as? NSNumber)?.int32Value else {
+                    throw .badFile(path: path, reason: "vocabulary entry '\(token)' is not a number")
+                }
+                ids[token] = n
             }
-            ids[token] = n
         }
         vocabulary = ids
         let unk = model["unk_token"] as? String ?? "[UNK]"

@@ -167,4 +167,43 @@ import Testing
         #expect(t.encode("") == [t.clsID, t.sepID])
         #expect(t.encode(String(repeating: "token ", count: 40)).count == t.maxLength)
     }
+
+    // MARK: - The fast paths against the reference paths
+
+    @Test func theErfApproximationIsWithinFiveTenMillionthsOfLibm() {
+        var worst: Float = 0
+        var x: Float = -6
+        while x <= 6 {
+            let approx = BertModel.erfApproximation(x)
+            worst = max(worst, abs(approx - erff(x)))
+            x += 0.0005
+        }
+        #expect(worst < 5e-7, "worst \(worst)")
+    }
+
+    @Test func theVocabularyScannerReadsWhatFoundationReads() throws {
+        var files = ["f32", "f16", "bf16"].map {
+            Self.fixtures.appendingPathComponent("tiny/\($0)/tokenizer.json").path
+        }
+        if let real = Self.realModel { files.append(real + "/tokenizer.json") }
+        // Escapes, surrogate pairs and nesting the real files do not have.
+        let tricky = NSTemporaryDirectory() + "/tokenizer-\(UUID().uuidString).json"
+        try #"""
+        {"version": "1.0", "added_tokens": [{"id": 0, "content": "[PAD]"}], "model": {"type": "WordPiece",
+         "nested": {"vocab": {"decoy": 1}}, "vocab": {"[PAD]": 0, "a\"b": 1, "\u00e9t\u00e9": 2, "\ud83d\ude80": 3,
+         "back\\slash": 4, "tab\there": 5, "{": 6, "}": 7}, "unk_token": "[UNK]"}}
+        """#.write(toFile: tricky, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: tricky) }
+        files.append(tricky)
+        for file in files {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let split = try #require(VocabularyReader.split(data), "\(file)")
+            let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let vocab = try #require((root["model"] as? [String: Any])?["vocab"] as? [String: Any])
+            #expect(split.vocabulary.count == vocab.count, "\(file)")
+            for (token, id) in vocab { #expect(split.vocabulary[token] == (id as? NSNumber)?.int32Value, "\(token)") }
+            let rest = try #require(try JSONSerialization.jsonObject(with: split.rest) as? [String: Any])
+            #expect(((rest["model"] as? [String: Any])?["vocab"] as? [String: Any])?.isEmpty == true)
+        }
+    }
 }
