@@ -74,7 +74,7 @@ extension Workspace {
             entries.append(
                 CopyListing.Entry(
                     copy: CopyName(kind: t.remote ? .remote : .branch, name: t.name), key: "blob:" + b,
-                    location: (t.remote ? "refs/remotes/" : "refs/heads/") + t.name, blob: ObjectID(hex: b)))
+                    location: t.refName, blob: ObjectID(hex: b)))
         }
         for w in (try? repository.otherWorktrees()) ?? [] {
             let file = w.path + "/" + Self.stateFilePath

@@ -35,9 +35,9 @@ extension Workspace {
     /// What the stored evaluation depends on besides the state and the clock: HEAD, the branch,
     /// the other copies (by content), the rewrite map, fetches (a missing commit may arrive) and
     /// the stale time. When any of them changes, the next read evaluates everything again.
-    func evaluationContext(_ ctx: ReadContext) -> String {
+    func evaluationContext(_ ctx: ReadContext) throws -> String {
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
-        let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
+        let fetched = try repository.fetchStamp()
         let parts = [
             "eval-v1", ctx.head.commit ?? "unborn", ctx.head.branch ?? "", rewrites, fetched, ctx.listing.signature,
             staleAfter().map { "\($0)" } ?? "never",
@@ -129,7 +129,7 @@ extension Workspace {
     /// expired claim or an edit whose effect is not local (a completion on a commit HEAD does not
     /// reach: anchor recovery and branch naming look at every completion) evaluate everything.
     func currentEvaluation(_ index: StateIndex, _ ctx: ReadContext) throws -> Timestamp?? {
-        let context = evaluationContext(ctx)
+        let context = try evaluationContext(ctx)
         let now = try self.now()
         if let stored = try index.storedEvaluation(), stored.holds(context: context, at: now) {
             if stored.dirty.isEmpty { return .some(stored.validUntil) }

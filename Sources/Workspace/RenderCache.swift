@@ -22,8 +22,8 @@ extension Workspace {
         }
         let rewrites = Files.stamp(paths.rewritesFile)?.encoded ?? "-"
         // A completion naming a commit this clone lacks changes meaning when a fetch brings the
-        // commit, without HEAD or the state file changing: every fetch rewrites FETCH_HEAD.
-        let fetched = Files.stamp(StorePaths.join(repository.commonDir, "FETCH_HEAD"))?.encoded ?? "-"
+        // commit, without HEAD or the state file changing: every fetch rewrites a FETCH_HEAD.
+        let fetched = try repository.fetchStamp()
         let ctx = try readContext()
         let index = ctx.index
         let copies = ctx.listing
