@@ -42,7 +42,8 @@ extension Workspace {
                 identifiers.formUnion(MemoryCheck.identifiers(m))
             }
             // Successors on other branches' committed state files.
-            for (name, tip) in try repository.branches() where tip != commit && name != head.branch {
+            for branch in try repository.branchTips() where branch.tip != commit && branch.name != head.branch {
+                let (name, tip) = (branch.name, branch.tip)
                 guard let bytes = try repository.fileContents(StateFileName.relative, at: tip),
                     Self.mentionsMemories(bytes),
                     let map = try? JSONDecoder().decode(MemorySuccessions.self, from: Data(bytes)).memories
@@ -74,10 +75,14 @@ extension Workspace {
     /// outside CI, a machine where recall is lexical only.
     func memoryCheckFindings(_ state: ProjectState, bytes: [UInt8]) throws -> [CheckFinding] {
         var out: [CheckFinding] = []
-        let view = try memoryView()
-        let current = state.memoryMap.values.filter { view.item($0.id)?.status == .current }
-        let stale = try staleMemories(Array(current), current: Set(current.map(\.id)))
-        out += MemoryCheck.findings(stale, memories: state.memoryMap, bytes: bytes, file: StateFileName.relative)
+        // A state the other checks found broken (its findings say why) is not judged here.
+        if let view = try? memoryView() {
+            let current = state.memoryMap.values.filter { view.item($0.id)?.status == .current }
+            if let stale = try? staleMemories(Array(current), current: Set(current.map(\.id))) {
+                out += MemoryCheck.findings(
+                    stale, memories: state.memoryMap, bytes: bytes, file: StateFileName.relative)
+            }
+        }
         if !inCI {
             let semantic = semanticStatus()
             if let problem = semantic.problem { out.append(MemoryCheck.semanticFinding(problem)) }
