@@ -53,6 +53,12 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case copiesDisagree = "CS071"
     // Memories.
     case memoryTextChanged = "CS080"
+    // Memories that may be stale (Check+Memory.swift): for a person to review.
+    case memoryPathMissing = "CS081"
+    case memoryIdentifierMissing = "CS082"
+    case memoriesContradict = "CS083"
+    case memorySupersededElsewhere = "CS084"
+    case semanticModelUnavailable = "CS085"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -87,6 +93,11 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
         case .memoryTextChanged: return "memory-text-changed"
+        case .memoryPathMissing: return "memory-path-missing"
+        case .memoryIdentifierMissing: return "memory-identifier-missing"
+        case .memoriesContradict: return "memories-contradict"
+        case .memorySupersededElsewhere: return "memory-superseded-elsewhere"
+        case .semanticModelUnavailable: return "semantic-model-unavailable"
         }
     }
 
@@ -94,7 +105,9 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
+            .memoryPathMissing, .memoryIdentifierMissing, .memoriesContradict, .memorySupersededElsewhere,
+            .semanticModelUnavailable:
             return .warning
         default: return .error
         }
