@@ -154,6 +154,13 @@ public struct WorkingTree: Sendable {
         }
     }
 
+    /// The absolute path a user named, relative to the process's working directory.
+    public static func userPath(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "/"
+        return userPath(path, cwd: cwd)
+    }
+
     /// The absolute path a user named (`path`, relative to `cwd` unless absolute), with `.` and
     /// `..` resolved as written. Inside the tree it is then checked by ``check(_:directory:)``
     /// when written; outside it is the user's own choice.

@@ -58,7 +58,9 @@ extension Workspace {
     }
 
     /// Writes a file the user named (`export -o`, `report --html`): atomically, its folder made.
+    /// Inside the working tree it passes the tree's check (no linked component, `..` resolved as
+    /// written: docs/threat-model.md); outside, it goes where the user said.
     public func writeOutputFile(_ bytes: [UInt8], to path: String) throws {
-        try ProjectFiles.writeDocument(bytes, to: path)
+        try ProjectFiles.writeDocument(bytes, to: WorkingTree.userPath(path), in: paths.tree)
     }
 }

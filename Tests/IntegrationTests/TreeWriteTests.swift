@@ -117,6 +117,35 @@ import Testing
         try w.refused(["hooks", "install"], naming: ".githooks")
     }
 
+    /// `report --html FILE` and `export … -o FILE` write where the user says: through a linked
+    /// folder of the tree they are refused; outside the tree they go where named.
+    @Test func reportsAndExportsThroughALinkedFolder() throws {
+        let w = try world()
+        try w.commitLink("docs")
+        try w.refused(["report", "--html", "docs/report.html"], naming: "docs")
+        try w.refused(["export", "json", "-o", "docs/tasks.json"], naming: "docs")
+        let r = try w.s.run(Sandbox.binary, ["export", "json", "-o", "../exports/tasks.json"], in: w.repo)
+        #expect(r.ok, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: w.s.path("exports/tasks.json")))
+    }
+
+    /// The output file itself a committed link to a file outside: refused, the target unchanged.
+    @Test func reportsAndExportsOntoALinkedFile() throws {
+        let w = try world()
+        for name in ["report.html", "out/tasks.json"] {
+            let full = w.repo + "/" + name
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: w.outside + "/stray")
+        }
+        try w.s.git("add", "-A", in: w.repo)
+        try w.s.git("commit", "-q", "-m", "links", in: w.repo)
+        try w.refused(["report", "--html", "report.html"], naming: "report.html")
+        try w.refused(["export", "json", "-o", "out/tasks.json"], naming: "out/tasks.json")
+        // Named from a subfolder, through `..`: the same file, the same refusal.
+        try w.refused(["export", "json", "-o", "../report.html"], naming: "report.html", in: w.repo + "/out")
+    }
+
     /// `codex install --project` writes the repository's .codex/: a committed link there.
     @Test func codexProjectFilesThroughALinkedCodexFolder() throws {
         let w = try world()
