@@ -34,6 +34,10 @@ import Testing
             completion: Completion(commit: commit, branch: "main", at: at, actor: "finisher", note: "done note"),
             claim: Claim(actor: "claimer", expires: at), blocker: "blocker")
         task.conflicts = [conflict("title")]
+        task.source = TaskSource(
+            id: "beads:bd-1", fields: ["design": .string("design notes"), "assignee": .array([.string("who")])],
+            digest: String(repeating: "cd", count: 32), imported: Stamp(at: at, actor: "importer"))
+        task.links = [TaskLink(kind: "related", target: "external:project:thing")]
         s.tasks = [task.id: task]
         var milestone = Milestone(
             id: "m-0123456789", title: "milestone", due: "2026-02-01", created: Stamp(at: at, actor: "m actor"))
@@ -54,6 +58,7 @@ import Testing
         m.commits = [commit]
         m.forgotten = Stamp(at: at, actor: "forgetter")
         m.conflicts = [conflict("supersedes")]
+        m.source = "codex-memories:MEMORY.md#block"
         return m
     }
 
@@ -212,6 +217,7 @@ import Testing
         r.redactions = [Redaction.RuleHit(rule: "github-token", line: 1)]
         r.client = "cli"
         r.privateStore = true
+        r.sealed = "key:00:c2VhbGVk"
         return r
     }
 
