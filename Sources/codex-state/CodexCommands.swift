@@ -18,13 +18,20 @@ struct CodexCommand: ParsableCommand {
         var project = false
         @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in this directory.", valueName: "dir"))
         var directory: String?
-        @Option(help: "The actor the MCP server writes as (default: the MCP client's name).") var actor: String?
+        @Option(
+            help: """
+                The one actor Codex acts as, through MCP, hooks and the shell tool (default: the one \
+                installed before, else $CODEX_STATE_ACTOR, else 'codex').
+                """)
+        var actor: String?
 
         func validate() throws {
             if user && project { throw ValidationError("--user and --project exclude each other") }
         }
 
-        func installer() throws -> CodexInstaller {
+        /// `installing`: the actor is settled (given, installed before, the environment's, or
+        /// `codex`); otherwise (uninstall, doctor) only what was given.
+        func installer(installing: Bool = false) throws -> CodexInstaller {
             let env = ProcessInfo.processInfo.environment
             let dir = directory ?? FileManager.default.currentDirectoryPath
             let repo = try? Repository.discover(from: dir)
@@ -33,12 +40,30 @@ struct CodexCommand: ParsableCommand {
             }
             var root = repo?.workdir ?? dir
             while root.count > 1, root.hasSuffix("/") { root.removeLast() }
-            return CodexInstaller(
+            // The clone's git directories: the common one and every worktree's own, each opened
+            // by git's rules (a new worktree is covered by running install again).
+            var gitDirs: [String] = []
+            var own: [String] = []
+            if let repo {
+                own = [repo.commonDir, repo.gitDir]
+                gitDirs = own
+                // A locked worktree whose directory is gone (git keeps its record) has nothing to write.
+                for other in try repo.otherWorktrees() where FileManager.default.fileExists(atPath: other.path) {
+                    gitDirs.append(try Repository.discover(from: other.path).gitDir)
+                }
+            }
+            var installer = CodexInstaller(
                 paths: CodexPaths(environment: env), scope: project ? .project(root: root) : .user,
-                binary: Self.binary, actor: actor, gitDir: repo?.commonDir,
+                binary: Self.binary, actor: actor, gitDirs: gitDirs, ownGitDirs: own,
                 tree: repo?.workdir.map {
                     WorkingTree(root: $0, gitDirs: [repo?.gitDir, repo?.commonDir].compactMap { $0 })
                 })
+            if installing, installer.actor == nil {
+                installer.actor =
+                    CodexDoctor(installer: installer).installedActors().first?.actor
+                    ?? env["CODEX_STATE_ACTOR"].flatMap { $0.isEmpty ? nil : $0 } ?? "codex"
+            }
+            return installer
         }
 
         static var binary: String {
@@ -54,8 +79,9 @@ struct CodexCommand: ParsableCommand {
                 Edits config.toml where each key is written (comments, line endings, order, mode \
                 and Codex's own tables kept; an edit that would change anything else is refused), \
                 keeps its hooks in a hooks.json beside it (appended after yours), writes the \
-                trusted hashes Codex needs, and adds this repository's git directory to \
-                sandbox_workspace_write.writable_roots. A backup of each changed file is kept as \
+                trusted hashes Codex needs, adds the clone's git directory and every worktree's \
+                own to sandbox_workspace_write.writable_roots, and sets one actor for the MCP \
+                server, the hooks and the shell tool (shell_environment_policy.set). A backup of each changed file is kept as \
                 FILE.codex-state.bak until uninstall. Running it again changes nothing.
                 """)
         @OptionGroup var scope: ScopeOptions
@@ -63,7 +89,7 @@ struct CodexCommand: ParsableCommand {
         @Flag(help: "Also write .agents/skills/codex-state/SKILL.md into this repository.") var skill = false
 
         func run() throws {
-            let installer = try scope.installer()
+            let installer = try scope.installer(installing: true)
             let changes = try installer.installChanges()
             try report(changes, installer, dryRun: dryRun, verb: "installed", uninstalling: false)
             if skill, !dryRun { try SkillCommand.writeSkill(directory: scope.directory) }

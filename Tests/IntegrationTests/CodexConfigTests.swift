@@ -125,16 +125,16 @@ import Testing
         #expect(r.ok, "\(r.stderr)")
         let after = try w.s.read(w.config)
         #expect(after.contains("mcp_servers.codex-state.command = \"\(Sandbox.binary)\"  # mine"), "\(after)")
-        #expect(after.contains("mcp_servers.codex-state.args = [\"mcp\"]"), "\(after)")
+        #expect(after.contains("mcp_servers.codex-state.args = [\"mcp\", \"--actor\", \"tester\"]"), "\(after)")
         let parsed = try w.tomllib()
         #expect(parsed?["command"] == nil, "a top-level command appeared")
         let server = (parsed?["mcp_servers"] as? [String: Any])?["codex-state"] as? [String: Any]
         #expect(server?["command"] as? String == Sandbox.binary)
-        #expect(server?["args"] as? [String] == ["mcp"])
+        #expect(server?["args"] as? [String] == ["mcp", "--actor", "tester"])
         #expect((server?["env"] as? [String: String]) == ["KEEP": "1"])
         if let codex = try w.codexServer() {
             #expect(codex["command"] as? String == Sandbox.binary)
-            #expect(codex["args"] as? [String] == ["mcp"])
+            #expect(codex["args"] as? [String] == ["mcp", "--actor", "tester"])
         }
         #expect(try w.cs("codex", "uninstall").ok)
         let restored = try w.s.read(w.config)
@@ -180,6 +180,23 @@ import Testing
         #expect(
             w.s.bytes(w.config) == Data(text.utf8), "\(String(decoding: w.s.bytes(w.config) ?? Data(), as: UTF8.self))")
         #expect(w.backups().isEmpty, "\(w.backups())")
+    }
+
+    /// The user's own `writable_roots = []` (with a comment) and `[shell_environment_policy]`:
+    /// install adds to them, uninstall takes out only what it added and keeps the user's empty
+    /// key (it used to delete the key, and with it the whole file).
+    @Test func theUsersEmptyWritableRootsAndShellPolicyStay() throws {
+        let text =
+            "[sandbox_workspace_write]\r\nwritable_roots = [] # none yet\r\n\r\n[shell_environment_policy]\r\ninherit = \"core\"\r\n"
+        let w = try world(config: text)
+        #expect(try w.cs("codex", "install").ok)
+        let parsed = try w.tomllib()
+        #expect(((parsed?["sandbox_workspace_write"] as? [String: Any])?["writable_roots"] as? [String])?.count == 1)
+        let policy = parsed?["shell_environment_policy"] as? [String: Any]
+        #expect(policy?["inherit"] as? String == "core")
+        #expect((policy?["set"] as? [String: String])?["CODEX_STATE_ACTOR"] == "tester", "\(policy ?? [:])")
+        #expect(try w.cs("codex", "uninstall").ok)
+        #expect(w.s.bytes(w.config) == Data(text.utf8), "\((try? w.s.read(w.config)) ?? "(removed)")")
     }
 
     /// A key install must set is held by something else: one line naming the file and the key,

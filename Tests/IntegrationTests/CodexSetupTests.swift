@@ -87,7 +87,7 @@ import Testing
         let r = try w.cs("codex", "install", "--project")
         #expect(r.ok, "\(r.stderr)")
         let project = try w.s.read(w.repo + "/.codex/config.toml")
-        #expect(project.contains("args = [\"mcp\", \"--repo\", \"\(w.repo)\"]"), "\(project)")
+        #expect(project.contains("args = [\"mcp\", \"--repo\", \"\(w.repo)\", \"--actor\", \"tester\"]"), "\(project)")
         let real = URL(fileURLWithPath: w.repo).resolvingSymlinksInPath().path
         #expect(try w.s.read(w.config).contains("[hooks.state.\"\(real)/.codex/hooks.json:session_start:0:0\"]"))
         let doctor = try w.cs("codex", "doctor", "--project")

@@ -143,7 +143,9 @@ final class CodexWorld {
         try s.run(Sandbox.binary, args, in: repo, env: ["CODEX_HOME": home].merging(env) { $1 })
     }
 
-    func exec(sandbox: String, prompt: String = "do the next task") throws -> (Run, thread: String) {
+    func exec(sandbox: String, prompt: String = "do the next task", in dir: String? = nil) throws -> (
+        Run, thread: String
+    ) {
         let started = Date()
         defer {
             FileHandle.standardError.write(
@@ -159,7 +161,7 @@ final class CodexWorld {
                 "-c", unblock, RealCodex.binary ?? "codex", "exec", "--skip-git-repo-check", "--json", "-s", sandbox,
                 "-m", "gpt-5.5", prompt,
             ],
-            in: repo,
+            in: dir ?? repo,
             env: ["CODEX_HOME": home, "MOCK_API_KEY": "x", "SHELL": "/bin/bash"])
         let thread =
             r.stdout.split(separator: "\n").compactMap { line -> String? in
@@ -324,9 +326,9 @@ func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", 
 /// The trust hash Codex computes for a SessionStart command with default settings (what a
 /// user's own `/hooks` trust writes).
 enum CodexTrustHash {
-    static func of(event: String, command: String) -> String {
+    static func of(event: String, command: String, timeout: Int = 600) -> String {
         let escaped = command.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        let handler = #"{"async":false,"command":"\#(escaped)","timeout":600,"type":"command"}"#
+        let handler = #"{"async":false,"command":"\#(escaped)","timeout":\#(timeout),"type":"command"}"#
         return "sha256:" + ContentHash.sha256(Array(#"{"event_name":"\#(event)","hooks":[\#(handler)]}"#.utf8))
     }
 }

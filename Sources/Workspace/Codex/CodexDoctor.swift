@@ -137,7 +137,7 @@ public struct CodexDoctor: Sendable {
                     CodexFinding(
                         level: .problem, subject: "MCP server codex-state",
                         detail:
-                            "command '\(cmd)' is not an absolute path to an executable (MCP servers start with a cleared PATH)"
+                            "command '\(cmd)' is not an absolute path to an executable (MCP servers start with a filtered environment: a PATH of Codex's choosing, none of CODEX_HOME or CODEX_STATE_ACTOR)"
                     ))
             } else if !FileManager.default.isExecutableFile(atPath: mcpServerBinary(beside: cmd)) {
                 // `codex-state mcp` runs the server binary installed beside it.
@@ -171,21 +171,104 @@ public struct CodexDoctor: Sendable {
                     detail: "not registered in \(serverFile) (run codex-state codex install)"))
         }
 
-        // Writes from the shell tool.
-        if let g = installer.gitDir {
-            let roots = root.lookup(["sandbox_workspace_write", "writable_roots"])?.array ?? []
-            if roots.contains(.string(g)) {
-                out.append(CodexFinding(level: .ok, subject: "sandbox", detail: "\(g) is writable in workspace-write"))
-            } else {
-                out.append(
-                    CodexFinding(
-                        level: .note, subject: "sandbox",
-                        detail:
-                            "\(g) is read-only in workspace-write: codex-state writes from the shell tool fail there (the MCP tools work; codex-state codex install adds the writable root)"
-                    ))
-            }
+        out += actorFindings(root: root, serverRoot: serverRoot, sources: sources)
+
+        // Writes from the shell tool: this worktree's own git dir and the common one (Codex
+        // keeps a linked worktree's `.git/worktrees/NAME` read-only unless it is listed itself).
+        let roots = root.lookup(["sandbox_workspace_write", "writable_roots"])?.array ?? []
+        let missing = installer.ownGitDirs.filter { !roots.contains(.string($0)) }
+        if installer.ownGitDirs.isEmpty {
+            // Not in a repository: no git dir to check.
+        } else if missing.isEmpty {
+            out.append(
+                CodexFinding(
+                    level: .ok, subject: "sandbox",
+                    detail: installer.ownGitDirs.joined(separator: " and ") + " writable in workspace-write"))
+        } else {
+            // Half listed (install ran in another worktree, or before this one was added): the
+            // shell's writes fail here although the setup looks done.
+            let some = missing.count < installer.ownGitDirs.count
+            out.append(
+                CodexFinding(
+                    level: some ? .problem : .note, subject: "sandbox",
+                    detail:
+                        "\(missing.joined(separator: " and ")) read-only in workspace-write: codex-state writes and git commit from the shell tool fail there (the MCP tools work; run codex-state codex install in this worktree to add it)"
+                ))
         }
         return out
+    }
+
+    /// Where each installed part names its actor: the MCP server's `--actor`, each of our hook
+    /// commands' `--actor`, the shell tool's `CODEX_STATE_ACTOR`.
+    public func installedActors() -> [(part: String, actor: String?)] {
+        let paths = installer.paths
+        guard let text = try? String(contentsOfFile: paths.config, encoding: .utf8),
+            let root = try? TOMLDocument(parsing: text).root
+        else { return [] }
+        var serverRoot = root
+        if installer.entriesConfig != paths.config {
+            serverRoot =
+                (try? String(contentsOfFile: installer.entriesConfig, encoding: .utf8)).flatMap {
+                    try? TOMLDocument(parsing: $0).root
+                } ?? .table([:])
+        }
+        var sources = [codexHookGroups(toml: root)]
+        for (file, _) in hookFiles() {
+            if let data = FileManager.default.contents(atPath: file),
+                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
+                sources.append(codexHookGroups(json: obj))
+            }
+        }
+        return actorParts(root: root, serverRoot: serverRoot, groups: sources.flatMap { $0 }).filter {
+            $0.actor != nil
+        }
+    }
+
+    func actorParts(root: TOMLValue, serverRoot: TOMLValue, groups: [CodexHookGroup]) -> [(
+        part: String, actor: String?
+    )] {
+        var parts: [(String, String?)] = []
+        if let args = serverRoot.lookup(["mcp_servers", CodexInstaller.serverName, "args"])?.array {
+            let words = args.compactMap(\.string)
+            let i = words.firstIndex(of: "--actor")
+            parts.append(("MCP server", i.flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }))
+        }
+        for (_, mode, _) in CodexInstaller.installed {
+            for g in groups {
+                for h in g.handlers where CodexInstaller.isOurs(h.command, mode: mode) {
+                    parts.append(("\(g.event.rawValue) hook", CodexInstaller.actor(inHookCommand: h.command)))
+                }
+            }
+        }
+        let shell = root.lookup(CodexInstaller.shellActorTable + [CodexInstaller.actorVariable])?.string
+        parts.append(("shell tool", shell))
+        return parts
+    }
+
+    /// One actor across MCP, hooks and shell (issue 18, item 6), or a problem naming the parts
+    /// that differ.
+    func actorFindings(
+        root: TOMLValue, serverRoot: TOMLValue,
+        sources: [(file: String, groups: [CodexHookGroup], needsTrustedProject: Bool)]
+    ) -> [CodexFinding] {
+        let parts = actorParts(root: root, serverRoot: serverRoot, groups: sources.flatMap(\.groups))
+        guard parts.count > 1 || parts.first?.actor != nil else { return [] }
+        let actors = Set(parts.map { $0.actor ?? "" })
+        if actors.count == 1, let a = parts.first?.actor {
+            return [
+                CodexFinding(
+                    level: .ok, subject: "actor", detail: "\(a) (\(parts.map(\.part).joined(separator: ", ")))")
+            ]
+        }
+        let each = parts.map { "\($0.part): \($0.actor ?? "none")" }.joined(separator: ", ")
+        return [
+            CodexFinding(
+                level: .problem, subject: "actor",
+                detail:
+                    "Codex acts under more than one name (\(each)): next ranks differently by way of asking; run codex-state codex install"
+            )
+        ]
     }
 
     /// A file's size as `stat` reports it through links (Codex follows them); 0 when absent.

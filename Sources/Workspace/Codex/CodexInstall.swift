@@ -45,24 +45,48 @@ public struct CodexInstaller: Sendable {
     public var scope: Scope
     /// The absolute path of this binary.
     public var binary: String
-    /// `--actor` written into the MCP server's arguments, if any.
+    /// The one actor Codex acts as (issue 18, item 6): written into the MCP server's arguments,
+    /// the hook commands and the shell tool's environment (`shell_environment_policy.set`), so
+    /// `next` ranks the same for the agent whichever way it asks. Nil: none is set (uninstall,
+    /// doctor read what is there).
     public var actor: String?
-    /// The git directory to make writable in `workspace-write` (the repository's common dir).
-    public var gitDir: String?
+    /// The git directories to make writable in `workspace-write`: the repository's common dir
+    /// and every linked worktree's own (`.git/worktrees/NAME`, where its index, HEAD and our
+    /// lock live; Codex keeps it read-only even with the common dir listed).
+    public var gitDirs: [String]
+    /// The git directories of the worktree install or doctor runs in (its own and the common
+    /// one): doctor's check that its shell writes work.
+    public var ownGitDirs: [String]
     /// The repository's working tree, when install runs in one: a file it writes there
     /// (`--project`'s `.codex/`) passes the tree's check.
     public var tree: WorkingTree?
 
     public init(
-        paths: CodexPaths, scope: Scope, binary: String, actor: String?, gitDir: String?, tree: WorkingTree? = nil
+        paths: CodexPaths, scope: Scope, binary: String, actor: String?, gitDirs: [String], ownGitDirs: [String],
+        tree: WorkingTree? = nil
     ) {
         self.paths = paths
         self.scope = scope
         self.binary = binary
         self.actor = actor
-        self.gitDir = gitDir.map { realPath($0) ?? $0 }
+        func real(_ dirs: [String]) -> [String] {
+            var seen = Set<String>()
+            return dirs.map { realPath($0) ?? Self.trimmed($0) }.filter { seen.insert($0).inserted }
+        }
+        self.gitDirs = real(gitDirs)
+        self.ownGitDirs = real(ownGitDirs)
         self.tree = tree
     }
+
+    static func trimmed(_ path: String) -> String {
+        var p = path
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+
+    /// The environment variable the shell tool gets the actor from.
+    static let actorVariable = "CODEX_STATE_ACTOR"
+    static let shellActorTable = ["shell_environment_policy", "set"]
 
     var entriesConfig: String {
         switch scope {
@@ -86,13 +110,24 @@ public struct CodexInstaller: Sendable {
 
     var manifestPath: String { paths.realHome + "/codex-state-install.json" }
 
-    public func command(_ mode: String) -> String { shellQuote(binary) + " codex hook " + mode }
+    public func command(_ mode: String) -> String {
+        shellQuote(binary) + " codex hook " + mode + (actor.map { " --actor " + shellQuote($0) } ?? "")
+    }
 
-    /// Whether a hook command is one of ours (any binary named codex-state, any install).
+    /// Whether a hook command is one of ours (any binary named codex-state, any install, with or
+    /// without `--actor`).
     static func isOurs(_ command: String, mode: String) -> Bool {
-        guard command.hasSuffix(" codex hook " + mode) else { return false }
-        let program = String(command.dropLast((" codex hook " + mode).count))
+        guard let r = command.range(of: " codex hook " + mode) else { return false }
+        let rest = command[r.upperBound...]
+        guard rest.isEmpty || rest.hasPrefix(" --actor ") else { return false }
+        let program = String(command[..<r.lowerBound])
         return program.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")).hasSuffix("codex-state")
+    }
+
+    /// The `--actor` of one of our hook commands (as `command(_:)` quotes it), if any.
+    static func actor(inHookCommand command: String) -> String? {
+        guard let r = command.range(of: " --actor ", options: .backwards) else { return nil }
+        return shellUnquote(String(command[r.upperBound...]))
     }
 
     // MARK: - Install
@@ -137,8 +172,15 @@ public struct CodexInstaller: Sendable {
             try $0.set(table, "default_tools_approval_mode", .string("approve"))
             try $0.set(table, "omit_tools_from", .array([.string("deferred")]))
         }
-        if let g = gitDir {
+        // The shell tool's commands act as the same actor (hooks and MCP have it in their
+        // command lines). Codex passes `shell_environment_policy.set` to every command it runs.
+        if let a = actor, files.user.value(Self.shellActorTable, Self.actorVariable) != .string(a) {
+            if files.user.value(Self.shellActorTable, Self.actorVariable) == nil { files.manifest.setShellActor = true }
+            try files.userConfig { try $0.set(Self.shellActorTable, Self.actorVariable, .string(a)) }
+        }
+        for g in gitDirs {
             let roots = files.user.value(["sandbox_workspace_write"], "writable_roots")
+            if roots == nil { files.manifest.createdRootsKey = true }
             if !(roots?.array ?? []).contains(.string(g)) {
                 try files.userConfig { try $0.append(.string(g), to: ["sandbox_workspace_write"], "writable_roots") }
                 files.manifest.addedRoots.insert(g)
@@ -195,14 +237,21 @@ public struct CodexInstaller: Sendable {
         try files.entries { editor in for k in Self.serverKeys { try editor.remove(table, k) } }
         if !files.manifest.addedRoots.isEmpty {
             let added = files.manifest.addedRoots
+            let createdKey = files.manifest.createdRootsKey
             try files.userConfig { editor in
                 try editor.removeElements(from: ["sandbox_workspace_write"], "writable_roots") {
                     $0.string.map(added.contains) ?? false
                 }
-                if editor.value(["sandbox_workspace_write"], "writable_roots")?.array?.isEmpty == true {
+                // The key goes only when install wrote it: `writable_roots = []` of the user's stays.
+                if createdKey,
+                    editor.value(["sandbox_workspace_write"], "writable_roots")?.array?.isEmpty == true
+                {
                     try editor.remove(["sandbox_workspace_write"], "writable_roots")
                 }
             }
+        }
+        if files.manifest.setShellActor {
+            try files.userConfig { try $0.remove(Self.shellActorTable, Self.actorVariable) }
         }
         files.manifest.addedRoots = []
         files.uninstalling = true
@@ -274,10 +323,26 @@ public struct CodexInstaller: Sendable {
     struct Manifest: Codable {
         var addedRoots: Set<String> = []
         var createdHooksFile = false
+        /// Install wrote the `writable_roots` key itself (the user had none).
+        var createdRootsKey = false
+        /// Install set `shell_environment_policy.set.CODEX_STATE_ACTOR` (the user had none).
+        var setShellActor = false
 
         enum CodingKeys: String, CodingKey {
             case addedRoots = "added_writable_roots"
             case createdHooksFile = "created_hooks_file"
+            case createdRootsKey = "created_writable_roots"
+            case setShellActor = "set_shell_actor"
+        }
+
+        init() {}
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            addedRoots = try c.decodeIfPresent(Set<String>.self, forKey: .addedRoots) ?? []
+            createdHooksFile = try c.decodeIfPresent(Bool.self, forKey: .createdHooksFile) ?? false
+            createdRootsKey = try c.decodeIfPresent(Bool.self, forKey: .createdRootsKey) ?? false
+            setShellActor = try c.decodeIfPresent(Bool.self, forKey: .setShellActor) ?? false
         }
     }
 
@@ -425,6 +490,12 @@ public func shellQuote(_ s: String) -> String {
                 || "/._-+:=@%,".unicodeScalars.contains(c)
         }
     return safe ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// The word ``shellQuote(_:)`` quoted.
+func shellUnquote(_ s: String) -> String {
+    guard s.hasPrefix("'"), s.hasSuffix("'"), s.count >= 2 else { return s }
+    return String(s.dropFirst().dropLast()).replacingOccurrences(of: "'\\''", with: "'")
 }
 
 extension Workspace {

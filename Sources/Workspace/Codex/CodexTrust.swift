@@ -39,14 +39,21 @@ public struct CodexHookHandler: Equatable, Sendable {
 }
 
 public enum CodexTrust {
-    /// Codex's default hook timeout in seconds.
+    /// Codex's default hook timeout in seconds, for every event but SessionEnd.
     public static let defaultTimeout = 600
+
+    /// The timeout Codex 0.163 gives a handler of `event` that sets none: SessionEnd runs as
+    /// the session closes and gets 1 s; every other event 600 s. The trust hash holds this
+    /// effective value, so a hash computed with another default names a hook Codex skips.
+    public static func defaultTimeout(for event: CodexHookEvent) -> Int {
+        event == .sessionEnd ? 1 : defaultTimeout
+    }
 
     /// `sha256:<hex>` of the compact, key-sorted JSON of `{event_name, matcher?, hooks: [handler]}`.
     public static func hash(event: CodexHookEvent, matcher: String?, handler: CodexHookHandler) -> String {
         var h: [(String, String)] = [
             ("async", "false"), ("command", quote(handler.command)),
-            ("timeout", String(handler.timeout ?? defaultTimeout)), ("type", quote(handler.type)),
+            ("timeout", String(handler.timeout ?? defaultTimeout(for: event))), ("type", quote(handler.type)),
         ]
         if let s = handler.statusMessage { h.append(("statusMessage", quote(s))) }
         let handlerJSON = object(h)
