@@ -128,4 +128,54 @@ struct CodexAgentTests {
             #expect(line.hasPrefix(runs ? "ok" : "problem"), "trusted with \(timeout) s: \(line)")
         }
     }
+
+    /// Item 9: a user whose hooks live in config.toml gets ours there too (Codex prints "loading
+    /// hooks from both … prefer a single representation" on every session when one layer has
+    /// both); Codex runs theirs and ours, doctor is content, uninstall gives the file back.
+    @Test func hooksGoWhereTheUsersHooksAre() throws {
+        let w = try CodexWorld()
+        let mine = w.s.path("mine-ran")
+        let command = "touch \(mine)"
+        let original =
+            w.baseConfig + """
+                [[hooks.SessionStart]]
+                [[hooks.SessionStart.hooks]]
+                type = "command"
+                command = "\(command)"
+
+                [hooks.state."\(w.config):session_start:0:0"]
+                trusted_hash = "\(CodexTrustHash.of(event: "session_start", command: command))"
+
+                # The end of my settings.
+
+                """
+        try w.s.write(w.config, original)
+        let install = try w.cs("codex", "install")
+        #expect(install.ok, "\(install.stderr)")
+        let hooksJSON = URL(fileURLWithPath: w.home).resolvingSymlinksInPath().path + "/hooks.json"
+        #expect(
+            !FileManager.default.fileExists(atPath: hooksJSON), "install wrote hooks.json beside config.toml's hooks")
+        let doctor = try w.cs("codex", "doctor")
+        #expect(doctor.ok, "\(doctor.stdout)")
+        #expect(try w.cs("codex", "install").stdout == "nothing to change: already installed\n")
+
+        let (run, thread) = try w.exec(sandbox: "workspace-write")
+        #expect(run.ok, "\(run.stderr)")
+        #expect(!run.stderr.contains("prefer a single representation"), "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: mine), "the user's hook did not run")
+        #expect(w.firstDeveloperTexts.contains { $0.contains("Write the parser") }, "our SessionStart hook did not run")
+        #expect(
+            try w.sessions().contains { ($0["source"] as? String) == "codex:" + thread },
+            "our SessionEnd hook did not run")
+
+        #expect(try w.cs("codex", "uninstall").ok)
+        // Codex may have added its own [projects] table; everything else is the user's again.
+        let after = try w.s.read(w.config)
+        var restored = after
+        for line in after.components(separatedBy: "\n")
+        where line.hasPrefix("[projects.") || line.hasPrefix("trust_level") {
+            restored = restored.replacingOccurrences(of: line + "\n", with: "")
+        }
+        #expect(restored.trimmingCharacters(in: .newlines) == original.trimmingCharacters(in: .newlines), "\(after)")
+    }
 }

@@ -201,9 +201,11 @@ import Testing
         #expect(none.stdout.contains("trust entry /not/the/real/config.toml:stop:0:0"))
 
         #expect(try w.cs("codex", "install").ok)
+        // The user's hooks are in config.toml: ours went there too (issue 18, item 9).
+        #expect(!FileManager.default.fileExists(atPath: w.hooks))
         // Editing our hook's command after it was trusted makes Codex skip it silently.
-        let edited = try w.s.read(w.hooks).replacingOccurrences(of: "session-start", with: "session-start ")
-        try w.s.write(w.hooks, edited)
+        let edited = try w.s.read(w.config).replacingOccurrences(of: "session-start", with: "session-start ")
+        try w.s.write(w.config, edited)
         let r = try w.cs("codex", "doctor", "--json")
         #expect(r.status == 1)
         let findings = w.s.json(r.stdout)["findings"] as? [[String: Any]] ?? []

@@ -65,6 +65,15 @@ public struct CodexDoctor: Sendable {
         var sources: [(file: String, groups: [CodexHookGroup], needsTrustedProject: Bool)] = [
             (realPath(paths.config) ?? paths.config, codexHookGroups(toml: root), false)
         ]
+        // With --project, the project's config.toml may hold hooks too (install puts ours there
+        // when the project's hooks are written that way).
+        if let root = projectRoot,
+            let text = try? String(contentsOfFile: root + "/.codex/config.toml", encoding: .utf8),
+            let parsed = try? TOMLDocument(parsing: text).root
+        {
+            let file = root + "/.codex/config.toml"
+            sources.append((realPath(file) ?? file, codexHookGroups(toml: parsed), true))
+        }
         for (file, project) in hookFiles() {
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

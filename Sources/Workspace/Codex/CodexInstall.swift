@@ -132,11 +132,44 @@ public struct CodexInstaller: Sendable {
 
     // MARK: - Install
 
+    /// Trust keys of hooks defined in the entries' config.toml name its real path.
+    var configKeyPath: String { realPath(entriesConfig) ?? entriesConfig }
+
     public func installChanges() throws -> [CodexFileChange] {
         var files = try Edit(self)
         // Hooks: replace ours in place, else append after the user's groups (trust keys are indices).
         var trust: [(String, String)] = []
-        for (event, mode, timeout) in Self.installed {
+        // Where the user's hooks already are (Codex warns on every session when one layer has
+        // both): config.toml's [[hooks.<Event>]] when it holds some and hooks.json none.
+        let inConfig = files.hooksInConfig
+        for (event, mode, timeout) in Self.installed where inConfig {
+            let handler = CodexHookHandler(command: command(mode), timeout: timeout)
+            let groups = codexHookGroups(toml: files.entriesRoot).filter { $0.event == event }
+            let index: Int
+            if let g = groups.first(where: { $0.handlers.first.map { Self.isOurs($0.command, mode: mode) } ?? false }) {
+                index = g.index
+                let base: TOMLPath = [.key("hooks"), .key(event.rawValue), .index(index), .key("hooks"), .index(0)]
+                if g.handlers.first?.command != handler.command {
+                    try files.entries { try $0.replace(at: base + [.key("command")], with: .string(handler.command)) }
+                }
+                if g.handlers.first?.timeout != timeout {
+                    try files.entries { try $0.replace(at: base + [.key("timeout")], with: .integer(Int64(timeout))) }
+                }
+            } else {
+                index = groups.count
+                let entry: TOMLValue = .table([
+                    "type": .string("command"), "command": .string(handler.command),
+                    "timeout": .integer(Int64(timeout)),
+                ])
+                try files.entries { try $0.appendArrayTable(["hooks", event.rawValue], [("hooks", .array([entry]))]) }
+            }
+            trust.append(
+                (
+                    CodexTrust.key(file: configKeyPath, event: event, group: index, handler: 0),
+                    CodexTrust.hash(event: event, matcher: nil, handler: handler)
+                ))
+        }
+        for (event, mode, timeout) in Self.installed where !inConfig {
             let handler = CodexHookHandler(command: command(mode), timeout: timeout)
             let groups = files.hooks.groups(event.rawValue)
             let group: [String: Any] = [
@@ -195,6 +228,37 @@ public struct CodexInstaller: Sendable {
     /// keys move with their new indices).
     public func uninstallChanges() throws -> [CodexFileChange] {
         var files = try Edit(self)
+        // Ours in config.toml's [[hooks.<Event>]] (installed where the user's hooks were).
+        for (event, mode, _) in Self.installed {
+            let groups = codexHookGroups(toml: files.entriesRoot).filter { $0.event == event }
+            var kept = 0
+            var ours: [Int] = []
+            for g in groups {
+                let key = { (group: Int, h: Int) in
+                    ["hooks", "state", CodexTrust.key(file: configKeyPath, event: event, group: group, handler: h)]
+                }
+                if g.handlers.first.map({ Self.isOurs($0.command, mode: mode) }) ?? false {
+                    ours.append(g.index)
+                    for h in 0..<max(g.handlers.count, 1) {
+                        try files.userConfig { try $0.remove(key(g.index, h), "trusted_hash") }
+                    }
+                    continue
+                }
+                if kept != g.index {
+                    for h in 0..<g.handlers.count {
+                        guard let v = files.user.value(key(g.index, h), "trusted_hash") else { continue }
+                        try files.userConfig {
+                            try $0.remove(key(g.index, h), "trusted_hash")
+                            try $0.set(key(kept, h), "trusted_hash", v)
+                        }
+                    }
+                }
+                kept += 1
+            }
+            for i in ours.reversed() {
+                try files.entries { try $0.removeArrayTable(["hooks", event.rawValue], at: i) }
+            }
+        }
         for (event, mode, _) in Self.installed {
             let groups = files.hooks.groups(event.rawValue)
             var kept = 0
@@ -393,6 +457,15 @@ public struct CodexInstaller: Sendable {
             manifest =
                 manifestBefore.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) } ?? Manifest()
             if hooksBefore == nil { manifest.createdHooksFile = true }
+        }
+
+        /// The config.toml holding the MCP server entry (and our hooks when they live there).
+        var entriesRoot: TOMLValue { (project ?? user).root }
+
+        /// Whether hooks go into config.toml's `[[hooks.<Event>]]`: it holds hook groups and the
+        /// hooks file beside it none.
+        var hooksInConfig: Bool {
+            !codexHookGroups(toml: entriesRoot).isEmpty && codexHookGroups(json: hooks.value).isEmpty
         }
 
         /// Edits the user's config.toml; a refused edit names the file.

@@ -91,6 +91,106 @@ public struct TOMLEditor {
             what: "adding to \(dotted(path))")
     }
 
+    /// Appends `element` (a table of simple values and arrays of such tables, in `order`) to the
+    /// array of tables `path` as `[[path]]` sections at the end of the file, after one blank
+    /// line (``removeArrayTable(_:at:)`` takes exactly that out again). Refused when `path` is
+    /// something else (an inline array, a table).
+    public mutating func appendArrayTable(_ path: [String], _ element: [(String, TOMLValue)]) throws {
+        let current = document.root.lookup(path)
+        var items: [TOMLValue] = []
+        if let current {
+            guard case .array(let a) = current, document.headers.contains(where: { $0.isArray && $0.path == path })
+            else {
+                throw TOMLEditError(
+                    description:
+                        "\(dotted(path)) is \(current.kindName) written inline, not [[\(dotted(path))]] tables; not changed"
+                )
+            }
+            items = a
+        }
+        let nl = document.newline
+        var body = "[[" + dotted(path) + "]]" + nl
+        var nested = ""
+        for (key, value) in element {
+            if case .array(let tables) = value, !tables.isEmpty, tables.allSatisfy({ $0.table != nil }) {
+                for t in tables {
+                    nested += "[[" + dotted(path + [key]) + "]]" + nl
+                    for k in (t.table ?? [:]).keys.sorted(by: Self.handlerKeyOrder) {
+                        nested += tomlKey(k) + " = " + tomlRender(t.table?[k] ?? .string("")) + nl
+                    }
+                }
+            } else {
+                body += tomlKey(key) + " = " + tomlRender(value) + nl
+            }
+        }
+        let s = document.scalars
+        let end = s.count
+        var prefix = ""
+        if !(end == 0 || (end == 1 && s[0] == "\u{FEFF}")) {
+            prefix = s[end - 1] == "\n" ? nl : nl + nl
+        }
+        var table: [String: TOMLValue] = [:]
+        for (k, v) in element { table[k] = v }
+        try apply(
+            [(end..<end, prefix + body + nested)],
+            expecting: document.root.setting(path, .array(items + [.table(table)])),
+            what: "adding [[\(dotted(path))]]")
+    }
+
+    /// `type`, `command`, then the rest by name: how a hook handler reads best.
+    static func handlerKeyOrder(_ a: String, _ b: String) -> Bool {
+        let first = ["type", "command"]
+        switch (first.firstIndex(of: a), first.firstIndex(of: b)) {
+        case (let x?, let y?): return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a < b
+        }
+    }
+
+    /// Replaces the value written at `path` (steps through arrays by index: a key of a
+    /// `[[table]]` element) where it is written.
+    public mutating func replace(at path: TOMLPath, with value: TOMLValue) throws {
+        let shown = path.map(\.description).joined(separator: ".")
+        guard let span = document.spans[path] else {
+            throw TOMLEditError(description: "\(shown) is not written in the file; not changed")
+        }
+        try apply(
+            [(span.start..<span.end, tomlRender(value))], expecting: document.root.setting(steps: path[...], value),
+            what: "setting \(shown)")
+    }
+
+    /// Removes element `index` of the array of tables `path` — its `[[path]]` section and the
+    /// sections of its sub-tables — and the one blank line before it.
+    public mutating func removeArrayTable(_ path: [String], at index: Int) throws {
+        guard case .array(var items)? = document.root.lookup(path), items.indices.contains(index) else { return }
+        let headers = document.headers
+        let own = headers.indices.filter { headers[$0].isArray && headers[$0].path == path }
+        guard own.count == items.count else {
+            throw TOMLEditError(
+                description: "\(dotted(path)) is not written as [[\(dotted(path))]] tables only; not changed")
+        }
+        let first = own[index]
+        var last = first
+        while last + 1 < headers.count, headers[last + 1].path.count > path.count,
+            headers[last + 1].path.starts(with: path)
+        {
+            last += 1
+        }
+        var start = headers[first].lineStart
+        let s = document.scalars
+        let nl = Array(document.newline.unicodeScalars)
+        // The blank line before it, when the line before that ends too.
+        if start >= 2 * nl.count, Array(s[(start - nl.count)..<start]) == nl,
+            Array(s[(start - 2 * nl.count)..<(start - nl.count)]) == nl
+        {
+            start -= nl.count
+        }
+        items.remove(at: index)
+        let expected = items.isEmpty ? document.root.removing(path) : document.root.setting(path, .array(items))
+        try apply([(start..<headers[last].sectionEnd, "")], expecting: expected, what: "removing [[\(dotted(path))]]")
+    }
+
     /// Removes the elements of the array `table.key` that `match`, keeping the rest as written.
     public mutating func removeElements(
         from table: [String], _ key: String, where match: (TOMLValue) -> Bool
@@ -303,6 +403,21 @@ extension TOMLValue {
         var t = table ?? [:]
         t[first] = (t[first] ?? .table([:])).setting(Array(path.dropFirst()), value)
         return .table(t)
+    }
+
+    /// This value with the one at `steps` (keys and array indices, all present) set to `value`.
+    func setting(steps: ArraySlice<TOMLStep>, _ value: TOMLValue) -> TOMLValue {
+        guard let step = steps.first else { return value }
+        switch (self, step) {
+        case (.table(var t), .key(let k)):
+            t[k] = (t[k] ?? .table([:])).setting(steps: steps.dropFirst(), value)
+            return .table(t)
+        case (.array(var a), .index(let i)) where a.indices.contains(i):
+            a[i] = a[i].setting(steps: steps.dropFirst(), value)
+            return .array(a)
+        default:
+            return self
+        }
     }
 
     /// This table without `path`.
