@@ -247,7 +247,7 @@ public enum Redaction {
         rule(
             "gitlab-token",
             "GitLab tokens (glpat-, gldt-, glptt-, glrt-, glft-, glimt-, gloas-, glsoat-, glcbt-, glagent-; GR1348941 runner registration)",
-            #"(?<![A-Za-z0-9_-])(?:gl(?:pat|dt|ptt|rt|ft|imt|oas|soat|agent|ffct)-[0-9A-Za-z_-]{20,}+|glcbt-[0-9A-Za-z]{1,5}_[0-9A-Za-z_-]{20,}+|GR1348941[0-9A-Za-z_-]{20,}+)"#
+            #"(?<![A-Za-z0-9_])(?:gl(?:pat|dt|ptt|rt|ft|imt|oas|soat|agent|ffct)-[0-9A-Za-z_-]{20,}+|glcbt-[0-9A-Za-z]{1,5}_[0-9A-Za-z_-]{20,}+|GR1348941[0-9A-Za-z_-]{20,}+)"#
         ),
         rule(
             "npm-token", "npm access tokens (npm_ and 36 characters)",

@@ -1,3 +1,5 @@
+import StateModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -11,6 +13,17 @@ extension StorePaths {
     /// The clone's copy of every ended session, shared by its worktrees and out of reach of
     /// `git clean`: `<common dir>/codex-state/sessions/`.
     public var sessionArchiveDir: String { Self.join(shared, "sessions") }
+
+    /// Where the Codex threads' open sessions of this worktree are.
+    public var threadSessionsDir: String { Self.join(worktreeLocal, "codex-threads") }
+
+    /// The open session of one Codex thread in this worktree (issue 18, item 7): beside the
+    /// worktree's own `open-session.json`, one file per thread, named by a hash of its id (a
+    /// thread id is Codex's text, not a file name).
+    public func threadSessionFile(_ thread: String) -> String {
+        threadSessionsDir + "/"
+            + ContentHash.sha256(Array(thread.utf8)).prefix(Identifiers.hexLength) + ".json"
+    }
 }
 
 extension StateStore {
@@ -33,6 +46,18 @@ extension StateStore {
     /// Removes this worktree's open-session file (absent is fine).
     public func removeOpenSession() throws {
         try Files.remove(paths.openSessionFile)
+    }
+
+    /// Replaces a Codex thread's open-session file (``StorePaths/threadSessionFile(_:)``).
+    public func writeThreadSession(_ bytes: [UInt8], thread: String) throws {
+        let path = paths.threadSessionFile(thread)
+        try Files.makeDirectory(Files.directory(of: path))
+        try Files.writeAtomically(bytes, to: path)
+    }
+
+    /// Removes a Codex thread's open-session file (absent is fine).
+    public func removeThreadSession(thread: String) throws {
+        try Files.remove(paths.threadSessionFile(thread))
     }
 
     /// Moves a damaged open-session file aside as `open-session.json.broken`; false if it could

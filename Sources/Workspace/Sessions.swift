@@ -82,6 +82,8 @@ public struct SessionList: Sendable {
     public var entries: [SessionEntry]
     /// This worktree's open session, if any (whatever its branch).
     public var open: OpenSession?
+    /// The Codex threads' open sessions in this worktree, oldest first.
+    public var threads: [OpenSession] = []
     /// Files that could not be read (session files, or the open-session file), with the reason.
     public var skipped: [String]
 }
@@ -223,7 +225,22 @@ extension Workspace {
         } catch {
             skipped.append("\(error)")
         }
-        return SessionList(entries: entries, open: open, skipped: skipped)
+        var list = SessionList(entries: entries, open: open, skipped: skipped)
+        let dir = paths.threadSessionsDir
+        if Files.isDirectory(dir) {
+            for name in try Files.list(dir) where name.hasSuffix(".json") {
+                do {
+                    list.threads.append(
+                        try JSONDecoder().decode(
+                            OpenSession.self,
+                            from: Data(try Files.read(dir + "/" + name, limit: Limits.sessionFileBytes))))
+                } catch {
+                    list.skipped.append("\(dir)/\(name): \(error)")
+                }
+            }
+        }
+        list.threads.sort { ($0.started, $0.id) < ($1.started, $1.id) }
+        return list
     }
 
     /// One ended session, by id, unique id prefix (with or without `s-`), file name or path.
@@ -269,14 +286,96 @@ extension Workspace {
         return (try? endedSessions(.branch(origin), limit: 1, skipped: &skipped))?.first?.record
     }
 
+    // MARK: - Codex threads
+
+    /// The fixed id of a Codex thread's session: a thread has at most one snapshot, however
+    /// often it is resumed (`exec resume` runs SessionStart again after SessionEnd wrote it).
+    public static func threadSessionID(thread: String) -> String {
+        "s-" + String(ContentHash.sha256(Array(("codex-thread\u{0}" + thread).utf8)).prefix(Identifiers.hexLength))
+    }
+
+    /// Whether a snapshot with this id exists (in `.codex-state/sessions/` or the clone's archive):
+    /// found by file name, nothing is read.
+    public func sessionWritten(id: String) throws -> Bool {
+        try sessionFiles().contains { $0.name.hasSuffix("_\(id).json") }
+    }
+
+    /// A Codex thread's open session in this worktree, or nil.
+    public func threadSession(_ thread: String) throws -> OpenSession? {
+        let path = paths.threadSessionFile(thread)
+        guard Files.exists(path) else { return nil }
+        do {
+            return try JSONDecoder().decode(
+                OpenSession.self, from: Data(try Files.read(path, limit: Limits.sessionFileBytes)))
+        } catch {
+            throw SessionError.unreadable(
+                path: path, reason: (error as? DecodingError).map(Self.describe) ?? "\(error)")
+        }
+    }
+
+    /// What SessionStart does for Codex thread `thread` (issue 18, item 7): opens a session of
+    /// its own beside any other — another thread's, one opened by hand, the checkout hook's —
+    /// none of which it closes. A thread already open here (resume, compaction, clear) keeps its
+    /// session; a thread whose snapshot is written (resumed after it ended) gets none: one
+    /// snapshot per thread. Returns the session opened, nil when none was.
+    @discardableResult
+    public func startThreadSession(thread: String, command: String) throws -> OpenSession? {
+        try requireSessionsEnabled()
+        let source = "codex:" + thread
+        guard let checked = try Self.sessionText(source, field: "source"), !checked.contains(where: \.isNewline) else {
+            throw ModelError.invalidValue(field: "source", value: source, reason: "must be one non-empty line")
+        }
+        let now = try now()
+        let head = try headRef()
+        let lock = try writeLock()
+        defer { withExtendedLifetime(lock) {} }
+        let id = Self.threadSessionID(thread: thread)
+        if try threadSession(thread) != nil || sessionWritten(id: id) { return nil }
+        var session = newOpenSession(branch: head.branch, head: head.commit, source: checked, summary: nil, now: now)
+        session.id = id
+        try Limits.checkStrings(try JSONValue(encoding: session), path: "session")
+        try store.writeThreadSession(
+            try CanonicalJSON.encode(Redaction.redactingStrings(session).value), thread: thread)
+        return session
+    }
+
+    /// What SessionEnd does for `thread`: ends its session and writes its snapshot, or nothing
+    /// when it saw no activity (an empty thread writes no snapshot). A session of this thread
+    /// opened by an earlier version in `open-session.json` is ended too. Nil: none was open.
+    @discardableResult
+    public func endThreadSession(thread: String, command: String) throws -> SessionClose? {
+        let now = try now()
+        let head = try headRef()
+        let lock = try writeLock()
+        defer { withExtendedLifetime(lock) {} }
+        var warnings: [String] = []
+        if let open = try threadSession(thread) {
+            return try closeSession(
+                open, headEnd: closingHead(of: open, branch: head.branch, head: head.commit),
+                closedBy: SessionSource.sessionEnd, notes: SessionNotes(), discardIfIdle: true, now: now,
+                command: command, warnings: &warnings, thread: thread)
+        }
+        if let open = try readOpenSession(), open.source == "codex:" + thread {
+            return try closeSession(
+                open, headEnd: closingHead(of: open, branch: head.branch, head: head.commit),
+                closedBy: SessionSource.sessionEnd, notes: SessionNotes(), discardIfIdle: true, now: now,
+                command: command, warnings: &warnings)
+        }
+        return nil
+    }
+
     // MARK: - Closing
 
     /// Ends `open` at `headEnd`: writes its file (or, with `discardIfIdle`, drops it when it saw
     /// no activity), removes the open-session file and journals the end. The caller holds the lock.
     func closeSession(
         _ open: OpenSession, headEnd: String?, closedBy: String, notes: SessionNotes, discardIfIdle: Bool,
-        now: Timestamp, command: String, warnings: inout [String]
+        now: Timestamp, command: String, warnings: inout [String], thread: String? = nil
     ) throws -> SessionClose {
+        // A Codex thread's session lives in its own file; the worktree's in open-session.json.
+        func removeOpenSession() throws {
+            if let thread { try store.removeThreadSession(thread: thread) } else { try self.removeOpenSession() }
+        }
         if discardIfIdle, notes.isEmpty, open.summary == nil, open.headStart == headEnd,
             (Files.stamp(paths.journalFile)?.size ?? 0) <= open.journalOffset
         {

@@ -110,10 +110,12 @@ struct SessionCommand: ParsableCommand {
             printWarnings(list.skipped.map { "warning: skipped \($0)" })
             if output.json {
                 try Output.json(
-                    ListJSON(open: list.open.map(OpenSessionJSON.init), sessions: list.entries.map(ListItemJSON.init)))
+                    ListJSON(
+                        open: list.open.map(OpenSessionJSON.init), codexThreads: list.threads.map(OpenSessionJSON.init),
+                        sessions: list.entries.map(ListItemJSON.init)))
                 return
             }
-            if let o = list.open {
+            for o in [list.open].compactMap({ $0 }) + list.threads {
                 Output.line(
                     "* \(o.id)  open since \(o.started)  \(o.branch ?? "detached")  (\(Output.clean(o.source)))\(o.summary.map { "  " + Output.clean($0) } ?? "")"
                 )
@@ -289,14 +291,20 @@ struct EntryJSON: Encodable {
 
 struct ListJSON: Encodable {
     var open: OpenSessionJSON?
+    /// The Codex threads' open sessions (docs/sessions.md).
+    var codexThreads: [OpenSessionJSON]
     var sessions: [ListItemJSON]
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(open, forKey: .open)
+        try c.encode(codexThreads, forKey: .codexThreads)
         try c.encode(sessions, forKey: .sessions)
     }
-    enum CodingKeys: String, CodingKey { case open, sessions }
+    enum CodingKeys: String, CodingKey {
+        case open, sessions
+        case codexThreads = "codex_threads"
+    }
 }
 
 /// One ended session in `session list`: the header fields and counts (`session show` has all).

@@ -236,6 +236,8 @@ import Testing
         let other = try w.cs("codex", "hook", "session-end", stdin: #"{"session_id":"thread-2","cwd":"\#(w.repo)"}"#)
         #expect(other.ok && other.stdout.isEmpty)
         #expect(try w.s.ok("session", "list", in: w.repo).contains("(codex:thread-1)"))
+        // Activity, or the thread's end writes nothing (an empty thread leaves no snapshot).
+        _ = try w.s.ok("task", "add", "Found on the way", in: w.repo)
         let end = try w.cs("codex", "hook", "session-end", stdin: #"{"session_id":"thread-1","cwd":"\#(w.repo)"}"#)
         #expect(end.ok && end.stdout.isEmpty, "\(end.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: w.repo + "/.codex-state/sessions")

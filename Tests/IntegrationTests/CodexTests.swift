@@ -143,9 +143,9 @@ final class CodexWorld {
         try s.run(Sandbox.binary, args, in: repo, env: ["CODEX_HOME": home].merging(env) { $1 })
     }
 
-    func exec(sandbox: String, prompt: String = "do the next task", in dir: String? = nil) throws -> (
-        Run, thread: String
-    ) {
+    func exec(sandbox: String, prompt: String = "do the next task", in dir: String? = nil, resume: String? = nil)
+        throws -> (Run, thread: String)
+    {
         let started = Date()
         defer {
             FileHandle.standardError.write(
@@ -158,9 +158,8 @@ final class CodexWorld {
         let r = try s.run(
             "python3",
             [
-                "-c", unblock, RealCodex.binary ?? "codex", "exec", "--skip-git-repo-check", "--json", "-s", sandbox,
-                "-m", "gpt-5.5", prompt,
-            ],
+                "-c", unblock, RealCodex.binary ?? "codex", "exec", "-s", sandbox,
+            ] + (resume.map { ["resume", $0] } ?? []) + ["--skip-git-repo-check", "--json", "-m", "gpt-5.5", prompt],
             in: dir ?? repo,
             env: ["CODEX_HOME": home, "MOCK_API_KEY": "x", "SHELL": "/bin/bash"])
         let thread =
@@ -237,22 +236,24 @@ struct CodexEndToEndTests {
         let completed = (session?["tasks_completed"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
         #expect(completed == [w.task], "\(session ?? [:])")
 
-        // The rollout Codex wrote imports into a snapshot of its own; a fresh rollout waits for
-        // --include-active, and importing again changes nothing.
+        // The rollout Codex wrote is this thread's too: the hooks recorded it, so import writes
+        // no second snapshot (issue 18, item 7); a fresh rollout waits for --include-active.
         let waiting = try w.cs("codex", "import", "--json")
         #expect((w.s.json(waiting.stdout)["items"] as? [[String: Any]])?.first?["outcome"] as? String == "active")
-        let imported = try w.cs("codex", "import", "--include-active")
-        #expect(
-            imported.ok && imported.stdout.hasSuffix("1 session(s) imported\n"), "\(imported.stdout) \(imported.stderr)"
-        )
-        let snapshot = try w.sessions().first { ($0["source"] as? String) == "codex-rollout:" + thread } ?? [:]
-        #expect(snapshot["branch"] as? String == "main")
-        #expect((snapshot["summary"] as? String ?? "").contains("Prompt 1: do the next task"), "\(snapshot)")
-        #expect((snapshot["tasks_completed"] as? [[String: Any]])?.first?["id"] as? String == w.task)
         let before = try w.sessions().count
-        let again = try w.cs("codex", "import", "--include-active")
-        #expect(again.stdout.hasSuffix("0 session(s) imported\n"))
+        let imported = try w.cs("codex", "import", "--include-active", "--json")
+        #expect(
+            (w.s.json(imported.stdout)["items"] as? [[String: Any]])?.first?["outcome"] as? String
+                == "already-imported", "\(imported.stdout) \(imported.stderr)")
         #expect(try w.sessions().count == before)
+        #expect(try w.sessions().filter { ($0["source"] as? String ?? "").hasSuffix(thread) }.count == 1)
+
+        // `codex exec resume` runs SessionStart again for the same thread: still one snapshot.
+        if sandbox == "workspace-write" {
+            let (resumed, again) = try w.exec(sandbox: sandbox, prompt: "resume", resume: thread)
+            #expect(resumed.ok && (again.isEmpty || again == thread), "\(resumed.stderr)")
+            #expect(try w.sessions().filter { ($0["source"] as? String ?? "").hasSuffix(thread) }.count == 1)
+        }
     }
 
     /// The user's own trusted hook groups (in config.toml and in hooks.json) still run after

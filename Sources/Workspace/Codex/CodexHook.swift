@@ -52,9 +52,7 @@ public enum CodexHook {
         case .sessionEnd:
             guard let thread else { return Outcome() }
             do {
-                guard let open = try ws.openSession(), open.source == source(thread: thread) else { return Outcome() }
-                _ = try ws.endSession(
-                    summary: nil, decisions: [], followUps: [], command: "codex-state codex hook session-end")
+                try ws.endThreadSession(thread: thread, command: "codex-state codex hook session-end")
                 return Outcome()
             } catch {
                 return Outcome(stderr: "codex-state: session end: " + oneLine(error))
@@ -62,18 +60,10 @@ public enum CodexHook {
         case .sessionStart:
             var note: String?
             if let thread {
+                // The thread's own session, beside any other open here (another thread's, one
+                // opened by hand): none is closed, each gets its snapshot.
                 do {
-                    let src = source(thread: thread)
-                    let open = try ws.openSession()
-                    if open?.source != src {
-                        // A Codex thread whose SessionEnd never ran (killed, crashed) is ended here;
-                        // a session someone opened by hand stays open.
-                        _ = try ws.startSession(
-                            summary: nil, source: src, replace: open?.source.hasPrefix("codex:") == true,
-                            command: "codex-state codex hook session-start")
-                    }
-                } catch SessionError.alreadyOpen {
-                    // Someone's own session stays open; this thread's work is journaled into it.
+                    try ws.startThreadSession(thread: thread, command: "codex-state codex hook session-start")
                 } catch {
                     note = "codex-state: no session opened: " + oneLine(error)
                 }

@@ -101,6 +101,11 @@ extension Workspace {
                 item("already-imported", id)
                 continue
             }
+            // The hooks ran for this thread: its snapshot is written (or being kept), one per thread.
+            if try sessionWritten(id: Self.threadSessionID(thread: thread)) || threadSession(thread) != nil {
+                item("already-imported", Self.threadSessionID(thread: thread), "the Codex hooks recorded this thread")
+                continue
+            }
             let r: Rollout
             do {
                 r = try Rollout.read(file)
