@@ -115,7 +115,8 @@ import Testing
         let prompt =
             #"{"timestamp":"2026-01-15T09:00:01Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"do the next task"}]}}"#
         try w.s.write(rollout, meta + "\n" + prompt + "\n")
-        let imported = try w.s.run(Sandbox.binary, ["codex", "import", "--json", "--include-active", rollout], in: w.repo)
+        let imported = try w.s.run(
+            Sandbox.binary, ["codex", "import", "--json", "--include-active", rollout], in: w.repo)
         #expect(imported.ok, "\(imported.stderr)")
         let item = (w.s.json(imported.stdout)["items"] as? [[String: Any]])?.first
         #expect(item?["outcome"] as? String == "already-imported", "\(imported.stdout)")
