@@ -392,17 +392,19 @@ public enum StateCheck {
     // MARK: - The content
 
     /// Everything about a usable state at HEAD: references, cycles, anchors, trailers and
-    /// conflict records. `evaluation` is the graph at HEAD (reachability and anchor recovery
-    /// included); `bytes` is only used to find the line of each entity.
+    /// conflict records. `rows` are the read model's rows of the tasks at HEAD (over every copy,
+    /// reachability and anchor recovery included: what every other view shows); `bytes` is only
+    /// used to find the line of each entity.
     public static func checkContent(
-        _ state: ProjectState, bytes: [UInt8], evaluation: Evaluation, facts: AnchorFacts, file: String = stateFile
+        _ state: ProjectState, bytes: [UInt8], rows: [String: EvaluatedTask], facts: AnchorFacts,
+        file: String = stateFile
     ) -> [CheckFinding] {
         var pending: [PendingFinding] = []
         pending += referenceFindings(state)
         pending += cycleFindings(state)
-        let (anchors, undecided) = anchorFindings(state, evaluation: evaluation, facts: facts)
+        let (anchors, undecided) = anchorFindings(state, rows: rows, facts: facts)
         pending += anchors
-        pending += trailerFindings(state, facts: facts)
+        pending += trailerFindings(state, rows: rows, facts: facts)
         pending += conflictFindings(state)
         pending += memoryFindings(state)
         pending += invariantFindings(state)
@@ -663,11 +665,22 @@ public enum StateCheck {
 
     /// Completions at HEAD. Returns the findings and, in a shallow clone, the tasks whose
     /// anchors could not be decided (reported once, together).
-    static func anchorFindings(_ state: ProjectState, evaluation: Evaluation, facts: AnchorFacts)
+    static func anchorFindings(_ state: ProjectState, rows: [String: EvaluatedTask], facts: AnchorFacts)
         -> ([PendingFinding], [String])
     {
         var out: [PendingFinding] = []
         var undecided: [String] = []
+        // Open here, done on HEAD: another copy's completion whose work came over alone (a
+        // cherry-pick, a squash merge), found under another commit.
+        for t in state.tasks.values.sorted(by: { $0.id < $1.id }) where t.status != .done {
+            guard let row = rows[t.id], row.status == .done, let found = row.recovered else { continue }
+            out.append(
+                PendingFinding(
+                    code: .completionRecovered, path: taskPath(t.id, .key("status")), entity: t.id,
+                    message:
+                        "task \(t.id) is \(t.status.rawValue) here, but another copy records it done and that work is on HEAD as \(found.commit.prefix(7)) (found by \(found.method.rawValue))",
+                    fix: "codex-state reanchor \(t.id) records the completion here; then commit .codex-state/"))
+        }
         for t in state.tasks.values.sorted(by: { $0.id < $1.id }) where t.status == .done {
             guard let c = t.completion else {
                 out.append(
@@ -682,7 +695,8 @@ public enum StateCheck {
             guard let commit = c.commit else { continue }
             let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
-            if let found = evaluation.recovered[t.id] {
+            let row = rows[t.id]
+            if let found = row?.recovered {
                 out.append(
                     PendingFinding(
                         code: .completionRecovered, path: path, entity: t.id,
@@ -691,7 +705,7 @@ public enum StateCheck {
                         fix: "codex-state reanchor \(t.id), then commit .codex-state/"))
                 continue
             }
-            let status = evaluation.status[t.id] ?? .doneUnknown
+            let status = row?.status ?? .doneUnknown
             if status == .done { continue }
             if facts.head == nil { continue }  // an unborn branch has nothing to be on
             if facts.shallow {
@@ -733,7 +747,9 @@ public enum StateCheck {
     /// say) is not reported: the state is newer than the commit's claim. Tasks in progress or
     /// blocked are not reported either: `prepare-commit-msg` puts the trailer on every commit
     /// of work in progress.
-    static func trailerFindings(_ state: ProjectState, facts: AnchorFacts) -> [PendingFinding] {
+    static func trailerFindings(_ state: ProjectState, rows: [String: EvaluatedTask], facts: AnchorFacts)
+        -> [PendingFinding]
+    {
         var out: [PendingFinding] = []
         var reported: Set<String> = []
         for commit in facts.trailerCommits {
@@ -752,7 +768,10 @@ public enum StateCheck {
                         ))
                     continue
                 }
-                guard t.status == .open, t.updated.at <= commit.time else { continue }
+                // Open at HEAD, as every view says it (done through another copy, or started in
+                // one, is not open; in progress only because of this trailer is).
+                let open = rows[id].map { $0.status == .open || $0.inProgressByTrailer } ?? true
+                guard t.status == .open, open, t.updated.at <= commit.time else { continue }
                 reported.insert(id)
                 out.append(
                     PendingFinding(

@@ -28,14 +28,26 @@ public enum Identifiers {
     public static func resolve<S: Sequence>(_ input: String, kind: EntityKind, among ids: S) throws
         -> String where S.Element == String
     {
+        try resolve(input, kind: kind) { needle, full in
+            var matches: [String] = []
+            for id in ids {
+                if id == needle || id == full { return (id, []) }
+                if id.hasPrefix(full) { matches.append(id) }
+            }
+            return (nil, matches)
+        }
+    }
+
+    /// The same rule over a lookup (an index): `lookup(needle, full)` gives the id equal to
+    /// either, else the ids starting with `full` (at least two of them when there are several).
+    public static func resolve(
+        _ input: String, kind: EntityKind, lookup: (_ needle: String, _ full: String) throws -> (String?, [String])
+    ) throws -> String {
         let needle = input.lowercased()
         guard !needle.isEmpty else { throw ModelError.emptyText(field: "\(kind.rawValue) id") }
         let full = needle.hasPrefix(kind.idPrefix) ? needle : kind.idPrefix + needle
-        var matches: [String] = []
-        for id in ids {
-            if id == needle || id == full { return id }
-            if id.hasPrefix(full) { matches.append(id) }
-        }
+        let (exact, matches) = try lookup(needle, full)
+        if let exact { return exact }
         switch matches.count {
         case 0: throw ModelError.unknownID(kind: kind, id: input)
         case 1: return matches[0]

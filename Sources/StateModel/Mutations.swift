@@ -237,6 +237,28 @@ extension ProjectState {
         return id
     }
 
+    /// Records here a completion another copy of the state made (`reanchor`): the work it anchors
+    /// is on HEAD as `commit` (a cherry-pick or squash merge brought the work without the state
+    /// file), so the task is done here, at that commit. The copy's record is kept as a note.
+    public mutating func adoptCompletion(
+        _ id: String, _ completion: Completion, on commit: String, from copy: String, _ ctx: MutationContext
+    ) throws {
+        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: .cancelled) }
+        let at = completion.commit.map { "at commit \($0)" } ?? "with the work (no commit named)"
+        t.notes.append(
+            Note(
+                at: ctx.now, actor: ctx.actor,
+                text: "completed in \(copy) by \(completion.actor) \(at); its work is on HEAD as \(commit)"))
+        t.status = .done
+        t.claim = nil
+        t.blocker = nil
+        t.completion = Completion(
+            commit: commit, branch: completion.branch, at: completion.at, actor: completion.actor, note: completion.note
+        )
+        try store(t, ctx)
+    }
+
     /// `id` waits on `dep` from now on.
     public mutating func addDependency(_ idOrPrefix: String, on depOrPrefix: String, _ ctx: MutationContext) throws
         -> (String, String)

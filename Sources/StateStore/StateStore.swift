@@ -71,9 +71,10 @@ public struct LoadedState: Sendable {
 public final class StateStore {
     public let paths: StorePaths
 
-    /// How long a read waits for another process's write transaction on the index before
-    /// giving up on it (and parsing the file instead). Hooks set a short one: git never waits.
-    public var indexBusyTimeout: Double = 10
+    /// How long a command waits for another process holding the index before it answers from
+    /// memory instead (the rows built from the file): once per command, since a handle found
+    /// held is not waited on again (``StateIndex/held``). Hooks set a shorter one: git never waits.
+    public var indexBusyTimeout: Double = 1
 
     /// For crash tests only: `after-state-write` ends the process the instant the state file is
     /// replaced, before the index and the journal are touched (`CODEX_STATE_FAULT`).

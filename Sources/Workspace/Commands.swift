@@ -53,7 +53,7 @@ extension Workspace {
         if let lane = focusedLane {
             // The evaluated graph knows the task's status over every copy; without it, decline
             // the focused path (the other paths evaluate everything).
-            guard let row = try evaluatedRows([id], in: lane)?[id]?.row else { throw FocusDeclined() }
+            guard let row = try evaluatedRows([id], in: lane)?[id] else { throw FocusDeclined() }
             if row.status == .inProgress, let e = row.elsewhere, e.actor != ctx.actor {
                 throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
             }
@@ -69,19 +69,11 @@ extension Workspace {
     /// gets a warning naming them: `task start` and the MCP `task_update` tool.
     func warnIfWaiting(_ started: String) {
         // Through the evaluated graph: the task's row and the rows it waits on.
-        if let lane = try? focusLane(), let row = (try? evaluatedRows([started], in: lane))??[started]?.row {
-            let waits = row.waitsOnDeps + row.waitsOnChildren
-            guard !waits.isEmpty, let rows = try? evaluatedRows(waits, in: lane) else { return }
-            let open = waits.map { "\($0) (\(rows[$0]?.row.status.rawValue ?? "missing"))" }
-            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-            return
-        }
-        guard let after = try? view().evaluation else { return }
-        let (deps, kids) = after.waitingOn(started)
-        let open = (deps + kids).map { "\($0) (\(after.status[$0]?.rawValue ?? "missing"))" }
-        if !open.isEmpty {
-            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-        }
+        guard let model = try? readModel(), let row = try? model.row(started), !row.waitsOn.isEmpty,
+            let rows = try? model.rows(ids: row.waitsOn)
+        else { return }
+        let open = row.waitsOn.map { "\($0) (\(rows[$0]?.status.rawValue ?? "missing"))" }
+        warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
@@ -143,9 +135,13 @@ extension Workspace {
     {
         let head = try headRef()
         // Only the task's dependents and its parent can become ready by its completion: their
-        // evaluated rows before and after say which did (else the whole graph, before and after).
-        let around = try? readinessAround(id)
-        let readyBefore = around == nil ? ((try? view().evaluation.ready) ?? []) : []
+        // rows before and after say which did.
+        let before = try readModel()
+        let target = try before.resolve(id)
+        let (dependents, _) = try before.neighbours(of: target)
+        let parent = try before.row(target)?.parent
+        let candidates = Array(Set(dependents + (parent.map { [$0] } ?? []))).sorted()
+        let readyBefore = Set(try before.rows(ids: candidates).values.filter(\.ready).map(\.id))
         let resolved = try revision.map { try repository.resolveCommit($0) }
         let commit = resolved?.hex
         var created: Timestamp?
@@ -161,29 +157,11 @@ extension Workspace {
             )
         }
         var result = CompletionResult(id: done, commit: commit, branch: head.branch)
-        if let around, around.id == done {
-            if let lane = try? focusLane(), let rows = try? evaluatedRows(around.candidates, in: lane) {
-                result.unblocked = around.candidates.filter {
-                    rows[$0]?.row.ready == true && !around.ready.contains($0)
-                }
-                .sorted().compactMap { id in rows[id].map { (id: id, title: $0.summary.title) } }
-            }
-        } else if let after = try? view().evaluation {
-            result.unblocked = after.ready.subtracting(readyBefore).sorted().compactMap { id in
-                after.tasks[id].map { (id: id, title: $0.title) }
-            }
+        if let after = try? readModel(), let rows = try? after.rows(ids: candidates) {
+            result.unblocked = candidates.filter { rows[$0]?.ready == true && !readyBefore.contains($0) }
+                .compactMap { id in rows[id].map { (id: id, title: $0.task.title) } }
         }
         return result
-    }
-
-    /// The task `input` names, the tasks its completion could make ready (its dependents and its
-    /// parent) and which of them are ready now; nil when the index cannot tell.
-    private func readinessAround(_ input: String) throws -> (id: String, candidates: [String], ready: Set<String>)? {
-        guard let lane = try focusLane(), let id = focusedID(input, in: lane) else { return nil }
-        let (dependents, parent) = try lane.index.neighbours(of: id)
-        let candidates = Array(Set(dependents + (parent.map { [$0] } ?? []))).sorted()
-        guard let rows = try evaluatedRows(candidates, in: lane) else { return nil }
-        return (id, candidates, Set(candidates.filter { rows[$0]?.row.ready == true }))
     }
 
     /// Atomically picks the best ready task (else the best stale one) and starts it for this actor
@@ -199,16 +177,16 @@ extension Workspace {
         let plan: FocusPlan = { lane in
             pick = nil
             let limit = 8
-            guard case .some = try self.currentEvaluation(lane.index, lane.context) else { return nil }
+            guard try self.currentEvaluation(lane.index, lane.fingerprint).complete else { return nil }
             let candidates = try lane.index.nextCandidates(
-                actor: self.actor, branch: lane.context.head.branch, limit: limit)
-            guard let top = candidates.first(where: { $0.0.row.ready || $0.1.stale }) else {
+                actor: self.actor, branch: lane.fingerprint.head.branch, limit: limit)
+            guard let top = candidates.first(where: { $0.0.ready || $0.1.stale }) else {
                 // Nothing to claim among the first `limit` (or nothing at all): the other
                 // paths rank every task, and explain an empty frontier.
                 return nil
             }
-            pick = (top.0.summary.id, top.1)
-            return [top.0.summary.id]
+            pick = (top.0.id, top.1)
+            return [top.0.id]
         }
         return try transaction(command: command, partial: true, focus: plan) { state, ctx in
             if focusedLane != nil, let pick {
@@ -218,7 +196,10 @@ extension Workspace {
             let eval = try evaluate(state)
             let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
             guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
-                throw WorkspaceError.nothingReady(why: eval.nothingReady.text)
+                throw WorkspaceError.nothingReady(
+                    why: Evaluation.nothingReady(
+                        counts: eval.status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+                    ).text)
             }
             _ = try state.startTask(top.id, ctx, lease: leaseSeconds)
             return (top.id, top.terms)

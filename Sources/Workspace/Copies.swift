@@ -27,6 +27,9 @@ struct CopyListing {
         /// Set when the listing already read the bytes (a worktree file that changed).
         var bytes: [UInt8]?
         var blob: ObjectID?
+        /// Why the copy could not even be listed (its tip's tree could not be read): skipped with
+        /// a warning, and asked again by the next read.
+        var problem: String?
     }
     var entries: [Entry]
     var tips: [BranchTip]
@@ -62,19 +65,31 @@ extension Workspace {
         let tips = try repository.branchTips()
         var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
         var fresh: [String: String] = [:]
+        // A tip whose tree cannot be read now (a missing object, a transient error) is listed as
+        // unreadable, never remembered as having no state file.
+        var unreadable: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
-            let b = (try? repository.fileID(Self.stateFilePath, at: t.tip))?.map(\.hex) ?? ""
-            blobs[t.tip.hex] = b
-            fresh[t.tip.hex] = b
+            do {
+                let b = try repository.fileID(Self.stateFilePath, at: t.tip)?.hex ?? ""
+                blobs[t.tip.hex] = b
+                fresh[t.tip.hex] = b
+            } catch {
+                unreadable[t.tip.hex] = "\(error)"
+            }
         }
         if !fresh.isEmpty { try? index?.storeTipBlobs(fresh) }
         var entries: [CopyListing.Entry] = []
         for t in tips {
+            let copy = CopyName(kind: t.remote ? .remote : .branch, name: t.name)
+            let location = (t.remote ? "refs/remotes/" : "refs/heads/") + t.name
+            if let reason = unreadable[t.tip.hex] {
+                entries.append(
+                    CopyListing.Entry(
+                        copy: copy, key: "unreadable:" + t.tip.hex, location: location, problem: reason))
+                continue
+            }
             guard let b = blobs[t.tip.hex], !b.isEmpty else { continue }
-            entries.append(
-                CopyListing.Entry(
-                    copy: CopyName(kind: t.remote ? .remote : .branch, name: t.name), key: "blob:" + b,
-                    location: (t.remote ? "refs/remotes/" : "refs/heads/") + t.name, blob: ObjectID(hex: b)))
+            entries.append(CopyListing.Entry(copy: copy, key: "blob:" + b, location: location, blob: ObjectID(hex: b)))
         }
         for w in (try? repository.otherWorktrees()) ?? [] {
             let file = w.path + "/" + Self.stateFilePath
@@ -99,15 +114,31 @@ extension Workspace {
     /// listing are kept by the listing's signature, so an unchanged set of copies costs one
     /// cached row however many branches there are.
     func readCopies(
-        _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?,
+        _ full: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
         keepUnfiltered: Bool = false
+    ) -> OtherCopies {
+        var listing = full
+        listing.entries.removeAll { $0.problem != nil }
+        var out = readListedCopies(
+            listing, here: here, hereHash: hereHash, head: head, index: index, keepUnfiltered: keepUnfiltered)
+        for e in full.entries {
+            guard let p = e.problem else { continue }
+            out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
+            incompleteReads += 1
+        }
+        return out
+    }
+
+    private func readListedCopies(
+        _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
+        keepUnfiltered: Bool
     ) -> OtherCopies {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
         let signature = listing.signature
         // What the copies add to this worktree's own (usually a few facts), for this file's
         // content: the common case of a read with nothing changed but HEAD or the render cache.
-        let excluded = try? headRef().branch.map { CopyName(kind: .branch, name: $0) }
+        let excluded = head.branch.map { CopyName(kind: .branch, name: $0) }
         let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
         if !keepUnfiltered, let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
             out.problems = readCopyProblems(listing, index: index)
@@ -144,13 +175,13 @@ extension Workspace {
                 }
                 return x
             }
-            var decoded: [String: [TaskFact]] = [:]
+            var decoded: [String: [TaskSummary]] = [:]
             /// The facts of one copy: from the index, else parsed once and stored there.
-            func factsOf(_ e: CopyListing.Entry) -> [TaskFact]? {
+            func factsOf(_ e: CopyListing.Entry) -> [TaskSummary]? {
                 if stored[e.key] == nil, let row = (try? index?.copyFacts([e.key]))?[e.key] { stored[e.key] = row }
                 if stored[e.key] == nil {
                     let extracted = extractFacts(e)
-                    let encoded = extracted.facts.map { TaskFact.encode($0) } ?? []
+                    let encoded = extracted.facts.map { TaskSummary.encode($0) } ?? []
                     stored[e.key] = (extracted.problem, encoded)
                     try? index?.storeCopyFacts(key: e.key, problem: extracted.problem, facts: encoded)
                     if let f = extracted.facts { decoded[e.key] = f }
@@ -160,7 +191,7 @@ extension Workspace {
                     out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
                     return nil
                 }
-                let facts = decoded[e.key] ?? TaskFact.decode(entry.facts)
+                let facts = decoded[e.key] ?? TaskSummary.decode(entry.facts)
                 decoded[e.key] = facts
                 return facts
             }
@@ -174,7 +205,7 @@ extension Workspace {
             {
                 // A few copies changed since the last grouping (a ref moved, a branch appeared or
                 // went): update it with theirs instead of reading every copy again.
-                var adding: [(CopyName, [TaskFact])] = []
+                var adding: [(CopyName, [TaskSummary])] = []
                 for e in changed where e.copy != skipped {
                     if let f = factsOf(e) {
                         adding.append((e.copy, f))
@@ -185,7 +216,7 @@ extension Workspace {
                 merged = CopyFact.update(
                     CopyFact.decode(last.facts, copies: previous.map(\.0)), removing: gone, adding: adding)
             } else {
-                var perCopy: [(CopyName, [TaskFact])] = []
+                var perCopy: [(CopyName, [TaskSummary])] = []
                 for e in listing.entries where e.copy != skipped {
                     if let f = factsOf(e) {
                         perCopy.append((e.copy, f))
@@ -249,7 +280,7 @@ extension Workspace {
         return out
     }
 
-    private func extractFacts(_ e: CopyListing.Entry) -> (problem: String?, facts: [TaskFact]?) {
+    private func extractFacts(_ e: CopyListing.Entry) -> (problem: String?, facts: [TaskSummary]?) {
         let bytes: [UInt8]
         if let b = e.bytes {
             bytes = b
@@ -264,7 +295,7 @@ extension Workspace {
             }
         }
         do {
-            return (nil, TaskFact.facts(of: try StateCodec.decode(bytes)))
+            return (nil, TaskSummary.facts(of: try StateCodec.decode(bytes)))
         } catch {
             return ("\(error)", nil)
         }
@@ -348,7 +379,8 @@ extension Workspace {
         uncommittedElsewhere: Set<String>, keepUnfiltered: Bool
     ) throws -> (evaluation: Evaluation, others: OtherCopies) {
         let listing = try listing ?? listCopies(index: index)
-        var others = readCopies(listing, here: tasks, hereHash: hash, index: index, keepUnfiltered: keepUnfiltered)
+        var others = readCopies(
+            listing, here: tasks, hereHash: hash, head: head, index: index, keepUnfiltered: keepUnfiltered)
         others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
@@ -419,10 +451,19 @@ extension Workspace {
     func trailerEvidence(head: HeadInfo, index: StateIndex?) -> [String: String] {
         guard let hex = head.commit, let id = ObjectID(hex: hex) else { return [:] }
         if let cached = try? index?.headTrailers(hex) { return cached }
-        let window = try? repository.recentCommits(
-            from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+        let window: [CommitMessage]
+        do {
+            if store.faultPoint == "trailer-window" { throw InjectedFault(point: "trailer-window") }
+            window = try repository.recentCommits(from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+                .matches
+        } catch {
+            // Not an answer: said, and asked again by the next read.
+            warnings.append("warning: cannot read HEAD's recent commits for Codex-Task trailers: \(error)")
+            incompleteReads += 1
+            return [:]
+        }
         var out: [String: String] = [:]
-        for m in window?.matches ?? [] {
+        for m in window {
             for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
         }
         if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
@@ -449,7 +490,7 @@ extension Workspace {
     func readCopyProblems(_ listing: CopyListing, index: StateIndex) -> [CopyProblem] {
         let problems = (try? index.copyProblems(listing.entries.map(\.key))) ?? [:]
         return listing.entries.compactMap { e in
-            problems[e.key].map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
+            (e.problem ?? problems[e.key]).map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
         }
     }
 }

@@ -9,7 +9,7 @@ public typealias FocusPlan = (FocusLane) throws -> Set<String>?
 /// read context its evaluated graph is kept for.
 public struct FocusLane {
     let index: StateIndex
-    let context: ReadContext
+    let fingerprint: ReadFingerprint
 }
 
 /// Focused transactions: the mutations an agent runs in its loop (`complete`, `task start`,
@@ -26,27 +26,24 @@ extension Workspace {
     /// The lane, when the index describes the state file's current content.
     func focusLane() throws -> FocusLane? {
         guard let opened = openIndex(), let index = try store.currentIndex(opened) else { return nil }
-        let context =
-            try focusContext ?? ReadContext(head: try headRef(), index: index, listing: listCopies(index: index))
-        focusContext = context
-        return FocusLane(index: index, context: context)
+        return FocusLane(index: index, fingerprint: try fingerprint(index: index))
     }
 
     /// The task `input` names (an id or a unique prefix), resolved through the index; nil when it
     /// names none or several (the other paths resolve it again and name the error).
     func focusedID(_ input: String, in lane: FocusLane) -> String? {
-        guard let (exact, prefixed) = try? lane.index.taskIDs(naming: input, limit: 2) else { return nil }
+        let needle = input.lowercased()
+        let full = needle.hasPrefix(EntityKind.task.idPrefix) ? needle : EntityKind.task.idPrefix + needle
+        guard let (exact, prefixed) = try? lane.index.taskIDs(needle: needle, full: full, limit: 2) else { return nil }
         if let exact { return exact }
         return prefixed.count == 1 ? prefixed[0] : nil
     }
 
     /// The evaluated rows of `ids` (those that exist), with the evaluated graph first brought up
     /// to date as a read would (``currentEvaluation(_:_:)``); nil when it cannot be.
-    func evaluatedRows(_ ids: [String], in lane: FocusLane) throws -> [String: ListedTask]? {
-        guard case .some = try currentEvaluation(lane.index, lane.context) else { return nil }
-        var out: [String: ListedTask] = [:]
-        for l in try lane.index.listed(ids: ids) { out[l.summary.id] = l }
-        return out
+    func evaluatedRows(_ ids: [String], in lane: FocusLane) throws -> [String: EvaluatedTask]? {
+        guard try currentEvaluation(lane.index, lane.fingerprint).complete else { return nil }
+        return try lane.index.rows(ids: ids)
     }
 
     /// The focused path of ``transaction(command:partial:focus:_:)``: nil when it does not apply

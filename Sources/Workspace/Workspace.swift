@@ -69,9 +69,11 @@ public final class Workspace {
     var pendingRedactions: [Redaction.RuleHit] = []
     /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.
     private var openedIndex: StateIndex??
-    /// Set when a read could not learn everything it asked git (a commit message that failed to
-    /// read, say): what it shows is right for now, but must not be cached as the answer.
-    var answersIncomplete = false
+    /// How many reads from git failed during this command (a commit message, a branch tip): what
+    /// was made from them is right for now, but must not be cached as the answer.
+    var incompleteReads = 0
+    /// The fingerprint of this command's reads, made on first use.
+    var readFingerprint: ReadFingerprint?
     /// While a partial transaction's body runs: a task's full record, stub or not (evaluations
     /// inside the body compare completions).
     var fullRecord: ((String) -> TaskRecord?)?
@@ -79,9 +81,6 @@ public final class Workspace {
     var partialEvaluation: ([String: TaskSummary], Evaluation, [CopyProblem])?
     /// While a focused transaction's body runs (Focused.swift): the index it was planned on.
     var focusedLane: FocusLane?
-    /// The read context focused transactions plan on, made once per command (HEAD and the other
-    /// copies do not move during one).
-    var focusContext: ReadContext?
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -411,54 +410,19 @@ public final class Workspace {
         return index
     }
 
-    /// The full record of one task by its exact id, from the index (else from the file).
-    public func record(_ id: String) throws -> TaskRecord {
-        if let t = try openIndex()?.task(id) { return t }
-        guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
-        return t
-    }
-
-    /// The task graph evaluated at HEAD over every copy of the state this clone can see (this
-    /// worktree's file from the index, the other worktrees' files, the committed file at every
-    /// local and remote-tracking branch tip). Copies that cannot be read are skipped with one
-    /// warning each. The one read API the CLI, hooks and MCP share.
-    public func view() throws -> HeadView { try indexedView(try readContext()).0 }
-
-    /// The view `selection` needs (``ViewSelection``): `next` and `tasks` read only what they
-    /// show from the index's evaluated graph.
-    public func view(_ selection: ViewSelection) throws -> HeadView {
-        do {
-            return try view(selection, try readContext())
-        } catch {
-            throw explainingMissingState(error)
-        }
-    }
-
-    func indexedView(_ ctx: ReadContext) throws -> (HeadView, StateIndex?) {
-        let head = try self.head()
-        let indexed: IndexedState
-        let index: StateIndex?
-        do {
-            (indexed, index) = try store.loadIndexed(index: ctx.index)
-        } catch {
-            throw explainingMissingState(error)
-        }
-        let elsewhere = try uncommittedElsewhere(
-            indexed.tasks, head: head, stateHash: indexed.hash, record: { id in try index?.task(id) })
-        let e = try evaluateEverywhere(
-            indexed.tasks, hash: indexed.hash, head: head, index: index, listing: ctx.listing,
-            uncommittedElsewhere: elsewhere, keepUnfiltered: false)
-        noteProblems(e.others.problems)
-        return (HeadView(head: head, state: indexed, evaluation: e.evaluation, copyProblems: e.others.problems), index)
-    }
-
-    /// The full record of one task (id or unique prefix).
-    public func task(_ idOrPrefix: String) throws -> (TaskRecord, HeadView) {
-        let (v, index) = try indexedView(try readContext())
-        let id = try Identifiers.resolve(idOrPrefix, kind: .task, among: v.state.tasks.keys)
-        if let index, let t = try index.task(id) { return (t, v) }
-        guard let t = try store.readState().state.tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
-        return (t, v)
+    /// `task show`: one task in full (here, or only in another copy) with its row and its place
+    /// in this worktree's graph.
+    public func show(_ idOrPrefix: String) throws -> TaskDetail {
+        let model = try readModel()
+        let id = try model.resolve(idOrPrefix)
+        guard let row = try model.row(id) else { throw ModelError.unknownID(kind: .task, id: id) }
+        let record = try model.record(row)
+        let (dependents, children) = row.isHere ? try model.neighbours(of: id) : ([], [])
+        let waited = try model.rows(ids: record.deps)
+        return TaskDetail(
+            head: model.head, record: record, row: row, children: children, dependents: dependents,
+            depStatuses: record.deps.map { ($0, waited[$0]?.status) }, milestoneTitles: model.milestoneTitles,
+            anchor: try completionAnchor(of: record))
     }
 
     /// Whether each completion commit is reachable from HEAD: cached answers from the index,
@@ -560,49 +524,16 @@ public final class Workspace {
     }
 }
 
-/// The state as seen from HEAD.
-public struct HeadView: Sendable {
-    public let head: HeadInfo
-    public let state: IndexedState
-    public let evaluation: Evaluation
-    /// Other copies of the state that could not be read (skipped; `check` reports them).
-    public var copyProblems: [CopyProblem] = []
-    /// A view read from the index's evaluated graph holds only the tasks it shows; these say
-    /// what it would otherwise count over every task.
-    /// `next`'s candidates, best first, when the index ranked them.
-    public var ranked: [RankedTask]?
-    /// How many tasks have each effective status, when the view does not hold every task.
-    public var statusCounts: [EffectiveStatus: Int]?
-    /// Counts over every task, when the view does not hold every task (the preamble's).
-    public var totals: GraphTotals?
-    /// How many unfinished tasks wait on each task the view holds, when it holds only some.
-    public var unblocks: [String: Int]?
-    /// With ``totals``: how many tasks are in progress on this branch, and how many of those
-    /// wait on something or are blocked there (the view holds the first few of each).
-    public var workHere: (inProgress: Int, stuck: Int)?
-    var storedTaskCount: Int?
-
-    init(head: HeadInfo, state: IndexedState, evaluation: Evaluation, copyProblems: [CopyProblem] = []) {
-        self.head = head
-        self.state = state
-        self.evaluation = evaluation
-        self.copyProblems = copyProblems
-    }
-
-    /// How many tasks this worktree's state has (the view may hold fewer).
-    public var taskCount: Int {
-        get { storedTaskCount ?? state.tasks.count }
-        set { storedTaskCount = newValue }
-    }
-
-    /// Milestone titles by id, to name milestones by title in listings.
-    public var milestoneTitles: [String: String] {
-        Dictionary(state.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    public var milestoneOrder: [String: Int] {
-        var p = ProjectState(projectName: state.projectName)
-        for m in state.milestones { p.milestones[m.id] = m }
-        return p.milestoneOrder
-    }
+/// One task in full (`task show`, the MCP `task_show` tool): its record, its row of the read
+/// model, and its neighbours in this worktree's graph.
+public struct TaskDetail: Sendable {
+    public var head: HeadInfo
+    public var record: TaskRecord
+    public var row: EvaluatedTask
+    public var children: [String]
+    public var dependents: [String]
+    /// Each dependency with its effective status (nil: no such task anywhere).
+    public var depStatuses: [(id: String, status: EffectiveStatus?)]
+    public var milestoneTitles: [String: String]
+    public var anchor: CompletionAnchor?
 }

@@ -28,7 +28,7 @@ import Testing
         let e = Evaluation(tasks: all, reachability: reach, copies: copies)
         #expect(
             try index.storeEvaluation(
-                e.rows(milestoneOrder: state.milestoneOrder), summaries: all, facts: [:], hash: hash, context: "c",
+                e.rows(milestoneOrder: state.milestoneOrder), facts: [:], hash: hash, context: "c",
                 copies: nil, validUntil: e.validUntil))
         return index
     }
