@@ -71,6 +71,11 @@ let package = Package(
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "StateModel"]),
+        .testTarget(
+            name: "WorkspaceTests",
+            dependencies: ["Workspace", "StateModel", "StateStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Workspace", "GitKit", "Reports", "StateModel", "StateStore"]

@@ -51,6 +51,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     // Other copies of the state (other branches, remote-tracking branches, worktrees).
     case copyUnreadable = "CS070"
     case copiesDisagree = "CS071"
+    // The check itself.
+    case checkIncomplete = "CS090"
     // Memories.
     case memoryTextChanged = "CS080"
 
@@ -86,6 +88,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .localRecordsDamaged: return "local-records-damaged"
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
+        case .checkIncomplete: return "check-incomplete"
         case .memoryTextChanged: return "memory-text-changed"
         }
     }
@@ -94,7 +97,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
+            .checkIncomplete:
             return .warning
         default: return .error
         }
@@ -221,18 +225,6 @@ public enum StateCheck {
     /// keys and canonical form. A file with a finding here that leaves `state` nil is unusable
     /// and the other checks do not run.
     public static func checkFile(_ bytes: [UInt8], file: String = stateFile) -> FileResult {
-        if let line = StateCodec.conflictMarkerLine(bytes) {
-            return FileResult(
-                state: nil,
-                findings: [
-                    CheckFinding(
-                        .conflictMarkers, file: file, line: line,
-                        message: "unresolved git conflict markers (first at line \(line))",
-                        fix:
-                            "resolve the conflict (git checkout --ours/--theirs \(file), or edit it), then run 'codex-state init' so the merge driver merges this file next time"
-                    )
-                ])
-        }
         let state: ProjectState
         do {
             state = try StateCodec.decode(bytes, allowingDuplicates: true)
@@ -256,8 +248,11 @@ public enum StateCheck {
         switch error {
         case .conflictMarkers(let line):
             return CheckFinding(
-                .conflictMarkers, file: file, line: line, message: "unresolved git conflict markers (line \(line))",
-                fix: "resolve the conflict and commit")
+                .conflictMarkers, file: file, line: line,
+                message: "unresolved git conflict markers (first at line \(line))",
+                fix:
+                    "resolve the conflict (git checkout --ours/--theirs \(file), or edit it), then run 'codex-state init' so the merge driver merges this file next time"
+            )
         case .malformedJSON(let reason):
             let line = syntaxErrorLine(reason, bytes: bytes)
             return CheckFinding(
@@ -282,12 +277,10 @@ public enum StateCheck {
         }
     }
 
-    /// Foundation reports a syntax error as "… around character N." (a byte offset); nil-safe.
+    /// The decoder names a syntax error's line as "… (line N)"; nil-safe.
     static func syntaxErrorLine(_ reason: String, bytes: [UInt8]) -> Int {
-        guard let range = reason.range(of: "character ") else { return 1 }
-        let digits = reason[range.upperBound...].prefix { $0.isNumber }
-        guard let offset = Int(digits) else { return 1 }
-        return lineNumber(atOffset: offset, in: bytes)
+        guard let range = reason.range(of: "(line ", options: .backwards) else { return 1 }
+        return Int(reason[range.upperBound...].prefix { $0.isNumber }) ?? 1
     }
 
     /// A schema error names a path like `tasks.t-abc.priority`: the line of the deepest part of
@@ -308,7 +301,13 @@ public enum StateCheck {
     /// non-canonical too; they are reported instead of (not besides) `CS010`, which follows
     /// once they are gone.
     static func formatFindings(_ bytes: [UInt8], state: ProjectState, file: String) -> [CheckFinding] {
-        guard let canonical = try? CanonicalJSON.encodeDirectly(state) else { return [] }
+        let canonical: [UInt8]
+        do {
+            canonical = try CanonicalJSON.encode(state)
+        } catch {
+            // Not a finding about the file: the check could not run, and says so.
+            return [notRun("the format check (canonical form, unknown fields)", because: "\(error)")]
+        }
         if canonical == bytes { return [] }  // the common case, and then nothing below can be wrong
 
         let duplicates = JSONScanner.duplicateKeys(in: bytes)
@@ -325,7 +324,9 @@ public enum StateCheck {
             }
         }
 
-        let unknown = unknownFields(bytes, canonical: canonical)
+        guard let unknown = JSONScanner.unknownKeys(in: bytes, known: canonical) else {
+            return [notRun("the unknown-field check", because: "its rewrite is not JSON")]
+        }
         if !unknown.isEmpty {
             let located = lines(of: Set(unknown), in: bytes)
             return unknown.map { path in
@@ -347,30 +348,11 @@ public enum StateCheck {
         ]
     }
 
-    /// Every key path in `bytes` that decoding drops: fields this version does not know.
-    /// (Explicit nulls are not counted: they decode as absent and lose nothing.)
-    static func unknownFields(_ bytes: [UInt8], canonical: [UInt8]) -> [[JSONPathComponent]] {
-        guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
-            let known = try? JSONSerialization.jsonObject(with: Data(canonical))
-        else { return [] }
-        var out: [[JSONPathComponent]] = []
-        func walk(_ a: Any, _ b: Any, _ path: [JSONPathComponent]) {
-            switch (a, b) {
-            case (let x as [String: Any], let y as [String: Any]):
-                for key in x.keys.sorted() {
-                    guard let yv = y[key] else {
-                        if !(x[key] is NSNull) { out.append(path + [.key(key)]) }
-                        continue
-                    }
-                    walk(x[key] as Any, yv, path + [.key(key)])
-                }
-            case (let x as [Any], let y as [Any]) where x.count == y.count:
-                for (i, (xv, yv)) in zip(x, y).enumerated() { walk(xv, yv, path + [.index(i)]) }
-            default: break
-            }
-        }
-        walk(original, known, [])
-        return out
+    /// A check that could not run: a warning (so `--strict` fails), never silence.
+    public static func notRun(_ what: String, because reason: String) -> CheckFinding {
+        CheckFinding(
+            .checkIncomplete, file: nil, line: nil, message: "\(what) could not run: \(reason)",
+            fix: "run codex-state check again; if it persists, report it with this message")
     }
 
     /// The 1-based line (in `a`) holding the first byte where `a` and `b` differ.

@@ -392,13 +392,14 @@ public struct Evaluation: Sendable {
     func known(_ id: String) -> Bool { tasks[id] != nil || foreignOnly[id] != nil }
 }
 
-/// Cycle detection for `deps` and `parent` edges.
+/// Cycle detection for `deps` and `parent` edges, over whatever answers a task's dependencies or
+/// parent (a whole state, or the index through a slice).
 public enum GraphRules {
     /// If adding the edge `from` waits-on `to` would close a cycle, the cycle as a path
     /// (`from -> to -> … -> from`), else nil.
-    public static func dependencyCycle(adding from: String, dependsOn to: String, in tasks: [String: TaskRecord])
-        -> [String]?
-    {
+    public static func dependencyCycle(
+        adding from: String, dependsOn to: String, dependencies: (String) throws -> [String]
+    ) rethrows -> [String]? {
         if from == to { return [from, from] }
         // Depth-first search from `to` along deps, looking for `from`, remembering the way back.
         var cameFrom: [String: String] = [to: from]
@@ -410,11 +411,11 @@ public enum GraphRules {
                 repeat {
                     cur = cameFrom[cur] ?? from
                     path.append(cur)
-                } while cur != from && path.count <= tasks.count + 1
+                } while cur != from && path.count <= cameFrom.count + 1
                 // `path` runs backwards (from, …, to, from); reversed it reads as the cycle.
                 return path.reversed()
             }
-            for next in tasks[node]?.deps ?? [] where cameFrom[next] == nil {
+            for next in try dependencies(node) where cameFrom[next] == nil {
                 cameFrom[next] = node
                 stack.append(next)
             }
@@ -422,15 +423,29 @@ public enum GraphRules {
         return nil
     }
 
-    /// If making `parent` the parent of `child` would close a cycle, that cycle.
+    /// The same over a whole set of tasks.
+    public static func dependencyCycle(adding from: String, dependsOn to: String, in tasks: [String: TaskRecord])
+        -> [String]?
+    {
+        dependencyCycle(adding: from, dependsOn: to, dependencies: { tasks[$0]?.deps ?? [] })
+    }
+
+    /// The same over a whole set of tasks.
     public static func parentCycle(child: String, parent: String, in tasks: [String: TaskRecord]) -> [String]? {
+        parentCycle(child: child, parent: parent, parentOf: { tasks[$0]?.parent })
+    }
+
+    /// If making `parent` the parent of `child` would close a cycle, that cycle.
+    public static func parentCycle(child: String, parent: String, parentOf: (String) throws -> String?) rethrows
+        -> [String]?
+    {
         var path = [child, parent]
         var cur: String? = parent
         var seen: Set<String> = [child]
         while let c = cur {
             if c == child { return path }
             if !seen.insert(c).inserted { return nil }
-            cur = tasks[c]?.parent
+            cur = try parentOf(c)
             if let n = cur { path.append(n) }
         }
         return nil

@@ -12,14 +12,14 @@ public enum Identifiers {
 
     public static func make(
         kind: EntityKind, text: String, actor: String, at: Timestamp, nonce: UInt64,
-        existing: (String) -> Bool
-    ) -> String {
+        existing: (String) throws -> Bool
+    ) rethrows -> String {
         var n = nonce
         while true {
             let material = "\(kind.rawValue)\u{0}\(text)\u{0}\(actor)\u{0}\(at.seconds)\u{0}\(n)"
             let digest = SHA256.digest(Array(material.utf8))
             let id = kind.idPrefix + hex(digest).prefix(hexLength)
-            if !existing(id) { return id }
+            if try !existing(id) { return id }
             n = n &+ 0x9E37_79B9_7F4A_7C15
         }
     }

@@ -12,11 +12,14 @@ struct TaskRow: FetchableRecord, PersistableRecord {
         started_at, completion_commit, completion_branch, claim_actor, claim_expires, conflicts, updated_at
         """
     var summary: TaskSummary
+    /// The commit its start recorded (what a rewrite re-points, with the completion's).
+    var startedCommit: String?
     /// The task's canonical compact JSON (written, never read into a summary).
     var record: Data = Data()
 
-    init(summary: TaskSummary, record: Data) {
-        self.summary = summary
+    init(_ t: TaskRecord, record: Data) {
+        summary = TaskSummary(t)
+        startedCommit = t.started?.commit
         self.record = record
     }
 
@@ -37,14 +40,17 @@ struct TaskRow: FetchableRecord, PersistableRecord {
             updatedAt: time("updated_at"))
     }
 
-    /// Every column, in the order of ``values``.
-    static let columns = [
+    /// The summary's columns, in the order of ``values(_:)``.
+    static let summaryColumnList = [
         "id", "title", "status", "priority", "parent", "deps", "labels", "milestone", "created_at", "started_actor",
         "started_branch", "started_at", "completion_commit", "completion_branch", "claim_actor", "claim_expires",
-        "conflicts", "updated_at", "record",
+        "conflicts", "updated_at",
     ]
 
-    var values: [(any DatabaseValueConvertible)?] { Self.values(summary) + [record] }
+    /// Every column, in the order of ``values``.
+    static let columns = summaryColumnList + ["started_commit", "record"]
+
+    var values: [(any DatabaseValueConvertible)?] { Self.values(summary) + [startedCommit, record] }
 
     /// The summary columns' values, in the order of ``columns``.
     static func values(_ t: TaskSummary) -> [(any DatabaseValueConvertible)?] {
@@ -118,7 +124,7 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
 
     /// Every column, in the order of ``values()``.
     static let columns =
-        ["id", "only_in"] + TaskRow.columns.dropFirst().dropLast().map { "t_" + $0 } + [
+        ["id", "only_in"] + TaskRow.summaryColumnList.dropFirst().map { "t_" + $0 } + [
             "status", "ready", "offerable_stale", "candidate", "waits_on_deps", "waits_on_children", "unblocks",
             "milestone_rank", "rank_key", "elsewhere_kind", "elsewhere_branch", "elsewhere_worktree", "elsewhere_copy",
             "elsewhere_actor", "elsewhere_commit", "disagreement", "recovered_method", "recovered_commit", "deadline",
@@ -506,6 +512,13 @@ extension StateIndex {
         add(try rows("WHERE offerable_stale = 1 AND only_in IS NULL ORDER BY rank_key LIMIT ?", [limit]))
         out.sort { Ranking.precedes($0.1, $1.1) }
         return Array(out.prefix(limit))
+    }
+
+    /// The task `next --claim` takes: the best ready task, else the best stale one offered
+    /// again (what an actor resumes is already theirs).
+    public func bestClaimable() throws -> EvaluatedTask? {
+        if let r = try rows("WHERE ready = 1 AND only_in IS NULL ORDER BY rank_key LIMIT 1", []).first { return r }
+        return try rows("WHERE offerable_stale = 1 AND only_in IS NULL ORDER BY rank_key LIMIT 1", []).first
     }
 
     /// The rows `query` narrows to, in `tasks`' order (in progress first, then priority, age, id).

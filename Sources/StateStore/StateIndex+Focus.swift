@@ -75,6 +75,57 @@ extension StateIndex {
         }
     }
 
+    /// The tasks whose completion or start records one of `commits` (what a rewrite of those
+    /// commits re-points), by id.
+    public func tasksAnchored(at commits: Set<String>) throws -> [String] {
+        guard !commits.isEmpty else { return [] }
+        return try wrap {
+            try queue.read { db in
+                var out = Set<String>()
+                let list = Array(commits)
+                for start in stride(from: 0, to: list.count, by: 500) {
+                    let chunk = Array(list[start..<min(start + 500, list.count)])
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    for column in ["completion_commit", "started_commit"] {
+                        out.formUnion(
+                            try String.fetchAll(
+                                db, sql: "SELECT id FROM tasks WHERE \(column) IN (\(marks))",
+                                arguments: StatementArguments(chunk)))
+                    }
+                }
+                return out.sorted()
+            }
+        }
+    }
+
+    /// The titles of the tasks the file records neither done nor cancelled.
+    public func unfinishedTitles() throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT title FROM tasks WHERE status NOT IN ('done', 'cancelled')")
+            }
+        }
+    }
+
+    /// A task's dependencies as the file records them (none for a task it does not have).
+    public func dependencies(of id: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT dep_id FROM task_deps WHERE task_id = ? ORDER BY rowid", arguments: [id])
+            }
+        }
+    }
+
+    /// A task's parent as the file records it.
+    public func parent(of id: String) throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String?.fetchOne(db, sql: "SELECT parent FROM tasks WHERE id = ?", arguments: [id]) ?? nil
+            }
+        }
+    }
+
     /// Whether a task has this id.
     public func hasTask(_ id: String) throws -> Bool {
         try wrap {

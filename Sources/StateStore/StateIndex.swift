@@ -19,7 +19,7 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 11
+    static let version = 12
     let queue: DatabaseQueue
     public let path: String
     /// Set when another process held the index past the busy wait: from then on every use of
@@ -51,8 +51,11 @@ public final class StateIndex {
     /// re-creating). It is built from the state file, and goes with the process.
     public static func inMemory() throws -> StateIndex { try StateIndex(path: nil) }
 
+    /// The ``path`` of an index held in memory.
+    public static let memoryPath = ":memory:"
+
     private init(path: String?) throws {
-        self.path = path ?? ":memory:"
+        self.path = path ?? Self.memoryPath
         do {
             queue = try DatabaseQueue(configuration: Self.configuration(busyTimeout: 0, wal: false))
             try Self.createTables(queue)
@@ -116,8 +119,11 @@ public final class StateIndex {
                         milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
-                        conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
+                        conflicts INTEGER NOT NULL, updated_at INTEGER, started_commit TEXT,
+                        record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE INDEX tasks_parent ON tasks(parent) WHERE parent IS NOT NULL;
+                    CREATE INDEX tasks_completion_commit ON tasks(completion_commit) WHERE completion_commit IS NOT NULL;
+                    CREATE INDEX tasks_started_commit ON tasks(started_commit) WHERE started_commit IS NOT NULL;
                     CREATE INDEX tasks_conflicts ON tasks(id, conflicts) WHERE conflicts > 0;
                     CREATE TABLE task_deps(task_id TEXT NOT NULL, dep_id TEXT NOT NULL);
                     CREATE INDEX task_deps_dep ON task_deps(dep_id);
@@ -732,7 +738,7 @@ public final class StateIndex {
 
     /// Writes a task's row and its dependency edges.
     static func put(_ t: TaskRecord, _ db: Database, replacing: Bool) throws {
-        let row = TaskRow(summary: TaskSummary(t), record: Data(try CanonicalJSON.encodeCompact(t)))
+        let row = TaskRow(t, record: Data(try CanonicalJSON.encodeCompact(t)))
         try db.cachedStatement(sql: insertSQL("tasks", TaskRow.columns)).execute(
             arguments: StatementArguments(row.values))
         if replacing { try db.execute(sql: "DELETE FROM task_deps WHERE task_id = ?", arguments: [t.id]) }

@@ -230,12 +230,13 @@ extension Workspace {
             }
         }
         var done: [(String, String, RecoveredAnchor)] = []
-        try transaction(command: command) { state, ctx in
+        try transaction(command: command, footprint: Footprint(tasks: rows.map(\.id))) { state, ctx in
             for row in rows.sorted(by: { $0.id < $1.id }) {
-                guard let anchor = row.recovered else { continue }
-                if let old = state.tasks[row.id]?.completion?.commit {
+                guard let anchor = row.recovered, var t = try state.task(row.id) else { continue }
+                if let old = t.completion?.commit {
                     guard old != anchor.commit else { continue }
-                    state.tasks[row.id]?.completion?.commit = anchor.commit
+                    t.completion?.commit = anchor.commit
+                    try state.setTask(row.id, t)
                     done.append((row.id, old, anchor))
                 } else if let (c, copy) = adopted[row.id] {
                     try state.adoptCompletion(row.id, c, on: anchor.commit, from: copy, ctx)

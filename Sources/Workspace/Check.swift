@@ -130,11 +130,9 @@ extension Workspace {
         if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        let loaded = try store.readStateForUpdate()
-        let canonical = try StateCodec.encode(loaded.state)
-        guard canonical != loaded.bytes else { return false }
-        _ = try store.write(loaded.state, replacing: loaded, changes: [])
-        return true
+        let before = try store.readCurrent(index: try fileIndex(openIndex())).content.hash
+        // The write path's canonical rewrite (journaled, the content unchanged).
+        return try canonicalFile(command: "codex-state check --fix").content.hash != before
     }
 
     /// What keeps the driver from running, in words.

@@ -239,9 +239,13 @@ extension Workspace {
             lines.append("codex-state: warning: session: \(error)")
         }
         guard store.isInitialized, !rewrites.isEmpty else { return lines }
+        // The tasks anchored at a commit the map rewrites (found through the index).
+        let anchored = try fileIndex(openIndex()).tasksAnchored(at: Set(all.keys))
         var remapped: [String] = []
-        try transaction(command: "codex-state hook post-rewrite \(kind)") { state, _ in
-            remapped = state.remapAnchors(all)
+        if !anchored.isEmpty {
+            try transaction(command: "codex-state hook post-rewrite \(kind)", footprint: Footprint(tasks: anchored)) {
+                state, _ in remapped = try state.remapAnchors(all, of: anchored)
+            }
         }
         if !remapped.isEmpty {
             lines.append(

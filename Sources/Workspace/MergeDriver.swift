@@ -298,7 +298,11 @@ extension Workspace {
     public func resolveConflicts(_ target: String, field: String?, take: ConflictChoice, command: String) throws
         -> ConflictResolution
     {
-        try transaction(command: command) { state, ctx in
+        // A task named by id or prefix (a milestone, goal, memory or the project otherwise);
+        // restoring a parent or dependencies asks about cycles.
+        let footprint = Footprint(
+            tasks: [target], cycles: true, memories: target.hasPrefix(EntityKind.memory.idPrefix))
+        return try transaction(command: command, footprint: footprint) { state, ctx in
             try state.resolveConflicts(target, field: field, take: take, ctx)
         }
     }

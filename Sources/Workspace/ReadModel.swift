@@ -108,6 +108,11 @@ public final class ReadModel {
         return ranked.prefix(n).map { (row: $0.0, terms: $0.1) }
     }
 
+    /// The task `next --claim` takes, with its ranking terms; nil when none is ready or stale.
+    public func claimable() throws -> (row: EvaluatedTask, terms: RankTerms)? {
+        try index.bestClaimable().map { ($0, $0.terms(actor: actor, branch: head.branch)) }
+    }
+
     /// Why there is no candidate, counted over every task.
     public var nothingReady: NextJSON.Empty { Evaluation.nothingReady(counts: totals.statuses) }
 
@@ -227,6 +232,8 @@ extension Workspace {
     /// checked-out HEAD with its subject unless given.
     func model(_ index: StateIndex, _ fingerprint: ReadFingerprint, head: HeadInfo? = nil) throws -> ReadModel {
         let current = try currentEvaluation(index, fingerprint)
+        probe.models += 1
+        if index.path == StateIndex.memoryPath { probe.inMemoryModels += 1 }
         let problems = readCopyProblems(fingerprint.listing, index: index)
         noteProblems(problems)
         let listing = fingerprint.listing
@@ -265,10 +272,12 @@ extension Workspace {
                     context: context),
                 let after = try index.storedEvaluation()
             {
+                probe.incrementalUpdates += 1
                 return (after.validUntil, true)
             }
         }
         // Everything, from the index's tasks, stored for the next read.
+        probe.fullEvaluations += 1
         let before = incompleteReads
         let indexed = try index.load()
         let elsewhere = try uncommittedElsewhere(
@@ -354,6 +363,7 @@ extension Workspace {
         {
             // A skipped copy warns on every read, cached or not.
             noteProblems(readCopyProblems(fingerprint.listing, index: index))
+            probe.renderCacheHits += 1
             return body
         }
         let model: ReadModel

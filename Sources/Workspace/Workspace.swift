@@ -14,6 +14,8 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case nothingReady(why: String)
     case unmergedState(String)
     case inProgressElsewhere(id: String, place: String, actor: String?)
+    /// The task exists only in another copy of the state: this worktree's file cannot change it.
+    case onlyElsewhere(id: String, copy: String)
     /// HEAD is older than the state file: a branch has it, added by `commit`.
     case predatesState(head: String, commit: String, subject: String, branch: String)
 
@@ -30,6 +32,9 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
         case .inProgressElsewhere(let id, let place, let actor):
             return
                 "\(id) is in progress in \(place)\(actor.map { " by " + $0 } ?? ""); pass --force to start it anyway"
+        case .onlyElsewhere(let id, let copy):
+            return
+                "task \(id) is only in \(copy): this worktree's state does not have it; merge \(copy) (or check it out) to change it here"
         case .predatesState(let head, let commit, let subject, let branch):
             return
                 "\(head.prefix(7)) predates the project state: .codex-state/ was added by \(commit.prefix(7)) \"\(subject)\" (on \(branch)); check out \(branch) or a commit after \(commit.prefix(7)) (codex-state init here would create files that stop git from checking \(branch) out again)"
@@ -38,6 +43,19 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
                 "\(path): unmerged (a merge or rebase is in progress and did not resolve it); resolve it and git add it first"
         }
     }
+}
+
+/// What the reads of one command did (``Workspace/probe``).
+public struct Probe: Sendable, Equatable {
+    /// Outputs served from the render cache.
+    public var renderCacheHits = 0
+    /// Read models made: from the index, and (the index unusable) in memory.
+    public var models = 0
+    public var inMemoryModels = 0
+    /// Every task evaluated again, and only the tasks an edit touched.
+    public var fullEvaluations = 0
+    public var incrementalUpdates = 0
+    public init() {}
 }
 
 /// HEAD as the commands show it.
@@ -74,13 +92,9 @@ public final class Workspace {
     var incompleteReads = 0
     /// The fingerprint of this command's reads, made on first use.
     var readFingerprint: ReadFingerprint?
-    /// While a partial transaction's body runs: a task's full record, stub or not (evaluations
-    /// inside the body compare completions).
-    var fullRecord: ((String) -> TaskRecord?)?
-    /// The evaluation made by a partial transaction's first run of its body, for the next run.
-    var partialEvaluation: ([String: TaskSummary], Evaluation, [CopyProblem])?
-    /// While a focused transaction's body runs (Focused.swift): the index it was planned on.
-    var focusedLane: FocusLane?
+    /// What the reads of this command did, counted: tests read it to notice when a fast path
+    /// stops being taken.
+    public internal(set) var probe = Probe()
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -193,172 +207,16 @@ public final class Workspace {
         defer { withExtendedLifetime(lock) {} }
         try store.createSessionsLayout()
         if store.isInitialized {
-            let loaded = try store.readState()
-            _ = try store.loadIndexed()
+            // Validated, and indexed for the reads to come.
+            let name = try fileIndex(openIndex()).header().projectName
             // The merge driver is per-clone config: a fresh clone's `init` lands here.
             _ = try configureMergeDriverLocked()
-            return InitResult(created: false, stateFile: paths.stateFile, projectName: loaded.state.project.name)
+            return InitResult(created: false, stateFile: paths.stateFile, projectName: name)
         }
         let name = projectName ?? String(paths.workdir.split(separator: "/").last ?? "project")
-        let state = ProjectState(projectName: name)
-        let initial = ProjectState(projectName: "").changes(to: state).filter { $0.kind == "project" }
-            .map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: $0.after) }
-        try write(state, replacing: nil, changes: initial, command: command)
+        try write(.whole(ProjectState(projectName: name)), over: nil, command: command)
         _ = try configureMergeDriverLocked()
         return InitResult(created: true, stateFile: paths.stateFile, projectName: name)
-    }
-
-    // MARK: - Transactions
-
-    /// Runs `body` as one transaction: under the worktree lock, the state file is read and
-    /// validated, `body` changes it, and if anything changed the file is replaced atomically,
-    /// the change is journaled and the index brought along. A throwing `body` changes nothing.
-    ///
-    /// With `partial`, the body must read other tasks only through what ``TaskSummary`` holds
-    /// (ids, graph, status, claims: the commands of `Commands.swift` do): it then runs on a state
-    /// whose tasks are stubs from the index, and the tasks it changes are decoded from their own
-    /// lines of the file and the body run again, so only they are decoded and only their bytes
-    /// are re-encoded. Whenever that path does not apply (no current index, a file this tool did
-    /// not write as it is, a change the splice declines) the whole file is read as before.
-    ///
-    /// With `focus`, a plan names the only tasks the body reads or changes (from the index, under
-    /// the lock): the body then runs on a state holding those tasks alone (Focused.swift), and
-    /// anything outside that plan — a body that throws, a change to another task — falls back to
-    /// the paths above, which run the body again and decide.
-    public func transaction<T>(
-        command: String, partial: Bool = false, focus: FocusPlan? = nil,
-        _ body: (inout ProjectState, MutationContext) throws -> T
-    ) throws -> T {
-        let ctx = try mutationContext()
-        if !store.isInitialized { throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile)) }
-        let lock = try writeLock()
-        defer { withExtendedLifetime(lock) {} }
-        return try store.withSharedIndex { try locked(command: command, partial: partial, focus: focus, ctx, body) }
-    }
-
-    /// The transaction, under the worktree lock.
-    private func locked<T>(
-        command: String, partial: Bool, focus: FocusPlan?, _ ctx: MutationContext,
-        _ body: (inout ProjectState, MutationContext) throws -> T
-    ) throws -> T {
-        // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
-        // and adding it would silently drop theirs.
-        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
-            // Conflict markers or broken JSON are the more useful thing to name.
-            _ = try store.readState()
-            throw WorkspaceError.unmergedState(paths.stateFile)
-        }
-        if let focus, let done = try focusedTransaction(command: command, ctx, focus, body) { return done.value }
-        if partial, let done = try partialTransaction(command: command, ctx, body) { return done.value }
-        let loaded = try store.readStateForUpdate()
-        var state = loaded.state
-        pendingRedactions = []
-        let result = try body(&state, ctx)
-        let changes = redactedChanges(&state, since: loaded.state)
-        guard !changes.isEmpty else { return result }
-        try write(state, replacing: loaded, changes: changes, command: command)
-        return result
-    }
-
-    /// A finished partial transaction's result (a struct, since `T` may itself be optional).
-    struct Done<T> { var value: T }
-
-    /// The partial path of ``transaction(command:partial:_:)``: nil when it does not apply and
-    /// nothing was written (the caller then takes the full path).
-    private func partialTransaction<T>(
-        command: String, _ ctx: MutationContext, _ body: (inout ProjectState, MutationContext) throws -> T
-    ) throws -> Done<T>? {
-        guard var loaded = try store.readPartialForUpdate() else { return nil }
-        let warningCount = warnings.count
-        defer {
-            fullRecord = nil
-            partialEvaluation = nil
-        }
-        // Two rounds suffice for the commands (the first finds which tasks change); a third
-        // would mean the body's choice depends on what it decoded: take the full path.
-        for _ in 0..<3 {
-            warnings.removeSubrange(warningCount...)
-            let current = loaded
-            fullRecord = { id in
-                current.stubs.contains(id) ? StateStore.task(id, in: current.bytes) : current.state.tasks[id]
-            }
-            var state = loaded.state
-            pendingRedactions = []
-            let result = try body(&state, ctx)
-            let changes = redactedChanges(&state, since: loaded.state)
-            let stubbed = Set(changes.filter { $0.kind == "task" && loaded.stubs.contains($0.id) }.map(\.id))
-            if !stubbed.isEmpty {
-                guard store.fillStubs(stubbed, in: &loaded) else { break }
-                continue
-            }
-            guard !changes.isEmpty else { return Done(value: result) }
-            guard let spliced = try? CanonicalSplice.splice(changes, in: loaded.bytes) else { break }
-            try write(state, replacing: loaded, changes: changes, spliced: spliced, command: command)
-            return Done(value: result)
-        }
-        warnings.removeSubrange(warningCount...)
-        pendingRedactions = []
-        return nil
-    }
-
-    /// Redacts secrets from what the body changed (none reaches the file, the journal or the
-    /// index: docs/memory.md, Redaction) and returns the changes.
-    func redactedChanges(_ state: inout ProjectState, since old: ProjectState) -> [EntityChange] {
-        let found = state.redactChangedText(since: old)
-        if found.contains(where: { !$0.allowed }) {
-            let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
-            warnings.append(
-                "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
-                    + "\(Redaction.allowPragma) on its line")
-        }
-        pendingRedactions += found
-        return old.changes(to: state)
-    }
-
-    /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.
-    func mutationContext() throws -> MutationContext {
-        // Branch and commit only: read from git's files, no libgit2 (``headRef()``).
-        let head = try headRef()
-        return MutationContext(
-            actor: actor, now: try now(), branch: head.branch, head: head.commit, nonce: try idNonce())
-    }
-
-    /// The random input to new ids, or `CODEX_STATE_ID_SEED` when set: with it (and
-    /// `CODEX_STATE_NOW`) the same commands make the same ids, for reproducible runs and tests.
-    func idNonce() throws -> UInt64 {
-        guard let text = environment["CODEX_STATE_ID_SEED"], !text.isEmpty else {
-            return UInt64.random(in: .min ... .max)
-        }
-        guard let seed = UInt64(text) else {
-            throw WorkspaceError.invalidEnvironment(
-                name: "CODEX_STATE_ID_SEED", value: text,
-                reason: "expected a whole number from 0 to 18446744073709551615")
-        }
-        return seed
-    }
-
-    /// Writes the state and its journal record (the caller holds the lock).
-    func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
-        spliced: CanonicalSplice.Splice? = nil,
-        command: String
-    ) throws {
-        let head = try headRef()
-        let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
-        let redactions = pendingRedactions
-        pendingRedactions = []
-        let (_, journalError) = try store.write(state, replacing: old, changes: changes, spliced: spliced) { hash in
-            var rec = JournalRecord(
-                at: at, actor: actor, command: Redaction.redact(command).text, worktree: worktree,
-                branch: head.branch, head: head.commit, stateBefore: old?.hash, stateAfter: hash, changes: changes)
-            rec.redactions = redactions.isEmpty ? nil : redactions
-            rec.client = client
-            return rec
-        }
-        if let journalError {
-            // The state is already written; losing its journal line must not look like failure.
-            warnings.append("warning: operation saved, but not journaled yet (retried next time): \(journalError)")
-        }
     }
 
     public func journal() throws -> [JournalRecord] {
@@ -498,29 +356,6 @@ public final class Workspace {
             return out
         }
         return nil
-    }
-
-    /// The evaluation of a full state over every copy (used inside transactions, which parse the
-    /// file anyway).
-    func evaluate(_ state: ProjectState) throws -> Evaluation {
-        var summaries: [String: TaskSummary] = [:]
-        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        // A partial transaction runs its body again once the tasks it changes are decoded: the
-        // summaries are the same (stubs summarise exactly), so is the evaluation.
-        if fullRecord != nil, let (known, evaluation, problems) = partialEvaluation, known == summaries {
-            noteProblems(problems)
-            return evaluation
-        }
-        let index = openIndex()
-        let head = try head()
-        let record = fullRecord
-        let elsewhere = try uncommittedElsewhere(
-            summaries, head: head, stateHash: nil, record: { record?($0) ?? state.tasks[$0] })
-        let (evaluation, problems) = try evaluateEverywhere(
-            summaries, head: head, index: index, uncommittedElsewhere: elsewhere)
-        noteProblems(problems)
-        if fullRecord != nil { partialEvaluation = (summaries, evaluation, problems) }
-        return evaluation
     }
 }
 

@@ -127,5 +127,31 @@ import Testing
         #expect(shown["effective_status"] as? String == "open")
         #expect((shown["task"] as? [String: Any])?["labels"] as? [String] == ["ui", "v2"])
         #expect(shown["only_in"] as? String == "feature")
+        // It cannot be started here: the record is feature's.
+        let start = try s.cs("task", "start", x, in: repo)
+        #expect(start.status != 0)
+        #expect(start.stderr.contains("only in feature"), "\(start.stderr)")
+    }
+
+    /// Issue 19, item 8: "a state file with trailing commas (not JSON) is accepted by every
+    /// command". It is refused with one line naming the file.
+    @Test func trailingCommasAreRefusedByEveryCommand() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        let file = repo + "/.codex-state/project_state.json"
+        let text = try s.read(file)
+        // A comma after the last top-level member (`"tasks": {…}`), as a hand edit leaves it.
+        #expect(text.hasSuffix("  }\n}\n"))
+        let broken = String(text.dropLast(3)) + ",\n}\n"
+        #expect(broken != text)
+        try s.write(file, broken)
+        for args in [["tasks"], ["next"], ["task", "show", a], ["task", "add", "More"], ["preamble"], ["check"]] {
+            let r = try s.run(Sandbox.binary, args, in: repo)
+            #expect(r.status != 0, "\(args) accepted a file with trailing commas: \(r.stdout)")
+            let errors = r.stderr.split(separator: "\n")
+            #expect(errors.count == 1 || args == ["check"], "\(args): \(r.stderr)")
+            #expect(r.stderr.contains("project_state.json") || r.stdout.contains("project_state.json"), "\(args)")
+        }
+        #expect(try s.read(file) == broken, "nothing was rewritten")
     }
 }
