@@ -70,6 +70,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        // GitKit against the real git over a corpus of repository layouts.
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "StateModel"]),
         .testTarget(

@@ -94,5 +94,18 @@ for name in names:
         "}",
         "",
     ]
+# git_libgit2_opts takes variable arguments, which Swift cannot pass: one option, by hand.
+out += [
+    "int codex_state_git_allow_extensions(const char **names, size_t count) {",
+    "    static _Atomic(void *) pointer;",
+    "    void *f = atomic_load(&pointer);",
+    "    if (!f) {",
+    "        if (!(f = symbol(\"git_libgit2_opts\"))) return GIT_ERROR;",
+    "        atomic_store(&pointer, f);",
+    "    }",
+    "    return ((int (*)(int, ...))f)(GIT_OPT_SET_EXTENSIONS, names, count);",
+    "}",
+    "",
+]
 open(os.path.join(here, "loader.c"), "w").write("\n".join(out))
 print("%d functions" % len(names))

@@ -259,26 +259,6 @@ void git_config_free(git_config *cfg) {
     ((__typeof__(&git_config_free))f)(cfg);
 }
 
-int git_config_get_string(const char **out, const git_config *cfg, const char *name) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_config_get_string"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_config_get_string))f)(out, cfg, name);
-}
-
-int git_config_get_string_buf(git_buf *out, const git_config *cfg, const char *name) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_config_get_string_buf"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_config_get_string_buf))f)(out, cfg, name);
-}
-
 int git_config_open_level(git_config **out, const git_config *parent, git_config_level_t level) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
@@ -659,16 +639,6 @@ int git_repository_config(git_config **out, git_repository *repo) {
     return ((__typeof__(&git_repository_config))f)(out, repo);
 }
 
-int git_repository_config_snapshot(git_config **out, git_repository *repo) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_repository_config_snapshot"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_repository_config_snapshot))f)(out, repo);
-}
-
 void git_repository_free(git_repository *repo) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
@@ -697,16 +667,6 @@ int git_repository_head_detached(git_repository *repo) {
         atomic_store(&pointer, f);
     }
     return ((__typeof__(&git_repository_head_detached))f)(repo);
-}
-
-int git_repository_head_for_worktree(git_reference **out, git_repository *repo, const char *name) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_repository_head_for_worktree"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_repository_head_for_worktree))f)(out, repo, name);
 }
 
 int git_repository_head_unborn(git_repository *repo) {
@@ -1019,6 +979,16 @@ void git_worktree_free(git_worktree *wt) {
     ((__typeof__(&git_worktree_free))f)(wt);
 }
 
+int git_worktree_is_locked(git_buf *reason, const git_worktree *wt) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_worktree_is_locked"))) return GIT_ERROR;
+        atomic_store(&pointer, f);
+    }
+    return ((__typeof__(&git_worktree_is_locked))f)(reason, wt);
+}
+
 int git_worktree_list(git_strarray *out, git_repository *repo) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
@@ -1049,12 +1019,12 @@ const char * git_worktree_path(const git_worktree *wt) {
     return ((__typeof__(&git_worktree_path))f)(wt);
 }
 
-int git_worktree_validate(const git_worktree *wt) {
+int codex_state_git_allow_extensions(const char **names, size_t count) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
     if (!f) {
-        if (!(f = symbol("git_worktree_validate"))) return GIT_ERROR;
+        if (!(f = symbol("git_libgit2_opts"))) return GIT_ERROR;
         atomic_store(&pointer, f);
     }
-    return ((__typeof__(&git_worktree_validate))f)(wt);
+    return ((int (*)(int, ...))f)(GIT_OPT_SET_EXTENSIONS, names, count);
 }

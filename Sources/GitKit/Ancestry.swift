@@ -21,8 +21,10 @@ extension Repository {
     /// a libgit2 walk otherwise, and a walk to the boundary in a shallow clone (libgit2 1.5 does
     /// not read `.git/shallow` and fails there).
     public var ancestryMethod: AncestryMethod {
-        if isShallow { return .shallowWalk }
-        return loadedCommitGraph() == nil ? .walk : .commitGraph
+        get throws {
+            if try isShallow { return .shallowWalk }
+            return try loadedCommitGraph() == nil ? .walk : .commitGraph
+        }
     }
 
     /// For each commit, whether it is an ancestor of (or equal to) `head`, in one pass whatever
@@ -34,11 +36,11 @@ extension Repository {
     public func ancestry(of commits: Set<ObjectID>, head: ObjectID, using method: AncestryMethod? = nil) throws
         -> [ObjectID: Ancestry]
     {
-        switch method ?? ancestryMethod {
+        switch try method ?? ancestryMethod {
         case .shallowWalk:
             return try ancestryWithinClone(of: commits, head: head)
         case .commitGraph:
-            if let graph = loadedCommitGraph(), let answers = try ancestry(of: commits, head: head, in: graph) {
+            if let graph = try loadedCommitGraph(), let answers = try ancestry(of: commits, head: head, in: graph) {
                 return answers
             }
             return try ancestryByWalk(of: commits, head: head)
@@ -48,22 +50,19 @@ extension Repository {
     }
 
     /// The commit-graph, loaded once per repository; nil when git would not use one either
-    /// (none written, `core.commitGraph=false`, a shallow clone, grafts) or it cannot be read.
-    func loadedCommitGraph() -> CommitGraph? {
+    /// (none written, `core.commitGraph=false`, a shallow clone, grafts) or it cannot be trusted
+    /// (the walk answers then). Throws when the configuration or `shallow` cannot be read.
+    func loadedCommitGraph() throws -> CommitGraph? {
         if let loaded = graphCache { return loaded.graph }
-        let graph = loadCommitGraph()
+        let graph = try loadCommitGraph()
         graphCache = GraphCache(graph: graph)
         return graph
     }
 
-    private func loadCommitGraph() -> CommitGraph? {
-        // An unreadable configuration: do without the graph (the walk answers the same).
-        let setting: String?
-        do { setting = try configString("core.commitGraph") } catch { return nil }
-        if isShallow || setting?.lowercased() == "false" { return nil }
-        let common = commonDir.hasSuffix("/") ? commonDir : commonDir + "/"
-        if access(common + "info/grafts", F_OK) == 0 { return nil }
-        return CommitGraph.load(objectsDir: common + "objects")
+    private func loadCommitGraph() throws -> CommitGraph? {
+        if try isShallow || config().bool("core.commitGraph", file: commonDir + "config") == false { return nil }
+        if try RepoFiles.kind(RepoFiles.gitPath("info/grafts", dirs)) != .missing { return nil }
+        return CommitGraph.load(objectsDir: RepoFiles.gitPath("objects", dirs))
     }
 
     /// One walk that pushes the candidates and hides `head`: what it yields is reachable from a
@@ -77,7 +76,7 @@ extension Repository {
         for c in commits {
             if c == head {
                 result[c] = .ancestor
-            } else if commitExists(c) {
+            } else if try commitExists(c) {
                 present.append(c)
             } else {
                 result[c] = .missing
@@ -139,7 +138,7 @@ extension Repository {
                 result[c] = .ancestor
             } else if let p = graph.position(of: c.gitOID) {
                 wantedAt[p] = c
-            } else if commitExists(c) {
+            } else if try commitExists(c) {
                 wantedOutside.insert(c)
             } else {
                 result[c] = .missing

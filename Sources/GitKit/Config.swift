@@ -24,22 +24,10 @@ extension Repository {
         return try body(local)
     }
 
-    /// A value from the repository's local configuration only, or nil when it is not set there.
-    public func localConfigString(_ key: String) throws -> String? {
-        try withLocalConfig("read \(key)") { local in
-            var buf = git_buf()
-            defer { git_buf_dispose(&buf) }
-            let rc = git_config_get_string_buf(&buf, local, key)
-            if rc == GIT_ENOTFOUND.rawValue { return nil }
-            try check(rc, "read \(key) from the local configuration")
-            guard let ptr = buf.ptr else { return "" }
-            return decodeLossy(ptr)
-        }
-    }
-
     /// Sets `key` in the repository's local configuration (`git config --local key value`).
     public func setLocalConfig(_ key: String, to value: String) throws {
-        try withLocalConfig("set \(key)") { local in
+        configCache = nil
+        _ = try withLocalConfig("set \(key)") { local in
             try check(git_config_set_string(local, key, value), "set \(key) in the local configuration")
         }
     }
@@ -47,7 +35,8 @@ extension Repository {
     /// Removes `key` from the local configuration; returns whether it was there.
     @discardableResult
     public func removeLocalConfig(_ key: String) throws -> Bool {
-        try withLocalConfig("remove \(key)") { local in
+        configCache = nil
+        return try withLocalConfig("remove \(key)") { local in
             let rc = git_config_delete_entry(local, key)
             if rc == GIT_ENOTFOUND.rawValue { return false }
             try check(rc, "remove \(key) from the local configuration")

@@ -6,6 +6,9 @@ public struct BranchTip: Sendable, Equatable {
     public let name: String
     public let remote: Bool
     public let tip: ObjectID
+
+    /// The full reference name (`refs/heads/…`, `refs/remotes/…`).
+    public var refName: String { (remote ? "refs/remotes/" : "refs/heads/") + name }
 }
 
 /// Another working tree of this clone (`git worktree add`), or the main one seen from a linked
@@ -23,75 +26,62 @@ public struct WorktreeInfo: Sendable, Equatable {
 /// What reading the other copies of the state needs from git: the branch tips, the blob of a
 /// file at a commit, and the other worktrees.
 extension Repository {
-    /// Every local branch and remote-tracking branch with the commit it points at, sorted by
-    /// name; symbolic references (`origin/HEAD`) and references that do not peel to a commit
-    /// are left out.
+    /// Every local branch and remote-tracking branch with the object it names (a commit: git
+    /// lets a branch name nothing else; `git for-each-ref`'s `objectname`), sorted by name,
+    /// local first. Symbolic references (`origin/HEAD`) are left out.
     public func branchTips() throws -> [BranchTip] {
-        // From the reference files, when they are all plain (a branch is taken to name a commit).
-        if let layout, let branches = RepoFiles.branches(layout) {
-            return branches.map { ref in
-                let remote = ref.name.hasPrefix("refs/remotes/")
-                return BranchTip(name: String(ref.name.dropFirst(remote ? 13 : 11)), remote: remote, tip: ref.id)
-            }.sorted { ($0.remote ? 1 : 0, $0.name) < ($1.remote ? 1 : 0, $1.name) }
+        func tip(_ full: String, _ id: ObjectID) -> BranchTip {
+            let remote = full.hasPrefix("refs/remotes/")
+            return BranchTip(name: String(full.dropFirst(remote ? 13 : 11)), remote: remote, tip: id)
         }
-        var iter: OpaquePointer?
-        try check(git_reference_iterator_new(&iter, handle), "list references")
-        defer { git_reference_iterator_free(iter) }
         var out: [BranchTip] = []
-        var ref: OpaquePointer?
-        while git_reference_next(&ref, iter) == 0 {
-            defer { git_reference_free(ref) }
-            guard git_reference_type(ref) == GIT_REFERENCE_DIRECT, let raw = git_reference_name(ref) else { continue }
-            let full = decodeLossy(raw)
-            let remote: Bool
-            let name: String
-            if full.hasPrefix("refs/heads/") {
-                remote = false
-                name = String(full.dropFirst(11))
-            } else if full.hasPrefix("refs/remotes/") {
-                remote = true
-                name = String(full.dropFirst(13))
-            } else {
-                continue
+        // From the reference files, unless they hold something this reader leaves to libgit2.
+        if let layout, let branches = try RepoFiles.branches(layout.dirs) {
+            out = branches.map { tip($0.name, $0.id) }
+        } else {
+            var iter: OpaquePointer?
+            try check(git_reference_iterator_new(&iter, handle), "list references")
+            defer { git_reference_iterator_free(iter) }
+            var ref: OpaquePointer?
+            while true {
+                let rc = git_reference_next(&ref, iter)
+                if rc == GIT_ITEROVER.rawValue { break }
+                try check(rc, "list references")
+                defer { git_reference_free(ref) }
+                guard git_reference_type(ref) == GIT_REFERENCE_DIRECT, let raw = git_reference_name(ref),
+                    let target = git_reference_target(ref)
+                else { continue }
+                let full = decodeLossy(raw)
+                // libgit2 lists files git does not take for references (`.hidden`, a bad name).
+                guard full.hasPrefix("refs/heads/") || full.hasPrefix("refs/remotes/"), RepoFiles.isValidRefName(full)
+                else { continue }
+                out.append(tip(full, ObjectID(target.pointee)))
             }
-            var commit: OpaquePointer?
-            guard git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) == 0 else { continue }
-            let id = ObjectID(git_object_id(commit).pointee)
-            git_object_free(commit)
-            out.append(BranchTip(name: name, remote: remote, tip: id))
         }
         return out.sorted { ($0.remote ? 1 : 0, $0.name) < ($1.remote ? 1 : 0, $1.name) }
     }
 
-    /// The other working trees of this clone: every valid linked worktree but this one, and the
-    /// main worktree when this is a linked one. A worktree whose directory is gone (prunable)
-    /// is left out.
+    /// The other working trees of this clone: every linked worktree git lists but this one, and
+    /// the main worktree when this is a linked one (not a bare one). A worktree git calls
+    /// prunable (its `.git` file is gone and it is not locked) is left out.
     public func otherWorktrees() throws -> [WorktreeInfo] {
         let own = Self.trimmed(workdir ?? "")
-        // From the worktree records, when the main worktree is the common dir's parent.
-        if let layout, layout.commonDir.hasSuffix("/.git/"), let linked = RepoFiles.linkedWorktrees(layout) {
-            var out: [WorktreeInfo] = []
-            let main = String(layout.commonDir.dropLast(6))
-            if layout.isLinkedWorktree, main != own {
-                let head = RepoFiles.readText(layout.commonDir + "HEAD").map(RepoFiles.trimmedLine)
-                out.append(
-                    WorktreeInfo(
-                        name: String(main.split(separator: "/").last ?? "main"), path: main,
-                        branch: head.flatMap { $0.hasPrefix("ref: refs/heads/") ? String($0.dropFirst(16)) : nil }))
+        // From the worktree records, unless they hold something this reader leaves to libgit2.
+        if let layout, let linked = try RepoFiles.linkedWorktrees(layout.dirs) {
+            let main = layout.isLinkedWorktree ? try RepoFiles.mainWorktree(layout.dirs) : nil
+            return ([main].compactMap { $0 } + linked).filter { $0.path != own }.map {
+                WorktreeInfo(name: $0.name, path: $0.path, branch: $0.branch)
             }
-            for w in linked where w.path != own {
-                out.append(WorktreeInfo(name: w.name, path: w.path, branch: w.branch))
-            }
-            return out
         }
         var out: [WorktreeInfo] = []
-        if isLinkedWorktree, let main = try? Repository.open(bare: commonDir), let dir = main.workdir {
-            let path = Self.trimmed(dir)
-            if path != own {
+        if isLinkedWorktree {
+            let main = try Repository.open(bare: commonDir, environment: environment)
+            if let dir = main.workdir, Self.trimmed(dir) != own {
+                let path = Self.trimmed(dir)
                 out.append(
                     WorktreeInfo(
                         name: String(path.split(separator: "/").last ?? "main"), path: path,
-                        branch: (try? main.head())?.branchName))
+                        branch: try main.head().branchName))
             }
         }
         var names = git_strarray()
@@ -101,33 +91,32 @@ extension Repository {
             guard let raw = names.strings[i] else { continue }
             let name = String(cString: raw)
             var wt: OpaquePointer?
-            guard try git_worktree_lookup(&wt, handle, name) == 0 else { continue }
+            try check(git_worktree_lookup(&wt, handle, name), "look up worktree \(name)")
             defer { git_worktree_free(wt) }
-            guard git_worktree_validate(wt) == 0, let p = git_worktree_path(wt) else { continue }
+            guard let p = git_worktree_path(wt) else { continue }
             let path = Self.trimmed(String(cString: p))
-            guard path != own else { continue }
-            var branch: String?
-            var ref: OpaquePointer?
-            if try git_repository_head_for_worktree(&ref, handle, name) == 0 {
-                if let target = git_reference_name(ref).map(decodeLossy), target.hasPrefix("refs/heads/") {
-                    branch = String(target.dropFirst(11))
-                }
-                git_reference_free(ref)
+            // Prunable, as git says (libgit2 validates the directory only): its `.git` file is
+            // gone and it is not locked.
+            guard try git_worktree_is_locked(nil, wt) > 0 || RepoFiles.kind(path + "/.git") != .missing else {
+                continue
             }
-            // libgit2 resolves a worktree's HEAD to its target; a detached HEAD names no branch.
-            out.append(WorktreeInfo(name: name, path: path, branch: branch))
+            guard path != own else { continue }
+            // Its HEAD from its record, as git reads it (libgit2 cannot open a locked worktree
+            // whose directory is gone).
+            let record = RepoFiles.Dirs(gitDir: dirs.commonDir + "worktrees/" + name + "/", commonDir: dirs.commonDir)
+            out.append(WorktreeInfo(name: name, path: path, branch: try RepoFiles.headBranch(record)))
         }
         return out
     }
 
     /// Opens the repository at exactly `path` (no search upwards, no environment).
-    static func open(bare path: String) throws -> Repository {
+    static func open(bare path: String, environment: [String: String]) throws -> Repository {
         var repo: OpaquePointer?
         try check(
             git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
             "open repository at \(path)")
         guard let repo else { throw NotARepository(path: path) }
-        return Repository(handle: repo)
+        return Repository(handle: repo, environment: environment)
     }
 
     static func trimmed(_ path: String) -> String {

@@ -39,7 +39,7 @@ extension Repository {
         var result: [ObjectID: Ancestry] = [:]
         var open = Set<ObjectID>()
         for c in commits {
-            if commitExists(c) { open.insert(c) } else { result[c] = .missing }
+            if try commitExists(c) { open.insert(c) } else { result[c] = .missing }
         }
         if !open.isEmpty {
             _ = try walkNewestFirst(from: head, limit: .max) { id, _ in
@@ -65,7 +65,7 @@ extension Repository {
         var visited = 0
         var queue = CommitQueue()
         var seen: Set<ObjectID> = [head]
-        if let time = commitTime(head) { queue.push(head, time: time) }
+        if let time = try commitTime(head) { queue.push(head, time: time) }
         while visited < limit, let id = queue.pop() {
             var oid = id.gitOID
             var commit: OpaquePointer?
@@ -76,18 +76,21 @@ extension Repository {
             for i in 0..<git_commit_parentcount(commit) {
                 guard let p = git_commit_parent_id(commit, i) else { continue }
                 let parent = ObjectID(p.pointee)
-                guard seen.insert(parent).inserted, let time = commitTime(parent) else { continue }
+                guard seen.insert(parent).inserted, let time = try commitTime(parent) else { continue }
                 queue.push(parent, time: time)
             }
         }
         return visited
     }
 
-    /// A commit's committer time, or nil when the clone does not have it.
-    private func commitTime(_ id: ObjectID) -> Int64? {
+    /// A commit's committer time, or nil when the clone does not have it (a shallow clone's
+    /// boundary). Throws when the object database cannot be read.
+    private func commitTime(_ id: ObjectID) throws -> Int64? {
         var oid = id.gitOID
         var commit: OpaquePointer?
-        guard let repo = try? handle, git_commit_lookup(&commit, repo, &oid) == 0 else { return nil }
+        let rc = try git_commit_lookup(&commit, handle, &oid)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "look up commit \(id.short)")
         defer { git_commit_free(commit) }
         return Int64(git_commit_time(commit))
     }

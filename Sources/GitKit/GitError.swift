@@ -1,4 +1,9 @@
 import CLibGit2
+import CLibGit2Loader
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A libgit2 failure: the operation we attempted, with libgit2's return code, error class and
 /// message kept intact.
@@ -12,6 +17,15 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     /// libgit2 said the object, reference or repository does not exist.
     public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+}
+
+/// A file of git's that cannot be read, or does not hold what git writes there: the file and the
+/// problem, in one line (`…/.git/HEAD: cannot read: Permission denied`). Never taken for an
+/// absent file: a read that failed is not an answer.
+public struct GitFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
 }
 
 /// Not inside a git repository (neither the directory nor any parent).
@@ -36,4 +50,19 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 
 
 /// `git_libgit2_init` once per process. It is not cheap with Debian's build (it parses the system
 /// CA bundle), so it runs only when a repository is first opened.
-let libgit2Ready: Bool = git_libgit2_init() > 0
+///
+/// libgit2 1.5 refuses a repository (format version 1) that declares an extension it does not
+/// know, though git 2.39 writes some of them itself (`git clone --filter=… --sparse` sets
+/// `worktreeConfig`). These change nothing GitKit asks of libgit2: GitKit reads the
+/// configuration itself (``GitConfig``, `config.worktree` included), never deletes objects
+/// (`preciousObjects`), reports an object a partial clone lacks as the error it is
+/// (`partialClone`), and opens a repository whose `objectFormat` is not SHA-1 nowhere
+/// (``RepoFiles/refuseOtherHashes(commonDir:)``). A reftable stays refused.
+let libgit2Ready: Bool = {
+    guard git_libgit2_init() > 0 else { return false }
+    let names: [String] = ["objectformat", "partialclone", "preciousobjects", "worktreeconfig"]
+    let copies = names.map { name in strdup(name) }
+    defer { for copy in copies { free(copy) } }
+    var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+    return codex_state_git_allow_extensions(&pointers, pointers.count) == 0
+}()

@@ -99,7 +99,7 @@ extension Repository {
         git_revwalk_sorting(walk, notBefore == nil ? GIT_SORT_NONE.rawValue : GIT_SORT_TIME.rawValue)
         var headOID = head.gitOID
         try check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
-        for h in hidden where commitExists(h) {
+        for h in hidden where try commitExists(h) {
             var o = h.gitOID
             try check(git_revwalk_hide(walk, &o), "hide \(h.short)")
         }
@@ -110,7 +110,7 @@ extension Repository {
             if rc == GIT_ITEROVER.rawValue { break }
             // A shallow clone's boundary: libgit2 1.5 does not read .git/shallow and fails on the
             // missing parent. What lies beyond is not in this clone: the walk ends there.
-            if rc == GIT_ENOTFOUND.rawValue, isShallow { break }
+            if rc == GIT_ENOTFOUND.rawValue, try isShallow { break }
             try check(rc, "walk history")
             let info = try commit(ObjectID(oid))
             if let floor = notBefore, info.time < floor { break }
@@ -119,36 +119,31 @@ extension Repository {
         return out
     }
 
-    /// A rebase, merge, cherry-pick, revert or bisect is under way (git_repository_state).
-    ///
-    /// Read from the files git keeps in this worktree's git dir, as libgit2 reads them: a
-    /// rebase's directory, `MERGE_HEAD`, `REVERT_HEAD`, `CHERRY_PICK_HEAD` or `BISECT_LOG`.
+    /// A rebase, merge, cherry-pick, revert or bisect is under way (what libgit2's
+    /// `git_repository_state` tells): a rebase's directory, `MERGE_HEAD`, `REVERT_HEAD`,
+    /// `CHERRY_PICK_HEAD` or `BISECT_LOG` in this worktree's git directory. Throws when one of
+    /// them cannot be looked for, so "cannot tell" is never taken for "none".
     public var operationInProgress: Bool {
-        if layout == nil, let repo = try? handle {
-            return git_repository_state(repo) != Int32(GIT_REPOSITORY_STATE_NONE.rawValue)
+        get throws {
+            let markers: [GitFile] = [.rebaseMerge, .rebaseApply, .mergeHead, .revertHead, .cherryPickHead, .bisectLog]
+            return try markers.contains { try RepoFiles.kind(path(of: $0)) != .missing }
         }
-        let markers = ["rebase-merge", "rebase-apply", "MERGE_HEAD", "REVERT_HEAD", "CHERRY_PICK_HEAD", "BISECT_LOG"]
-        var st = stat()
-        return markers.contains { stat(RepoFiles.join(gitDir, $0), &st) == 0 }
     }
 
     /// The directory git keeps a rebase's own state in (`rebase-merge` or `rebase-apply` in
-    /// this worktree's git dir) while one is under way, else nil. git deletes it when the rebase
-    /// finishes or is aborted, after running `post-rewrite rebase`.
+    /// this worktree's git dir) while one is under way, else nil; `rebase-apply` holding
+    /// `applying` is a `git am`, not a rebase. git deletes the directory when the rebase finishes
+    /// or is aborted, after running `post-rewrite rebase`.
     public var rebaseDirectory: String? {
-        guard let repo = try? handle else { return nil }
-        let state = git_repository_state(repo)
-        let rebasing = [
-            GIT_REPOSITORY_STATE_REBASE, GIT_REPOSITORY_STATE_REBASE_INTERACTIVE, GIT_REPOSITORY_STATE_REBASE_MERGE,
-            GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE,
-        ].contains { Int32($0.rawValue) == state }
-        guard rebasing else { return nil }
-        let base = gitDir.hasSuffix("/") ? gitDir : gitDir + "/"
-        var info = stat()
-        for name in ["rebase-merge", "rebase-apply"] where stat(base + name, &info) == 0 {
-            return base + name
+        get throws {
+            let merge = path(of: .rebaseMerge)
+            if try RepoFiles.kind(merge) == .directory { return merge }
+            let apply = path(of: .rebaseApply)
+            guard try RepoFiles.kind(apply) == .directory, try RepoFiles.kind(apply + "/applying") == .missing else {
+                return nil
+            }
+            return apply
         }
-        return nil
     }
 
     /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
@@ -190,6 +185,19 @@ extension Repository {
         return true
     }
 
-    /// The commit ORIG_HEAD names (set by rebase, reset, merge), if any.
-    public func origHead() -> ObjectID? { try? resolveCommit("ORIG_HEAD") }
+    /// The commit ORIG_HEAD names (set by rebase, reset, merge), or nil when there is none.
+    /// Throws when the file cannot be read or holds anything else.
+    public func origHead() throws -> ObjectID? {
+        let file = path(of: .origHead)
+        switch try RepoFiles.looseRef(at: file, directoryIsAbsent: false) {
+        case nil: return nil
+        case .id(let id)?: return id
+        case .symbolic(let target)?:
+            switch try RepoFiles.resolve(target, dirs).value {
+            case .commit(let id): return id
+            case .absent: return nil
+            case .unknown: return try resolveCommit("ORIG_HEAD")
+            }
+        }
+    }
 }

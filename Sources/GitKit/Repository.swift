@@ -61,33 +61,48 @@ public final class Repository {
     private var opened: OpaquePointer?
     /// Where the files are, when the repository was found from them (nil: libgit2 found it).
     let layout: RepoFiles.Layout?
+    /// The variables git would see: they choose the configuration files (``GitConfig``).
+    let environment: [String: String]
     /// The commit-graph once looked for (``loadedCommitGraph()``), found or not.
     var graphCache: GraphCache?
+    /// The configuration as last read (``config()`` checks its files are unchanged).
+    var configCache: GitConfig?
 
     struct GraphCache {
         let graph: CommitGraph?
     }
 
-    init(handle: OpaquePointer) {
+    init(handle: OpaquePointer, environment: [String: String]) {
         opened = handle
         layout = nil
+        self.environment = environment
     }
 
-    init(layout: RepoFiles.Layout) { self.layout = layout }
+    init(layout: RepoFiles.Layout, environment: [String: String]) {
+        self.layout = layout
+        self.environment = environment
+    }
 
     deinit { if let opened { git_repository_free(opened) } }
 
-    /// The libgit2 repository, opened (and libgit2 initialised) on first use.
+    /// The libgit2 repository, opened (and libgit2 initialised) on first use: at the git
+    /// directory the files reader found, with its work tree (which `GIT_DIR`, `GIT_WORK_TREE` or
+    /// `core.worktree` may have put anywhere).
     var handle: OpaquePointer {
         get throws {
             if let opened { return opened }
             _ = libgit2Ready
-            let path = layout?.workdir ?? "/"
+            guard let layout else { throw NotARepository(path: "/") }
             var repo: OpaquePointer?
             try check(
-                git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
-                "open repository at \(path)")
-            guard let repo else { throw NotARepository(path: path) }
+                git_repository_open_ext(&repo, layout.gitDir, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
+                "open repository at \(layout.gitDir)")
+            guard let repo else { throw NotARepository(path: layout.gitDir) }
+            if git_repository_workdir(repo).map({ String(cString: $0) }) != layout.workdir {
+                let rc = git_repository_set_workdir(repo, layout.workdir, 0)
+                if rc < 0 { git_repository_free(repo) }
+                try check(rc, "use \(layout.workdir) as the work tree")
+            }
             opened = repo
             return repo
         }
@@ -97,34 +112,65 @@ public final class Repository {
     /// holding the warm path free of it).
     public var usedLibgit2: Bool { opened != nil }
 
+    /// The process's environment, as git would see it.
+    static func processEnvironment() -> [String: String] {
+        var out: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let eq = text.firstIndex(of: "=") { out[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            entry += 1
+        }
+        return out
+    }
+
     /// Opens the repository containing `path`, searching upwards as git does and honouring
-    /// `GIT_DIR` and friends (git sets them when it runs hooks).
+    /// `GIT_DIR` and friends (git sets them when it runs hooks). `environment` is what git would
+    /// see (nil: this process's): it also chooses the configuration files.
     ///
     /// `GIT_DIR` and `GIT_WORK_TREE` are honoured as git honours them (libgit2 1.5's
     /// `GIT_REPOSITORY_OPEN_FROM_ENV` refuses `GIT_WORK_TREE` as unimplemented): `GIT_DIR` names
     /// the repository (relative to `path`); the work tree is `GIT_WORK_TREE`, else the
     /// repository's own `core.worktree`, else `path` (git takes the current directory); a bare
-    /// repository stays bare. The other variables
-    /// (`GIT_CEILING_DIRECTORIES`, …) still go through libgit2.
-    public static func discover(from path: String, environment: [String: String] = [:]) throws -> Repository {
-        if let layout = RepoFiles.discover(from: path, environment: environment) { return Repository(layout: layout) }
+    /// repository stays bare. The other variables (`GIT_CEILING_DIRECTORIES`, …) go through
+    /// libgit2.
+    public static func discover(from path: String, environment: [String: String]? = nil) throws -> Repository {
+        let environment = environment ?? processEnvironment()
+        if let layout = RepoFiles.discover(from: path, environment: environment) {
+            return Repository(layout: layout, environment: environment)
+        }
+        return try discoverWithLibgit2(from: path, environment: environment)
+    }
+
+    /// ``discover(from:environment:)`` through libgit2 alone (what the files reader hands over).
+    static func discoverWithLibgit2(from path: String, environment: [String: String]) throws -> Repository {
         _ = libgit2Ready
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (path.hasSuffix("/") ? path : path + "/") + p }
         let gitDir = environment["GIT_DIR"].flatMap { $0.isEmpty ? nil : absolute($0) }
         let workTree = environment["GIT_WORK_TREE"].flatMap { $0.isEmpty ? nil : absolute($0) }
         var repo: OpaquePointer?
         let rc: Int32
+        // Variables libgit2 reads only from the process (`GIT_REPOSITORY_OPEN_FROM_ENV`); the
+        // search itself follows `environment`, as git would.
+        let processOnly = [
+            "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE",
+            "GIT_INDEX_FILE",
+        ]
         if let gitDir {
             rc = git_repository_open_ext(&repo, gitDir, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
-        } else if workTree != nil {
-            rc = git_repository_open_ext(&repo, path, 0, nil)
-        } else {
+        } else if workTree == nil, processOnly.contains(where: { environment[$0] != nil }) {
             rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil)
+        } else {
+            let acrossFileSystems = try GitConfig.environmentBool("GIT_DISCOVERY_ACROSS_FILESYSTEM", environment)
+            rc = git_repository_open_ext(
+                &repo, path, acrossFileSystems ? GIT_REPOSITORY_OPEN_CROSS_FS.rawValue : 0,
+                environment["GIT_CEILING_DIRECTORIES"])
         }
         if rc == GIT_ENOTFOUND.rawValue { throw NotARepository(path: gitDir ?? path) }
         try check(rc, "open repository at \(gitDir ?? path)")
         guard let repo else { throw NotARepository(path: path) }
-        let opened = Repository(handle: repo)
+        let opened = Repository(handle: repo, environment: environment)
+        try RepoFiles.refuseOtherHashes(commonDir: opened.commonDir)
         // git: with GIT_DIR and neither GIT_WORK_TREE nor core.worktree, the current directory
         // is the top of the work tree (libgit2 would take GIT_DIR's parent).
         let implied = try gitDir != nil && !opened.configuredBare() && opened.configString("core.worktree") == nil
@@ -135,7 +181,7 @@ public final class Repository {
     }
 
     /// `core.bare` is set to true: a `GIT_DIR` without a work tree then stays bare.
-    func configuredBare() throws -> Bool { try configString("core.bare")?.lowercased() == "true" }
+    func configuredBare() throws -> Bool { try config().bool("core.bare", file: commonDir + "config") == true }
 
     /// The working tree's root with a trailing slash, or nil for a bare repository.
     public var workdir: String? {
@@ -160,14 +206,12 @@ public final class Repository {
         return opened.map { git_repository_is_worktree($0) == 1 } ?? false
     }
 
-    /// A shallow clone: `shallow` in the common git directory is not empty (libgit2's test).
-    public var isShallow: Bool {
-        var st = stat()
-        return stat(RepoFiles.join(commonDir, "shallow"), &st) == 0 && st.st_size > 0
-    }
+    /// A shallow clone: git has a `shallow` file in the common git directory (git 2.39 counts an
+    /// empty one too). Throws when the file cannot be read or holds anything but commit ids.
+    public var isShallow: Bool { get throws { try RepoFiles.isShallow(dirs) } }
 
     public func head() throws -> Head {
-        if let layout, let head = RepoFiles.head(layout) { return head }
+        if let layout, let head = try RepoFiles.head(layout.dirs) { return head }
         if try check(git_repository_head_unborn(handle), "read HEAD") == 1 {
             var ref: OpaquePointer?
             try check(git_reference_lookup(&ref, handle, "HEAD"), "read HEAD")
@@ -199,10 +243,14 @@ public final class Repository {
         return ObjectID(git_object_id(commit).pointee)
     }
 
-    public func commitExists(_ id: ObjectID) -> Bool {
+    /// Whether the clone has the commit. Throws when the object database cannot be read, so
+    /// that "cannot tell" is never taken for "missing".
+    public func commitExists(_ id: ObjectID) throws -> Bool {
         var oid = id.gitOID
         var commit: OpaquePointer?
-        guard let repo = try? handle, git_commit_lookup(&commit, repo, &oid) == 0 else { return false }
+        let rc = try git_commit_lookup(&commit, handle, &oid)
+        if rc == GIT_ENOTFOUND.rawValue { return false }
+        try check(rc, "look up commit \(id.short)")
         git_commit_free(commit)
         return true
     }
@@ -216,26 +264,22 @@ public final class Repository {
         return CommitInfo(id: id, summary: summary, time: Int64(git_commit_time(commit)))
     }
 
-    /// A configuration value from the repository's view of config (local, global, system): nil
-    /// when the key is not set. Throws when the configuration cannot be read (a malformed file,
-    /// say), so that "cannot tell" is never taken for "not set".
-    public func configString(_ key: String) throws -> String? {
-        if let layout, let files = ConfigFile.repositoryView(layout) {
-            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count >= 2 else { return nil }
-            let subsection = parts.count > 2 ? parts.dropFirst().dropLast().joined(separator: ".") : nil
-            for file in files.reversed() {
-                if let value = file.value(String(parts[0]), subsection, String(parts[parts.count - 1])) { return value }
-            }
-            return nil
-        }
-        var config: OpaquePointer?
-        try check(git_repository_config_snapshot(&config, handle), "read the git configuration")
-        defer { git_config_free(config) }
-        var value: UnsafePointer<CChar>?
-        let rc = git_config_get_string(&value, config, key)
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "read \(key) from the git configuration")
-        return value.map { String(cString: $0) }
+    /// A configuration value as `git config --get KEY` prints it: nil when the key is not set,
+    /// "" for a key written without a value. Read as git reads it (``GitConfig``: every level,
+    /// includes, the variables git honours). Throws when the configuration cannot be read (a
+    /// malformed file, say), so that "cannot tell" is never taken for "not set".
+    public func configString(_ key: String) throws -> String? { try config().string(key) }
+
+    /// The configuration, read again only when one of its files changed.
+    func config() throws -> GitConfig {
+        if let configCache, configCache.isCurrent { return configCache }
+        let dirs = self.dirs
+        let loaded = try GitConfig.load(
+            GitConfig.Repo(
+                gitDir: dirs.gitDir, commonDir: dirs.commonDir, gitDirAsFound: layout?.gitDirAsFound,
+                environment: environment, worktreeConfig: layout?.worktreeConfig,
+                headBranch: { try RepoFiles.headBranch(dirs) }))
+        configCache = loaded
+        return loaded
     }
 }

@@ -7,7 +7,7 @@ extension Repository {
     /// Read from the reference files when they are plain (a branch is taken to name a commit).
     public func branchTip(_ name: String) throws -> ObjectID? {
         if let layout {
-            switch RepoFiles.resolve("refs/heads/" + name, layout) {
+            switch try RepoFiles.resolve("refs/heads/" + name, layout.dirs).value {
             case .commit(let id): return id
             case .absent: return nil
             case .unknown: break
@@ -41,32 +41,6 @@ extension Repository {
             guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
             return Array(UnsafeRawBufferPointer(start: raw, count: size))
         }
-    }
-
-    /// Every branch, local and remote-tracking, with the commit it points at, sorted by name
-    /// (local first). Symbolic refs (`origin/HEAD`) are skipped.
-    public func branches() throws -> [(name: String, tip: ObjectID)] {
-        var iterator: OpaquePointer?
-        try check(git_branch_iterator_new(&iterator, handle, GIT_BRANCH_ALL), "list branches")
-        defer { git_branch_iterator_free(iterator) }
-        var local: [(name: String, tip: ObjectID)] = []
-        var remote: [(name: String, tip: ObjectID)] = []
-        var ref: OpaquePointer?
-        var type = GIT_BRANCH_LOCAL
-        while true {
-            let rc = git_branch_next(&ref, &type, iterator)
-            if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "list branches")
-            defer { git_reference_free(ref) }
-            guard git_reference_type(ref) == GIT_REFERENCE_DIRECT, let target = git_reference_target(ref) else {
-                continue
-            }
-            var name: UnsafePointer<CChar>?
-            guard git_branch_name(&name, ref) == 0, let name else { continue }
-            let entry = (name: decodeLossy(name), tip: ObjectID(target.pointee))
-            if type == GIT_BRANCH_LOCAL { local.append(entry) } else { remote.append(entry) }
-        }
-        return local.sorted { $0.name < $1.name } + remote.sorted { $0.name < $1.name }
     }
 
     /// The blob id of the file at `path` in `commit`'s tree; nil when there is no file there.
@@ -122,7 +96,7 @@ extension Repository {
         let all = (0..<git_commit_parentcount(c)).compactMap { i in
             git_commit_parent_id(c, i).map { ObjectID($0.pointee) }
         }
-        return isShallow ? all.filter(commitExists) : all
+        return try isShallow ? all.filter(commitExists) : all
     }
 
     /// The names of the files directly in the directory `path` of `commit`'s tree, unsorted;
@@ -164,7 +138,7 @@ extension Repository {
     /// against its first parent: a commit that only records state. False for a root commit and
     /// when any other top-level entry was added, removed or changed.
     public func changesOnly(topLevelEntry name: String, commit: ObjectID) throws -> Bool {
-        guard let parent = try parents(of: commit).first, commitExists(parent) else { return false }
+        guard let parent = try parents(of: commit).first, try commitExists(parent) else { return false }
         func entries(_ id: ObjectID) throws -> [String: ObjectID] {
             try withTree(of: id) { tree in
                 var out: [String: ObjectID] = [:]

@@ -112,7 +112,7 @@ extension Workspace {
                     wantPaths(of: ObjectID(hex: c))
                     continue
                 }
-                guard let id = ObjectID(hex: c), repository.commitExists(id) else { continue }
+                guard let id = ObjectID(hex: c), try repository.commitExists(id) else { continue }
                 let patchID: ObjectID?
                 let ids: [String]
                 do {
@@ -185,7 +185,7 @@ extension Workspace {
     /// trailer commit taken, as the only evidence there is.
     func finishingCommit(among candidates: [ObjectID], recorded: String) throws -> ObjectID? {
         guard !candidates.isEmpty else { return nil }
-        guard let id = ObjectID(hex: recorded), repository.commitExists(id) else { return candidates.first }
+        guard let id = ObjectID(hex: recorded), try repository.commitExists(id) else { return candidates.first }
         let subject = Self.trimmed(Substring(try repository.commit(id).summary))
         for c in candidates where c != id {
             let message = try repository.message(of: c)
@@ -313,7 +313,7 @@ extension Workspace {
         var holds: [ObjectID: Bool] = [:]  // state file blob → holds the record
         func holdsRecord(_ commit: ObjectID) throws -> Bool {
             // A shallow clone's boundary: the parent is not here, so the walk ends below it.
-            guard repository.commitExists(commit) else { return false }
+            guard try repository.commitExists(commit) else { return false }
             guard let blob = try repository.fileID(StateFileName.relative, at: commit) else { return false }
             if let known = holds[blob] { return known }
             let answer = StateCodec.task(id, in: try repository.blob(blob))?.completion == completion
@@ -330,7 +330,7 @@ extension Workspace {
         // separate state commit) anchors the work below it: the nearest commit that changes more
         // than `.codex-state/`. So a cherry-pick of the work alone is recognised by patch-id.
         for _ in 0..<Self.introductionWalkLimit {
-            guard let parent = try repository.parents(of: current).first, repository.commitExists(parent),
+            guard let parent = try repository.parents(of: current).first, try repository.commitExists(parent),
                 try repository.changesOnly(topLevelEntry: StateFileName.directory, commit: current)
             else { break }
             current = parent
@@ -385,7 +385,7 @@ extension Workspace {
             return nil
         }
         let file = StateFileName.relative
-        for branch in try repository.branches() where try repository.fileID(file, at: branch.tip) != nil {
+        for branch in try repository.branchTips() where try repository.fileID(file, at: branch.tip) != nil {
             for info in try repository.commits(from: branch.tip, hiding: [head], limit: 100_000) {
                 guard try repository.fileID(file, at: info.id) != nil,
                     try repository.parents(of: info.id).allSatisfy({
@@ -415,7 +415,7 @@ extension Workspace {
         var out: [CommitInfo] = []
         for info in try repository.commits(from: head, limit: window) where out.count < limit {
             let parents = try repository.parents(of: info.id)
-            guard parents.count > 1, let first = parents.first, repository.commitExists(first) else { continue }
+            guard parents.count > 1, let first = parents.first, try repository.commitExists(first) else { continue }
             if try repository.fileID(StateFileName.relative, at: info.id)
                 != repository.fileID(StateFileName.relative, at: first)
             {

@@ -41,7 +41,7 @@ extension Workspace {
     /// canonically (under the lock; the content, and so the journal, does not change).
     public func check(fix: Bool = false) throws -> CheckResult {
         let head = try head()
-        let shallow = repository.isShallow
+        let shallow = try repository.isShallow
         var findings: [CheckFinding] = []
 
         let driver = try mergeDriverStatus()

@@ -81,7 +81,7 @@ extension Workspace {
         var entries: [CopyListing.Entry] = []
         for t in tips {
             let copy = CopyName(kind: t.remote ? .remote : .branch, name: t.name)
-            let location = (t.remote ? "refs/remotes/" : "refs/heads/") + t.name
+            let location = t.refName
             if let reason = unreadable[t.tip.hex] {
                 entries.append(
                     CopyListing.Entry(

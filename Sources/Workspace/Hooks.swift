@@ -150,7 +150,7 @@ extension Workspace {
     /// Branch switches only (git passes `1` as the third argument); file checkouts do nothing.
     func postCheckout(_ args: [String]) throws -> [String] {
         // A rebase checks out commit after commit: nothing to say or switch until it is done.
-        guard args.count >= 3, args[2] == "1", !repository.operationInProgress else { return [] }
+        guard args.count >= 3, args[2] == "1", try !repository.operationInProgress else { return [] }
         var lines: [String] = []
         // The session of the branch left behind ends (or, idle, vanishes); one opens here.
         do {
@@ -208,7 +208,7 @@ extension Workspace {
         if !malformed.isEmpty {
             lines.append("codex-state: warning: post-rewrite: ignored \(malformed.count) malformed input line(s)")
         }
-        if let rebaseDir = repository.rebaseDirectory {
+        if let rebaseDir = try repository.rebaseDirectory {
             let pending = rebaseDir + "/" + Self.pendingRewritesFile
             if kind == "amend" {
                 // Mid-rebase amends (reword, squash, fixup, an amend at an `edit` stop): touching
@@ -259,7 +259,7 @@ extension Workspace {
     /// Completions whose commit the rebase left out: reachable from the pre-rebase tip
     /// (ORIG_HEAD), not from HEAD, and not rewritten.
     func droppedCompletions(rewritten: Set<String>) throws -> [String] {
-        guard let orig = repository.origHead(), let head = try headRef().commit.flatMap(ObjectID.init(hex:)) else {
+        guard let orig = try repository.origHead(), let head = try headRef().commit.flatMap(ObjectID.init(hex:)) else {
             return []
         }
         // The commits the rebase left behind: on the old tip, not on the new one. One bounded

@@ -62,7 +62,7 @@ extension Workspace {
         if target.checkedOut, !store.isInitialized, try stateIntroduction() != nil { return [] }
         guard target.checkedOut else { return try committedPreamble(target, request) }
         let unmerged =
-            repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
+            try repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",

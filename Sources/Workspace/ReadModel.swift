@@ -172,7 +172,7 @@ extension Workspace {
         let f = ReadFingerprint(
             head: try headRef(), listing: try listCopies(index: index),
             rewrites: Files.stamp(paths.rewritesFile)?.encoded ?? "-",
-            fetched: Files.stamp(StorePaths.join(repository.gitDir, "FETCH_HEAD"))?.encoded ?? "-",
+            fetched: try repository.fetchStamp(),
             staleAfter: staleAfter(), actor: actor)
         readFingerprint = f
         return f

@@ -360,7 +360,14 @@ extension Workspace {
         guard let end, start != end, let endID = ObjectID(hex: end) else { return SessionHistory() }
         var base: ObjectID?
         if let start {
-            guard let id = ObjectID(hex: start), repository.commitExists(id) else {
+            let present: Bool
+            do {
+                present = try ObjectID(hex: start).map(repository.commitExists) ?? false
+            } catch {
+                warnings.append("warning: commits and files of the session not recorded: \(error)")
+                return SessionHistory()
+            }
+            guard present, let id = ObjectID(hex: start) else {
                 warnings.append(
                     "warning: the session's start commit \(start.prefix(7)) is not in this repository; commits and files not recorded"
                 )

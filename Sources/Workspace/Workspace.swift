@@ -236,10 +236,12 @@ public final class Workspace {
     }
 
     /// While a merge left the state file unmerged, reads show our side only (the working tree
-    /// holds ours as valid JSON): adds a warning saying so. If git's index cannot be read, it
-    /// warns too — better a needless warning than a silent partial view.
+    /// holds ours as valid JSON): adds a warning saying so. If git's index or the operation's
+    /// files cannot be read, it warns too — better a needless warning than a silent partial view.
     public func warnIfStateUnmerged() {
-        guard repository.operationInProgress, (try? repository.isUnmerged(StateFileName.relative)) != false else {
+        guard (try? repository.operationInProgress) != false,
+            (try? repository.isUnmerged(StateFileName.relative)) != false
+        else {
             return
         }
         warnings.append(
@@ -293,7 +295,8 @@ public final class Workspace {
         var out: [String: Reachability] = [:]
         guard let headHex = head.commit, let headID = ObjectID(hex: headHex) else {
             for c in wanted {
-                out[c] = ObjectID(hex: c).map { repository.commitExists($0) } == true ? .unreachable : .unknownCommit
+                out[c] =
+                    try ObjectID(hex: c).map { try repository.commitExists($0) } == true ? .unreachable : .unknownCommit
             }
             return out
         }
@@ -335,7 +338,7 @@ public final class Workspace {
         Reachability]?
     {
         // A shallow clone's walks end at its boundary: nothing to carry answers across.
-        if repository.isShallow { return nil }
+        if try repository.isShallow { return nil }
         for candidate in try index.recentHeads(limit: 4) {
             guard let base = ObjectID(hex: candidate), base != head else { continue }
             // Bounded: a HEAD that moved far, or sideways, is answered by the full walk instead.

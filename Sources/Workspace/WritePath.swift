@@ -19,7 +19,7 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         // A merge the driver declined leaves ours in the working tree as valid JSON: writing it
         // and adding it would silently drop theirs.
-        if repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
+        if try repository.operationInProgress, try repository.isUnmerged(StateFileName.relative) {
             // Conflict markers or broken JSON are the more useful thing to name.
             _ = try store.readState()
             throw WorkspaceError.unmergedState(paths.stateFile)

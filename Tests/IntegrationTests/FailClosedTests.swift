@@ -7,8 +7,8 @@ import Testing
 @Suite struct FailClosedTests {
     /// `core.hooksPath`, the merge driver's command, `user.name`: "the configuration cannot be
     /// read" must never read as "not set" (an install would then write into the wrong hooks
-    /// directory). libgit2 re-reads a configuration file that changed since the repository was
-    /// opened; one that no longer parses is an error, not nil.
+    /// directory). GitKit reads a configuration file again when it changed since it was read;
+    /// one that no longer parses is an error naming it, not nil.
     @Test func aConfigurationThatCannotBeReadIsAnErrorNotUnset() throws {
         let s = try Sandbox()
         let repo = try s.repo()
@@ -18,7 +18,8 @@ import Testing
         #expect(try opened.configString("codex-state.unset") == nil)
         let config = repo + "/.git/config"
         try s.write(config, try s.read(config) + "[broken\n")
-        #expect(throws: GitError.self) { try opened.configString("core.hooksPath") }
+        let error = #expect(throws: GitFileError.self) { try opened.configString("core.hooksPath") }
+        #expect(error?.path == config && error?.problem.hasPrefix("bad config line") == true)
     }
 
     /// A file this version cannot rewrite without loss (here an unknown field whose number does

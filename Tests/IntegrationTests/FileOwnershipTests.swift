@@ -58,16 +58,20 @@ import Testing
             "reads git's own commit-graph file (libgit2 1.5 ignores it); GitKit owns git's files, read-only"
         ),
         (
-            "Sources/GitKit/RepoFiles.swift", "let fd = open(path, O_RDONLY | O_CLOEXEC)",
+            "Sources/GitKit/RepoFiles.swift", "let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)",
             "reads git's own HEAD, references, worktree records and config as git does, so a warm read needs no libgit2; read-only"
         ),
         (
-            "Sources/GitKit/RepoFiles.swift", "guard let dir = opendir(path) else { return nil }",
-            "lists git's loose references and worktree records (as libgit2 would); read-only"
+            "Sources/GitKit/RepoFiles.swift", "guard let dir = opendir(path) else {",
+            "lists git's loose references and worktree records (as git does); read-only"
         ),
         (
-            "Sources/GitKit/RepoFiles.swift", "while let entry = readdir(dir) {",
-            "lists git's loose references and worktree records (as libgit2 would); read-only"
+            "Sources/GitKit/RepoFiles.swift", "guard let entry = readdir(dir) else {",
+            "lists git's loose references and worktree records (as git does); read-only"
+        ),
+        (
+            "Sources/GitKit/RepoFiles.swift", "let n = readlink(path, &buffer, 4096)",
+            "git reads a symbolic link among its references (HEAD -> refs/heads/main) as a symbolic reference; read-only"
         ),
         (
             "Sources/Workspace/Codex/RolloutReader.swift", "fd = open(path, O_RDONLY | O_CLOEXEC)",
