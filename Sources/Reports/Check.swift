@@ -210,7 +210,7 @@ public struct MergeDriverFacts: Sendable {
 
 public enum StateCheck {
     /// The state file, relative to the repository root, as findings name it.
-    public static let stateFile = ".codex-state/project_state.json"
+    public static let stateFile = StateFileName.relative
 
     /// The file-level outcome: the decoded state when the file is usable, and what is wrong
     /// with its bytes.

@@ -16,9 +16,9 @@ public struct StorePaths: Sendable {
         shared = Self.join(commonDir, "codex-state")
     }
 
-    public var stateDir: String { workdir + "/.codex-state" }
-    public var stateFile: String { stateDir + "/project_state.json" }
-    public var sessionsDir: String { stateDir + "/sessions" }
+    public var stateDir: String { workdir + "/" + StateFileName.directory }
+    public var stateFile: String { workdir + "/" + StateFileName.relative }
+    public var sessionsDir: String { workdir + "/" + StateFileName.sessions }
     public var lockFile: String { worktreeLocal + "/lock" }
     public var indexFile: String { worktreeLocal + "/index.sqlite" }
     /// This worktree's open session (per worktree, never committed).

@@ -286,7 +286,7 @@ extension Workspace {
         guard let hex = head.commit, let commit = ObjectID(hex: hex) else { return [] }
         if let cached = try? index?.committedIDs(head: hex) { return cached }
         var ids: Set<String> = []
-        if let bytes = try repository.fileContents(".codex-state/project_state.json", at: commit),
+        if let bytes = try repository.fileContents(StateFileName.relative, at: commit),
             let keys = try? JSONDecoder().decode(MemoryKeys.self, from: Data(bytes)).memories?.keys
         {
             ids = Set(keys)

@@ -132,13 +132,6 @@ public enum MergeDriver {
     }
 }
 
-/// The state file's path relative to the working tree's root, as git and `.gitattributes` name it.
-public enum StateFileName {
-    public static let relative = ".codex-state/project_state.json"
-    /// The top-level directory that holds the state.
-    public static let directory = ".codex-state"
-}
-
 /// Whether this clone will merge the state file with the driver.
 public struct MergeDriverStatus: Sendable, Equatable {
     /// `merge.codex-state.driver` as git reads it (any configuration level); nil when unset.

@@ -129,7 +129,7 @@ extension Workspace {
 
     /// The preamble of a commit that is not checked out, from the files committed there.
     func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
-        let stateFile = ".codex-state/project_state.json"
+        let stateFile = StateFileName.relative
         guard let hex = target.head.commit, let commit = ObjectID(hex: hex) else {
             throw StoreError.notInitialized(stateFile: stateFile)
         }
@@ -161,7 +161,7 @@ extension Workspace {
 
     /// ``lastSession(onBranch:)`` for the session files committed at `commit`.
     func lastCommittedSession(onBranch branch: String?, at commit: ObjectID) -> SessionRecord? {
-        let dir = ".codex-state/sessions"
+        let dir = StateFileName.sessions
         let names = ((try? repository.fileNames(in: dir, at: commit)) ?? []).filter {
             SessionNaming.parse(fileName: $0) != nil
         }.sorted(by: >)
