@@ -54,7 +54,6 @@ struct OtherCopies {
 }
 
 extension Workspace {
-    static let stateFilePath = ".codex-state/project_state.json"
 
     /// Lists the copies besides this worktree's file: every local and remote-tracking branch tip,
     /// and every other worktree with a state file. The branch checked out here is listed too, so
@@ -70,7 +69,7 @@ extension Workspace {
         var unreadable: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
             do {
-                let b = try repository.fileID(Self.stateFilePath, at: t.tip)?.hex ?? ""
+                let b = try repository.fileID(StateFileName.relative, at: t.tip)?.hex ?? ""
                 blobs[t.tip.hex] = b
                 fresh[t.tip.hex] = b
             } catch {
@@ -91,18 +90,29 @@ extension Workspace {
             guard let b = blobs[t.tip.hex], !b.isEmpty else { continue }
             entries.append(CopyListing.Entry(copy: copy, key: "blob:" + b, location: location, blob: ObjectID(hex: b)))
         }
-        for w in (try? repository.otherWorktrees()) ?? [] {
-            let file = w.path + "/" + Self.stateFilePath
+        // The other worktrees, as git records them: a record that cannot be read is an error of
+        // the read, not "no other worktree".
+        for w in try repository.otherWorktrees() {
+            let file = w.path + "/" + StateFileName.relative
             guard let stamp = Files.stamp(file) else { continue }
             let copy = CopyName(kind: .worktree, name: w.name, branch: w.branch)
             if let known = try? index?.fileHash(path: file, stamp: stamp) {
                 entries.append(CopyListing.Entry(copy: copy, key: "blob:" + known, location: file))
                 continue
             }
-            guard let bytes = try? Files.read(file) else { continue }
-            let id = bytes.isEmpty ? "empty" : ((try? Repository.blobID(of: bytes))?.hex ?? "unhashable")
-            try? index?.storeFileHash(path: file, stamp: stamp, hash: id)
-            entries.append(CopyListing.Entry(copy: copy, key: "blob:" + id, location: file, bytes: bytes))
+            do {
+                if store.faultPoint == "worktree-state" { throw InjectedFault(point: "worktree-state") }
+                let bytes = try Files.read(file)
+                let id = bytes.isEmpty ? "empty" : try Repository.blobID(of: bytes).hex
+                try? index?.storeFileHash(path: file, stamp: stamp, hash: id)
+                entries.append(CopyListing.Entry(copy: copy, key: "blob:" + id, location: file, bytes: bytes))
+            } catch {
+                // Unreadable now (being written, a permission): skipped with a warning, asked again.
+                entries.append(
+                    CopyListing.Entry(
+                        copy: copy, key: "unreadable:" + file + "@" + stamp.encoded, location: file, problem: "\(error)"
+                    ))
+            }
         }
         entries.sort { $0.copy < $1.copy }
         return CopyListing(entries: entries, tips: tips)
@@ -116,11 +126,12 @@ extension Workspace {
     func readCopies(
         _ full: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
         keepUnfiltered: Bool = false
-    ) -> OtherCopies {
+    ) throws -> OtherCopies {
         var listing = full
         listing.entries.removeAll { $0.problem != nil }
         var out = readListedCopies(
-            listing, here: here, hereHash: hereHash, head: head, index: index, keepUnfiltered: keepUnfiltered)
+            listing, here: here, hereHash: hereHash, head: head, index: index, keepUnfiltered: keepUnfiltered,
+            now: try now())
         for e in full.entries {
             guard let p = e.problem else { continue }
             out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
@@ -131,10 +142,13 @@ extension Workspace {
 
     private func readListedCopies(
         _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
-        keepUnfiltered: Bool
+        keepUnfiltered: Bool, now: Timestamp
     ) -> OtherCopies {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
+        // Set when a copy could not be read now: the groupings made without it are not kept.
+        var transient = false
+        defer { if transient { incompleteReads += 1 } }
         let signature = listing.signature
         // What the copies add to this worktree's own (usually a few facts), for this file's
         // content: the common case of a read with nothing changed but HEAD or the render cache.
@@ -176,11 +190,21 @@ extension Workspace {
                 return x
             }
             var decoded: [String: [TaskSummary]] = [:]
-            /// The facts of one copy: from the index, else parsed once and stored there.
+            /// The facts of one copy: from the index, else parsed once and stored there (what its
+            /// content says, problems of content included; a copy that could not be read now is
+            /// named and asked again).
             func factsOf(_ e: CopyListing.Entry) -> [TaskSummary]? {
                 if stored[e.key] == nil, let row = (try? index?.copyFacts([e.key]))?[e.key] { stored[e.key] = row }
                 if stored[e.key] == nil {
-                    let extracted = extractFacts(e)
+                    let bytes: [UInt8]
+                    do {
+                        bytes = try copyBytes(e) ?? []
+                    } catch {
+                        out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: "\(error)"))
+                        transient = true
+                        return nil
+                    }
+                    let extracted = Self.extractFacts(bytes)
                     let encoded = extracted.facts.map { TaskSummary.encode($0) } ?? []
                     stored[e.key] = (extracted.problem, encoded)
                     try? index?.storeCopyFacts(key: e.key, problem: extracted.problem, facts: encoded)
@@ -228,7 +252,7 @@ extension Workspace {
             try? index?.pruneCopyFacts(keeping: Set(keys))
             // In listing order: a later read decodes the positions against the listing.
             readable.sort { $0.0 < $1.0 }
-            if let index, let now = try? now(), let key = skipped == nil ? signature : partialKey {
+            if let index, !transient, let key = skipped == nil ? signature : partialKey {
                 try? index.storeMergedCopies(
                     key, CopyFact.encode(merged, copies: readable.map(\.0)), listing: Self.listingText(readable),
                     now: now)
@@ -254,7 +278,7 @@ extension Workspace {
         out.facts = merged
         let failed = Set(out.problems.map(\.copy))
         out.readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
-        if let index, let key = filteredKey, let now = try? now() {
+        if let index, !transient, let key = filteredKey {
             let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
             try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
         }
@@ -280,20 +304,8 @@ extension Workspace {
         return out
     }
 
-    private func extractFacts(_ e: CopyListing.Entry) -> (problem: String?, facts: [TaskSummary]?) {
-        let bytes: [UInt8]
-        if let b = e.bytes {
-            bytes = b
-        } else if let id = e.blob {
-            guard let b = try? repository.blob(id) else { return ("cannot be read from git", nil) }
-            bytes = b
-        } else {
-            do {
-                bytes = try Files.read(e.location)
-            } catch {
-                return ("\(error)", nil)
-            }
-        }
+    /// What a copy's content says: its facts, or why it is not a state (kept with its content).
+    static func extractFacts(_ bytes: [UInt8]) -> (problem: String?, facts: [TaskSummary]?) {
         do {
             return (nil, TaskSummary.facts(of: try StateCodec.decode(bytes)))
         } catch {
@@ -326,7 +338,15 @@ extension Workspace {
         var fresh: [(tip: String, commit: String, contains: Bool)] = []
         for t in all {
             let ask = Set(open.filter { cached[$0]?[t.tip.hex] == nil }.compactMap(ObjectID.init(hex:)))
-            let answers = ask.isEmpty ? [:] : ((try? repository.ancestry(of: ask, head: t.tip)) ?? [:])
+            var answers: [ObjectID: Ancestry] = [:]
+            do {
+                if store.faultPoint == "containing-branches" { throw InjectedFault(point: "containing-branches") }
+                if !ask.isEmpty { answers = try repository.ancestry(of: ask, head: t.tip) }
+            } catch {
+                // Which branch holds it stays unsaid this time (the rows are not kept as final).
+                warnings.append("warning: cannot tell whether \(t.name) contains completions: \(error)")
+                incompleteReads += 1
+            }
             for (id, a) in answers where a == .ancestor || a == .notAncestor {
                 fresh.append((t.tip.hex, id.hex, a == .ancestor))
             }
@@ -346,8 +366,8 @@ extension Workspace {
     /// How long a start with no claim may go without activity before it is stale:
     /// `codex-state.staleAfter` in git config (`90m`, `48h`, `7d`; `0` or `never` turns it off),
     /// 7 days by default.
-    func staleAfter() -> Int64? {
-        guard let raw = (try? repository.configString("codex-state.staleAfter"))?.trimmingWhitespace, !raw.isEmpty
+    func staleAfter() throws -> Int64? {
+        guard let raw = try repository.configString("codex-state.staleAfter")?.trimmingWhitespace, !raw.isEmpty
         else {
             return 7 * 86_400
         }
@@ -379,7 +399,7 @@ extension Workspace {
         uncommittedElsewhere: Set<String>, keepUnfiltered: Bool
     ) throws -> (evaluation: Evaluation, others: OtherCopies) {
         let listing = try listing ?? listCopies(index: index)
-        var others = readCopies(
+        var others = try readCopies(
             listing, here: tasks, hereHash: hash, head: head, index: index, keepUnfiltered: keepUnfiltered)
         others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
@@ -398,7 +418,7 @@ extension Workspace {
         let containing = containingBranches(
             unreachable, preferring: preferred, tips: others.tips, head: head, index: index)
         let inputs = CopyInputs(
-            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
+            facts: others.facts, containing: containing, now: try now(), staleAfter: try staleAfter(),
             workOnHead: trailerEvidence(head: head, index: index))
         return (
             Evaluation(
@@ -430,15 +450,23 @@ extension Workspace {
                     out[id]?[i].fact.completionCommit = known
                     continue
                 }
-                if blobs[tip] == nil,
-                    let blob = try? repository.fileID(StateFileName.relative, at: tip),
-                    let bytes = try? repository.blob(blob)
-                {
-                    blobs[tip] = bytes
+                let anchor: String?
+                do {
+                    if blobs[tip] == nil, let blob = try repository.fileID(StateFileName.relative, at: tip) {
+                        blobs[tip] = try repository.blob(blob)
+                    }
+                    guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion else {
+                        continue
+                    }
+                    if store.faultPoint == "anchor-walk" { throw InjectedFault(point: "anchor-walk") }
+                    anchor = try anchorCommit(of: id, completion, from: tip)
+                } catch {
+                    // Where it is anchored stays unsaid this time (the rows are not kept as final).
+                    warnings.append("warning: cannot find the commit that completed \(id) on \(copy.label): \(error)")
+                    incompleteReads += 1
+                    continue
                 }
-                guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion,
-                    let anchor = try? anchorCommit(of: id, completion, from: tip)
-                else { continue }
+                guard let anchor else { continue }
                 out[id]?[i].fact.completionCommit = anchor
                 try? index?.storeIntroducingCommit(task: id, record: atTip, commit: anchor)
             }
@@ -466,7 +494,7 @@ extension Workspace {
         for m in window {
             for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
         }
-        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
+        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }  // a cache write
         return out
     }
 

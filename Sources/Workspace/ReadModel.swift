@@ -173,7 +173,7 @@ extension Workspace {
             head: try headRef(), listing: try listCopies(index: index),
             rewrites: Files.stamp(paths.rewritesFile)?.encoded ?? "-",
             fetched: try repository.fetchStamp(),
-            staleAfter: staleAfter(), actor: actor)
+            staleAfter: try staleAfter(), actor: actor)
         readFingerprint = f
         return f
     }
@@ -291,6 +291,7 @@ extension Workspace {
         for (id, fs) in e.others.unfiltered ?? [:] {
             facts[id] = CopyFact.encode([id: fs], copies: e.others.readable)
         }
+        noteProblems(e.others.problems)
         // Answers git could not give in full are stored where no read finds them again.
         let complete = incompleteReads == before
         try index.storeEvaluation(
@@ -334,7 +335,7 @@ extension Workspace {
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         if pairs.contains(where: { reach[$0.commit] != .reachable }) { return nil }
         let inputs = CopyInputs(
-            facts: facts, containing: [:], now: try now(), staleAfter: staleAfter(),
+            facts: facts, containing: [:], now: try now(), staleAfter: try staleAfter(),
             workOnHead: trailerEvidence(head: head, index: index))
         var out: [String: ResolvedTask] = [:]
         for (id, t) in summaries {

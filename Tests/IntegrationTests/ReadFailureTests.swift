@@ -51,6 +51,71 @@ import Testing
         #expect(!again.stderr.contains("warning"), "\(again.stderr)")
     }
 
+    /// A copy's content that cannot be read from git (its blob missing now) is a problem of the
+    /// read, not of the content: not kept with the copy's facts.
+    @Test func aCopyThatCannotBeReadIsNotRememberedAsBroken() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("parser.c", "int parse;\n", "parser", in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
+        try s.git("commit", "-q", "-am", "done: parser", in: repo)
+        let blob = try s.git("rev-parse", "feature:.codex-state/project_state.json", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        let restore = try hide(s, object: blob, in: repo)
+        let failing = try s.cs("tasks", "--all", "--json", in: repo)
+        #expect(failing.stderr.contains("feature"), "\(failing.stderr)")
+        try restore()
+        #expect(try s.effective(a, in: repo) == "done_elsewhere")
+        #expect(!(try s.cs("check", "--json", in: repo).stdout.contains("CS070")), "the copy is readable again")
+    }
+
+    /// Which branch contains a completion is cached per (tip, commit): a walk that failed is not.
+    @Test func aContainingBranchThatCouldNotBeAskedIsAskedAgain() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("parser.c", "int parse;\n", "parser", in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
+        try s.git("commit", "-q", "-am", "done: parser", in: repo)
+        try s.git("branch", "release", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        // Recorded on feature, which goes: release holds the work now.
+        try s.git("branch", "-q", "-D", "feature", in: repo)
+        let failing = try s.cs("tasks", "--all", "--json", in: repo, env: ["CODEX_STATE_FAULT": "containing-branches"])
+        #expect(failing.stderr.contains("warning"), "\(failing.stderr)")
+        let place = (try s.tasks(in: repo)[a]?["elsewhere"] as? [String: Any])?["place"] as? String
+        #expect(place == "release", "\(place ?? "none")")
+    }
+
+    /// The commit that introduced a completion on a branch is cached for good: a walk that failed
+    /// is not.
+    @Test func anAnchorWalkThatFailedIsWalkedAgain() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.write(repo + "/parser.c", "int parse;\n")
+        try s.ok("complete", a, in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "parser, done", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        let failing = try s.cs("tasks", "--all", "--json", in: repo, env: ["CODEX_STATE_FAULT": "anchor-walk"])
+        #expect(failing.stderr.contains("warning"), "\(failing.stderr)")
+        #expect(try s.effective(a, in: repo) == "done_elsewhere")
+    }
+
+    /// Another worktree's file that cannot be read now is said, and read again.
+    @Test func anotherWorktreesFileThatCannotBeReadIsReadAgain() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        let wt = s.path("wt")
+        try s.git("worktree", "add", "-q", "-b", "side", wt, in: repo)
+        try s.ok("task", "start", a, in: wt)
+        let failing = try s.cs("tasks", "--all", "--json", in: repo, env: ["CODEX_STATE_FAULT": "worktree-state"])
+        #expect(failing.stderr.contains("worktree wt"), "\(failing.stderr)")
+        #expect(try s.effective(a, in: repo) == "in_progress")
+    }
+
     /// "… trailer evidence per HEAD the same way."
     @Test func recentCommitsThatCannotBeReadAreNotRememberedAsNamingNoTask() throws {
         let s = try Sandbox()
