@@ -306,8 +306,10 @@ public final class StateStore {
         return recovered
     }
 
-    /// The index, opened with this store's busy timeout.
+    /// The index, opened (made, in a clone where codex-state never ran) with this store's busy
+    /// timeout.
     public func openIndex() throws -> StateIndex {
-        try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
+        try Files.makeDirectory(paths.worktreeLocal)
+        return try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
     }
 }

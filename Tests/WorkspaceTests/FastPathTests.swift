@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StateModel
 import Testing
@@ -49,6 +50,19 @@ import Workspace
         let second = try repo.workspace()
         #expect(try second.cachedOutput(arguments: ["probe"], render: render) == Array("6".utf8))
         #expect(second.probe.renderCacheHits == 1 && second.probe.models == 0, "\(second.probe)")
+    }
+
+    /// A clone where codex-state never ran has no folder for the index yet: the first read makes
+    /// it, and the next reads use it.
+    @Test func theFirstReadOfACloneMakesItsIndex() throws {
+        let (repo, _) = try world()
+        try FileManager.default.removeItem(atPath: repo.path + "/.git/codex-state")
+        let first = try repo.workspace()
+        _ = try first.readModel()
+        #expect(first.probe.inMemoryModels == 0 && first.probe.models == 1, "\(first.probe)")
+        let second = try repo.workspace()
+        _ = try second.readModel()
+        #expect(second.probe.fullEvaluations == 0, "\(second.probe)")
     }
 
     @Test func aHeldIndexIsAnsweredFromMemoryWithTheSameRows() throws {
