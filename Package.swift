@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "MCPServer",
             dependencies: [
-                "Workspace", "Reports", "StateModel", .product(name: "MCP", package: "swift-sdk"),
+                "Workspace", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -55,7 +55,6 @@ let package = Package(
             name: "codex-state",
             dependencies: [
                 "Workspace",
-                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
             // Position-independent, as Debian builds executables: linking it position-dependent

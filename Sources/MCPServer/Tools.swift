@@ -1,7 +1,5 @@
 import Foundation
 import MCP
-import Reports
-import StateModel
 import Workspace
 
 /// One MCP tool: its definition and what it does. Adding a tool is one entry in ``ToolTable/all``.

@@ -145,6 +145,17 @@ public struct MergeDriverStatus: Sendable, Equatable {
 
     /// The attribute names the driver, and the driver is defined in this clone.
     public var configured: Bool { driverValid && attribute == .value(MergeDriverSetup.driverName) }
+
+    /// The attribute as `--json` names it: the driver's name (or any other), `set`, `unset`, or
+    /// nil when unspecified.
+    public var attributeText: String? {
+        switch attribute {
+        case .unspecified: return nil
+        case .set: return "set"
+        case .unset: return "unset"
+        case .value(let v): return v
+        }
+    }
 }
 
 /// What configuring the driver changed.

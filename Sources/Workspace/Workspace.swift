@@ -77,6 +77,8 @@ public final class Workspace {
     public var paths: StorePaths { store.paths }
     public let environment: [String: String]
     private let actorOverride: String?
+    /// Who acts when neither `--actor` nor `CODEX_STATE_ACTOR` says: the MCP client's name.
+    private let clientName: String?
     /// Things worth telling the user that did not stop the command (the executable prints them).
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
@@ -97,12 +99,15 @@ public final class Workspace {
     public internal(set) var probe = Probe()
 
     /// Opens the repository containing `directory`.
-    public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
+    public init(directory: String, actor: String? = nil, clientName: String? = nil, environment: [String: String])
+        throws
+    {
         let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
         actorOverride = actor
+        self.clientName = clientName
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
         store.faultPoint = environment["CODEX_STATE_FAULT"]
         // A committed `.codex-state` link would take every read and write out of the tree.
@@ -111,10 +116,12 @@ public final class Workspace {
 
     // MARK: - Context
 
-    /// `--actor`, else `CODEX_STATE_ACTOR`, else git's `user.name`, else the login name.
+    /// Who acts, decided here for every surface: `--actor`, else `CODEX_STATE_ACTOR`, else the MCP
+    /// client's name (for the MCP server), else git's `user.name`, else the login name.
     public var actor: String {
         if let a = actorOverride, !a.isEmpty { return a }
         if let a = environment["CODEX_STATE_ACTOR"], !a.isEmpty { return a }
+        if let a = clientName, !a.isEmpty { return a }
         if let a = try? repository.configString("user.name"), !a.isEmpty { return a }
         return environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
     }
@@ -247,6 +254,18 @@ public final class Workspace {
         warnings.append(
             "warning: \(StateFileName.relative) is unmerged: this shows our side only; resolve the merge and git add it (codex-state check says how)"
         )
+    }
+
+    /// Where the repository containing `directory` is: its working tree (nil when bare) and its
+    /// common git directory; nil outside a repository (any other failure to open one is an
+    /// error). For commands that act on a clone without opening a workspace: `codex install`.
+    public static func repositoryLocation(from directory: String) throws -> (workdir: String?, commonDir: String)? {
+        do {
+            let repo = try Repository.discover(from: directory)
+            return (repo.workdir, repo.commonDir)
+        } catch is NotARepository {
+            return nil
+        }
     }
 
     /// The journal of a bare repository, which has no working tree (so no state and no

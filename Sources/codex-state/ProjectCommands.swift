@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
-import StateStore
 import Workspace
 
 struct MilestoneCommand: ParsableCommand {
