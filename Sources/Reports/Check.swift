@@ -55,6 +55,12 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case checkIncomplete = "CS090"
     // Memories.
     case memoryTextChanged = "CS080"
+    // Memories that may be stale (Check+Memory.swift): for a person to review.
+    case memoryPathMissing = "CS081"
+    case memoryIdentifierMissing = "CS082"
+    case memoriesContradict = "CS083"
+    case memorySupersededElsewhere = "CS084"
+    case semanticModelUnavailable = "CS085"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -90,6 +96,11 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .copiesDisagree: return "copies-disagree"
         case .checkIncomplete: return "check-incomplete"
         case .memoryTextChanged: return "memory-text-changed"
+        case .memoryPathMissing: return "memory-path-missing"
+        case .memoryIdentifierMissing: return "memory-identifier-missing"
+        case .memoriesContradict: return "memories-contradict"
+        case .memorySupersededElsewhere: return "memory-superseded-elsewhere"
+        case .semanticModelUnavailable: return "semantic-model-unavailable"
         }
     }
 
@@ -98,7 +109,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
             .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
-            .checkIncomplete:
+            .checkIncomplete, .memoryPathMissing, .memoryIdentifierMissing, .memoriesContradict,
+            .memorySupersededElsewhere, .semanticModelUnavailable:
             return .warning
         default: return .error
         }

@@ -1,6 +1,7 @@
 extension ProjectState {
     /// Redacts the user text of every task, goal and milestone that differs from `old` (titles,
-    /// bodies, acceptance criteria, notes, blockers, completion notes). Text that did not change
+    /// bodies, acceptance criteria, notes, blockers, completion notes, the text an import keeps in
+    /// `source.fields`). Text that did not change
     /// in this operation is left alone. Memories are redacted when they are made
     /// (`MemoryRules`). Returns what was found.
     public mutating func redactChangedText(since old: ProjectState) -> [Redaction.RuleHit] {
@@ -42,8 +43,8 @@ extension Redaction {
 }
 
 extension TaskRecord {
-    /// Redacts the task's user text: title, body, blocker, acceptance criteria, notes and the
-    /// completion's note.
+    /// Redacts the task's user text: title, body, blocker, acceptance criteria, notes, the
+    /// completion's note and the text an import keeps in `source.fields`.
     mutating func redactText() -> [Redaction.RuleHit] {
         var hits = Redaction.clean(&title) + Redaction.clean(&body) + Redaction.clean(&blocker)
         for i in acceptance.indices { hits += Redaction.clean(&acceptance[i]) }
@@ -51,6 +52,16 @@ extension TaskRecord {
         if var c = completion {
             hits += Redaction.clean(&c.note)
             completion = c
+        }
+        if var s = source, let fields = s.fields {
+            s.fields = fields.mapValues {
+                $0.mappingStrings { text in
+                    var text = text
+                    hits += Redaction.clean(&text)
+                    return text
+                }
+            }
+            source = s
         }
         return hits
     }

@@ -63,13 +63,22 @@ public struct Footprint: Sendable, Hashable {
     public var cycles: Bool
     /// It reads or changes the committed memories.
     public var memories: Bool
+    /// It reads every task of the state (a bulk operation: `import` matches records against
+    /// every task imported before and checks the whole graph for cycles).
+    public var everyTask: Bool
 
-    public init(tasks: [String] = [], adds: Bool = false, cycles: Bool = false, memories: Bool = false) {
+    public init(
+        tasks: [String] = [], adds: Bool = false, cycles: Bool = false, memories: Bool = false, everyTask: Bool = false
+    ) {
         self.tasks = tasks
         self.adds = adds
         self.cycles = cycles
         self.memories = memories
+        self.everyTask = everyTask
     }
+
+    /// The whole state: every task, the memories, new tasks.
+    public static let everything = Footprint(adds: true, cycles: true, memories: true, everyTask: true)
 }
 
 /// Graph facts the slice asks about tasks it does not hold, answered by the read model's index.
@@ -173,6 +182,29 @@ public struct StateSlice: StateRecords {
     public mutating func setCommittedMemories(_ memories: [String: Memory]) throws {
         guard memoryMap != nil else { throw FootprintViolation(what: "the memories") }
         memoryMap = memories
+    }
+
+    /// The whole state, for an operation that declared it (``Footprint/everything``).
+    public func wholeState() throws -> ProjectState {
+        guard footprint.everyTask, let memoryMap else { throw FootprintViolation(what: "the whole state") }
+        var state = ProjectState(projectName: project.name)
+        state.project = project
+        state.goals = goals
+        state.milestones = milestones
+        state.tasks = tasks
+        state.memoryMap = memoryMap
+        return state
+    }
+
+    /// Takes `state` (made from ``wholeState()`` and changed) as this slice's content.
+    public mutating func take(_ state: ProjectState) throws {
+        guard footprint.everyTask, memoryMap != nil else { throw FootprintViolation(what: "the whole state") }
+        project = state.project
+        goals = state.goals
+        milestones = state.milestones
+        for id in tasks.keys where state.tasks[id] == nil { try setTask(id, nil) }
+        for (id, t) in state.tasks where tasks[id] != t { try setTask(id, t) }
+        memoryMap = state.memoryMap
     }
 
     /// Every entity that differs between `old` (this slice before the operation) and this one,

@@ -121,6 +121,7 @@ extension Workspace {
                     row.disagreement.map { Disagreement(task: row.id, message: $0) }
                 })
         }
+        findings += try memoryCheckFindings(state, bytes: bytes)  // MemoryReview.swift
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }
 

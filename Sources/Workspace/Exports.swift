@@ -10,3 +10,8 @@
 @_exported import struct StateStore.JournalRecord
 /// What the store can fail at (a command tells "not initialised" apart).
 @_exported import enum StateStore.StoreError
+/// The trackers `import` and `export` speak, and what an import did.
+@_exported import enum Interchange.InterchangeFormat
+@_exported import struct Interchange.ImportResult
+@_exported import struct Interchange.ImportItem
+@_exported import struct Interchange.ImportError

@@ -71,17 +71,23 @@ extension Workspace {
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
-        return try cachedOutput(arguments: arguments) { model in
+        return try cachedOutput(arguments: arguments) { model -> RenderedOutput in
             var input = try preambleInput(
                 model, next: request.next, session: lastSession(onBranch: model.head.branch))
             let memories = try memoryView()
             input.addMemories(
                 memories.evaluation,
                 work: preambleWork(input, record: { id in try? model.row(id).map(model.record) }, head: model.head))
+            // A preamble that shows a private memory is not cached: the render cache is kept in
+            // clear in index.sqlite, and private memories are only ever stored sealed.
+            let showsPrivate = (input.constraints + input.decisions).contains {
+                memories.evaluation.privateIDs.contains($0.id)
+            }
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
-            return Preamble.render(input, budget: request.budget, format: request.format)
+            return RenderedOutput(
+                Preamble.render(input, budget: request.budget, format: request.format), cacheable: !showsPrivate)
         }
     }
 
@@ -127,10 +133,12 @@ extension Workspace {
             requested: asked)
     }
 
-    /// The preamble of a commit that is not checked out, from the files committed there.
-    func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
+    /// The state file committed at `head` and the read model of that commit (its file's tasks
+    /// over every copy, evaluated there). `preamble`, `graph` and `report` read another commit
+    /// through here.
+    func committedModel(at head: HeadInfo) throws -> (state: ProjectState, commit: ObjectID, model: ReadModel) {
         let stateFile = StateFileName.relative
-        guard let hex = target.head.commit, let commit = ObjectID(hex: hex) else {
+        guard let hex = head.commit, let commit = ObjectID(hex: hex) else {
             throw StoreError.notInitialized(stateFile: stateFile)
         }
         let location = "\(commit.short):\(stateFile)"
@@ -143,8 +151,12 @@ extension Workspace {
         } catch let e as StateDecodeError {
             throw StoreError.invalidStateFile(path: location, reason: e)
         }
-        // The read model of that commit: its file's tasks over every copy, evaluated there.
-        let model = try readModel(of: state, hash: ContentHash.sha256(bytes), head: target.head)
+        return (state, commit, try readModel(of: state, hash: ContentHash.sha256(bytes), head: head))
+    }
+
+    /// The preamble of a commit that is not checked out, from the files committed there.
+    func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
+        let (state, commit, model) = try committedModel(at: target.head)
         var input = try preambleInput(
             model, next: request.next, session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false

@@ -353,6 +353,11 @@ extension Workspace {
     /// With 10,000 tasks, even reading the rows a listing shows and encoding it costs more than
     /// the process itself; repeated `next`/`tasks` calls between two changes are the common case.
     public func cachedOutput(arguments: [String], render: (ReadModel) throws -> [UInt8]) throws -> [UInt8] {
+        try cachedOutput(arguments: arguments) { RenderedOutput(try render($0)) }
+    }
+
+    /// ``cachedOutput(arguments:render:)`` for a render that may say its output must not be kept.
+    func cachedOutput(arguments: [String], render: (ReadModel) throws -> RenderedOutput) throws -> [UInt8] {
         guard let stamp = Files.stamp(paths.stateFile) else {
             throw explainingMissingState(StoreError.notInitialized(stateFile: paths.stateFile))
         }
@@ -373,9 +378,10 @@ extension Workspace {
         } catch {
             throw explainingMissingState(error)
         }
-        let body = try render(model)
+        let rendered = try render(model)
+        let body = rendered.bytes
         // Cache only what was rendered, from complete answers, from the file as it still is.
-        if let index, model.index === index, model.complete, Files.stamp(paths.stateFile) == stamp,
+        if let index, rendered.cacheable, model.index === index, model.complete, Files.stamp(paths.stateFile) == stamp,
             (try? index.currentHash(stamp: stamp)) == model.header.hash
         {
             try? index.storeRendered(
@@ -383,5 +389,17 @@ extension Workspace {
                 validUntil: model.validUntil)
         }
         return body
+    }
+}
+
+/// What a render made, and whether the render cache may keep it (not when it shows what is
+/// only ever stored sealed: a private memory).
+struct RenderedOutput {
+    var bytes: [UInt8]
+    var cacheable: Bool
+
+    init(_ bytes: [UInt8], cacheable: Bool = true) {
+        self.bytes = bytes
+        self.cacheable = cacheable
     }
 }

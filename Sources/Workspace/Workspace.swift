@@ -97,6 +97,8 @@ public final class Workspace {
     /// What the reads of this command did, counted: tests read it to notice when a fast path
     /// stops being taken.
     public internal(set) var probe = Probe()
+    /// The semantic model, opened on first use by recall and remember (MemorySemantic.swift).
+    let semantic = SemanticSlot()
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, clientName: String? = nil, environment: [String: String])
@@ -239,7 +241,7 @@ public final class Workspace {
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
-        return records
+        return openPrivateRecords(records)
     }
 
     /// While a merge left the state file unmerged, reads show our side only (the working tree

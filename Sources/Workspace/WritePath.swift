@@ -60,6 +60,14 @@ extension Workspace {
     /// milestones (from the index), the project (from its lines), and the memories if declared.
     func slice(_ footprint: Footprint, in file: CanonicalFile) throws -> StateSlice {
         let bytes = file.content.bytes
+        if footprint.everyTask {
+            // A bulk operation: the whole file, decoded once.
+            let state = try StateCodec.decode(bytes)
+            return StateSlice(
+                project: state.project, goals: state.goals, milestones: state.milestones, tasks: state.tasks,
+                names: Dictionary(uniqueKeysWithValues: state.tasks.keys.map { ($0, .success($0)) }),
+                memories: state.memoryMap, footprint: footprint, facts: IndexGraphFacts(index: file.index))
+        }
         var names: [String: Result<String, any Error>] = [:]
         for ref in footprint.tasks where names[ref] == nil {
             do {

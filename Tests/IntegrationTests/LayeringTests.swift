@@ -14,7 +14,9 @@ import Testing
         "StateModel": ["CLibCrypto"],
         "Reports": ["StateModel"],
         "GitKit": ["CLibGit2", "CLibGit2Loader"],
-        "StateStore": ["StateModel"],
+        "StateStore": ["StateModel", "CLibCrypto"],
+        "Interchange": ["StateModel"],
+        "Embeddings": ["StateModel", "CEmbeddingsCPU"],
         "Workspace": ["StateModel", "Reports", "StateStore", "GitKit", "CZstd", "Interchange", "Embeddings"],
         "MCPServer": ["Workspace"],
         "codex-state": ["Workspace"],
@@ -22,7 +24,7 @@ import Testing
     ]
     static let ours: Set<String> = [
         "StateModel", "Reports", "GitKit", "StateStore", "Workspace", "MCPServer", "CLibGit2", "CLibGit2Loader",
-        "CLibCrypto", "CZstd", "Interchange", "Embeddings",
+        "CLibCrypto", "CZstd", "Interchange", "Embeddings", "CEmbeddingsCPU",
     ]
 
     @Test func everyTargetImportsOnlyWhatItsLayerMay() throws {
