@@ -1,5 +1,5 @@
 import Foundation
-import StateModel
+import Workspace
 
 /// What the transport does with one line a client sent, decided before the SDK sees it.
 ///

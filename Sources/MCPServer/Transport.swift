@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import MCP
-import StateModel
+import Workspace
 
 #if canImport(Glibc)
     import Glibc

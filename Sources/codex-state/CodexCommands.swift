@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitKit
-import StateModel
-import StateStore
 import Workspace
 
 struct CodexCommand: ParsableCommand {
@@ -34,30 +31,12 @@ struct CodexCommand: ParsableCommand {
         func installer(installing: Bool = false) throws -> CodexInstaller {
             let env = ProcessInfo.processInfo.environment
             let dir = directory ?? FileManager.default.currentDirectoryPath
-            let repo = try? Repository.discover(from: dir)
-            if project, repo?.workdir == nil {
+            guard
+                var installer = try CodexInstaller.forRepository(
+                    containing: dir, project: project, binary: Self.binary, actor: actor, environment: env)
+            else {
                 throw ValidationError("--project needs a repository with a working tree (run it inside one, or use -C)")
             }
-            var root = repo?.workdir ?? dir
-            while root.count > 1, root.hasSuffix("/") { root.removeLast() }
-            // The clone's git directories: the common one and every worktree's own, each opened
-            // by git's rules (a new worktree is covered by running install again).
-            var gitDirs: [String] = []
-            var own: [String] = []
-            if let repo {
-                own = [repo.commonDir, repo.gitDir]
-                gitDirs = own
-                // A locked worktree whose directory is gone (git keeps its record) has nothing to write.
-                for other in try repo.otherWorktrees() where FileManager.default.fileExists(atPath: other.path) {
-                    gitDirs.append(try Repository.discover(from: other.path).gitDir)
-                }
-            }
-            var installer = CodexInstaller(
-                paths: CodexPaths(environment: env), scope: project ? .project(root: root) : .user,
-                binary: Self.binary, actor: actor, gitDirs: gitDirs, ownGitDirs: own,
-                tree: repo?.workdir.map {
-                    WorkingTree(root: $0, gitDirs: [repo?.gitDir, repo?.commonDir].compactMap { $0 })
-                })
             if installing, installer.actor == nil {
                 installer.actor =
                     CodexDoctor(installer: installer).installedActors().first?.actor

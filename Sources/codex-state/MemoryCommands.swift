@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
-import StateStore
 import Workspace
 
 /// `remember`, `memories`, `recall`, `forget`: project memory (docs/memory.md).
@@ -285,13 +283,7 @@ struct JournalCommand: ParsableCommand {
             Output.emit(Array(markdown.utf8))
             return
         }
-        let path: String
-        if let out {
-            path = WorkingTree.userPath(out, cwd: FileManager.default.currentDirectoryPath)
-        } else {
-            path = ws.paths.workdir + "/docs/ai-journal/\(day).md"
-        }
-        try ws.writeJournalPage(markdown, to: path)
+        let path = try ws.writeJournalPage(markdown, to: out ?? ws.paths.workdir + "/docs/ai-journal/\(day).md")
         if output.json {
             try Output.json(["date": day, "path": path])
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 import StateModel
 import StateStore
 
@@ -76,6 +77,40 @@ public struct CodexInstaller: Sendable {
         self.gitDirs = real(gitDirs)
         self.ownGitDirs = real(ownGitDirs)
         self.tree = tree
+    }
+
+    /// The installer for the clone holding `directory` (or none: outside a repository, for
+    /// `--user`), with its git directories: the common one and every worktree's own, each
+    /// opened by git's rules (a worktree added later is covered by running install again). Nil
+    /// when `project` is asked outside a working tree.
+    public static func forRepository(
+        containing directory: String, project: Bool, binary: String, actor: String?, environment: [String: String]
+    ) throws -> CodexInstaller? {
+        let repo: Repository?
+        do {
+            repo = try Repository.discover(from: directory)
+        } catch is NotARepository {
+            repo = nil
+        }
+        if project, repo?.workdir == nil { return nil }
+        var root = repo?.workdir ?? directory
+        while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+        var gitDirs: [String] = []
+        var own: [String] = []
+        if let repo {
+            own = [repo.commonDir, repo.gitDir]
+            gitDirs = own
+            // A locked worktree whose directory is gone (git keeps its record) has nothing to write.
+            for other in try repo.otherWorktrees() where StoreFiles.exists(other.path) {
+                gitDirs.append(try Repository.discover(from: other.path).gitDir)
+            }
+        }
+        return CodexInstaller(
+            paths: CodexPaths(environment: environment), scope: project ? .project(root: root) : .user,
+            binary: binary, actor: actor, gitDirs: gitDirs, ownGitDirs: own,
+            tree: repo?.workdir.map {
+                WorkingTree(root: $0, gitDirs: [repo?.gitDir, repo?.commonDir].compactMap { $0 })
+            })
     }
 
     static func trimmed(_ path: String) -> String {
