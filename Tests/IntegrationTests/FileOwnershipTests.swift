@@ -106,6 +106,14 @@ import Testing
             "doctor reads the MCP server entry Codex would run, through links; read-only"
         ),
         (
+            "Sources/Workspace/Codex/CodexDoctor.swift", "String(contentsOfFile: root + \"/.codex/config.toml\"",
+            "doctor reads a project's .codex/config.toml for the hooks Codex loads from it, through links; read-only"
+        ),
+        (
+            "Sources/Workspace/Codex/CodexDoctor.swift", "String(contentsOfFile: installer.entriesConfig",
+            "doctor reads the config holding the MCP server entry for its --actor, through links; read-only"
+        ),
+        (
             "Sources/Workspace/Codex/CodexDoctor.swift", "FileManager.default.isExecutableFile(atPath: cmd)",
             "doctor asks whether the command Codex would run is executable; a permission read"
         ),
