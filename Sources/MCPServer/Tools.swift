@@ -75,8 +75,11 @@ enum ToolTable {
                 stale: try args.bool("stale") ?? false, everywhere: try args.bool("everywhere") ?? false)
             let view = try ws.view()
             let listed = try filter.select(view, records: { try ws.task($0).0 })
+            let anchors = try ws.listAnchors(listed, view.evaluation, head: view.head)
             return try json(
-                TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, view.evaluation) }))
+                TasksJSON(
+                    head: HeadJSON(view.head),
+                    tasks: listed.map { TaskListJSON($0, view.evaluation, anchor: anchors[$0.id]) }))
         },
         ToolEntry(
             "next", "The best task(s) to do now. claim=true starts the top ready task for you (a lease).",
@@ -85,11 +88,12 @@ enum ToolTable {
             let n = try args.int("n", in: 1...50) ?? 1
             let lease = try args.int("lease_minutes", in: 1...10_080) ?? 120
             var claimed: String?
+            var claimedTerms: RankTerms?
             if try args.bool("claim") == true {
-                claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: command(args)).0
+                (claimed, claimedTerms) = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: command(args))
             }
             let view = try ws.view()
-            let top = view.next(actor: ws.actor, n: n, claimed: claimed)
+            let top = view.next(actor: ws.actor, n: n, claimed: claimed, claimedTerms: claimedTerms)
             return try json(view.nextJSON(top, claimed: claimed))
         },
         ToolEntry("task_show", "One task in full.", readOnly: true, ["id": str(idHint)], required: ["id"]) {
@@ -147,7 +151,9 @@ enum ToolTable {
             u.edit.note = try args.string("note")
             let id = try ws.updateTask(try args.requiredString("id"), u, command: command(args))
             let (t, view) = try ws.task(id)
-            return try json(TaskListJSON(view.evaluation.tasks[id] ?? TaskSummary(t), view.evaluation))
+            let summary = view.evaluation.tasks[id] ?? TaskSummary(t)
+            let anchor = try ws.listAnchors([summary], view.evaluation, head: view.head)[id]
+            return try json(TaskListJSON(summary, view.evaluation, anchor: anchor))
         },
         ToolEntry(
             "complete",

@@ -244,6 +244,15 @@ public enum CompletionAnchor: Sendable, Equatable {
         case .uncommitted: return nil
         }
     }
+
+    /// How `--json` names the case: `recorded`, `introduced`, `uncommitted`.
+    public var how: String {
+        switch self {
+        case .recorded: return "recorded"
+        case .introduced: return "introduced"
+        case .uncommitted: return "uncommitted"
+        }
+    }
 }
 
 extension Workspace {
@@ -307,6 +316,29 @@ extension Workspace {
         if let c = completion.commit { return .recorded(c) }
         let tip = try headRef().commit.flatMap(ObjectID.init(hex:))
         return try anchorCommit(of: task.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+    }
+}
+
+extension Workspace {
+    /// What anchors the completion of each task listed that this worktree's file records as done
+    /// (``anchorCommit(of:_:from:)`` from `head`), for `tasks --json` and the MCP `tasks` tool:
+    /// a completion recorded without a commit gets the commit that holds it. Tasks only other
+    /// copies have are left out (their `elsewhere` says where they are done).
+    public func listAnchors(_ tasks: [TaskSummary], _ eval: Evaluation, head: HeadInfo) throws
+        -> [String: CompletionAnchor]
+    {
+        let tip = head.commit.flatMap(ObjectID.init(hex:))
+        var out: [String: CompletionAnchor] = [:]
+        for t in tasks where t.status == .done && eval.tasks[t.id] != nil {
+            if let c = t.completionCommit {
+                out[t.id] = .recorded(c)
+                continue
+            }
+            guard let completion = try record(t.id).completion else { continue }
+            out[t.id] =
+                try anchorCommit(of: t.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+        }
+        return out
     }
 }
 

@@ -64,9 +64,11 @@ extension Workspace {
         let unmerged =
             try repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
+        let rebase = try repository.rebasingBranch
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
+            "rebase=\(rebase.map { $0.map { "branch:" + $0 } ?? "detached" } ?? "-")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
@@ -91,6 +93,7 @@ extension Workspace {
             }
             input.head.dirty = target.dirty
             input.head.requested = target.requested
+            input.head.rebase = rebase
             input.stateUnmerged = unmerged
             return Preamble.render(input, budget: request.budget, format: request.format)
         }

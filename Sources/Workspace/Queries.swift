@@ -101,12 +101,16 @@ public struct TaskFilter: Sendable, Equatable {
 
 extension HeadView {
     /// The `n` best candidates for `actor`, a claimed task first.
-    public func next(actor: String, n: Int, claimed: String?) -> [RankedTask] {
+    /// - Parameter claimedTerms: how the claimed task ranked when it was claimed
+    ///   (``Workspace/claimNext(leaseSeconds:command:)``): it is shown with them, since it is in
+    ///   progress now and would otherwise read as work to resume.
+    public func next(actor: String, n: Int, claimed: String?, claimedTerms: RankTerms? = nil) -> [RankedTask] {
         let ranked =
             self.ranked ?? Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
         guard let c = claimed else { return Array(ranked.prefix(n)) }
         // The claimed task is now in progress: show it first.
-        return Array((ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n))
+        let first = ranked.filter { $0.id == c }.map { RankedTask(id: $0.id, terms: claimedTerms ?? $0.terms) }
+        return Array((first + ranked.filter { $0.id != c }).prefix(n))
     }
 
     /// `next --json`.

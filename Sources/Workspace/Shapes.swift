@@ -39,12 +39,25 @@ public struct HeadJSON: JSONShape {
     }
 }
 
-/// The anchor of a completion, as list shapes show it (`task show` has the whole record).
+/// The anchor of a completion, as list shapes show it (`task show` has the whole record): the
+/// commit that anchors it and how (``CompletionAnchor``), and the branch it was recorded on.
 public struct CompletionJSON: JSONShape {
-    public var commit: String
+    /// Nil while the record is only in this working tree (`how` is `uncommitted`).
+    public var commit: String?
     public var branch: String?
+    /// `recorded` (the completion names the commit), `introduced` (the commit with the work, found
+    /// from the commit that added the record), `uncommitted`.
+    public var how: String
 
-    public func json() -> JSONValue { .object(["commit": .string(commit), "branch": .optional(branch)]) }
+    public init(_ anchor: CompletionAnchor, branch: String?) {
+        commit = anchor.commit
+        self.branch = branch
+        how = anchor.how
+    }
+
+    public func json() -> JSONValue {
+        .object(["commit": .optional(commit), "branch": .optional(branch), "how": .string(how)])
+    }
 }
 
 /// A completion recognised on HEAD under another commit (see `codex-state reanchor`).
@@ -79,7 +92,9 @@ public struct TaskListJSON: JSONShape {
     /// The task exists only in other copies (`tasks --everywhere`).
     public var onlyElsewhere: Bool
 
-    public init(_ t: TaskSummary, _ eval: Evaluation) {
+    /// - Parameter anchor: what anchors the task's completion (``Workspace/listAnchors(_:_:head:)``);
+    ///   without it, only a completion naming its commit is shown.
+    public init(_ t: TaskSummary, _ eval: Evaluation, anchor: CompletionAnchor? = nil) {
         id = t.id
         title = t.title
         status = t.status.rawValue
@@ -97,7 +112,9 @@ public struct TaskListJSON: JSONShape {
         milestone = t.milestone
         startedBy = t.startedActor
         startedBranch = t.startedBranch
-        completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
+        completion = (anchor ?? t.completionCommit.map(CompletionAnchor.recorded)).map {
+            CompletionJSON($0, branch: t.completionBranch)
+        }
         recovered = eval.recovered[t.id].map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
         conflicts = t.conflictCount
     }

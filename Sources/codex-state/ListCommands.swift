@@ -54,19 +54,35 @@ struct Tasks: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst()), select: .tasks(filter)) {
-            view in try render(view, records: { try ws.record($0) })
+            view in
+            try render(
+                view, records: { try ws.record($0) },
+                anchors: { try ws.listAnchors($0, view.evaluation, head: view.head) })
         }
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
+        Output.hintIfNotSetUp(ws)
+        // Not part of the cached listing: the same HEAD reads the same with or without a rebase.
+        if !output.json, let rebase = try ws.repository.rebasingBranch {
+            Output.line(
+                "A rebase\(rebase.map { " of " + $0 } ?? "") is in progress: statuses are as of the commit checked out now (git rebase --continue or --abort)."
+            )
+        }
         Output.emit(body)
     }
 
-    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws -> [UInt8] {
+    func render(
+        _ view: HeadView, records: (String) throws -> TaskRecord,
+        anchors: ([TaskSummary]) throws -> [String: CompletionAnchor]
+    ) throws -> [UInt8] {
         var out = Rendered()
         let eval = view.evaluation
         let listed = try filter.select(view, records: records)
         if output.json {
-            try out.json(TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
+            let anchor = try anchors(listed)
+            try out.json(
+                TasksJSON(
+                    head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval, anchor: anchor[$0.id]) }))
             return out.bytes
         }
         out.line(headLine(view.head))
@@ -74,6 +90,8 @@ struct Tasks: ParsableCommand {
             out.line(view.taskCount == 0 ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
             return out.bytes
         }
+        // One status column for every row, as wide as the widest status (`in_progress@worktree wt-a`).
+        let width = listed.map { statusText($0, eval).count + 1 }.max().map { max(14, $0) } ?? 14
         if tree {
             let ids = Set(listed.map(\.id))
             var kids: [String: [TaskSummary]] = [:]
@@ -94,7 +112,7 @@ struct Tasks: ParsableCommand {
             var printed = Set<String>()
             func walk(_ t: TaskSummary, _ depth: Int) {
                 printed.insert(t.id)
-                out.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                out.line(row(t, eval, indent: depth, width: width) + (inParentCycle(t) ? "  !parent-cycle" : ""))
                 for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
@@ -102,7 +120,7 @@ struct Tasks: ParsableCommand {
             // cycle from its first task, marked, rather than leave them out.
             for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
-            for t in listed { out.line(row(t, eval, indent: 0)) }
+            for t in listed { out.line(row(t, eval, indent: 0, width: width)) }
         }
         for t in listed { if let d = eval.disagreements[t.id] { out.line("note: \(t.id): \(d.message)") } }
         return out.bytes
@@ -116,9 +134,9 @@ func headLine(_ h: HeadInfo) -> String {
     return h.branch.map { "On \($0) at \(at)\(subject)" } ?? "HEAD detached at \(at)\(subject)"
 }
 
-func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
-    let status = statusText(t, eval).padding(
-        toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
+/// One row of `tasks`; `width` is the status column's (at least 14, one more than the widest status).
+func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int, width: Int) -> String {
+    let status = statusText(t, eval).padding(toLength: width, withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     let s = eval.effective(t.id)
@@ -170,9 +188,11 @@ struct Next: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         var claimed: String?
+        var claimedTerms: RankTerms?
         if claim {
-            claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine).0
+            (claimed, claimedTerms) = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine)
             Output.warnings(ws)
+            Output.hintIfNotSetUp(ws)
         }
         guard let claimed else {
             let body = try ws.cachedOutput(
@@ -183,14 +203,15 @@ struct Next: ParsableCommand {
             Output.emit(body)
             return
         }
-        let body = try render(try ws.view(.next(n: n, claimed: claimed)), actor: ws.actor, claimed: claimed)
+        let body = try render(
+            try ws.view(.next(n: n, claimed: claimed)), actor: ws.actor, claimed: claimed, claimedTerms: claimedTerms)
         Output.warnings(ws)
         Output.emit(body)
     }
 
-    func render(_ view: HeadView, actor: String, claimed: String?) throws -> [UInt8] {
+    func render(_ view: HeadView, actor: String, claimed: String?, claimedTerms: RankTerms? = nil) throws -> [UInt8] {
         var out = Rendered()
-        let top = view.next(actor: actor, n: n, claimed: claimed)
+        let top = view.next(actor: actor, n: n, claimed: claimed, claimedTerms: claimedTerms)
         if output.json {
             try out.json(view.nextJSON(top, claimed: claimed))
             return out.bytes
