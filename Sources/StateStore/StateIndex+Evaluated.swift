@@ -596,14 +596,35 @@ extension StateIndex {
         return out
     }
 
-    /// The first `limit` tasks whose completion does not count here (done on another branch, or
-    /// on a commit this clone lacks), those most tasks wait on first, then by priority and id
-    /// (the preamble's drift; ``totals()`` counts them all). Read through an index of them alone.
+    /// The first `limit` tasks this worktree's file records as done whose completion does not
+    /// count here (its commit is on another branch only, or not in this clone), those most tasks
+    /// wait on first, then by priority and id: the preamble's drift (``driftCounts()`` counts
+    /// them all). A task another copy alone says is done is ordinary work elsewhere, not drift.
+    /// Read through an index of the tasks done elsewhere.
     public func drift(limit: Int) throws -> [ListedTask] {
         try rows(
             """
-            WHERE e.status IN ('done_elsewhere', 'done_unknown') ORDER BY e.unblocks DESC, e.priority, e.id LIMIT ?
+            WHERE e.status IN ('done_elsewhere', 'done_unknown') AND t.status = 'done'
+            ORDER BY e.unblocks DESC, e.priority, e.id LIMIT ?
             """, [limit], indexedBy: "evaluated_drift")
+    }
+
+    /// How many completions ``drift(limit:)`` would list without a limit, by effective status
+    /// (`done_elsewhere`, `done_unknown`).
+    public func driftCounts() throws -> [EffectiveStatus: Int] {
+        try wrap {
+            try queue.read { db in
+                var out: [EffectiveStatus: Int] = [:]
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.status, count(*) FROM evaluated e INDEXED BY evaluated_drift JOIN tasks t ON t.id = e.id
+                        WHERE e.status IN ('done_elsewhere', 'done_unknown') AND t.status = 'done' GROUP BY e.status
+                        """)
+                for r in rows { if let s = EffectiveStatus(rawValue: r[0]) { out[s] = r[1] } }
+                return out
+            }
+        }
     }
 
     /// The title and evaluated status of these tasks, those that exist.

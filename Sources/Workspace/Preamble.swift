@@ -79,6 +79,7 @@ extension Workspace {
             if view.totals != nil, let index = openIndex() {
                 // The view holds the tasks shown; what they wait on is looked up as it is shown.
                 source.waitedOn = { id in (try? index.titlesAndStatuses([id]))?[id] }
+                source.driftCounts = try index.driftCounts()
             }
             var input = preambleInput(
                 source, next: request.next, record: { records[$0] }, session: lastSession(onBranch: view.head.branch))
@@ -328,7 +329,10 @@ extension Workspace {
 
         // 7. Drift: completions that do not count here (those others wait on first), conflict records.
         var unwanted: [(task: TaskSummary, kind: PreambleInput.Completion.Kind, waiters: Int)] = []
-        for t in tasks.values {
+        // Only what this branch's own file says is done: a task another copy alone says is done
+        // (a branch not merged yet, a removed worktree's branch) is ordinary work elsewhere,
+        // which `tasks` shows as done@BRANCH.
+        for t in tasks.values where t.status == .done {
             let s = eval.status[t.id]
             guard s == .doneElsewhere || s == .doneUnknown else { continue }
             let waiters =
@@ -336,10 +340,10 @@ extension Workspace {
                 ?? (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }.count
             unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters))
         }
-        if let totals = view.totals {
+        if let counts = view.driftCounts {
             // The view holds the completions shown; the counts are over every task.
-            input.doneElsewhereTotal = totals.statuses[.doneElsewhere] ?? 0
-            input.doneUnknownTotal = totals.statuses[.doneUnknown] ?? 0
+            input.doneElsewhereTotal = counts[.doneElsewhere] ?? 0
+            input.doneUnknownTotal = counts[.doneUnknown] ?? 0
         } else {
             input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
             input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
@@ -407,6 +411,9 @@ struct PreambleSource {
     var unblocks: [String: Int]? = nil
     /// With ``totals``: the work here counted over every task (``HeadView/workHere``).
     var workHere: (inProgress: Int, stuck: Int)? = nil
+    /// With ``totals``: the completions of the drift section counted over every task
+    /// (``StateIndex/driftCounts()``).
+    var driftCounts: [EffectiveStatus: Int]? = nil
     /// A task the evaluation does not hold, by id: its title and status (what the work shown
     /// waits on, read only for the lines shown).
     var waitedOn: ((String) -> (title: String, status: EffectiveStatus)?)? = nil

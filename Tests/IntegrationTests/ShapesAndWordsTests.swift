@@ -214,6 +214,39 @@ import Testing
         #expect(columns.count == 2 && Set(columns).count == 1, "priority column not aligned:\n\(text)")
     }
 
+    @Test func driftListsOnlyWhatThisBranchsFileGotWrong() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        let a = try s.ok("task", "add", "Done in a worktree since removed", in: repo)
+        let b = try s.ok("task", "add", "Recorded here, done on feature", in: repo)
+        try s.git("add", "-A", in: repo)
+        try s.git("commit", "-q", "-m", "plan", in: repo)
+        // Ordinary work elsewhere: a worktree completes a, commits, and is removed; its branch stays.
+        let wt = s.path("wt-a")
+        try s.git("worktree", "add", "-q", "-b", "wt-a", wt, in: repo)
+        try s.commit("a.txt", "a\n", "work a", in: wt)
+        try s.ok("complete", a, in: wt)
+        try s.git("commit", "-q", "-am", "a done", in: wt)
+        try s.git("worktree", "remove", wt, in: repo)
+        // Drift: this branch's file says b is done by a commit only feature has.
+        try s.git("branch", "feature", in: repo)
+        try s.git("checkout", "-q", "feature", in: repo)
+        try s.commit("b.txt", "b\n", "work b", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.ok("complete", b, "--commit", "feature", in: repo)
+        try s.git("commit", "-q", "-am", "b done on feature", in: repo)
+        #expect(try s.ok("tasks", "--all", in: repo).contains("done@wt-a"))
+        let text = try s.ok("preamble", in: repo)
+        let drift = text.components(separatedBy: "## Drift").dropFirst().first ?? ""
+        #expect(drift.contains(b), "\(text)")
+        #expect(!drift.contains(a) && !drift.contains("wt-a"), "\(text)")
+        let json = s.json(try s.ok("preamble", "--json", in: repo))
+        let ids = (json["drift"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(ids == [b], "\(json["drift"] ?? "")")
+        #expect(json["done_elsewhere_total"] as? Int == 1)
+    }
+
     @Test func aStoppedRebaseIsSaid() throws {
         let s = try Sandbox()
         let repo = try s.repo()
