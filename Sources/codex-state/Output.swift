@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 import StateModel
 import Workspace
 
@@ -43,10 +44,16 @@ enum Output {
     }
 
     /// A clone where `init` never ran (a fresh clone of a repository that has the state) has no
-    /// merge driver and no hooks: the state merges as text and rewrites are not followed. A
-    /// configuration that cannot be read gives no hint (nothing is claimed either way).
+    /// merge driver and no hooks: the state merges as text and rewrites are not followed. Only
+    /// the configuration is read (git's attributes would load libgit2 on a warm read); one that
+    /// cannot be read gives no hint (nothing is claimed either way).
     static func hintIfNotSetUp(_ ws: Workspace) {
-        guard let status = try? ws.mergeDriverStatus(), status.driverCommand == nil else { return }
+        let key = "merge.\(MergeDriverSetup.driverName).driver"
+        do {
+            guard try ws.repository.configString(key) == nil else { return }
+        } catch {
+            return
+        }
         hint(
             "this clone is not set up for codex-state (no merge driver, no hooks): run codex-state init once (it keeps the state file as it is)"
         )
