@@ -163,6 +163,19 @@ import Testing
         #expect(try s.ok("next", in: repo).contains("resume: you have it in progress here"))
     }
 
+    @Test(.enabled(if: PythonMCP.python != nil)) func mcpClaimIsNotExplainedAsResume() throws {
+        let s = try Sandbox()
+        let repo = try s.repo()
+        try s.ok("init", "--no-hooks", in: repo)
+        try s.ok("task", "add", "First", in: repo)
+        let o = try MCPServerTests().session(s, in: repo, [("next", ["claim": true])])
+        let obj = s.json(o.results.first?.text ?? "")
+        let first = (obj["candidates"] as? [[String: Any]])?.first
+        #expect(obj["claimed"] as? String != nil, "\(obj)")
+        #expect((first?["reason"] as? String)?.contains("resume") == false, "\(obj)")
+        #expect((first?["terms"] as? [String: Any])?["resume"] as? Bool == false)
+    }
+
     @Test func taskShowNamesTheWorkCommitForWhatItIs() throws {
         let s = try Sandbox()
         let repo = try s.repo()
