@@ -1,6 +1,4 @@
 import Foundation
-import GitKit
-import StateModel
 import Workspace
 
 enum Output {
@@ -44,13 +42,11 @@ enum Output {
     }
 
     /// A clone where `init` never ran (a fresh clone of a repository that has the state) has no
-    /// merge driver and no hooks: the state merges as text and rewrites are not followed. Only
-    /// the configuration is read (git's attributes would load libgit2 on a warm read); one that
-    /// cannot be read gives no hint (nothing is claimed either way).
+    /// merge driver and no hooks: the state merges as text and rewrites are not followed. A
+    /// configuration that cannot be read gives no hint (nothing is claimed either way).
     static func hintIfNotSetUp(_ ws: Workspace) {
-        let key = "merge.\(MergeDriverSetup.driverName).driver"
         do {
-            guard try ws.repository.configString(key) == nil else { return }
+            guard try !ws.mergeDriverIsSet() else { return }
         } catch {
             return
         }

@@ -24,7 +24,8 @@ private struct CheckFixture {
         var s: [String: TaskSummary] = [:]
         for (id, t) in f.state.tasks { s[id] = TaskSummary(t) }
         let eval = Evaluation(tasks: s, reachability: reach, recovered: recovered)
-        return StateCheck.checkContent(f.state, bytes: bytes, evaluation: eval, facts: facts)
+        let rows = Dictionary(uniqueKeysWithValues: eval.rows(milestoneOrder: [:]).map { ($0.id, $0) })
+        return StateCheck.checkContent(f.state, bytes: bytes, rows: rows, facts: facts)
     }
 
     /// The 1-based line of the first line of `text` containing `needle`, after `after` lines.
@@ -335,5 +336,18 @@ private let sha2 = String(repeating: "2", count: 40)
         #expect(found[[.key("a"), .key("b"), .index(1)]] == 5)
         #expect(found[[.key("c")]] == 8)
         #expect(found[[.key("missing")]] == nil)
+    }
+}
+
+/// Issue 17, item 4: a check that could not run is a finding of its own (CS090), a warning that
+/// `--strict` fails on, never an empty list. (Through the binary, with git failing:
+/// `ReadFailureTests.aCheckThatCouldNotRunInFullSaysSoAndFailsStrict`.)
+@Suite struct CheckNotRunTests {
+    @Test func aCheckThatCouldNotRunIsAWarningStrictFailsOn() {
+        let finding = StateCheck.notRun("the format check", because: "the encoder failed")
+        #expect(finding.code == .checkIncomplete && finding.severity == .warning)
+        #expect(finding.message == "the format check could not run: the encoder failed")
+        #expect(!CheckReport([finding], strict: false).failed)
+        #expect(CheckReport([finding], strict: true).failed)
     }
 }
