@@ -176,7 +176,10 @@ import Testing
             "Workspace/Sessions.swift", "guard let record = try? readSessionFile(path), record.branch != branch",
             "skipped"
         ),
-        ("Workspace/Sessions.swift", "guard (try? Files.read(archived, limit: Limits.sessionFileBytes)) == bytes", "an edited archive is left alone"),
+        (
+            "Workspace/Sessions.swift", "guard (try? Files.read(archived, limit: Limits.sessionFileBytes)) == bytes",
+            "an edited archive is left alone"
+        ),
         (
             "Workspace/Sessions.swift", "guard let record = try? readSessionFile(path), record.branch == head.branch",
             "skipped"
