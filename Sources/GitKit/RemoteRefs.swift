@@ -38,6 +38,19 @@ public enum RemoteRefUpdate: Sendable, Equatable {
     case refused(String)
 }
 
+/// One compare-and-swap of ``GitRemote/compareAndSwap(_:atomic:)``: `ref` becomes `new` (nil:
+/// deleted) if it holds `expected` (nil: if it does not exist).
+public struct RemoteRefChange: Sendable, Hashable {
+    public let ref: String
+    public let expected: ObjectID?
+    public let new: ObjectID?
+    public init(ref: String, expected: ObjectID?, new: ObjectID?) {
+        self.ref = ref
+        self.expected = expected
+        self.new = new
+    }
+}
+
 /// One reference a remote lists.
 public struct RemoteRef: Sendable, Hashable {
     public let name: String
@@ -137,41 +150,69 @@ extension GitRemote {
     /// only if it does not exist), in one push: `git push --atomic --force-with-lease`. The
     /// server decides under its reference lock, so of two pushes expecting the same value
     /// exactly one succeeds. `new` must be an object of this clone.
+    public func compareAndSwap(_ ref: String, expected: ObjectID?, new: ObjectID?) throws -> RemoteRefUpdate {
+        try compareAndSwap([RemoteRefChange(ref: ref, expected: expected, new: new)], atomic: true)[0]
+    }
+
+    /// Several compare-and-swaps in one push: all or none with `atomic`, else each on its own
+    /// (one lost race does not stop the others). The outcomes, in order.
     ///
     /// A rejection whose reason could be a lost race or a refusal (`atomic transaction failed`
-    /// hides which) is settled by reading the reference: still the expected value means the
+    /// hides which) is settled by reading the references: still the expected value means the
     /// server refused.
-    public func compareAndSwap(_ ref: String, expected: ObjectID?, new: ObjectID?) throws -> RemoteRefUpdate {
-        guard ref.hasPrefix("refs/"), RepoFiles.isValidRefName(ref) else {
-            throw RemoteError.failed(operation: "update \(ref) on \(name)", message: "not a valid reference name")
+    public func compareAndSwap(_ changes: [RemoteRefChange], atomic: Bool) throws -> [RemoteRefUpdate] {
+        guard !changes.isEmpty else { return [] }
+        for c in changes where !(c.ref.hasPrefix("refs/") && RepoFiles.isValidRefName(c.ref)) {
+            throw RemoteError.failed(operation: "update \(c.ref) on \(name)", message: "not a valid reference name")
         }
-        let operation = new == nil ? "delete \(ref) on \(name)" : "update \(ref) on \(name)"
-        var atomic = true
+        let operation =
+            changes.count > 1
+            ? "update \(changes.count) references on \(name)"
+            : "\(changes[0].new == nil ? "delete" : "update") \(changes[0].ref) on \(name)"
+        var atomic = atomic
         while true {
             var arguments = [
                 "push", "--porcelain", "--no-verify", "--no-signed", "--no-follow-tags", "--no-recurse-submodules",
-                "--force-with-lease=\(ref):\(expected?.hex ?? "")",
             ]
+            arguments += changes.map { "--force-with-lease=\($0.ref):\($0.expected?.hex ?? "")" }
             if atomic { arguments.append("--atomic") }
-            arguments += [name, "\(new?.hex ?? ""):\(ref)"]
+            arguments.append(name)
+            arguments += changes.map { "\($0.new?.hex ?? ""):\($0.ref)" }
             let out = try git(arguments, operation: operation)
-            switch Self.pushStatus(out.stdout, ref: ref) {
-            case .some(.ok): return .updated
-            case .some(.stale): return .lost
-            case .some(.remoteRejected(let reason)):
-                let now = try listRefs(under: ref).refs.first(where: { $0.name == ref })?.object
-                return now == expected ? .refused(reason) : .lost
-            case .some(.rejected(let reason)): return .refused(reason)
-            case nil:
+            let statuses = changes.map { Self.pushStatus(out.stdout, ref: $0.ref) }
+            if statuses.contains(nil) {
                 // Servers without atomic transactions: one reference is compared and swapped
                 // under its lock all the same.
-                if atomic, out.complaint.contains("does not support --atomic") {
+                if atomic, changes.count == 1, out.complaint.contains("does not support --atomic") {
                     atomic = false
                     continue
                 }
                 throw RemoteError.failed(operation: operation, message: out.complaint)
             }
+            var now: [String: ObjectID]?
+            return try zip(changes, statuses).map { change, status in
+                switch status {
+                case .some(.ok): return .updated
+                case .some(.stale): return .lost
+                case .some(.rejected(let reason)): return .refused(reason)
+                case .some(.remoteRejected(let reason)):
+                    if now == nil { now = try values(of: changes.map(\.ref)) }
+                    return now?[change.ref] == change.expected ? .refused(reason) : .lost
+                case nil: return .lost
+                }
+            }
         }
+    }
+
+    /// What the remote's references hold now: one listing under the references' common folder.
+    private func values(of refs: [String]) throws -> [String: ObjectID] {
+        var prefix = refs[0]
+        for r in refs.dropFirst() { while !r.hasPrefix(prefix) { prefix.removeLast() } }
+        if let slash = prefix.lastIndex(of: "/") { prefix = String(prefix[...slash]) }
+        let wanted = Set(refs)
+        var out: [String: ObjectID] = [:]
+        for r in try listRefs(under: prefix).refs where wanted.contains(r.name) { out[r.name] = r.object }
+        return out
     }
 
     enum PushStatus: Equatable {

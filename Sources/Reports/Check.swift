@@ -53,6 +53,9 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case copiesDisagree = "CS071"
     // Memories.
     case memoryTextChanged = "CS080"
+    // Claims published on the claims remote (docs/claims.md).
+    case claimRefStale = "CS090"
+    case claimRefUnreadable = "CS091"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -87,6 +90,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
         case .memoryTextChanged: return "memory-text-changed"
+        case .claimRefStale: return "claim-ref-stale"
+        case .claimRefUnreadable: return "claim-ref-unreadable"
         }
     }
 
@@ -94,7 +99,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     public var severity: CheckSeverity {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
-            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree:
+            .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
+            .claimRefStale, .claimRefUnreadable:
             return .warning
         default: return .error
         }

@@ -114,6 +114,7 @@ extension Workspace {
                 unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
                 disagreements: Array(everywhere.disagreements.values))
         }
+        findings += claimCheckFindings()
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }
 

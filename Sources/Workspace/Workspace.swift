@@ -65,6 +65,8 @@ public final class Workspace {
     private var cachedHeadRef: HeadInfo?
     /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
     public var client = "cli"
+    /// This command's dealings with the claims remote (Claims.swift).
+    public var claims = ClaimsSession()
     /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
     var pendingRedactions: [Redaction.RuleHit] = []
     /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.

@@ -8,19 +8,14 @@ import Testing
     import Glibc
 #endif
 
-/// How a test reaches the shared bare repository.
-enum Transport: String, CaseIterable, CustomStringConvertible, Sendable {
-    case file, daemon, http
-    var description: String { rawValue }
-}
+typealias Transport = GitTransport
 
 /// A bare repository `served/remote.git` and the servers in front of it.
 final class RemoteWorld {
     let world: GitWorld
     let served: String
     let bare: String
-    private var daemon: GitDaemon?
-    private var http: SmartHTTPServer?
+    let servers: LoopbackServers
 
     init() throws {
         world = try GitWorld()
@@ -28,18 +23,11 @@ final class RemoteWorld {
         bare = served + "/remote.git"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try world.git("init", "-q", "--bare", bare, in: world.root)
+        servers = LoopbackServers(root: served, environment: world.env)
     }
 
     func url(_ transport: Transport, repository: String = "remote.git") throws -> String {
-        switch transport {
-        case .file: return "file://" + served + "/" + repository
-        case .daemon:
-            if daemon == nil { daemon = try GitDaemon(root: served, environment: world.env) }
-            return daemon?.url(repository) ?? ""
-        case .http:
-            if http == nil { http = try SmartHTTPServer(root: served, environment: world.env) }
-            return http?.url(repository) ?? ""
-        }
+        try servers.url(transport, repository)
     }
 
     /// A clone-like repository `name` whose `origin` is the bare repository over `transport`.

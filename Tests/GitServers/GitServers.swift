@@ -333,3 +333,36 @@ public func simultaneously<T>(_ count: Int, _ body: @escaping @Sendable (Int) th
     done.wait()
     return try results.values.map { try ($0 ?? .failure(CancellationError())).get() }
 }
+
+/// How a test reaches a repository it serves.
+public enum GitTransport: String, CaseIterable, CustomStringConvertible, Sendable {
+    case file, daemon, http
+    public var description: String { rawValue }
+}
+
+/// The repositories under `root`, served over each transport on demand (a server starts on
+/// first use and stops when this goes away).
+public final class LoopbackServers {
+    public let root: String
+    let environment: [String: String]
+    private var daemon: GitDaemon?
+    private var http: SmartHTTPServer?
+
+    public init(root: String, environment: [String: String]) {
+        self.root = root
+        self.environment = environment
+    }
+
+    /// The URL of `root/repository` over `transport`.
+    public func url(_ transport: GitTransport, _ repository: String) throws -> String {
+        switch transport {
+        case .file: return "file://" + root + "/" + repository
+        case .daemon:
+            if daemon == nil { daemon = try GitDaemon(root: root, environment: environment) }
+            return daemon?.url(repository) ?? ""
+        case .http:
+            if http == nil { http = try SmartHTTPServer(root: root, environment: environment) }
+            return http?.url(repository) ?? ""
+        }
+    }
+}
