@@ -100,6 +100,13 @@ public struct TaskRecord: Codable, Hashable, Sendable {
     public var blocker: String?
     /// Fields a merge settled while both sides had changed them; nil when none (see Merge.swift).
     public var conflicts: [FieldConflict]?
+    /// Where the task was imported from (`import beads|taskmaster|github`); nil for a task made
+    /// here. Issue 23 will give assignee, type and due dates fields of their own; until then an
+    /// import keeps them in ``TaskSource/fields``.
+    public var source: TaskSource?
+    /// Relations that hold nothing back (`related`, `discovered-from`, … from another tracker),
+    /// sorted, no duplicates; nil (absent from the file) when there are none.
+    public var links: [TaskLink]?
 
     public init(
         id: String, title: String, body: String? = nil, status: TaskStatus = .open, priority: Int = 2,

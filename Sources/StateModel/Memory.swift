@@ -43,6 +43,9 @@ public struct Memory: Codable, Hashable, Sendable {
     public var forgotten: Stamp?
     /// Unresolved merge conflict records (a memory superseded differently on two branches).
     public var conflicts: [FieldConflict]?
+    /// Where an imported memory came from (`codex-memories:MEMORY.md#<block>`): a later import
+    /// of a changed block supersedes it instead of adding a copy. Nil when recorded here.
+    public var source: String?
 
     public init(
         id: String, kind: MemoryKind, text: String, why: String? = nil, tasks: [String] = [], paths: [String] = [],

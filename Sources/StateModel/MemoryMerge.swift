@@ -57,6 +57,7 @@ extension StateMerge {
         try m.scalar(\.supersedes, "supersedes")
         try m.scalar(\.hash, "hash")
         try m.scalar(\.created, "created")
+        try m.scalar(\.source, "source")
         m.conflictRecords(\.conflicts)
         return (m.result, m.new)
     }

@@ -287,7 +287,7 @@ public enum StateMerge {
     /// field added later cannot be dropped by merges unnoticed.
     static let taskFields: Set<String> = [
         "id", "title", "body", "status", "priority", "parent", "deps", "labels", "milestone", "acceptance", "notes",
-        "created", "updated", "started", "completion", "claim", "blocker", "conflicts",
+        "created", "updated", "started", "completion", "claim", "blocker", "conflicts", "source", "links",
     ]
 
     static func mergeTask(_ b: TaskRecord?, _ o: TaskRecord, _ t: TaskRecord, at: Timestamp) throws -> (
@@ -307,6 +307,9 @@ public enum StateMerge {
         try m.scalar(\.started, "started")
         try m.scalar(\.claim, "claim")
         try m.scalar(\.created, "created")
+        // The record of the last import wins as a whole: its fields and stamp belong together.
+        try m.scalar(\.source, "source")
+        m.links()
         m.set(\.deps, sorted: true)
         m.set(\.labels, sorted: true)
         m.set(\.acceptance, sorted: false)
@@ -502,6 +505,17 @@ struct FieldMerge<E> {
 }
 
 extension FieldMerge where E == TaskRecord {
+    /// Links merge as a set, like labels: one added on either side is kept, one removed on
+    /// either side goes.
+    mutating func links() {
+        switch pick(base?.links, ours.links, theirs.links) {
+        case .take(let v): result.links = v
+        case .diverged:
+            let merged = mergeSet(base: base?.links ?? [], ours: ours.links ?? [], theirs: theirs.links ?? []).sorted()
+            result.links = merged.isEmpty ? nil : merged
+        }
+    }
+
     /// Notes are append-only: the union of both sides, deduplicated, in time order (ours first
     /// among notes of the same second).
     mutating func notes() {
@@ -794,6 +808,7 @@ extension TaskRecord: ConflictCarrying {
         case "deps": deps = try restoreSet(deps, c, sorted: true)
         case "labels": labels = try restoreSet(labels, c, sorted: true)
         case "acceptance": acceptance = try restoreSet(acceptance, c, sorted: false)
+        case "source": source = try c.other.decode(TaskSource?.self)
         default: throw cannotRestore(c, "task")
         }
     }

@@ -1,6 +1,7 @@
 extension ProjectState {
     /// Redacts the user text of every task, goal and milestone that differs from `old` (titles,
-    /// bodies, acceptance criteria, notes, blockers, completion notes). Text that did not change
+    /// bodies, acceptance criteria, notes, blockers, completion notes, the text an import keeps in
+    /// `source.fields`). Text that did not change
     /// in this operation is left alone. Memories are redacted when they are made
     /// (`MemoryRules`). Returns what was found.
     public mutating func redactChangedText(since old: ProjectState) -> [Redaction.RuleHit] {
@@ -26,6 +27,16 @@ extension ProjectState {
             if var c = t.completion {
                 clean(&c.note)
                 t.completion = c
+            }
+            if var s = t.source, let fields = s.fields {
+                s.fields = fields.mapValues {
+                    $0.mappingStrings { text in
+                        var text = text
+                        clean(&text)
+                        return text
+                    }
+                }
+                t.source = s
             }
             tasks[id] = t
         }

@@ -132,10 +132,14 @@ extension Workspace {
             requested: asked)
     }
 
-    /// The preamble of a commit that is not checked out, from the files committed there.
-    func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
+    /// The state file committed at `head` and its task graph evaluated at that commit (a commit
+    /// that is not checked out: no other copy counts). `preamble`, `graph` and `report` read
+    /// another commit through here.
+    func committedEvaluation(at head: HeadInfo) throws -> (
+        state: ProjectState, commit: ObjectID, evaluation: Evaluation
+    ) {
         let stateFile = ".codex-state/project_state.json"
-        guard let hex = target.head.commit, let commit = ObjectID(hex: hex) else {
+        guard let hex = head.commit, let commit = ObjectID(hex: hex) else {
             throw StoreError.notInitialized(stateFile: stateFile)
         }
         let location = "\(commit.short):\(stateFile)"
@@ -152,13 +156,18 @@ extension Workspace {
         summaries.reserveCapacity(state.tasks.count)
         for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
         let index = openIndex()
-        let reach = try reachability(
-            of: summaries.values.compactMap(\.completionCommit), head: target.head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: target.head, index: index)
+        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
+        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
+        return (state, commit, Evaluation(tasks: summaries, reachability: reach, recovered: recovered))
+    }
+
+    /// The preamble of a commit that is not checked out, from the files committed there.
+    func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
+        let (state, commit, evaluation) = try committedEvaluation(at: target.head)
         let view = PreambleSource(
             head: target.head, project: state.project.name, goals: Array(state.goals.values),
             milestones: Array(state.milestones.values), milestoneOrder: state.milestoneOrder,
-            evaluation: Evaluation(tasks: summaries, reachability: reach, recovered: recovered))
+            evaluation: evaluation)
         var input = preambleInput(
             view, next: request.next, record: { state.tasks[$0] },
             session: lastCommittedSession(onBranch: target.head.branch, at: commit))

@@ -108,6 +108,12 @@ struct TaskCommand: ParsableCommand {
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
+            if let ls = t.links, !ls.isEmpty {
+                Output.line("links:      \(ls.map { "\($0.kind) \($0.target)" }.joined(separator: ", "))")
+            }
+            if let src = t.source {
+                Output.line("source:     \(src.id), imported \(src.imported.at) by \(src.imported.actor)")
+            }
             if let e = eval.elsewhere[t.id], e.copy != "here" {
                 let what =
                     e.kind == .done
@@ -135,6 +141,23 @@ struct TaskCommand: ParsableCommand {
                 Output.line("")
                 Output.line("notes:")
                 for n in t.notes { Output.line("  \(n.at) \(n.actor): \(Output.clean(n.text))") }
+            }
+            // What the tracker it came from has and this tool has no field for (docs/interchange.md).
+            if let src = t.source, let fields = src.fields, !fields.isEmpty {
+                Output.line("")
+                Output.line("from \(src.id):")
+                for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                    guard case .string(let text) = value else {
+                        Output.line("  \(key): \(value)")
+                        continue
+                    }
+                    Output.line("  \(key):\(text.contains("\n") ? "" : " " + text)")
+                    if text.contains("\n") {
+                        for l in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                            Output.line("    " + l)
+                        }
+                    }
+                }
             }
         }
     }
