@@ -27,6 +27,22 @@ public struct GitRemote: Sendable {
     static let listingLimit = 8 << 20
 }
 
+/// Where codex-state keeps its claims on a remote: one reference per task (docs/claims.md).
+public enum ClaimRefs {
+    public static let prefix = "refs/codex-state/claims/"
+
+    /// The reference of the claim on `task`.
+    public static func name(of task: String) -> String { prefix + task }
+
+    /// The last component of a claim reference (what should be a task id); nil outside the
+    /// namespace or deeper in it.
+    public static func key(of ref: String) -> String? {
+        guard ref.hasPrefix(prefix) else { return nil }
+        let key = ref.dropFirst(prefix.count)
+        return key.isEmpty || key.contains("/") ? nil : String(key)
+    }
+}
+
 /// How a compare-and-swap of a remote reference ended.
 public enum RemoteRefUpdate: Sendable, Equatable {
     /// The reference now holds the new value (or is gone, for a delete).

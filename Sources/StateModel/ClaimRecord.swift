@@ -1,8 +1,8 @@
 import Foundation
 
 /// A claim published on a git remote, so clones that share the remote see each other's claims
-/// (docs/claims.md): the reference `refs/codex-state/claims/<task id>` names a blob holding this
-/// record as one line of JSON. Whoever creates the reference holds the claim until `expires`.
+/// (docs/claims.md): one reference per task on the remote (GitKit's `ClaimRefs`) names a blob
+/// holding this record as one line of JSON. Whoever creates the reference holds the claim until `expires`.
 ///
 /// The record is public to everyone who can fetch from the remote: it holds names and times,
 /// never text of the state, and the actor and branch pass through ``Redaction`` before they are
@@ -10,8 +10,6 @@ import Foundation
 public struct ClaimRecord: Codable, Hashable, Sendable {
     /// The version of the record's layout. A newer one is left alone (skipped, never pruned).
     public static let format = 1
-    /// Where the references live on the remote.
-    public static let refPrefix = "refs/codex-state/claims/"
     /// The most bytes a record may have; a larger object is not read.
     public static let sizeLimit = 4096
     /// The longest actor or branch name a record keeps.
@@ -60,16 +58,9 @@ public struct ClaimRecord: Codable, Hashable, Sendable {
     /// A new clone id from 64 random bits.
     public static func cloneID(random: UInt64) -> String { "c-" + hex16(random) }
 
-    /// The reference of a task's claim.
-    public static func refName(task: String) -> String { refPrefix + task }
-
-    /// The task a claim reference names, when it names one (a task id as the state file writes
-    /// it, nothing more).
-    public static func task(ofRef ref: String) -> String? {
-        guard ref.hasPrefix(refPrefix) else { return nil }
-        let id = String(ref.dropFirst(refPrefix.count))
-        return Identifiers.isWellFormed(id, kind: .task) ? id : nil
-    }
+    /// Whether the last component of a claim reference names a task: a task id as the state
+    /// file writes it, nothing more.
+    public static func isTask(_ key: String) -> Bool { Identifiers.isWellFormed(key, kind: .task) }
 
     /// Whether the claim still holds at `now`.
     public func isLive(at now: Timestamp) -> Bool { expires > now }
@@ -92,11 +83,12 @@ public struct ClaimRecord: Codable, Hashable, Sendable {
         return value.json(.compact) + [0x0A]
     }
 
-    /// Reads a record fetched for `ref`: at most ``sizeLimit`` bytes of one JSON object whose
-    /// fields are all well formed and whose task is the one the reference names. Unknown keys
-    /// are allowed (a later version of format 1 may add some); a later format is refused as such.
-    public static func decode(_ bytes: [UInt8], ref: String) throws(ClaimRecordProblem) -> ClaimRecord {
-        guard let task = task(ofRef: ref) else { throw .badReference }
+    /// Reads a record fetched for the reference of `task` (its last component): at most
+    /// ``sizeLimit`` bytes of one JSON object whose fields are all well formed and whose task is
+    /// the one the reference names. Unknown keys are allowed (a later version of format 1 may add
+    /// some); a later format is refused as such.
+    public static func decode(_ bytes: [UInt8], task: String) throws(ClaimRecordProblem) -> ClaimRecord {
+        guard isTask(task) else { throw .badReference }
         guard bytes.count <= sizeLimit else { throw .tooLarge(bytes.count) }
         let object: [String: JSONValue]
         do {
@@ -168,7 +160,7 @@ public enum ClaimRecordProblem: Error, Codable, Hashable, Sendable, CustomString
 
     public var description: String {
         switch self {
-        case .badReference: return "its name is not refs/codex-state/claims/<task id>"
+        case .badReference: return "its name does not end in a task id"
         case .tooLarge(let n): return "its record is \(n) bytes (at most \(ClaimRecord.sizeLimit))"
         case .notJSON: return "its record is not a JSON object"
         case .badField(let key): return "its record's '\(key)' is missing or malformed"

@@ -134,7 +134,7 @@ extension Workspace {
         for s in report.skipped where s.prunable {
             guard let object = ObjectID(hex: s.object) else { continue }
             candidates.append(
-                (RemoteRefChange(ref: s.ref, expected: object, new: nil), ClaimRecord.task(ofRef: s.ref), .malformed))
+                (RemoteRefChange(ref: s.ref, expected: object, new: nil), Self.claimTask(ofRef: s.ref), .malformed))
         }
         candidates.sort { $0.change.ref < $1.change.ref }
         if dryRun || candidates.isEmpty {

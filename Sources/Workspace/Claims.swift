@@ -4,7 +4,7 @@ import StateStore
 
 /// Claims that hold across clones (docs/claims.md): with a claims remote configured
 /// (`git config codex-state.claimsRemote origin`, or `--remote NAME` on a command), a claim is
-/// also a reference `refs/codex-state/claims/<task id>` on that remote, created by a
+/// also a reference `<ClaimRefs.prefix><task id>` on that remote, created by a
 /// compare-and-swap push, so of two clones claiming at once exactly one wins. Reads see the
 /// other clones' live claims through a short-lived listing of those references.
 ///
@@ -173,23 +173,25 @@ extension Workspace {
     private func listClaims(_ remote: GitRemote, startingAt cache: ClaimListings, now: Timestamp) throws
         -> ClaimListing
     {
-        let listed = try remote.listRefs(under: ClaimRecord.refPrefix)
+        let listed = try remote.listRefs(under: ClaimRefs.prefix)
         // A record never changes: one read before, under the same name, is read for good.
         let known = cache.remotes[remote.name].flatMap { $0.url == remote.displayURL ? $0.entries : nil } ?? [:]
         var entries: [String: ClaimListing.Entry] = [:]
-        var unread: [RemoteRef] = []
+        var unread: [(ref: RemoteRef, task: String)] = []
         for ref in listed.refs {
-            if ClaimRecord.task(ofRef: ref.name) == nil {
+            guard let task = Self.claimTask(ofRef: ref.name) else {
                 entries[ref.name] = ClaimListing.Entry(object: ref.object.hex, record: nil, problem: .badReference)
-            } else if let e = known[ref.name], e.object == ref.object.hex {
+                continue
+            }
+            if let e = known[ref.name], e.object == ref.object.hex {
                 entries[ref.name] = e
             } else {
-                unread.append(ref)
+                unread.append((ref, task))
             }
         }
         if !unread.isEmpty {
-            try remote.fetch(Array(Set(unread.map(\.object))).sorted())
-            for ref in unread {
+            try remote.fetch(Array(Set(unread.map(\.ref.object))).sorted())
+            for (ref, task) in unread {
                 let entry: ClaimListing.Entry
                 switch try repository.readSmallBlob(ref.object, limit: ClaimRecord.sizeLimit) {
                 case .missing: continue
@@ -198,7 +200,7 @@ extension Workspace {
                     entry = ClaimListing.Entry(object: ref.object.hex, record: nil, problem: .tooLarge(n))
                 case .bytes(let bytes):
                     do {
-                        let record = try ClaimRecord.decode(bytes, ref: ref.name)
+                        let record = try ClaimRecord.decode(bytes, task: task)
                         entry = ClaimListing.Entry(object: ref.object.hex, record: record, problem: nil)
                     } catch {
                         entry = ClaimListing.Entry(object: ref.object.hex, record: nil, problem: error)
@@ -232,6 +234,11 @@ extension Workspace {
         )
     }
 
+    /// The task a claim reference names, when its last component is a task id.
+    static func claimTask(ofRef ref: String) -> String? {
+        ClaimRefs.key(of: ref).flatMap { ClaimRecord.isTask($0) ? $0 : nil }
+    }
+
     /// This clone's id, drawn on first use. The caller holds the claim lock.
     func cloneIDCreating() throws -> String {
         if let id = try claimsFile.cloneID() { return id }
@@ -259,7 +266,7 @@ extension Workspace {
     /// the reference may still be taken. The caller holds the clone's claim lock.
     func publishClaim(_ task: String, expires: Timestamp, force: Bool) throws -> ClaimPublication {
         guard let settings = try claimsSettings() else { return .notConfigured }
-        let ref = ClaimRecord.refName(task: task)
+        let ref = ClaimRefs.name(of: task)
         guard var (_, listing) = claimListing() else { return .local }
         if let refused = listing.refused {
             sayOnce(refusalLine(settings.remote, refused.reason))
@@ -308,7 +315,7 @@ extension Workspace {
     }
 
     private func refusalLine(_ remote: String, _ reason: String) -> String {
-        "warning: claims: \(remote) refuses refs/codex-state/claims/* (\(reason)); claims stay in this clone"
+        "warning: claims: \(remote) refuses \(ClaimRefs.prefix)* (\(reason)); claims stay in this clone"
     }
 
     /// Changes this remote's listing in the cache.
@@ -326,7 +333,7 @@ extension Workspace {
     /// left alone; a remote that cannot be reached leaves it to expire, said once.
     func releaseClaim(_ task: String) {
         guard let settings = try? claimsSettings(), let clone = try? claimsFile.cloneID() else { return }
-        let ref = ClaimRecord.refName(task: task)
+        let ref = ClaimRefs.name(of: task)
         let cache = claimsFile.read()
         guard let listing = cache.remotes[settings.remote], let entry = listing.entries[ref],
             entry.record?.clone == clone, let object = ObjectID(hex: entry.object)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GitKit
 import StateModel
 import Workspace
 
@@ -18,7 +19,7 @@ struct RemoteOption: ParsableArguments {
 struct ClaimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "claims",
-        abstract: "List the claims published on the claims remote (refs/codex-state/claims/*).",
+        abstract: "List the claims published on the claims remote (\(ClaimRefs.prefix)*).",
         discussion: """
             With a claims remote (git config codex-state.claimsRemote origin), next --claim and \
             task start publish each claim as a reference on it, so clones that share the remote \

@@ -240,6 +240,14 @@ final class RemoteWorld {
         #expect(status("!\tabc:refs/other\t[rejected] (stale info)") == nil)
     }
 
+    @Test func aClaimReferenceIsOneComponentUnderThePrefix() {
+        #expect(ClaimRefs.name(of: "t-0123456789") == "refs/codex-state/claims/t-0123456789")
+        #expect(ClaimRefs.key(of: "refs/codex-state/claims/t-0123456789") == "t-0123456789")
+        #expect(ClaimRefs.key(of: "refs/codex-state/claims/a/b") == nil)
+        #expect(ClaimRefs.key(of: "refs/codex-state/claims/") == nil)
+        #expect(ClaimRefs.key(of: "refs/heads/t-0123456789") == nil)
+    }
+
     @Test func credentialsAreNotShownInTheRemotesURL() {
         #expect(Repository.withoutCredentials("https://user:tok@host.example/x.git") == "https://host.example/x.git")
         #expect(Repository.withoutCredentials("https://host.example/a@b.git") == "https://host.example/a@b.git")

@@ -5,7 +5,6 @@ import Testing
 
 @Suite struct ClaimRecordTests {
     static let task = "t-0123456789"
-    static let ref = ClaimRecord.refName(task: task)
     static let record = ClaimRecord(
         task: task, actor: "alice", clone: "c-00112233445566ff", claimed: Timestamp(seconds: 1_700_000_000),
         expires: Timestamp(seconds: 1_700_007_200), branch: "feature/x",
@@ -19,7 +18,7 @@ import Testing
             String(decoding: bytes, as: UTF8.self)
                 == #"{"actor":"alice","branch":"feature/x","claimed":"2023-11-14T22:13:20Z","clone":"c-00112233445566ff","commit":"abababababababababababababababababababab","expires":"2023-11-15T00:13:20Z","format":1,"nonce":"00000000deadbeef","task":"t-0123456789"}"#
                 + "\n")
-        #expect(try ClaimRecord.decode(bytes, ref: Self.ref) == Self.record)
+        #expect(try ClaimRecord.decode(bytes, task: Self.task) == Self.record)
     }
 
     @Test func secretsInTheActorOrBranchAreRedactedBeforePublishing() throws {
@@ -32,14 +31,10 @@ import Testing
         #expect(text.contains("[REDACTED:"))
     }
 
-    @Test func onlyAReferenceNamingATaskIdIsAClaim() {
-        #expect(ClaimRecord.task(ofRef: "refs/codex-state/claims/t-0123456789") == "t-0123456789")
-        for bad in [
-            "refs/codex-state/claims/t-012345678", "refs/codex-state/claims/t-0123456789/x",
-            "refs/codex-state/claims/T-0123456789", "refs/codex-state/claims/../../t-0123456789",
-            "refs/codex-state/claims/t-01234567890", "refs/heads/t-0123456789", "refs/codex-state/claims/",
-        ] {
-            #expect(ClaimRecord.task(ofRef: bad) == nil, "\(bad)")
+    @Test func onlyATaskIdNamesAClaim() {
+        #expect(ClaimRecord.isTask("t-0123456789"))
+        for bad in ["t-012345678", "t-0123456789/x", "T-0123456789", "../t-0123456789", "t-01234567890", ""] {
+            #expect(!ClaimRecord.isTask(bad), "\(bad)")
         }
     }
 
@@ -49,13 +44,13 @@ import Testing
             change(&o)
             return Array((try? JSONSerialization.data(withJSONObject: o)) ?? Data())
         }
-        func problem(_ bytes: [UInt8], ref: String = Self.ref) -> ClaimRecordProblem? {
+        func problem(_ bytes: [UInt8], task: String = Self.task) -> ClaimRecordProblem? {
             do {
-                _ = try ClaimRecord.decode(bytes, ref: ref)
+                _ = try ClaimRecord.decode(bytes, task: task)
                 return nil
             } catch { return error }
         }
-        #expect(problem(Self.record.encoded(), ref: "refs/codex-state/claims/nope") == .badReference)
+        #expect(problem(Self.record.encoded(), task: "nope") == .badReference)
         #expect(problem(Array(repeating: 0x20, count: 5000)) == .tooLarge(5000))
         #expect(problem(Array("not json".utf8)) == .notJSON)
         #expect(problem(Array("[1,2]".utf8)) == .notJSON)
