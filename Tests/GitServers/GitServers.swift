@@ -311,10 +311,16 @@ private final class Results<T>: @unchecked Sendable {
     init(_ n: Int) { values = Array(repeating: nil, count: n) }
 }
 
+/// A closure handed to threads: tests call it with values each thread only reads.
+private struct ThreadBody<T>: @unchecked Sendable {
+    let run: (Int) throws -> T
+}
+
 /// Runs `body` on `count` threads released together (each blocks on git or a child process, so
 /// not on the cooperative pool, which has as many threads as cores) and returns the results
 /// in order; the first error is rethrown.
-public func simultaneously<T>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+public func simultaneously<T>(_ count: Int, _ run: @escaping (Int) throws -> T) throws -> [T] {
+    let body = ThreadBody(run: run)
     let results = Results<T>(count)
     let start = DispatchSemaphore(value: 0)
     let done = DispatchGroup()
@@ -322,7 +328,7 @@ public func simultaneously<T>(_ count: Int, _ body: @escaping @Sendable (Int) th
         done.enter()
         Thread {
             start.wait()
-            let r = Result { try body(i) }
+            let r = Result { try body.run(i) }
             results.lock.lock()
             results.values[i] = r
             results.lock.unlock()
