@@ -56,6 +56,17 @@ public struct ClaimListing: Codable, Hashable, Sendable {
         return out
     }
 
+    /// The claims other clones hold at `now`, by task: every record whose clone is not `mine`
+    /// and whose lease has not ended. What reads show as `in_progress@remote:<actor>`; an
+    /// expired claim holds nothing (``ClaimRecord/isLive(at:)``).
+    public func foreignLive(mine: String?, at now: Timestamp) -> [String: ClaimRecord] {
+        var out: [String: ClaimRecord] = [:]
+        for (task, claim) in records where claim.record.clone != mine && claim.record.isLive(at: now) {
+            out[task] = claim.record
+        }
+        return out
+    }
+
     /// The references that were skipped, with why, sorted by name.
     public var skipped: [(ref: String, problem: ClaimRecordProblem)] {
         entries.compactMap { ref, e in e.problem.map { (ref, $0) } }.sorted { $0.ref < $1.ref }
@@ -124,4 +135,19 @@ public struct ClaimListings: Codable, Hashable, Sendable {
     public var remotes: [String: ClaimListing] = [:]
 
     public init() {}
+}
+
+extension ClaimRecord {
+    /// The copy a read names this claim by: `remote:<actor>` (``CopyName/Kind/claim``).
+    public var copy: CopyName { CopyName(kind: .claim, name: "remote:" + actor) }
+
+    /// What every cached read keys on for a set of other clones' claims: each task with the
+    /// claim's clone, actor and lease, in task order; "" for none, so a clone without a claims
+    /// remote keys as before.
+    public static func key(_ claims: [String: ClaimRecord]) -> String {
+        guard !claims.isEmpty else { return "" }
+        return claims.keys.sorted().compactMap { t in
+            claims[t].map { "\(t) \($0.clone) \($0.actor) \($0.claimed.seconds) \($0.expires.seconds)" }
+        }.joined(separator: "\n")
+    }
 }

@@ -172,9 +172,16 @@ extension Workspace {
     /// `check`'s findings about the claims remote (CS090, CS091); none without one, or when it
     /// cannot be read (said in a warning).
     func claimCheckFindings() -> [CheckFinding] {
-        guard (try? claimsSettings()) != nil else { return [] }
-        claims.listsSkipped = true
-        guard let report = try? claimsReport(refresh: false), report.current else { return [] }
+        let report: ClaimsReport
+        do {
+            guard try claimsSettings() != nil else { return [] }
+            claims.listsSkipped = true
+            report = try claimsReport(refresh: false)
+        } catch {
+            sayOnce("warning: claims: \(error); claim references not checked")
+            return []
+        }
+        guard report.current else { return [] }
         let stale = report.claims.compactMap { c -> StaleClaimRef? in
             guard let reason = c.prunable, reason != .expired else { return nil }
             return StaleClaimRef(

@@ -157,13 +157,15 @@ extension Workspace {
         } catch {
             claims.down = true
             let reason = "\(error)"
-            _ = try? claimsFile.update(timeout: 2) { listings in
-                var l = listings.remotes[settings.remote] ?? ClaimListing(url: remote.displayURL)
-                if l.url != remote.displayURL { l = ClaimListing(url: remote.displayURL) }
-                l.unreachable = ClaimListing.Failure(at: now, reason: reason)
-                listings.remotes[settings.remote] = l
-            }
             sayOnce("warning: claims: \(reason); showing this clone's claims only")
+            do {
+                try remember(settings.remote, remote.displayURL) { l, _ in
+                    l.unreachable = ClaimListing.Failure(at: now, reason: reason)
+                }
+            } catch {
+                // Only the back-off is lost: the next command tries the remote again.
+                sayOnce("warning: claims: could not remember the failure (\(error)); the next command tries again")
+            }
             return nil
         }
     }
@@ -250,13 +252,17 @@ extension Workspace {
     /// The live claims other clones hold, by task: what reads show as `in_progress@remote:<actor>`
     /// and `next` does not offer. Empty without a claims remote, or when it cannot be read.
     public func foreignClaims() -> [String: ClaimRecord] {
-        guard let (_, listing) = claimListing(), let now = try? now() else { return [:] }
-        let mine = try? claimsFile.cloneID()
-        var out: [String: ClaimRecord] = [:]
-        for (task, claim) in listing.records where claim.record.clone != mine && claim.record.isLive(at: now) {
-            out[task] = claim.record
+        guard let (_, listing) = claimListing() else { return [:] }
+        let now: Timestamp
+        let mine: String?
+        do {
+            (now, mine) = (try self.now(), try claimsFile.cloneID())
+        } catch {
+            // Without the clone's id its own claims would look foreign: none are shown.
+            sayOnce("warning: claims: \(error); showing this clone's claims only")
+            return [:]
         }
-        return out
+        return listing.foreignLive(mine: mine, at: now)
     }
 
     /// Publishes this clone's claim on `task`, leased until `expires`, with a compare-and-swap
@@ -332,7 +338,15 @@ extension Workspace {
     /// completion, a cancel, a block). A claim that moved on (taken over after it expired) is
     /// left alone; a remote that cannot be reached leaves it to expire, said once.
     func releaseClaim(_ task: String) {
-        guard let settings = try? claimsSettings(), let clone = try? claimsFile.cloneID() else { return }
+        let settings: ClaimsSettings
+        let clone: String
+        do {
+            guard let s = try claimsSettings(), let c = try claimsFile.cloneID() else { return }
+            (settings, clone) = (s, c)
+        } catch {
+            sayOnce("warning: claims: \(error); a claim on \(task) on the claims remote stays until it expires")
+            return
+        }
         let ref = ClaimRefs.name(of: task)
         let cache = claimsFile.read()
         guard let listing = cache.remotes[settings.remote], let entry = listing.entries[ref],

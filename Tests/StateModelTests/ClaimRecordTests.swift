@@ -117,4 +117,33 @@ import Testing
         #expect(!ClaimRecord.isCloneID("c-000000000000000G"))
         #expect(!ClaimRecord.isCloneID("c-00000000000000001"))
     }
+
+    @Test func readsSeeOnlyTheLiveClaimsOfOtherClones() {
+        func entry(_ task: String, clone: String, expires: Int64) -> ClaimListing.Entry {
+            ClaimListing.Entry(
+                object: task, record: ClaimRecord(
+                    task: task, actor: "bob", clone: clone, claimed: Timestamp(seconds: 0),
+                    expires: Timestamp(seconds: expires), branch: nil, commit: nil, nonce: 1),
+                problem: nil)
+        }
+        var listing = ClaimListing(url: "x")
+        let prefix = "refs/codex-state/claims/"
+        listing.entries = [
+            prefix + "t-000000000a": entry("t-000000000a", clone: "c-000000000000000b", expires: 100),
+            prefix + "t-000000000b": entry("t-000000000b", clone: "c-000000000000000b", expires: 50),
+            prefix + "t-000000000c": entry("t-000000000c", clone: "c-000000000000000a", expires: 100),
+            prefix + "t-000000000d": ClaimListing.Entry(object: "d", record: nil, problem: .notJSON),
+        ]
+        let live = listing.foreignLive(mine: "c-000000000000000a", at: Timestamp(seconds: 50))
+        #expect(live.keys.sorted() == ["t-000000000a"])
+        #expect(live["t-000000000a"]?.copy == CopyName(kind: .claim, name: "remote:bob"))
+        #expect(live["t-000000000a"]?.copy.label == "remote:bob")
+        // Other clones' claims order after every copy of the state.
+        #expect(CopyName(kind: .remote, name: "origin/z") < CopyName(kind: .claim, name: "remote:a"))
+        // The key reads changes with the claims, and is empty without any.
+        #expect(ClaimRecord.key([:]) == "")
+        let before = ClaimRecord.key(live)
+        #expect(before != "")
+        #expect(ClaimRecord.key(listing.foreignLive(mine: "c-000000000000000a", at: Timestamp(seconds: 100))) == "")
+    }
 }
