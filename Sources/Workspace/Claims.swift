@@ -23,6 +23,11 @@ public struct ClaimsSession: Sendable {
     var down = false
     /// The command shows the references a listing skipped (`claims`, `check`): no warning.
     var listsSkipped = false
+    /// The listing this command read (or learned into): every later question in the command
+    /// gets the same answer, and the remote is listed at most once unless a race was lost.
+    var listing: ClaimListing?
+    /// The other clones' live claims this command's reads were made with (``Workspace/foreignClaims()``).
+    var foreign: [String: ClaimRecord]?
 
     public init() {}
 }
@@ -135,13 +140,15 @@ extension Workspace {
             sayOnce("warning: claims: \(error); showing this clone's claims only")
             return nil
         }
+        if read == .cached, let memo = claims.listing { return (settings, memo) }
         let cache = claimsFile.read()
         let cached = cache.remotes[settings.remote].flatMap { $0.url == remote.displayURL ? $0 : nil }
-        if read == .cached, let cached, cached.isFresh(at: now, ttl: settings.cacheSeconds) {
+        if let cached, (read == .cached && cached.isFresh(at: now, ttl: settings.cacheSeconds)) || !claims.mayUseNetwork {
+            warnSkipped(cached, remote: settings.remote)
+            claims.listing = cached
             return (settings, cached)
         }
-        if !claims.mayUseNetwork { return cached.map { (settings, $0) } }
-        if claims.down { return nil }
+        if claims.down || !claims.mayUseNetwork { return nil }
         if read == .cached, let cached, cached.isBackingOff(at: now, for: settings.backOffSeconds),
             let failure = cached.unreachable
         {
@@ -153,6 +160,7 @@ extension Workspace {
         do {
             let listing = try listClaims(remote, startingAt: cache, now: now)
             warnSkipped(listing, remote: settings.remote)
+            claims.listing = listing
             return (settings, listing)
         } catch {
             claims.down = true
@@ -252,6 +260,13 @@ extension Workspace {
     /// The live claims other clones hold, by task: what reads show as `in_progress@remote:<actor>`
     /// and `next` does not offer. Empty without a claims remote, or when it cannot be read.
     public func foreignClaims() -> [String: ClaimRecord] {
+        if let memo = claims.foreign { return memo }
+        let found = readForeignClaims()
+        claims.foreign = found
+        return found
+    }
+
+    private func readForeignClaims() -> [String: ClaimRecord] {
         guard let (_, listing) = claimListing() else { return [:] }
         let now: Timestamp
         let mine: String?
@@ -326,12 +341,14 @@ extension Workspace {
 
     /// Changes this remote's listing in the cache.
     private func remember(_ remote: String, _ url: String, _ body: (inout ClaimListing, Int64) -> Void) throws {
-        try claimsFile.update(timeout: 2) { listings in
+        let l = try claimsFile.update(timeout: 2) { listings in
             var l = listings.remotes[remote] ?? ClaimListing(url: url)
             if l.url != url { l = ClaimListing(url: url) }
             body(&l, listings.generation + 1)
             listings.remotes[remote] = l
+            return l
         }
+        if claims.listing != nil { claims.listing = l }
     }
 
     /// Deletes this clone's claim on `task` from the remote, if the listing shows one (after a

@@ -198,6 +198,8 @@ struct HookCommand: ParsableCommand {
             ws.client = "hook"
             ws.maximumLockTimeout = 2
             ws.store.indexBusyTimeout = 0.2
+            // Nor on the network: claims on a claims remote are read from the cached listing.
+            ws.claims.mayUseNetwork = false
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
             for l in lines { FileHandle.standardError.write(Data((Output.clean(l) + "\n").utf8)) }
         } catch {
