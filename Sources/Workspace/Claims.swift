@@ -63,7 +63,8 @@ public enum ClaimPublication: Sendable, Equatable {
 public enum ClaimsError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidSetting(name: String, value: String, reason: String)
     case noRemote
-    case heldElsewhere(task: String, actor: String, clone: String, until: Timestamp)
+    /// Another clone's live claim, when its record could be read.
+    case heldElsewhere(task: String, by: ClaimRecord?)
 
     public var description: String {
         switch self {
@@ -71,9 +72,12 @@ public enum ClaimsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noRemote:
             return
                 "no claims remote: set one with 'git config codex-state.claimsRemote origin' or pass --remote NAME"
-        case .heldElsewhere(let task, let actor, let clone, let until):
+        case .heldElsewhere(let task, let by?):
             return
-                "\(task) is claimed on the claims remote by \(actor) (clone \(clone)) until \(until); pass --force to take it over"
+                "\(task) is claimed on the claims remote by \(by.actor) (clone \(by.clone)) until \(by.expires); pass --force to take it over"
+        case .heldElsewhere(let task, nil):
+            return
+                "\(task) is claimed on the claims remote by another clone (its claim changed while this one was pushed); try again, or pass --force to take it over"
         }
     }
 }
@@ -94,14 +98,20 @@ extension Workspace {
             }
             settings.cacheSeconds = v
         }
-        if let raw = environment["CODEX_STATE_REMOTE_TIMEOUT"], !raw.isEmpty {
-            guard let v = Double(raw), v > 0, v.isFinite else {
-                throw ClaimsError.invalidSetting(
-                    name: "CODEX_STATE_REMOTE_TIMEOUT", value: raw, reason: "expected a positive number of seconds")
-            }
-            settings.timeout = v
-        }
+        settings.timeout = try remoteTimeout()
         return settings
+    }
+
+    /// The most one remote operation may take (`CODEX_STATE_REMOTE_TIMEOUT`).
+    func remoteTimeout() throws -> Double {
+        guard let raw = environment["CODEX_STATE_REMOTE_TIMEOUT"], !raw.isEmpty else {
+            return ClaimsSettings.defaultTimeout
+        }
+        guard let v = Double(raw), v > 0, v.isFinite else {
+            throw ClaimsError.invalidSetting(
+                name: "CODEX_STATE_REMOTE_TIMEOUT", value: raw, reason: "expected a positive number of seconds")
+        }
+        return v
     }
 
     /// Says `line` once in this command.
@@ -354,38 +364,51 @@ extension Workspace {
     /// Deletes this clone's claim on `task` from the remote, if the listing shows one (after a
     /// completion, a cancel, a block). A claim that moved on (taken over after it expired) is
     /// left alone; a remote that cannot be reached leaves it to expire, said once.
+    /// Deletes this clone's claims on `task` from the remotes it published them on, as the cache
+    /// knows them (after a completion, a cancel, a block; or a claim whose local write failed):
+    /// whatever remote the claim went to (`codex-state.claimsRemote` or `--remote`), a
+    /// compare-and-swap on the object this clone pushed. A claim that moved on (taken over
+    /// after it expired) is left alone; a remote that cannot be reached leaves it to expire,
+    /// said once. Hooks never reach the network: theirs expire (or `claims prune` removes them).
     func releaseClaim(_ task: String) {
-        let settings: ClaimsSettings
+        let ref = ClaimRefs.name(of: task)
+        let cache = claimsFile.read()
+        guard cache.remotes.values.contains(where: { $0.entries[ref] != nil }) else { return }
         let clone: String
+        let timeout: Double
         do {
-            guard let s = try claimsSettings(), let c = try claimsFile.cloneID() else { return }
-            (settings, clone) = (s, c)
+            guard let c = try claimsFile.cloneID() else { return }
+            (clone, timeout) = (c, try remoteTimeout())
         } catch {
             sayOnce("warning: claims: \(error); a claim on \(task) on the claims remote stays until it expires")
             return
         }
-        let ref = ClaimRefs.name(of: task)
-        let cache = claimsFile.read()
-        guard let listing = cache.remotes[settings.remote], let entry = listing.entries[ref],
-            entry.record?.clone == clone, let object = ObjectID(hex: entry.object)
-        else { return }
-        do {
-            let remote = try repository.remote(settings.remote, timeout: settings.timeout)
-            guard listing.url == remote.displayURL, !claims.down else { return }
-            switch try remote.compareAndSwap(ref, expected: object, new: nil) {
-            case .updated:
-                try remember(settings.remote, remote.displayURL) { l, g in l.forget(ref, generation: g) }
-            case .lost:
-                // Taken over after it expired, or already deleted: not ours any more.
-                break
-            case .refused(let reason):
-                sayOnce(
-                    "warning: claims: \(settings.remote) refused to delete \(ref) (\(reason)); it expires with its lease"
-                )
+        for (name, listing) in cache.remotes.sorted(by: { $0.key < $1.key }) {
+            guard let entry = listing.entries[ref], entry.record?.clone == clone,
+                let object = ObjectID(hex: entry.object)
+            else { continue }
+            guard claims.mayUseNetwork, !claims.down else {
+                sayOnce("warning: claims: the claim on \(task) stays on \(name) until it expires (\(ref))")
+                continue
             }
-        } catch {
-            claims.down = true
-            sayOnce("warning: claims: \(error); the claim on \(task) stays on \(settings.remote) until it expires")
+            do {
+                let remote = try repository.remote(name, timeout: timeout)
+                guard listing.url == remote.displayURL else { continue }
+                switch try remote.compareAndSwap(ref, expected: object, new: nil) {
+                case .updated:
+                    try remember(name, remote.displayURL) { l, g in l.forget(ref, generation: g) }
+                case .lost:
+                    // Taken over after it expired, or already deleted: not ours any more.
+                    try remember(name, remote.displayURL) { l, g in
+                        if l.entries[ref]?.object == object.hex { l.forget(ref, generation: g) }
+                    }
+                case .refused(let reason):
+                    sayOnce("warning: claims: \(name) refused to delete \(ref) (\(reason)); it expires with its lease")
+                }
+            } catch {
+                claims.down = true
+                sayOnce("warning: claims: \(error); the claim on \(task) stays on \(name) until it expires")
+            }
         }
     }
 }
