@@ -43,13 +43,20 @@ let package = Package(
         .target(
             name: "StateStore",
             dependencies: [
-                "StateModel",
+                "StateModel", "CLibCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Sentence embeddings for semantic recall: WordPiece and a BERT forward pass over a
+        // memory-mapped safetensors model, on OpenBLAS's sgemm (opened with dlopen when a model is
+        // first loaded, so no other command maps it).
+        .target(name: "CEmbeddingsCPU"),
+        .target(
+            name: "Embeddings", dependencies: ["StateModel", "CEmbeddingsCPU"], linkerSettings: [.linkedLibrary("dl")]),
         // The application layer: one transaction path for the CLI, hooks and (later) MCP.
         .target(
-            name: "Workspace", dependencies: ["StateModel", "Reports", "Interchange", "StateStore", "GitKit", "CZstd"]),
+            name: "Workspace",
+            dependencies: ["StateModel", "Reports", "Interchange", "StateStore", "GitKit", "CZstd", "Embeddings"]),
         // The stdio MCP server: tools over the same Workspace transaction path as the CLI.
         .target(
             name: "MCPServer",
@@ -78,6 +85,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StateModelTests", dependencies: ["StateModel"]),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"], exclude: ["Fixtures"]),
         // GitKit against the real git over a corpus of repository layouts.
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "GitServers"]),
         // git servers on loopback (git daemon, smart HTTP) for the tests of claims across clones.

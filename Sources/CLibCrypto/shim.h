@@ -12,3 +12,7 @@ static inline int codex_state_crypto_init(void) {
     return OPENSSL_init_crypto(
         OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }
+
+// AES-256-GCM, HMAC-SHA-256 and random bytes for the private memories sealed at rest.
+#include <openssl/hmac.h>
+#include <openssl/rand.h>

@@ -185,7 +185,7 @@ enum ToolTable {
         ) { args, ws in
             let query = try args.requiredString("query")
             let hits = try ws.recall(query, limit: try args.int("limit", in: 1...50) ?? 5)
-            return try json(RecallJSON(query: query, hits: hits))
+            return try json(RecallJSON(query: query, hits: hits, model: ws.recallModel))
         },
     ]
 

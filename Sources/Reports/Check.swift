@@ -56,6 +56,12 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     // Claims published on the claims remote (docs/claims.md).
     case claimRefStale = "CS090"
     case claimRefUnreadable = "CS091"
+    // Memories that may be stale (Check+Memory.swift): for a person to review.
+    case memoryPathMissing = "CS081"
+    case memoryIdentifierMissing = "CS082"
+    case memoriesContradict = "CS083"
+    case memorySupersededElsewhere = "CS084"
+    case semanticModelUnavailable = "CS085"
 
     /// A short, stable name (the title of a GitHub annotation).
     public var name: String {
@@ -92,6 +98,11 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .memoryTextChanged: return "memory-text-changed"
         case .claimRefStale: return "claim-ref-stale"
         case .claimRefUnreadable: return "claim-ref-unreadable"
+        case .memoryPathMissing: return "memory-path-missing"
+        case .memoryIdentifierMissing: return "memory-identifier-missing"
+        case .memoriesContradict: return "memories-contradict"
+        case .memorySupersededElsewhere: return "memory-superseded-elsewhere"
+        case .semanticModelUnavailable: return "semantic-model-unavailable"
         }
     }
 
@@ -100,7 +111,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
             .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
-            .claimRefStale, .claimRefUnreadable:
+            .claimRefStale, .claimRefUnreadable, .memoryPathMissing, .memoryIdentifierMissing, .memoriesContradict,
+            .memorySupersededElsewhere, .semanticModelUnavailable:
             return .warning
         default: return .error
         }

@@ -14,6 +14,11 @@ public enum MemoryText {
     public struct Term: Hashable, Sendable {
         public var whole: String
         public var parts: [String]
+        /// Looks like a code identifier rather than a word, as typed: it has a joiner inside
+        /// (`src/db`, `ADR-016`, `max_retries`), a digit (`RS256`, `3000`), inner capitals
+        /// (`useEffect`) or is three or more capitals (`EADDRINUSE`, `JWT`). Recall keeps such a
+        /// term exact: a memory holding it whole ranks above paraphrase neighbours.
+        public var identifier: Bool = false
     }
 
     /// The terms of `text`, in order.
@@ -34,7 +39,12 @@ public enum MemoryText {
                     if p != whole, !parts.contains(p) { parts.append(p) }
                 }
             }
-            out.append(Term(whole: whole, parts: parts))
+            let letters = token.filter(\.isLetter)
+            let identifier =
+                token.contains(where: { joiners.contains($0) || $0.isNumber })
+                || token.dropFirst().contains(where: \.isUppercase) && token.contains(where: \.isLowercase)
+                || (letters.count >= 3 && letters.allSatisfy(\.isUppercase))
+            out.append(Term(whole: whole, parts: parts, identifier: identifier))
         }
         for c in text {
             if c.isLetter || c.isNumber || joiners.contains(c) {
@@ -93,7 +103,7 @@ public enum MemoryText {
     /// "how do we *handle* retries?"): dropped from questions only.
     public static let questionNoise: Set<String> = [
         "use", "uses", "using", "used", "choose", "chose", "chosen", "pick", "picked", "prefer", "handle",
-        "handled", "go", "going", "need", "needs", "want", "make", "work", "works", "deal", "happen", "happens",
+        "handled", "need", "needs", "want", "make", "work", "works", "deal", "happen", "happens",
         "happened", "supposed", "allowed", "okay", "ok", "fine", "again",
     ]
 
@@ -115,6 +125,35 @@ public enum MemoryText {
         public var strict: String
         /// Any term or alternative (`"a" OR "b" OR "a-part" OR "synonym"`).
         public var relaxed: String
+        /// A question's topic-less verbs (``questionNoise``): searched by the relaxed pass and
+        /// shown when matched, but never required and not counted as covering the query.
+        public var optional: [String] = []
+        /// Every term the relaxed pass looks for, each once, in order.
+        public var relaxedTerms: [String] = []
+        /// The terms that look like identifiers (``Term/identifier``): recall's exact path.
+        public var identifiers: [String] = []
+        /// The query asks for a reason ("why …", "what was the reason for …"): memories that
+        /// carry a rationale answer it best.
+        public var asksWhy = false
+
+        /// One term as an FTS5 expression: quoted, or, where private memories are indexed under
+        /// keyed tokens, either the term or its token.
+        public static func match(_ term: String, _ privateTokens: [String: String]) -> String {
+            guard let token = privateTokens[term] else { return MemoryText.quote(term) }
+            return "(" + MemoryText.quote(term) + " OR " + MemoryText.quote(token) + ")"
+        }
+
+        /// The strict and relaxed expressions, private tokens included.
+        public func expressions(privateTokens: [String: String]) -> (strict: String, relaxed: String) {
+            guard !privateTokens.isEmpty else { return (strict, relaxed) }
+            return (
+                terms.map { Self.match($0, privateTokens) }.joined(separator: " AND "),
+                relaxedTerms.flatMap {
+                    [MemoryText.quote($0)] + (privateTokens[$0].map { [MemoryText.quote($0)] } ?? [])
+                }
+                .joined(separator: " OR ")
+            )
+        }
 
         /// Parts of compound terms and related words, each once.
         public var parts: [String] {
@@ -146,14 +185,35 @@ public enum MemoryText {
         let quoted = wholes.map(quote)
         var relaxed = quoted
         for alts in alternatives { for a in alts where !relaxed.contains(quote(a)) { relaxed.append(quote(a)) } }
+        // The question's verbs are not required, but a memory that has them is closer: "why did
+        // we *pick* Dolt" is answered by "we *picked* Dolt for …" before "run dolt gc".
+        var optional: [String] = []
+        if question, kept.count < all.count {
+            for t in all where questionNoise.contains(t.whole) && !wholes.contains(t.whole) {
+                if !optional.contains(t.whole) { optional.append(t.whole) }
+                if !relaxed.contains(quote(t.whole)) { relaxed.append(quote(t.whole)) }
+            }
+        }
+        var identifiers: [String] = []
+        for t in kept where t.identifier && !identifiers.contains(t.whole) { identifiers.append(t.whole) }
+        var anyTerm: [String] = []
+        for term in wholes + alternatives.flatMap({ $0 }) + optional where !anyTerm.contains(term) {
+            anyTerm.append(term)
+        }
+        let words = Set(all.map(\.whole))
         return Query(
             terms: wholes, alternatives: alternatives, strict: quoted.joined(separator: " AND "),
-            relaxed: relaxed.joined(separator: " OR "))
+            relaxed: relaxed.joined(separator: " OR "), optional: optional, relaxedTerms: anyTerm,
+            identifiers: identifiers,
+            asksWhy: all.first?.whole == "why" || !words.isDisjoint(with: reasonWords))
     }
+
+    /// Words that ask for a reason anywhere in a query.
+    static let reasonWords: Set<String> = ["why", "reason", "reasons", "rationale", "motivation"]
 
     /// An FTS5 string literal: the term in double quotes, inner quotes doubled (the tokenizer
     /// never produces one, but the quoting must not depend on that).
-    static func quote(_ term: String) -> String {
+    public static func quote(_ term: String) -> String {
         "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
@@ -205,5 +265,93 @@ public enum MemoryText {
         let shared = x.words.intersection(y.words).count
         let union = x.words.union(y.words).count
         return Double(shared) / Double(union) >= 0.8
+    }
+}
+
+extension MemoryText {
+    /// Why two memories may contradict each other, or nil: the same subject (at least two topic
+    /// words in common, and half of the shorter one's) said with different numbers or versions,
+    /// or negated in one and not the other. "pin boto3 1.26" against "pin boto3 1.28", "deploy
+    /// on Fridays" against "never deploy on Fridays". A person decides (`memories --review`).
+    public static func contradiction(_ a: String, _ b: String) -> String? {
+        let x = signature(a)
+        let y = signature(b)
+        // Numbers and versions (`16`, `1.26.x`, `v2`), not names with a digit (`boto3`, `s3`).
+        func numeric(_ s: Set<String>) -> Set<String> {
+            s.filter { t in
+                t.first?.isNumber == true || (t.first == "v" && t.dropFirst().first?.isNumber == true)
+            }
+        }
+        let numbersX = numeric(x.numbers)
+        let numbersY = numeric(y.numbers)
+        let topicX = x.words.subtracting(numbersX)
+        let topicY = y.words.subtracting(numbersY)
+        let shared = topicX.intersection(topicY)
+        guard shared.count >= 2, Double(shared.count) >= 0.5 * Double(min(topicX.count, topicY.count)) else {
+            return nil
+        }
+        if x.negated != y.negated { return "one says not (\(shared.sorted().prefix(4).joined(separator: ", ")))" }
+        if !numbersX.isEmpty, !numbersY.isEmpty, numbersX != numbersY {
+            let onlyX = numbersX.subtracting(numbersY).sorted().joined(separator: ", ")
+            let onlyY = numbersY.subtracting(numbersX).sorted().joined(separator: ", ")
+            return "\(onlyX) against \(onlyY) (\(shared.sorted().prefix(4).joined(separator: ", ")))"
+        }
+        return nil
+    }
+
+    /// The files a memory's text names: `/`-joined terms whose last part has an extension
+    /// (`src/db/query.ts`, `test/globalTeardown.ts`), not URLs or globs.
+    public static func namedFiles(_ text: String) -> [String] {
+        var out: [String] = []
+        for raw in text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;".contains($0) }) {
+            var token = Substring(raw)
+            while let l = token.last, ".:!?".contains(l) { token = token.dropLast() }
+            guard token.contains("/"), !token.contains("://"), !token.contains("*"), !token.hasPrefix("/"),
+                let last = token.split(separator: "/").last, let dot = last.lastIndex(of: "."),
+                dot != last.startIndex, last[last.index(after: dot)...].allSatisfy({ $0.isLetter || $0.isNumber }),
+                !last[last.index(after: dot)...].isEmpty
+            else { continue }
+            let path = String(token.hasPrefix("./") ? token.dropFirst(2) : token)
+            if !out.contains(path) { out.append(path) }
+        }
+        return out
+    }
+
+    /// The code identifiers a memory's text names that should be found in the repository's
+    /// files: command-line flags (`--max-retries`), environment-style names (`DATABASE_URL`) and
+    /// identifiers in backticks with an underscore, inner capitals or a call (`redact()`,
+    /// `test_checkout_total`, `useEffect`).
+    public static func namedIdentifiers(_ text: String) -> [String] {
+        var out: [String] = []
+        func add(_ s: Substring) {
+            let v = String(s)
+            if v.count >= 3, !out.contains(v) { out.append(v) }
+        }
+        let words = text.split(whereSeparator: { $0.isWhitespace || "`'\"(),;=".contains($0) })
+        for w in words {
+            var token = Substring(w)
+            while let l = token.last, ".:!?".contains(l) { token = token.dropLast() }
+            if token.hasPrefix("--"), token.count > 3,
+                token.dropFirst(2).allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }),
+                token.dropFirst(2).first?.isLetter == true
+            {
+                add(token)
+            } else if token.contains("_"), token.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }),
+                token.first?.isLetter == true, token.filter(\.isLetter).count >= 3
+            {
+                add(token)
+            }
+        }
+        let parts = text.split(separator: "`", omittingEmptySubsequences: false)
+        for (i, part) in parts.enumerated() where i % 2 == 1 && i < parts.count - 1 {
+            var code = Substring(part)
+            if code.hasSuffix("()") { code = code.dropLast(2) }
+            guard !code.isEmpty, code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                code.first?.isLetter == true || code.first == "_"
+            else { continue }
+            let camel = code.dropFirst().contains(where: \.isUppercase) && code.contains(where: \.isLowercase)
+            if code.contains("_") || camel || part.hasSuffix("()") { add(code) }
+        }
+        return out
     }
 }

@@ -22,6 +22,10 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var client: String?
     /// True for an operation on the clone's private memories (the hashes are that file's).
     public var privateStore: Bool?
+    /// For a private-memory operation: its command line and changes, sealed with the user's key
+    /// (`<key id>:<nonce hex>:<base64>`, PrivateMemoryFile.swift); `command` and `changes` then
+    /// hold only what names the memories, never their text.
+    public var sealed: String?
 
     /// A stable id for the operation (`undo OP`, `log`): derived from when, who, what and the
     /// state hashes, so records written before ids existed have one too.
@@ -46,7 +50,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case at, actor, command, worktree, branch, head, changes, redactions, client
+        case at, actor, command, worktree, branch, head, changes, redactions, client, sealed
         case privateStore = "private"
         case stateBefore = "state_before"
         case stateAfter = "state_after"
@@ -69,6 +73,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(redactions, forKey: .redactions)
         try c.encodeIfPresent(client, forKey: .client)
         try c.encodeIfPresent(privateStore, forKey: .privateStore)
+        try c.encodeIfPresent(sealed, forKey: .sealed)
         // The derived id is written for readers of the file; decoding ignores it.
         var derived = encoder.container(keyedBy: DerivedKeys.self)
         try derived.encode(op, forKey: .op)

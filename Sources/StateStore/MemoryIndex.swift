@@ -11,7 +11,7 @@ import StateModel
 /// (`src/auth/jwt.ts`, `ADR-016`) with their parts beside them; FTS5 splits only on the spaces
 /// between those terms (`tokenchars '-_./'`) and stems them (porter).
 public final class MemoryIndex {
-    static let version = 2
+    static let version = 4
     let queue: DatabaseQueue
     public let path: String
 
@@ -38,14 +38,24 @@ public final class MemoryIndex {
     public init() throws {
         path = ":memory:"
         do {
-            queue = try Self.open(DatabaseQueue())
+            var config = Configuration()
+            config.prepareDatabase(Self.keepTemporaryInMemory)
+            queue = try Self.open(DatabaseQueue(configuration: config))
         } catch {
             throw StoreError.index(path: path, reason: "\(error)")
         }
     }
 
     private static func configuration(_ busyTimeout: Double) -> Configuration {
-        StateIndex.configuration(busyTimeout: busyTimeout)
+        var config = StateIndex.configuration(busyTimeout: busyTimeout)
+        config.prepareDatabase(Self.keepTemporaryInMemory)
+        return config
+    }
+
+    /// Temporary tables (where private text is stemmed, ``stems(_:_:)``) live in memory, never in
+    /// a temporary file; set before any is made (SQLite refuses it inside a transaction).
+    static let keepTemporaryInMemory: @Sendable (Database) throws -> Void = { db in
+        try db.execute(sql: "PRAGMA temp_store = MEMORY")
     }
 
     private static func open(_ queue: DatabaseQueue) throws -> DatabaseQueue {
@@ -55,7 +65,10 @@ public final class MemoryIndex {
             try db.execute(
                 sql: """
                     DROP TABLE IF EXISTS memory_meta; DROP TABLE IF EXISTS memories; DROP TABLE IF EXISTS memory_fts;
-                    DROP TABLE IF EXISTS head_memories;
+                    DROP TABLE IF EXISTS head_memories; DROP TABLE IF EXISTS memory_vectors;
+                    CREATE TABLE memory_vectors(
+                        hash TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY(hash, model))
+                        WITHOUT ROWID;
                     CREATE TABLE head_memories(head TEXT PRIMARY KEY, ids TEXT NOT NULL, used INTEGER NOT NULL)
                         WITHOUT ROWID;
                     CREATE TABLE memory_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -79,23 +92,33 @@ public final class MemoryIndex {
     }
 
     /// Replaces everything with these memories. Forgotten ones are kept as records (their
-    /// tombstones) but not searchable.
-    public func rebuild(committed: [String: Memory], private: [String: Memory], source: String) throws {
+    /// tombstones) but not searchable. Private memories are searchable only through `privateKey`
+    /// and never stored in clear: no record, and in the search table each of their terms (stemmed
+    /// as FTS5 stems, ``stems(_:_:)``) becomes a keyed hash (``privateToken(_:key:)``), so bm25
+    /// ranks them among the others while the file holds no word of theirs. Without a key they
+    /// are left out.
+    public func rebuild(
+        committed: [String: Memory], private: [String: Memory], source: String, privateKey: [UInt8]? = nil
+    ) throws {
         try wrap {
             try queue.inTransaction(.immediate) { db in
                 try db.execute(sql: "DELETE FROM memories; DELETE FROM memory_fts; DELETE FROM memory_meta")
                 let record = try db.makeStatement(sql: "INSERT INTO memories(id, private, record) VALUES (?, ?, ?)")
                 let fts = try db.makeStatement(sql: "INSERT INTO memory_fts(id, body, why, scope) VALUES (?, ?, ?, ?)")
-                for (isPrivate, map) in [(false, committed), (true, `private`)] {
-                    for m in map.values {
-                        try record.execute(arguments: [m.id, isPrivate, Data(try CanonicalJSON.encodeCompact(m))])
-                        guard !m.isForgotten else { continue }
-                        try fts.execute(arguments: [
-                            m.id, MemoryText.indexText(m.text), MemoryText.indexText(m.why ?? ""),
-                            MemoryText.indexText(
-                                (m.paths + m.tasks + (m.commits ?? []).map { String($0.prefix(12)) } + [m.kind.rawValue])
-                                    .joined(separator: " ")),
-                        ])
+                for m in committed.values {
+                    try record.execute(arguments: [m.id, false, Data(try CanonicalJSON.encodeCompact(m))])
+                    guard !m.isForgotten else { continue }
+                    let c = Self.columns(m)
+                    try fts.execute(arguments: [m.id, c[0], c[1], c[2]])
+                }
+                if let key = privateKey {
+                    let live = `private`.values.filter { !$0.isForgotten }.sorted { $0.id < $1.id }
+                    let stems = try Self.stems(db, live.flatMap(Self.columns))
+                    for (i, m) in live.enumerated() {
+                        let tokens = (0..<3).map { c in
+                            stems[i * 3 + c].map { Self.privateToken($0, key: key) }.joined(separator: " ")
+                        }
+                        try fts.execute(arguments: [m.id, tokens[0], tokens[1], tokens[2]])
                     }
                 }
                 try db.execute(
@@ -105,21 +128,75 @@ public final class MemoryIndex {
         }
     }
 
-    /// Every memory: (committed, private).
-    public func load() throws -> (committed: [String: Memory], private: [String: Memory]) {
+    /// The text, rationale and scope columns of a memory, tokenized by ``MemoryText``.
+    static func columns(_ m: Memory) -> [String] {
+        [
+            MemoryText.indexText(m.text), MemoryText.indexText(m.why ?? ""),
+            MemoryText.indexText(
+                (m.paths + m.tasks + (m.commits ?? []).map { String($0.prefix(12)) } + [m.kind.rawValue])
+                    .joined(separator: " ")),
+        ]
+    }
+
+    /// The terms FTS5 makes of each text (porter-stemmed, in order), read back from a table in
+    /// memory (`temp_store = MEMORY`: the clear text never reaches a file).
+    static func stems(_ db: Database, _ texts: [String]) throws -> [[String]] {
+        guard !texts.isEmpty else { return [] }
+        if try Bool.fetchOne(db, sql: "SELECT count(*) FROM temp.sqlite_master WHERE name = 'stem'") != true {
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE temp.stem USING fts5(x, tokenize = "porter unicode61 tokenchars '-_./'");
+                    CREATE VIRTUAL TABLE temp.stem_terms USING fts5vocab(temp, stem, instance);
+                    """)
+        }
+        let insert = try db.makeStatement(sql: "INSERT INTO temp.stem(rowid, x) VALUES (?, ?)")
+        for (i, t) in texts.enumerated() { try insert.execute(arguments: [i + 1, t]) }
+        var out = [[String]](repeating: [], count: texts.count)
+        let rows = try Row.fetchCursor(db, sql: "SELECT doc, term FROM temp.stem_terms ORDER BY doc, offset")
+        while let r = try rows.next() {
+            let doc: Int = r[0]
+            out[doc - 1].append(r[1])
+        }
+        try db.execute(sql: "DELETE FROM temp.stem")
+        return out
+    }
+
+    /// A private memory's search term: a keyed hash of its stem, as a token FTS5 keeps whole
+    /// and does not stem further (it ends in a digit).
+    static func privateToken(_ stem: String, key: [UInt8]) -> String {
+        let mac = Crypto.hmac(key: key, Array(stem.utf8))
+        var n: UInt64 = 0
+        for b in mac.prefix(8) { n = n << 8 | UInt64(b) }
+        return "p" + String(n)
+    }
+
+    /// For each query term, the token its private occurrences were indexed under (same stem,
+    /// same key); a term FTS5 splits into several tokens gets none.
+    public func privateTokens(_ terms: [String], key: [UInt8]) throws -> [String: String] {
+        let unique = Array(Set(terms)).sorted()
+        return try wrap {
+            try queue.writeWithoutTransaction { db in
+                let stems = try Self.stems(db, unique)
+                var out: [String: String] = [:]
+                for (term, s) in zip(unique, stems) where s.count == 1 { out[term] = Self.privateToken(s[0], key: key) }
+                return out
+            }
+        }
+    }
+
+    /// Every committed memory (private ones are read from their file, never from the index).
+    public func load() throws -> [String: Memory] {
         try wrap {
             try queue.read { db in
                 var committed: [String: Memory] = [:]
-                var priv: [String: Memory] = [:]
                 let decoder = JSONDecoder()
-                let rows = try Row.fetchCursor(db, sql: "SELECT private, record FROM memories")
+                let rows = try Row.fetchCursor(db, sql: "SELECT record FROM memories WHERE private = 0")
                 while let r = try rows.next() {
-                    let isPrivate: Bool = r[0]
-                    let blob: Data = r[1]
+                    let blob: Data = r[0]
                     let m = try decoder.decode(Memory.self, from: blob)
-                    if isPrivate { priv[m.id] = m } else { committed[m.id] = m }
+                    committed[m.id] = m
                 }
-                return (committed, priv)
+                return committed
             }
         }
     }
@@ -140,6 +217,69 @@ public final class MemoryIndex {
             }
         }
     }
+
+    /// For each term, the memories FTS5 finds it in (with its own stemming, as the ranking
+    /// did): what a result says it matched is exactly what matched.
+    public func memoriesContaining(_ terms: [String], privateTokens: [String: String] = [:]) throws -> [String: Set<
+        String
+    >] {
+        try wrap {
+            try queue.read { db in
+                var out: [String: Set<String>] = [:]
+                let statement = try db.makeStatement(sql: "SELECT id FROM memory_fts WHERE memory_fts MATCH ?")
+                for term in Set(terms) {
+                    let match = MemoryText.Query.match(term, privateTokens)
+                    out[term] = Set(try String.fetchAll(statement, arguments: [match]))
+                }
+                return out
+            }
+        }
+    }
+
+    // MARK: - Vectors
+
+    /// The cached vectors of `model` for these keys (the SHA-256 of the text each was made from;
+    /// for a private memory a keyed hash, its vector sealed): a memory whose text is unchanged
+    /// keeps its vector across rebuilds, a changed model re-embeds everything once, and only what
+    /// is missing is embedded.
+    public func vectors(model: String, hashes: Set<String>) throws -> [String: Data] {
+        guard !hashes.isEmpty else { return [:] }
+        return try wrap {
+            try queue.read { db in
+                var out: [String: Data] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT hash, vector FROM memory_vectors WHERE model = ?", arguments: [model])
+                while let r = try rows.next() {
+                    let hash: String = r[0]
+                    guard hashes.contains(hash) else { continue }
+                    out[hash] = r[1]
+                }
+                return out
+            }
+        }
+    }
+
+    /// Stores vectors of `model` by key. Vectors no memory has any more are dropped once they
+    /// outnumber the kept ones by more than 500 (a branch switch back and forth does not
+    /// re-embed, and the table does not grow without end).
+    public func storeVectors(model: String, _ vectors: [String: Data], keep: Set<String>) throws {
+        try wrap {
+            try queue.inTransaction(.immediate) { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO memory_vectors(hash, model, vector) VALUES (?, ?, ?)")
+                for (hash, v) in vectors { try insert.execute(arguments: [hash, model, v]) }
+                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM memory_vectors") ?? 0
+                if total > keep.count * 2 + 500 {
+                    let all = try String.fetchAll(db, sql: "SELECT DISTINCT hash FROM memory_vectors")
+                    let drop = try db.makeStatement(sql: "DELETE FROM memory_vectors WHERE hash = ?")
+                    for hash in all where !keep.contains(hash) { try drop.execute(arguments: [hash]) }
+                }
+                return .commit
+            }
+        }
+    }
+
+    // MARK: - Committed ids
 
     /// The memory ids of the state file committed at `head`, if cached.
     public func committedIDs(head: String) throws -> Set<String>? {
@@ -187,6 +327,15 @@ extension StorePaths {
 }
 
 extension StateStore {
-    /// The memory search index, opened (and made, or remade if damaged) at its place.
-    public func openMemoryIndex() throws -> MemoryIndex { try MemoryIndex(path: paths.memoryIndexFile) }
+    /// How long a memory-index read or rebuild waits for another process's lock before the
+    /// command answers from the files instead (an index built in memory). The index is a cache:
+    /// waiting SQLite's usual seconds for it would stall the session start and `recall` behind
+    /// any `sqlite3` left open on it (issue 19), for nothing the files do not hold.
+    public static let memoryIndexBusyWait = 0.25
+
+    /// The memory search index, opened (and made, or remade if damaged) at its place, waiting at
+    /// most ``memoryIndexBusyWait`` (or the store's shorter index wait, as hooks set) for a lock.
+    public func openMemoryIndex() throws -> MemoryIndex {
+        try MemoryIndex(path: paths.memoryIndexFile, busyTimeout: min(Self.memoryIndexBusyWait, indexBusyTimeout))
+    }
 }

@@ -115,6 +115,7 @@ extension Workspace {
                 disagreements: Array(everywhere.disagreements.values))
         }
         findings += claimCheckFindings()
+        findings += try memoryCheckFindings(state, bytes: bytes)  // MemoryReview.swift
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }
 

@@ -26,8 +26,20 @@ public struct RecallHit: Sendable {
     public var score: Double
     /// The query's terms found in the memory (text, rationale or scope).
     public var matched: [String]
-    /// `strict` when every query term matched, else `relaxed`.
+    /// `strict` when every query term matched, `relaxed` when some did, `semantic` when only
+    /// the model found it.
     public var pass: String
+    /// The cosine similarity with the query (nil without a model).
+    public var similarity: Double?
+    /// The identifier-like query terms the memory holds whole (the exact path).
+    public var exact: [String] = []
+    /// The lexical score before fusion (bm25 × coverage × strictness; 0 when only the model
+    /// found it).
+    public var lexical: Double = 0
+    /// The share of the query's topic terms it holds (parts and related words count half).
+    public var coverage: Double = 0
+    /// The model that ranked it (nil: lexical search only).
+    public var model: String?
 }
 
 /// Filters for `memories`.
@@ -63,6 +75,11 @@ public struct MemoryView {
     public let head: HeadInfo
     public let evaluation: MemoryEvaluation
     let index: MemoryIndex?
+    /// The keys private memories are searched and sealed with (nil: none yet, or no private
+    /// memory).
+    let keys: PrivateKeyring?
+    /// Why the private memories are left out (no key, a wrong one, a damaged file).
+    public let privateUnreadable: String?
 
     public func item(_ id: String) -> MemoryItem? {
         guard let m = evaluation.memories[id] else { return nil }
@@ -73,7 +90,7 @@ public struct MemoryView {
 }
 
 extension Workspace {
-    var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths) }
+    var privateMemoryFile: PrivateMemoryFile { PrivateMemoryFile(paths: paths, environment: environment) }
 
     // MARK: - Writes
 
@@ -100,6 +117,7 @@ extension Workspace {
                 return priv.memories[r.id]
             }
             guard let memory, let result else { throw ModelError.invalidState("memory was not recorded") }
+            embedRemembered()
             return (MemoryItem(memory: memory, status: .current, isPrivate: true, supersededBy: []), result.redactions)
         }
         let (result, memory) = try transaction(command: command) { state, ctx -> (RememberResult, Memory?) in
@@ -109,7 +127,15 @@ extension Workspace {
             return (r, state.memoryMap[r.id])
         }
         guard let memory else { throw ModelError.invalidState("memory was not recorded") }
+        embedRemembered()
         return (MemoryItem(memory: memory, status: .current, isPrivate: false, supersededBy: []), result.redactions)
+    }
+
+    /// After a memory is recorded, its vector is made and cached while the model is at hand, so
+    /// the next `recall` embeds only its query. Best effort: the memory is saved either way.
+    func embedRemembered() {
+        guard let ranker = semanticRanker(), let view = try? memoryView() else { return }
+        _ = memoryVectors(view, ranker: ranker)
     }
 
     /// Tombstones a memory (committed or private).
@@ -189,7 +215,11 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         let state = try store.readState().state
         let file = privateMemoryFile
-        let (before, beforeHash) = try file.read()
+        let contents = try file.read()
+        if let why = contents.unreadable {
+            throw ModelError.invalidState("private memories are unreadable, nothing was written: \(why)")
+        }
+        let (before, beforeHash) = (contents.memories, contents.hash)
         var priv = before
         let result = try body(&priv, state, ctx)
         guard priv != before else { return result }
@@ -202,11 +232,15 @@ extension Workspace {
                     kind: "memory", id: id, before: before.memories[id].map(EntityValue.memory),
                     after: priv.memories[id].map(EntityValue.memory)))
         }
+        // The record names the memories; their text and the command line (which holds it) are
+        // sealed with the same key as the file.
         var rec = JournalRecord(
-            at: ctx.now, actor: actor, command: Redaction.redact(command).text, worktree: paths.workdir,
-            branch: head.branch,
+            at: ctx.now, actor: actor, command: Self.sealedCommand, worktree: paths.workdir, branch: head.branch,
             head: head.commit, stateBefore: beforeHash.isEmpty ? nil : beforeHash, stateAfter: afterHash,
-            changes: changes)
+            changes: changes.map { EntityChange(kind: $0.kind, id: $0.id, before: nil, after: nil) })
+        rec.sealed = try PrivateJournal.seal(
+            command: Redaction.redact(command).text, changes: changes,
+            keys: try PrivateKeyring.loadOrCreate(environment: environment))
         rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
         rec.client = client
         rec.privateStore = true
@@ -221,8 +255,8 @@ extension Workspace {
 
     // MARK: - Reads
 
-    /// Every memory evaluated at HEAD, from the memory index (rebuilt when the state file or the
-    /// private file changed).
+    /// Every memory evaluated at HEAD: the committed ones from the memory index (rebuilt when
+    /// the state file or the private file changed), the private ones opened from their file.
     public func memoryView() throws -> MemoryView {
         let head = try headRef()
         // What the state's memories are keyed by: from the index made current (no task read),
@@ -230,22 +264,44 @@ extension Workspace {
         // file's content hash.
         let memoriesKey =
             try store.currentIndex(openIndex()).flatMap { try? $0.memoriesSource() } ?? store.readState().hash
-        let (priv, privHash) = try privateMemoryFile.read()
-        let index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
+        let priv = try privateMemoryFile.read()
+        var privateMap = priv.memories.memories
+        if let why = priv.unreadable {
+            privateMap = [:]
+            warnOnce("private memories are unreadable and left out: \(why)")
+        }
+        // Private memories are searched under keyed tokens (MemoryIndex.rebuild): the key is
+        // made on first use, as for the first sealed write.
+        var keys: PrivateKeyring?
+        if !privateMap.isEmpty {
+            do {
+                keys = try PrivateKeyring.loadOrCreate(environment: environment)
+            } catch {
+                warnOnce("private memories cannot be searched: \(error)")
+            }
+        }
+        // An index another process holds (past a short wait) is not waited for: the memories
+        // come from the files, searched in an index built in memory for this command.
+        var index: MemoryIndex? = (try? store.openMemoryIndex()) ?? (try? MemoryIndex())
         var committed: [String: Memory]
-        var privateMap = priv.memories
-        let source = memoriesKey + ":" + privHash
-        if let index, (try? index.builtFrom()) == source, let loaded = try? index.load() {
-            committed = loaded.committed
-            privateMap = loaded.private
-        } else if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
-            // A state without memories (most, and the largest) is not parsed again for them.
-            committed = [:]
-            try? index?.rebuild(committed: committed, private: privateMap, source: source)
+        let source = memoriesKey + ":" + priv.hash + ":" + (keys?.newest?.id ?? "-")
+        if let current = index, (try? current.builtFrom()) == source, let loaded = try? current.load() {
+            committed = loaded
         } else {
-            let loaded = try store.readState()
-            committed = loaded.state.memoryMap
-            try? index?.rebuild(committed: committed, private: privateMap, source: source)
+            if let bytes = try? Files.read(paths.stateFile), !Self.mentionsMemories(bytes) {
+                // A state without memories (most, and the largest) is not parsed again for them.
+                committed = [:]
+            } else {
+                committed = try store.readState().state.memoryMap
+            }
+            func rebuild(_ index: MemoryIndex?) throws {
+                try index?.rebuild(
+                    committed: committed, private: privateMap, source: source, privateKey: keys?.indexKey)
+            }
+            if (try? rebuild(index)) == nil {
+                index = try? MemoryIndex()
+                try? rebuild(index)
+            }
         }
         let memoryHead = MemoryHead(
             branch: head.branch, commit: head.commit,
@@ -253,7 +309,30 @@ extension Workspace {
         return MemoryView(
             head: head,
             evaluation: MemoryEvaluation(committed: committed, private: privateMap, head: memoryHead),
-            index: index)
+            index: index, keys: keys, privateUnreadable: priv.unreadable)
+    }
+
+    /// A warning said once per command.
+    func warnOnce(_ text: String) {
+        if !warnings.contains(text) { warnings.append(text) }
+    }
+
+    /// The command line a private operation's journal record shows (the real one is sealed).
+    static let sealedCommand = "(private memory operation: its command line is sealed)"
+
+    /// The journal's records with the changes of private operations opened where the key is at
+    /// hand (``journal()``): `log` and `undo` see them as before sealing.
+    func openPrivateRecords(_ records: [JournalRecord]) -> [JournalRecord] {
+        guard records.contains(where: { $0.sealed != nil }) else { return records }
+        let keys = try? PrivateKeyring.load(environment: environment)
+        return records.map { r in
+            guard let sealed = r.sealed, let keys, let opened = PrivateJournal.open(sealed, keys: keys) else {
+                return r
+            }
+            var out = r
+            out.changes = opened.changes
+            return out
+        }
     }
 
     /// Whether the bytes contain `"memories"` anywhere: when not, the file has no memories.
@@ -313,85 +392,85 @@ extension Workspace {
             taskIDs: input.inProgress.map(\.id), titles: input.inProgress.map(\.title), paths: paths)
     }
 
-    /// Memories ranked for `query`: FTS5 bm25 over every quoted term (the strict pass, all
-    /// terms; the relaxed pass, any term or part), weighted by how much of the query matched,
+    /// Memories ranked for `query` (``MemoryRanking``): FTS5 bm25 over every quoted term (the
+    /// strict pass, all terms; the relaxed pass, any term or part), weighted by how much of the
+    /// query matched; with a semantic model, fused with the cosine similarity of the query and
+    /// each memory over the lexical candidates and the nearest memories, identifiers kept exact;
     /// then by status (superseded and other-branch memories only with `history`, and lower) and
     /// a little by recency.
     public func recall(_ query: String, limit: Int = 10, history: Bool = false) throws -> [RecallHit] {
         guard let q = MemoryText.query(query) else { throw MemoryQueryError.noWords(query) }
         let view = try memoryView()
         guard let index = view.index else { return [] }
-        let strict = try index.search(q.strict, limit: 200)
-        let relaxed = try index.search(q.relaxed, limit: 200)
+        // Private memories are indexed under keyed tokens: each term looks for its token too.
+        let tokens =
+            view.keys?.indexKey.flatMap { try? index.privateTokens(q.relaxedTerms, key: $0) } ?? [:]
+        let expressions = q.expressions(privateTokens: tokens)
+        let strict = try index.search(expressions.strict, limit: 200)
+        let relaxed = try index.search(expressions.relaxed, limit: 200)
         let strictIDs = Set(strict.map(\.id))
         var raw: [String: Double] = [:]
         for (id, s) in relaxed { raw[id] = s }
         for (id, s) in strict { raw[id] = max(raw[id] ?? 0, s) }
+        // Cosine similarities, when a model is installed (loaded here, on first use).
+        var similarity: [String: Double] = [:]
+        var modelID: String?
+        if let ranker = semanticRanker(), let vectors = memoryVectors(view, ranker: ranker) {
+            do {
+                if let qv = try ranker.embed([query]).first {
+                    modelID = ranker.modelID
+                    for (id, v) in vectors { similarity[id] = MemoryRanking.cosine(qv, v) }
+                }
+            } catch {
+                semanticFailed("embedding the query failed: \(error)")
+            }
+        }
+        var ids = Set(raw.keys)
+        if modelID != nil {
+            let eligible = similarity.filter { id, _ in
+                view.item(id).map { MemoryRanking.statusWeight($0.status, history: history) > 0 } ?? false
+            }
+            let nearest = eligible.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            ids.formUnion(nearest.prefix(MemoryRanking.Weights().neighbours).map(\.key))
+        }
+        // What each memory matched, as FTS5 found it (with its stemming).
+        let containing = try index.memoriesContaining(q.terms + q.parts + q.optional, privateTokens: tokens)
         let order = view.evaluation.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }
         var recency: [String: Double] = [:]
         for (i, m) in order.enumerated() { recency[m.id] = order.count > 1 ? Double(i) / Double(order.count - 1) : 1 }
-        var hits: [RecallHit] = []
-        for (id, bm25) in raw {
+        var candidates: [MemoryRanking.Candidate] = []
+        for id in ids {
             guard let item = view.item(id) else { continue }
-            let statusWeight: Double
-            switch item.status {
-            case .current: statusWeight = 1
-            case .superseded: statusWeight = history ? 0.3 : 0
-            case .elsewhere: statusWeight = history ? 0.2 : 0
-            case .forgotten: statusWeight = 0
-            }
-            guard statusWeight > 0 else { continue }
-            let m = item.memory
-            let haystack = MemoryRecallText.terms(of: m)
-            // Coverage: each query term found counts 1; found only through a part or a related
-            // word, a half.
             var matched: [String] = []
             var credit = 0.0
             for (term, alts) in zip(q.terms, q.alternatives) {
-                if haystack.contains(MemoryRecallText.fold(term)) {
+                if containing[term]?.contains(id) == true {
                     matched.append(term)
                     credit += 1
-                } else if let alt = alts.first(where: { haystack.contains(MemoryRecallText.fold($0)) }) {
+                } else if let alt = alts.first(where: { containing[$0]?.contains(id) == true }) {
                     matched.append(alt)
                     credit += 0.5
                 }
             }
-            let coverage = q.terms.isEmpty ? 1 : credit / Double(q.terms.count)
-            let isStrict = strictIDs.contains(id)
-            let score =
-                max(bm25, 0.000_001) * (0.3 + 0.7 * min(coverage, 1)) * (isStrict ? 1.25 : 1) * statusWeight
-                * (1 + 0.05 * (recency[id] ?? 0))
-            hits.append(
-                RecallHit(item: item, score: score, matched: matched, pass: isStrict ? "strict" : "relaxed"))
+            for word in q.optional where containing[word]?.contains(id) == true { matched.append(word) }
+            candidates.append(
+                MemoryRanking.Candidate(
+                    id: id, bm25: raw[id] ?? 0, strict: strictIDs.contains(id), matched: matched, credit: credit,
+                    exact: q.identifiers.filter { containing[$0]?.contains(id) == true }, similarity: similarity[id],
+                    status: item.status, recency: recency[id] ?? 0, hasRationale: !(item.memory.why ?? "").isEmpty))
         }
-        hits.sort { ($0.score, $1.item.memory.id) > ($1.score, $0.item.memory.id) }
-        return Array(hits.prefix(max(limit, 0)))
-    }
-}
-
-/// The "why it matched" side of recall: which query terms a memory contains, compared after the
-/// same light folding on both sides (FTS5 ranks with its own Porter stemmer).
-enum MemoryRecallText {
-    static func fold(_ term: String) -> String { MemoryTextFold.fold(term) }
-
-    static func terms(of m: Memory) -> Set<String> {
-        var out: Set<String> = []
-        let text = [m.text, m.why ?? "", (m.paths + m.tasks + [m.kind.rawValue]).joined(separator: " ")]
-            .joined(separator: " ")
-        for t in MemoryText.terms(text) {
-            out.insert(fold(t.whole))
-            for p in t.parts { out.insert(fold(p)) }
+        let ranked = MemoryRanking.rank(
+            candidates,
+            MemoryRanking.Query(
+                termCount: q.terms.count, asksWhy: q.asksWhy, history: history, semantic: modelID != nil))
+        return ranked.prefix(max(limit, 0)).compactMap { r in
+            guard let item = view.item(r.candidate.id) else { return nil }
+            return RecallHit(
+                item: item, score: r.score, matched: r.candidate.matched,
+                pass: r.candidate.bm25 == 0 ? "semantic" : r.candidate.strict ? "strict" : "relaxed",
+                similarity: r.candidate.similarity, exact: r.candidate.exact, lexical: r.lexical,
+                coverage: r.coverage, model: modelID)
         }
-        return out
-    }
-}
-
-enum MemoryTextFold {
-    static func fold(_ w: String) -> String {
-        for suffix in ["ing", "ies", "es", "ed", "s"] where w.count > suffix.count + 2 && w.hasSuffix(suffix) {
-            return String(w.dropLast(suffix.count))
-        }
-        return w
     }
 }
 

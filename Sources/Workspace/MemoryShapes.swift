@@ -1,3 +1,4 @@
+import Reports
 import StateModel
 import StateStore
 
@@ -31,27 +32,39 @@ public struct RememberJSON: Encodable {
     }
 }
 
-struct RecallResultJSON: Encodable {
-    var memory: MemoryJSON
-    var score: Double
-    var matched: [String]
-    var pass: String
+struct RecallResultJSON: JSONShape {
+    var hit: RecallHit
 
-    init(_ h: RecallHit) {
-        memory = MemoryJSON(h.item)
-        score = (h.score * 10_000).rounded() / 10_000
-        matched = h.matched
-        pass = h.pass
+    static func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+
+    func json() throws -> JSONValue {
+        .object([
+            "memory": try MemoryJSON(hit.item).json(), "score": .double(Self.rounded(hit.score)),
+            "matched": .strings(hit.matched), "pass": .string(hit.pass), "exact": .strings(hit.exact),
+            "similarity": hit.similarity.map { .double(Self.rounded($0)) } ?? .null,
+            "lexical": .double(Self.rounded(hit.lexical)), "coverage": .double(Self.rounded(hit.coverage)),
+        ])
     }
 }
 
-public struct RecallJSON: Encodable {
+/// `recall --json` and the MCP `recall` tool.
+public struct RecallJSON: JSONShape {
     var query: String
-    var results: [RecallResultJSON]
+    /// The model that ranked the results; null: lexical search only.
+    var model: String?
+    var hits: [RecallHit]
 
-    public init(query: String, hits: [RecallHit]) {
+    public init(query: String, hits: [RecallHit], model: String?) {
         self.query = query
-        results = hits.map(RecallResultJSON.init)
+        self.model = model
+        self.hits = hits
+    }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "query": .string(query), "semantic": .optional(model),
+            "results": .array(try hits.map { try RecallResultJSON(hit: $0).json() }),
+        ])
     }
 }
 
@@ -91,5 +104,45 @@ public struct UndoJSON: Encodable {
         self.undone = undone.op
         command = undone.command
         entities = undone.changes.map { "\($0.kind) \($0.id)" }
+    }
+}
+
+/// `private-key --json`.
+public struct PrivateKeyJSON: JSONShape {
+    var status: PrivateKeyStatus
+    public init(_ status: PrivateKeyStatus) { self.status = status }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "source": .optional(status.source), "keys": .strings(status.keys), "file": .string(status.file),
+            "sealed_with": .optional(status.sealedWith), "in_clear": .bool(status.inClear),
+            "memories": status.memories.map { .integer($0) } ?? .null, "unreadable": .optional(status.unreadable),
+            "key_problem": .optional(status.keyProblem),
+        ])
+    }
+}
+
+/// `memories --review --json`.
+public struct MemoryReviewJSON: JSONShape {
+    var items: [MemoryReviewItem]
+    var confirmed: Bool
+    public init(_ items: [MemoryReviewItem], confirmed: Bool) {
+        self.items = items
+        self.confirmed = confirmed
+    }
+
+    public func json() throws -> JSONValue {
+        .object([
+            "confirmed": .bool(confirmed),
+            "review": .array(
+                try items.map { r in
+                    .object([
+                        "code": .string(r.stale.code.rawValue), "name": .string(r.stale.code.name),
+                        "memory": try MemoryJSON(r.item).json(),
+                        "other": try r.other.map { try MemoryJSON($0).json() } ?? .null,
+                        "message": .string(r.message), "fix": .string(r.fix),
+                    ])
+                }),
+        ])
     }
 }

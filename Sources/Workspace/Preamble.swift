@@ -83,6 +83,12 @@ extension Workspace {
             let memories = try memoryView()
             input.addMemories(
                 memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
+            // A preamble that shows a private memory is not cached: the render cache is kept in
+            // clear in index.sqlite, and private memories are only ever stored sealed.
+            if (input.constraints + input.decisions).contains(where: { memories.evaluation.privateIDs.contains($0.id) })
+            {
+                answersIncomplete = true
+            }
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged

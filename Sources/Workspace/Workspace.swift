@@ -84,6 +84,8 @@ public final class Workspace {
     /// The read context focused transactions plan on, made once per command (HEAD and the other
     /// copies do not move during one).
     var focusContext: ReadContext?
+    /// The semantic model, opened on first use by recall and remember (MemorySemantic.swift).
+    let semantic = SemanticSlot()
 
     /// Opens the repository containing `directory`.
     public init(directory: String, actor: String? = nil, environment: [String: String]) throws {
@@ -377,7 +379,7 @@ public final class Workspace {
         }
         let (records, bad) = try Journal(path: paths.journalFile).read()
         if bad > 0 { warnings.append("warning: \(paths.journalFile): skipped \(bad) line(s) that cannot be read") }
-        return records
+        return openPrivateRecords(records)
     }
 
     /// While a merge left the state file unmerged, reads show our side only (the working tree

@@ -101,7 +101,13 @@ struct CodexCommand: ParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func run() throws {
-            let findings = CodexDoctor(installer: try scope.installer()).run()
+            var findings = CodexDoctor(installer: try scope.installer()).run()
+            // Whether the MCP recall tool ranks by meaning here (MemorySemantic.swift).
+            if let ws = try? Workspace(
+                directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+            {
+                findings.append(.semanticRecall(ws.semanticStatus()))
+            }
             if output.json {
                 try Output.json(["findings": findings])
             } else {

@@ -78,8 +78,8 @@ struct CodexState: ParsableCommand {
             GoalCommand.self, Log.self, HooksCommand.self, HookCommand.self, Reanchor.self, ConflictsCommand.self,
             MergeDriverCommand.self, Check.self,
             SessionCommand.self, Preamble.self, MCPCommand.self, CodexCommand.self, ShellInit.self,
-            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, Undo.self, JournalCommand.self,
-            Graph.self, Report.self, Import.self, Export.self, ClaimsCommand.self,
+            SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, PrivateKeyCommand.self,
+            Undo.self, JournalCommand.self, Graph.self, Report.self, Import.self, Export.self, ClaimsCommand.self,
         ]
     )
 }

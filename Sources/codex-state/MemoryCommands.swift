@@ -79,15 +79,48 @@ struct Memories: ParsableCommand {
     @Option(help: "Only memories about this path (or a path under it, or above it).") var path: String?
     @Option(help: "Only memories recorded on this branch.") var branch: String?
     @Flag(help: "Include superseded, other-branch and forgotten memories.") var history = false
+    @Flag(
+        help:
+            "List the current memories that may be stale (a path or identifier gone from HEAD, a contradiction, superseded on another branch), with what to do."
+    ) var review = false
+    @Option(help: "With --review: confirm this memory still holds as it is (this clone stops reporting it).")
+    var confirm: String?
 
     func validate() throws {
         if let k = kind, MemoryKind(rawValue: k) == nil {
             throw ValidationError("--kind must be decision, constraint or note, not '\(k)'")
         }
+        if confirm != nil, !review { throw ValidationError("--confirm goes with --review") }
+        if review, kind != nil || task != nil || path != nil || branch != nil || history {
+            throw ValidationError("--review takes no filter")
+        }
     }
 
     func run() throws {
         let ws = try common.workspace()
+        if review {
+            let items = try confirm.map { try ws.confirmMemory($0) } ?? ws.memoryReview()
+            Output.warnings(ws)
+            if output.json {
+                try Output.json(MemoryReviewJSON(items, confirmed: confirm != nil))
+                return
+            }
+            if items.isEmpty {
+                Output.line("no memory to review")
+                return
+            }
+            if confirm != nil { Output.line("confirmed (this clone no longer reports them):") }
+            for r in items {
+                Output.line(r.stale.code.rawValue + "  " + Output.clean(r.message))
+                Output.line("   " + MemoryText.line(r.item))
+                if let other = r.other { Output.line("   " + MemoryText.line(other)) }
+                if confirm == nil {
+                    Output.line(
+                        "   " + Output.clean(r.fix) + " (codex-state memories --review --confirm \(r.item.memory.id))")
+                }
+            }
+            return
+        }
         var filter = MemoryFilter(
             kind: kind.flatMap(MemoryKind.init(rawValue:)), task: task, path: path, branch: branch)
         filter.history = history
@@ -109,14 +142,18 @@ struct Recall: ParsableCommand {
         commandName: "recall", abstract: "Find the memories that answer a question or mention an identifier.",
         discussion: """
             Every word is searched as typed (no query syntax): identifiers such as ADR-016, \
-            EADDRINUSE or src/auth/jwt.ts match whole. Results are ranked by relevance (bm25), how \
-            much of the query they match, status and recency; each says which terms matched.
+            EADDRINUSE or src/auth/jwt.ts match whole and rank first. With a semantic model \
+            (installed by README.md's install command, or named by CODEX_STATE_SEMANTIC_MODEL) \
+            results are ranked by meaning as well as by words, so a paraphrase finds the memory; \
+            without one, by relevance (bm25) and how much of the query they match. Then status and \
+            recency. Each result says which terms matched; --explain says why it ranks where it does.
             """)
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: JSONFlag
     @Argument(help: "What to look for.") var query: String
     @Option(help: "At most this many results.") var limit = 5
     @Flag(help: "Include superseded and other-branch memories (ranked lower).") var history = false
+    @Flag(help: "Say per result what matched, its similarity to the query and its score.") var explain = false
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
@@ -125,9 +162,13 @@ struct Recall: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let hits = try ws.recall(query, limit: limit, history: history)
+        Output.warnings(ws)
         if output.json {
-            try Output.json(RecallJSON(query: query, hits: hits))
+            try Output.json(RecallJSON(query: query, hits: hits, model: ws.recallModel))
             return
+        }
+        if explain {
+            Output.line("ranked by: " + (ws.recallModel.map { "the semantic model \($0) and words" } ?? "words only"))
         }
         if hits.isEmpty {
             Output.line("no memory matches")
@@ -135,7 +176,20 @@ struct Recall: ParsableCommand {
         }
         for (i, h) in hits.enumerated() {
             Output.line("\(i + 1). " + MemoryText.line(h.item))
-            Output.line("   matched: \(h.matched.joined(separator: ", ")) (\(h.pass))")
+            let matched = h.matched.isEmpty ? "no term" : h.matched.joined(separator: ", ")
+            var why = "   matched: \(matched) (\(h.pass))"
+            if let s = h.similarity { why += String(format: ", similarity %.2f", s) }
+            Output.line(why)
+            guard explain else { continue }
+            var parts: [String] = []
+            if !h.exact.isEmpty {
+                parts.append("exact identifier " + h.exact.joined(separator: ", ") + ": ranked first")
+            }
+            parts.append(String(format: "lexical %.3f", h.lexical))
+            parts.append(String(format: "score %.3f", h.score))
+            if h.item.status != .current { parts.append("status \(h.item.status.rawValue)") }
+            if !(h.item.memory.why ?? "").isEmpty { parts.append("has a rationale") }
+            Output.line("   " + parts.joined(separator: "; "))
         }
     }
 }
@@ -239,6 +293,75 @@ struct JournalCommand: ParsableCommand {
             try Output.json(["date": day, "path": path])
         } else {
             Output.line(path)
+        }
+    }
+}
+
+struct PrivateKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "private-key",
+        abstract: "Show or rotate the key that seals this clone's private memories.",
+        discussion: """
+            Private memories (remember --private) are sealed with AES-256-GCM under a key kept \
+            outside the repository: $XDG_CONFIG_HOME/codex-state/private-memory.key (else \
+            ~/.config/…), mode 0600, made on first use; or CODEX_STATE_PRIVATE_KEY (keys of 64 hex \
+            digits, newest first, for CI). See docs/threat-model.md.
+            """,
+        subcommands: [Status.self, Rotate.self], defaultSubcommand: Status.self)
+
+    static func show(_ s: PrivateKeyStatus, json: Bool) throws {
+        if json {
+            try Output.json(PrivateKeyJSON(s))
+            return
+        }
+        Output.line(
+            "keys:     "
+                + (s.source.map { "\(s.keys.joined(separator: ", ")) (newest first) from \($0)" } ?? "none yet"))
+        if let problem = s.keyProblem { Output.line("problem:  " + problem) }
+        let state: String
+        if let why = s.unreadable {
+            state = "unreadable: " + why
+        } else if s.inClear {
+            state = "\(s.memories ?? 0) memories in clear (written before sealing; `private-key rotate` seals them)"
+        } else if let id = s.sealedWith {
+            state = "\(s.memories ?? 0) memories sealed with key \(id)"
+        } else {
+            state = "no private memories yet"
+        }
+        Output.line("file:     \(s.file)")
+        Output.line("          " + state)
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Where the keys come from and what this clone's file is sealed with.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let ws = try common.workspace()
+            try PrivateKeyCommand.show(try ws.privateKeyStatus(), json: output.json)
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Make a new key and seal this clone's private memories with it.",
+            discussion: """
+                The older keys stay in the key file so other clones' files still open; run rotate \
+                in each clone, then once with --drop-old. With CODEX_STATE_PRIVATE_KEY, put the new \
+                key first in the variable and run rotate to re-seal.
+                """)
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var output: JSONFlag
+        @Flag(help: "Keep only the new key (files sealed with an older one become unreadable).") var dropOld = false
+
+        func run() throws {
+            let ws = try common.workspace()
+            let status = try ws.rotatePrivateKey(dropOld: dropOld)
+            Output.warnings(ws)
+            try PrivateKeyCommand.show(status, json: output.json)
         }
     }
 }

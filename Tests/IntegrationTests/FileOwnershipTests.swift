@@ -78,6 +78,10 @@ import Testing
             "streams Codex's own rollout files (read-only, zstd), which are Codex's, never written"
         ),
         (
+            "Sources/Embeddings/MappedFile.swift", "let fd = open(path, O_RDONLY | O_CLOEXEC)",
+            "maps the user's semantic model read-only (90 MB of weights: mapped, a query reads only the pages it uses); never written"
+        ),
+        (
             "Sources/codex-state/HookCommands.swift", "readlink(\"/proc/self/exe\"",
             "the running binary's own path, for the hook shim: the process, not a file the tool owns"
         ),

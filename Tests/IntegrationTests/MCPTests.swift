@@ -28,7 +28,7 @@ enum PythonMCP {
 
     /// Starts `codex-state mcp` through the SDK's stdio client, runs `calls` and prints what came back.
     static let client = """
-        import asyncio, json, sys
+        import asyncio, json, os, sys
         from mcp import ClientSession, StdioServerParameters
         from mcp.client.stdio import stdio_client
 
@@ -37,7 +37,8 @@ enum PythonMCP {
             extra = json.loads(sys.argv[5]) if len(sys.argv) > 5 else []
             calls = json.load(open(calls_path))
             params = StdioServerParameters(command=binary, args=["mcp"] + extra, cwd=cwd,
-                env={"CODEX_STATE_NOW": "2026-01-15T09:00:00Z", "GIT_CONFIG_NOSYSTEM": "1"})
+                env={"CODEX_STATE_NOW": "2026-01-15T09:00:00Z", "GIT_CONFIG_NOSYSTEM": "1",
+                     "CODEX_STATE_SEMANTIC_MODEL": os.environ.get("CODEX_STATE_SEMANTIC_MODEL", "none")})
             out = {"results": []}
             async with stdio_client(params) as (r, w):
                 async with ClientSession(r, w) as s:

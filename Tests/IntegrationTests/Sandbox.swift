@@ -59,6 +59,9 @@ final class Sandbox {
             "GIT_COMMITTER_DATE": "2026-01-15T09:00:00Z",
             "CODEX_STATE_NOW": "2026-01-15T09:00:00Z",
             "CODEX_STATE_ACTOR": "tester",
+            // Lexical recall unless a test names a model: one installed on the host (README's
+            // install command puts it in /usr/local/share) must not change a result.
+            "CODEX_STATE_SEMANTIC_MODEL": "none",
             "LANG": "C.UTF-8",
             "TZ": "UTC",
         ]
