@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "MCPServer",
             dependencies: [
-                "Workspace", "Reports", "StateModel", .product(name: "MCP", package: "swift-sdk"),
+                "Workspace", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -69,8 +69,6 @@ let package = Package(
             name: "codex-state",
             dependencies: [
                 "Workspace",
-                "Reports",
-                "Interchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
             // Position-independent, as Debian builds executables: linking it position-dependent
@@ -92,6 +90,11 @@ let package = Package(
         .target(name: "GitServers", path: "Tests/GitServers"),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "StateModel"], exclude: ["Goldens"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "StateModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "StateModel"]),
+        .testTarget(
+            name: "WorkspaceTests",
+            dependencies: ["Workspace", "StateModel", "StateStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Workspace", "GitKit", "Reports", "Interchange", "StateModel", "StateStore", "GitServers"],

@@ -1,5 +1,5 @@
 import MCP
-import StateModel
+import Workspace
 
 /// A tool's arguments, read strictly: a missing required argument, a wrong type or an unknown
 /// name is an error naming the argument, never a guess. The SDK's `Value`s become our one

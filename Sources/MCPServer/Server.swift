@@ -1,7 +1,5 @@
 import Foundation
 import MCP
-import StateModel
-import StateStore
 import Workspace
 
 #if canImport(Glibc)
@@ -81,12 +79,9 @@ public enum MCPStateServer {
     }
 
     static func workspace(_ options: Options, client: String?) throws -> Workspace {
-        var actor = options.actor
-        if actor == nil, (options.environment["CODEX_STATE_ACTOR"] ?? "").isEmpty, let c = client, !c.isEmpty {
-            actor = c
-        }
         let dir = options.repository ?? FileManager.default.currentDirectoryPath
-        let ws = try Workspace(directory: dir, actor: actor, environment: options.environment)
+        let ws = try Workspace(
+            directory: dir, actor: options.actor, clientName: client, environment: options.environment)
         ws.client = "mcp"
         return ws
     }

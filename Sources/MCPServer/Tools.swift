@@ -1,7 +1,5 @@
 import Foundation
 import MCP
-import Reports
-import StateModel
 import Workspace
 
 /// One MCP tool: its definition and what it does. Adding a tool is one entry in ``ToolTable/all``.
@@ -73,10 +71,8 @@ enum ToolTable {
                 status: status, label: try args.strings("label"), milestone: try args.strings("milestone"),
                 search: try args.strings("search"), by: try args.strings("by"), all: try args.bool("all") ?? false,
                 stale: try args.bool("stale") ?? false, everywhere: try args.bool("everywhere") ?? false)
-            let view = try ws.view()
-            let listed = try filter.select(view, records: { try ws.task($0).0 })
-            return try json(
-                TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, view.evaluation) }))
+            let model = try ws.readModel()
+            return try json(TasksJSON(head: model.head, rows: try model.tasks(filter)))
         },
         ToolEntry(
             "next", "The best task(s) to do now. claim=true starts the top ready task for you (a lease).",
@@ -88,14 +84,12 @@ enum ToolTable {
             if try args.bool("claim") == true {
                 claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: command(args)).0
             }
-            let view = try ws.view()
-            let top = view.next(actor: ws.actor, n: n, claimed: claimed)
-            return try json(view.nextJSON(top, claimed: claimed))
+            let model = try ws.readModel()
+            return try json(NextJSON(model, try model.next(n: n, claimed: claimed), claimed: claimed))
         },
         ToolEntry("task_show", "One task in full.", readOnly: true, ["id": str(idHint)], required: ["id"]) {
             args, ws in
-            let (t, view) = try ws.task(try args.requiredString("id"))
-            return try json(TaskShowJSON(t, view.evaluation, head: view.head, anchor: try ws.completionAnchor(of: t)))
+            return try json(TaskShowJSON(try ws.show(try args.requiredString("id"))))
         },
         ToolEntry(
             "task_add", "Add a task; returns its id.", readOnly: false,
@@ -146,8 +140,7 @@ enum ToolTable {
             u.edit.addAcceptance = try args.strings("acceptance")
             u.edit.note = try args.string("note")
             let id = try ws.updateTask(try args.requiredString("id"), u, command: command(args))
-            let (t, view) = try ws.task(id)
-            return try json(TaskListJSON(view.evaluation.tasks[id] ?? TaskSummary(t), view.evaluation))
+            return try json(TaskListJSON(try ws.show(id).row))
         },
         ToolEntry(
             "complete",

@@ -19,8 +19,8 @@ public struct StaleClaimRef: Hashable, Sendable {
 }
 
 extension StateCheck {
-    /// The claims remote's references that hold nothing (CS090) or are not claim records
-    /// (CS091): every read skips the second kind with a warning.
+    /// The claims remote's references that hold nothing (CS095) or are not claim records
+    /// (CS096): every read skips the second kind with a warning.
     public static func claimFindings(
         remote: String, stale: [StaleClaimRef], unreadable: [(ref: String, problem: String, prunable: Bool)]
     ) -> [CheckFinding] {

@@ -51,11 +51,13 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     // Other copies of the state (other branches, remote-tracking branches, worktrees).
     case copyUnreadable = "CS070"
     case copiesDisagree = "CS071"
+    // The check itself.
+    case checkIncomplete = "CS090"
     // Memories.
     case memoryTextChanged = "CS080"
     // Claims published on the claims remote (docs/claims.md).
-    case claimRefStale = "CS090"
-    case claimRefUnreadable = "CS091"
+    case claimRefStale = "CS095"
+    case claimRefUnreadable = "CS096"
     // Memories that may be stale (Check+Memory.swift): for a person to review.
     case memoryPathMissing = "CS081"
     case memoryIdentifierMissing = "CS082"
@@ -95,6 +97,7 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .localRecordsDamaged: return "local-records-damaged"
         case .copyUnreadable: return "copy-unreadable"
         case .copiesDisagree: return "copies-disagree"
+        case .checkIncomplete: return "check-incomplete"
         case .memoryTextChanged: return "memory-text-changed"
         case .claimRefStale: return "claim-ref-stale"
         case .claimRefUnreadable: return "claim-ref-unreadable"
@@ -111,8 +114,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
             .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
-            .claimRefStale, .claimRefUnreadable, .memoryPathMissing, .memoryIdentifierMissing, .memoriesContradict,
-            .memorySupersededElsewhere, .semanticModelUnavailable:
+            .checkIncomplete, .claimRefStale, .claimRefUnreadable, .memoryPathMissing, .memoryIdentifierMissing,
+            .memoriesContradict, .memorySupersededElsewhere, .semanticModelUnavailable:
             return .warning
         default: return .error
         }
@@ -224,7 +227,7 @@ public struct MergeDriverFacts: Sendable {
 
 public enum StateCheck {
     /// The state file, relative to the repository root, as findings name it.
-    public static let stateFile = ".codex-state/project_state.json"
+    public static let stateFile = StateFileName.relative
 
     /// The file-level outcome: the decoded state when the file is usable, and what is wrong
     /// with its bytes.
@@ -239,18 +242,6 @@ public enum StateCheck {
     /// keys and canonical form. A file with a finding here that leaves `state` nil is unusable
     /// and the other checks do not run.
     public static func checkFile(_ bytes: [UInt8], file: String = stateFile) -> FileResult {
-        if let line = StateCodec.conflictMarkerLine(bytes) {
-            return FileResult(
-                state: nil,
-                findings: [
-                    CheckFinding(
-                        .conflictMarkers, file: file, line: line,
-                        message: "unresolved git conflict markers (first at line \(line))",
-                        fix:
-                            "resolve the conflict (git checkout --ours/--theirs \(file), or edit it), then run 'codex-state init' so the merge driver merges this file next time"
-                    )
-                ])
-        }
         let state: ProjectState
         do {
             state = try StateCodec.decode(bytes, allowingDuplicates: true)
@@ -274,8 +265,11 @@ public enum StateCheck {
         switch error {
         case .conflictMarkers(let line):
             return CheckFinding(
-                .conflictMarkers, file: file, line: line, message: "unresolved git conflict markers (line \(line))",
-                fix: "resolve the conflict and commit")
+                .conflictMarkers, file: file, line: line,
+                message: "unresolved git conflict markers (first at line \(line))",
+                fix:
+                    "resolve the conflict (git checkout --ours/--theirs \(file), or edit it), then run 'codex-state init' so the merge driver merges this file next time"
+            )
         case .malformedJSON(let reason):
             let line = syntaxErrorLine(reason, bytes: bytes)
             return CheckFinding(
@@ -300,12 +294,10 @@ public enum StateCheck {
         }
     }
 
-    /// Foundation reports a syntax error as "… around character N." (a byte offset); nil-safe.
+    /// The decoder names a syntax error's line as "… (line N)"; nil-safe.
     static func syntaxErrorLine(_ reason: String, bytes: [UInt8]) -> Int {
-        guard let range = reason.range(of: "character ") else { return 1 }
-        let digits = reason[range.upperBound...].prefix { $0.isNumber }
-        guard let offset = Int(digits) else { return 1 }
-        return lineNumber(atOffset: offset, in: bytes)
+        guard let range = reason.range(of: "(line ", options: .backwards) else { return 1 }
+        return Int(reason[range.upperBound...].prefix { $0.isNumber }) ?? 1
     }
 
     /// A schema error names a path like `tasks.t-abc.priority`: the line of the deepest part of
@@ -326,7 +318,13 @@ public enum StateCheck {
     /// non-canonical too; they are reported instead of (not besides) `CS010`, which follows
     /// once they are gone.
     static func formatFindings(_ bytes: [UInt8], state: ProjectState, file: String) -> [CheckFinding] {
-        guard let canonical = try? CanonicalJSON.encodeDirectly(state) else { return [] }
+        let canonical: [UInt8]
+        do {
+            canonical = try CanonicalJSON.encode(state)
+        } catch {
+            // Not a finding about the file: the check could not run, and says so.
+            return [notRun("the format check (canonical form, unknown fields)", because: "\(error)")]
+        }
         if canonical == bytes { return [] }  // the common case, and then nothing below can be wrong
 
         let duplicates = JSONScanner.duplicateKeys(in: bytes)
@@ -343,7 +341,9 @@ public enum StateCheck {
             }
         }
 
-        let unknown = unknownFields(bytes, canonical: canonical)
+        guard let unknown = JSONScanner.unknownKeys(in: bytes, known: canonical) else {
+            return [notRun("the unknown-field check", because: "its rewrite is not JSON")]
+        }
         if !unknown.isEmpty {
             let located = lines(of: Set(unknown), in: bytes)
             return unknown.map { path in
@@ -365,30 +365,11 @@ public enum StateCheck {
         ]
     }
 
-    /// Every key path in `bytes` that decoding drops: fields this version does not know.
-    /// (Explicit nulls are not counted: they decode as absent and lose nothing.)
-    static func unknownFields(_ bytes: [UInt8], canonical: [UInt8]) -> [[JSONPathComponent]] {
-        guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
-            let known = try? JSONSerialization.jsonObject(with: Data(canonical))
-        else { return [] }
-        var out: [[JSONPathComponent]] = []
-        func walk(_ a: Any, _ b: Any, _ path: [JSONPathComponent]) {
-            switch (a, b) {
-            case (let x as [String: Any], let y as [String: Any]):
-                for key in x.keys.sorted() {
-                    guard let yv = y[key] else {
-                        if !(x[key] is NSNull) { out.append(path + [.key(key)]) }
-                        continue
-                    }
-                    walk(x[key] as Any, yv, path + [.key(key)])
-                }
-            case (let x as [Any], let y as [Any]) where x.count == y.count:
-                for (i, (xv, yv)) in zip(x, y).enumerated() { walk(xv, yv, path + [.index(i)]) }
-            default: break
-            }
-        }
-        walk(original, known, [])
-        return out
+    /// A check that could not run: a warning (so `--strict` fails), never silence.
+    public static func notRun(_ what: String, because reason: String) -> CheckFinding {
+        CheckFinding(
+            .checkIncomplete, file: nil, line: nil, message: "\(what) could not run: \(reason)",
+            fix: "run codex-state check again; if it persists, report it with this message")
     }
 
     /// The 1-based line (in `a`) holding the first byte where `a` and `b` differ.
@@ -410,17 +391,19 @@ public enum StateCheck {
     // MARK: - The content
 
     /// Everything about a usable state at HEAD: references, cycles, anchors, trailers and
-    /// conflict records. `evaluation` is the graph at HEAD (reachability and anchor recovery
-    /// included); `bytes` is only used to find the line of each entity.
+    /// conflict records. `rows` are the read model's rows of the tasks at HEAD (over every copy,
+    /// reachability and anchor recovery included: what every other view shows); `bytes` is only
+    /// used to find the line of each entity.
     public static func checkContent(
-        _ state: ProjectState, bytes: [UInt8], evaluation: Evaluation, facts: AnchorFacts, file: String = stateFile
+        _ state: ProjectState, bytes: [UInt8], rows: [String: EvaluatedTask], facts: AnchorFacts,
+        file: String = stateFile
     ) -> [CheckFinding] {
         var pending: [PendingFinding] = []
         pending += referenceFindings(state)
         pending += cycleFindings(state)
-        let (anchors, undecided) = anchorFindings(state, evaluation: evaluation, facts: facts)
+        let (anchors, undecided) = anchorFindings(state, rows: rows, facts: facts)
         pending += anchors
-        pending += trailerFindings(state, facts: facts)
+        pending += trailerFindings(state, rows: rows, facts: facts)
         pending += conflictFindings(state)
         pending += memoryFindings(state)
         pending += invariantFindings(state)
@@ -681,11 +664,22 @@ public enum StateCheck {
 
     /// Completions at HEAD. Returns the findings and, in a shallow clone, the tasks whose
     /// anchors could not be decided (reported once, together).
-    static func anchorFindings(_ state: ProjectState, evaluation: Evaluation, facts: AnchorFacts)
+    static func anchorFindings(_ state: ProjectState, rows: [String: EvaluatedTask], facts: AnchorFacts)
         -> ([PendingFinding], [String])
     {
         var out: [PendingFinding] = []
         var undecided: [String] = []
+        // Open here, done on HEAD: another copy's completion whose work came over alone (a
+        // cherry-pick, a squash merge), found under another commit.
+        for t in state.tasks.values.sorted(by: { $0.id < $1.id }) where t.status != .done {
+            guard let row = rows[t.id], row.status == .done, let found = row.recovered else { continue }
+            out.append(
+                PendingFinding(
+                    code: .completionRecovered, path: taskPath(t.id, .key("status")), entity: t.id,
+                    message:
+                        "task \(t.id) is \(t.status.rawValue) here, but another copy records it done and that work is on HEAD as \(found.commit.prefix(7)) (found by \(found.method.rawValue))",
+                    fix: "codex-state reanchor \(t.id) records the completion here; then commit .codex-state/"))
+        }
         for t in state.tasks.values.sorted(by: { $0.id < $1.id }) where t.status == .done {
             guard let c = t.completion else {
                 out.append(
@@ -700,7 +694,8 @@ public enum StateCheck {
             guard let commit = c.commit else { continue }
             let short = String(commit.prefix(7))
             let path = taskPath(t.id, .key("completion"))
-            if let found = evaluation.recovered[t.id] {
+            let row = rows[t.id]
+            if let found = row?.recovered {
                 out.append(
                     PendingFinding(
                         code: .completionRecovered, path: path, entity: t.id,
@@ -709,7 +704,7 @@ public enum StateCheck {
                         fix: "codex-state reanchor \(t.id), then commit .codex-state/"))
                 continue
             }
-            let status = evaluation.status[t.id] ?? .doneUnknown
+            let status = row?.status ?? .doneUnknown
             if status == .done { continue }
             if facts.head == nil { continue }  // an unborn branch has nothing to be on
             if facts.shallow {
@@ -751,7 +746,9 @@ public enum StateCheck {
     /// say) is not reported: the state is newer than the commit's claim. Tasks in progress or
     /// blocked are not reported either: `prepare-commit-msg` puts the trailer on every commit
     /// of work in progress.
-    static func trailerFindings(_ state: ProjectState, facts: AnchorFacts) -> [PendingFinding] {
+    static func trailerFindings(_ state: ProjectState, rows: [String: EvaluatedTask], facts: AnchorFacts)
+        -> [PendingFinding]
+    {
         var out: [PendingFinding] = []
         var reported: Set<String> = []
         for commit in facts.trailerCommits {
@@ -770,7 +767,10 @@ public enum StateCheck {
                         ))
                     continue
                 }
-                guard t.status == .open, t.updated.at <= commit.time else { continue }
+                // Open at HEAD, as every view says it (done through another copy, or started in
+                // one, is not open; in progress only because of this trailer is).
+                let open = rows[id].map { $0.status == .open || $0.inProgressByTrailer } ?? true
+                guard t.status == .open, open, t.updated.at <= commit.time else { continue }
                 reported.insert(id)
                 out.append(
                     PendingFinding(

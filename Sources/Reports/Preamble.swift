@@ -1024,7 +1024,7 @@ struct MarkdownPieces {
     static func driftText(_ line: DriftLine, _ input: PreambleInput) -> String {
         switch line {
         case .unmerged:
-            return "`.codex-state/project_state.json` is unmerged in git's index: resolve it, then `git add` it"
+            return "`\(StateFileName.relative)` is unmerged in git's index: resolve it, then `git add` it"
         case .conflicts:
             let c = input.conflicts ?? PreambleInput.Conflicts(records: 0, entities: [])
             var text =
@@ -1154,7 +1154,7 @@ struct JSONPieces {
         drift = DriftLine.all(input).map { d in
             switch d {
             case .unmerged:
-                return .object(["kind": .string("unmerged_state"), "file": .string(".codex-state/project_state.json")])
+                return .object(["kind": .string("unmerged_state"), "file": .string(StateFileName.relative)])
             case .conflicts:
                 let c = input.conflicts ?? PreambleInput.Conflicts(records: 0, entities: [])
                 return .object([

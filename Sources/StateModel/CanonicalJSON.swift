@@ -12,14 +12,6 @@ public enum CanonicalJSON {
         return w.bytes
     }
 
-    /// The same bytes as ``encode(_:)``, written straight from the value's `Encodable`
-    /// conformance (``CanonicalBytesEncoder``) when it can be, without the ``JSONValue`` tree in
-    /// between: what `check` compares a 10 MB state file with.
-    public static func encodeDirectly<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if let bytes = CanonicalBytesEncoder.encode(value) { return bytes }
-        return try encode(value)
-    }
-
     /// Compact single-line encoding (sorted keys), used for journal lines and index blobs.
     public static func encodeCompact<T: Encodable>(_ value: T) throws -> [UInt8] {
         try JSONValue(encoding: value).json(.compact)
@@ -60,16 +52,27 @@ public enum StateCodec {
     /// syntax error from a newer schema from a field of the wrong shape. `check` passes
     /// `allowingDuplicates` to report every duplicate itself and go on checking.
     public static func decode(_ bytes: [UInt8], allowingDuplicates: Bool = false) throws -> ProjectState {
-        if let line = conflictMarkerLine(bytes) { throw StateDecodeError.conflictMarkers(line: line) }
-        // The files this tool writes decode without Foundation (several times faster, no copy
-        // of the bytes); what the tape decoder does not take exactly as Foundation would, it
-        // leaves to the path below. Its documents repeat no key.
-        if let state = TapeDecoder.decode(ProjectState.self, from: bytes) {
+        // One tokenizer reads the bytes: strictly (Foundation's reader would take a trailing
+        // comma), onto a tape the files this tool writes decode from without Foundation.
+        switch TapeDecoder.read(ProjectState.self, from: bytes) {
+        case .syntaxError(let offset, let reason):
+            let line = JSONScanner.line(atOffset: offset, in: bytes)
+            // A merge's conflict markers are where the JSON stops being JSON.
+            if startsWithConflictMarker(bytes, line: line) { throw StateDecodeError.conflictMarkers(line: line) }
+            throw StateDecodeError.malformedJSON("\(reason) (line \(line))")
+        case .decoded(let state):
             guard state.schema == ProjectState.currentSchema else {
                 throw StateDecodeError.unsupportedSchema(found: state.schema, supported: ProjectState.currentSchema)
             }
             try validate(state)
             return state
+        case .declined: break
+        }
+        // Valid JSON the tape decoder leaves to Foundation (a number with a fraction, an
+        // escaped key, a key twice), whose results and messages are the reference.
+        if !allowingDuplicates, let d = JSONScanner.duplicateKeys(in: bytes).first {
+            throw StateDecodeError.duplicateKey(
+                path: JSONPathComponent.render(d.path), firstLine: d.firstLine, line: d.line)
         }
         let data = Data(bytes)
         let state: ProjectState
@@ -82,58 +85,46 @@ public enum StateCodec {
             throw StateDecodeError.unsupportedSchema(found: state.schema, supported: ProjectState.currentSchema)
         }
         try validate(state)
-        if !allowingDuplicates, let d = JSONScanner.duplicateKeys(in: bytes).first {
-            throw StateDecodeError.duplicateKey(
-                path: JSONPathComponent.render(d.path), firstLine: d.firstLine, line: d.line)
-        }
         return state
     }
 
-    /// The task `id` as a state file's bytes record it, read without decoding the rest of the
-    /// file when the file is laid out canonically (the task is the object after `"<id>": `);
-    /// otherwise the whole file is decoded. Nil when the file has no such task or cannot be read.
-    /// Used to walk the state file's history, where each version would otherwise be parsed whole.
+    /// The task `id` as a state file's bytes record it, read from its own lines when the file is
+    /// laid out canonically (``CanonicalSplice/entityValue(kind:id:in:)``); otherwise the whole
+    /// file is decoded. Nil when the file has no such task or cannot be read. Used to walk the
+    /// state file's history and to read other copies, where each version would otherwise be
+    /// parsed whole.
     public static func task(_ id: String, in bytes: [UInt8]) -> TaskRecord? {
-        if let slice = objectSlice(after: Array("\"\(id)\": {".utf8), in: bytes) {
-            return try? JSONDecoder().decode(TaskRecord.self, from: Data(slice))
-        }
+        if let t = decodeEntity(TaskRecord.self, kind: "task", id: id, in: bytes) { return t }
         return (try? decode(bytes))?.tasks[id]
     }
 
-    /// The JSON object starting at the `{` that ends the first occurrence of `key` (one not
-    /// inside a string), through its matching `}`.
-    static func objectSlice(after key: [UInt8], in bytes: [UInt8]) -> ArraySlice<UInt8>? {
-        guard let first = key.first, bytes.count >= key.count else { return nil }
-        var i = 0
-        while i <= bytes.count - key.count {
-            if bytes[i] == first, bytes[i..<(i + key.count)].elementsEqual(key), i == 0 || bytes[i - 1] != 0x5C {
-                let start = i + key.count - 1
-                var depth = 0
-                var inString = false
-                var j = start
-                while j < bytes.count {
-                    let b = bytes[j]
-                    if inString {
-                        if b == 0x5C {
-                            j += 1
-                        } else if b == 0x22 {
-                            inString = false
-                        }
-                    } else if b == 0x22 {
-                        inString = true
-                    } else if b == 0x7B {
-                        depth += 1
-                    } else if b == 0x7D {
-                        depth -= 1
-                        if depth == 0 { return bytes[start...j] }
-                    }
-                    j += 1
-                }
-                return nil
-            }
-            i += 1
+    /// One entity of a canonical file, decoded from its own lines; nil when it is not there or
+    /// the file is not laid out canonically.
+    public static func decodeEntity<T: Decodable>(_ type: T.Type, kind: String, id: String, in bytes: [UInt8]) -> T? {
+        guard let slice = CanonicalSplice.entityValue(kind: kind, id: id, in: bytes) else { return nil }
+        return decodeValue(type, from: Array(slice))
+    }
+
+    /// The project record of a canonical file, decoded from its own lines.
+    public static func project(in bytes: [UInt8]) -> ProjectInfo? {
+        guard let slice = CanonicalSplice.projectValue(in: bytes) else { return nil }
+        return decodeValue(ProjectInfo.self, from: Array(slice))
+    }
+
+    /// The committed memories of a canonical file, decoded from their own section (empty when
+    /// the file has none).
+    public static func memories(in bytes: [UInt8]) throws -> [String: Memory] {
+        guard let slice = CanonicalSplice.mapValue("memories", in: bytes) else { return [:] }
+        guard let map = decodeValue([String: Memory].self, from: Array(slice)) else {
+            throw StateDecodeError.schema("memories: cannot be read from its lines")
         }
-        return nil
+        return map
+    }
+
+    /// A value of a file this tool wrote, through the tape decoder, else Foundation's.
+    static func decodeValue<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        if let v = TapeDecoder.decode(type, from: bytes) { return v }
+        return try? JSONDecoder().decode(type, from: Data(bytes))
     }
 
     private static func diagnose(_ data: Data, _ error: DecodingError) -> StateDecodeError {
@@ -232,37 +223,15 @@ public enum StateCodec {
             throw StateDecodeError.schema("cannot be written back (\(error)); refusing to rewrite it")
         }
         if canonical == bytes { return true }
-        guard let original = try? JSONSerialization.jsonObject(with: Data(bytes)),
-            let known = try? JSONSerialization.jsonObject(with: Data(canonical))
-        else {
+        guard let unknown = JSONScanner.unknownKeys(in: bytes, known: canonical) else {
             throw StateDecodeError.schema("cannot compare with its rewrite; refusing to rewrite it")
         }
-        if let path = firstUnknownKey(original, known, path: "") {
+        if let path = unknown.first {
             throw StateDecodeError.schema(
-                "unknown field '\(path)'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"
+                "unknown field '\(JSONPathComponent.render(path))'; this codex-state would drop it on write (upgrade codex-state, or remove the field)"
             )
         }
         return false
-    }
-
-    private static func firstUnknownKey(_ a: Any, _ b: Any, path: String) -> String? {
-        switch (a, b) {
-        case (let x as [String: Any], let y as [String: Any]):
-            for key in x.keys.sorted() {
-                let sub = path.isEmpty ? key : path + "." + key
-                guard let yv = y[key] else {
-                    if x[key] is NSNull { continue }  // an explicit null decodes to absent: nothing lost
-                    return sub
-                }
-                if let found = firstUnknownKey(x[key] as Any, yv, path: sub) { return found }
-            }
-        case (let x as [Any], let y as [Any]) where x.count == y.count:
-            for (i, (xv, yv)) in zip(x, y).enumerated() {
-                if let found = firstUnknownKey(xv, yv, path: "\(path)[\(i)]") { return found }
-            }
-        default: break
-        }
-        return nil
     }
 
     public static func encode(_ state: ProjectState) throws -> [UInt8] {
@@ -306,35 +275,21 @@ public enum StateCodec {
         }
     }
 
-    /// The 1-based line of the first `<<<<<<< `, `=======` or `>>>>>>> ` line, if any. Looks only
-    /// at line starts, jumping from one to the next with `memchr` (the bytes between are not
-    /// inspected one by one: 10 MB in about a millisecond).
-    public static func conflictMarkerLine(_ bytes: [UInt8]) -> Int? {
-        bytes.withUnsafeBufferPointer { b -> Int? in
-            guard let base = b.baseAddress else { return nil }
-            var line = 1
-            var i = 0
-            while i < b.count {
-                let c = b[i]
-                if c == 0x3C || c == 0x3E || c == 0x3D, i + 7 <= b.count {
-                    var run = true
-                    for j in (i + 1)..<(i + 7) where b[j] != c {
-                        run = false
-                        break
-                    }
-                    if run {
-                        let after = i + 7 < b.count ? b[i + 7] : 0x0A
-                        if c == 0x3D ? (after == 0x0A || after == 0x0D) : (after == 0x20 || after == 0x0A) {
-                            return line
-                        }
-                    }
-                }
-                guard let newline = memchr(base + i, 0x0A, b.count - i) else { return nil }
-                i = UnsafeRawPointer(newline) - UnsafeRawPointer(base) + 1
-                line += 1
-            }
-            return nil
+    /// Whether the 1-based `line` of `bytes` is a conflict marker line (`<<<<<<< `, `=======`,
+    /// `>>>>>>> `).
+    static func startsWithConflictMarker(_ bytes: [UInt8], line: Int) -> Bool {
+        var start = 0
+        var n = 1
+        while n < line, let nl = bytes[start...].firstIndex(of: 0x0A) {
+            start = nl + 1
+            n += 1
         }
+        guard start + 7 <= bytes.count,
+            let c = [UInt8](arrayLiteral: 0x3C, 0x3D, 0x3E).first(where: { $0 == bytes[start] })
+        else { return false }
+        guard bytes[start..<(start + 7)].allSatisfy({ $0 == c }) else { return false }
+        let after = start + 7 < bytes.count ? bytes[start + 7] : 0x0A
+        return c == 0x3D ? (after == 0x0A || after == 0x0D) : (after == 0x20 || after == 0x0A)
     }
 
     private static func syntaxReason(_ error: Error) -> String {

@@ -8,13 +8,12 @@
 /// binary search over the lines of its map (a few entity-sized scans, however large the file),
 /// and its new text is the canonical encoding of its new value at that depth.
 ///
-/// Whatever does not fit that shape returns nil, and the caller encodes the whole state: a
-/// removed entity, a map that is empty before or after, an id that would need escaping, bytes
-/// that are not laid out as expected. The property tests hold the result byte-identical to
-/// `CanonicalJSON.encode` of the new state.
+/// Every change an operation makes is spliced (removals and maps that are empty before or after
+/// included); only bytes that are not laid out canonically return nil. The property tests hold
+/// the result byte-identical to `CanonicalJSON.encode` of the new state.
 public enum CanonicalSplice {
     /// `old` (the canonical encoding of the state before `changes`) with `changes` applied, or
-    /// nil when this cannot be done by splicing.
+    /// nil when `old` is not laid out canonically.
     public static func apply(_ changes: [EntityChange], to old: [UInt8]) throws -> [UInt8]? {
         try splice(changes, in: old)?.bytes(from: old)
     }
@@ -22,42 +21,30 @@ public enum CanonicalSplice {
     /// The new file as runs of `old` kept as they are and the new texts between them, in order:
     /// what ``apply(_:to:)`` concatenates. A writer can hash and write the runs as they lie in
     /// `old`, without first copying the whole file into a new buffer.
+    ///
+    /// Every change an operation can make is spliced: an entity added, changed or removed, a map
+    /// that is empty before or after (`{}`), and the optional `memories` map appearing or going.
+    /// Nil only when `old` is not the canonical layout (the caller made sure it is).
     public static func splice(_ changes: [EntityChange], in old: [UInt8]) throws -> Splice? {
         if changes.isEmpty { return .whole(old) }
         var edits: [Edit] = []
         edits.reserveCapacity(changes.count)
-        var sections: [String: Section] = [:]
+        var byMap: [String: [EntityChange]] = [:]
         for change in changes {
-            guard let after = change.after else { return nil }  // a removal: encode it all
-            if case .project(let p) = after {
+            if case .project(let p)? = change.after {
                 guard let range = old.withUnsafeBufferPointer({ projectValue(in: $0) }) else { return nil }
                 edits.append(
                     Edit(at: range.lowerBound, end: range.upperBound, order: 1, id: "", text: try encode(p, depth: 1)))
                 continue
             }
             guard let name = mapName(change.kind), isPlainKey(change.id) else { return nil }
-            let section: Section
-            if let known = sections[name] {
-                section = known
-            } else {
-                guard let found = old.withUnsafeBufferPointer({ Section.named(name, in: $0) }) else { return nil }
-                sections[name] = found
-                section = found
-            }
-            let text = try entityText(change.id, after)
-            let place = old.withUnsafeBufferPointer { section.locate(change.id, in: $0) }
-            switch place {
-            case nil: return nil
-            case .existing(let start, let end)?:
-                guard change.before != nil else { return nil }
-                edits.append(Edit(at: start, end: end, order: 1, id: change.id, text: text))
-            case .before(let start)?:
-                guard change.before == nil else { return nil }
-                edits.append(Edit(at: start, end: start, order: 0, id: change.id, text: text + Array(",\n".utf8)))
-            case .atEnd(let end)?:
-                guard change.before == nil else { return nil }
-                edits.append(Edit(at: end, end: end, order: 0, id: change.id, text: Array(",\n".utf8) + text))
-            }
+            byMap[name, default: []].append(change)
+        }
+        for name in byMap.keys.sorted() {
+            guard let group = byMap[name],
+                let mapEdits = try old.withUnsafeBufferPointer({ try Self.edits(name, group, in: $0) })
+            else { return nil }
+            edits += mapEdits
         }
         edits.sort { ($0.at, $0.order, $0.id) < ($1.at, $1.order, $1.id) }
         var pieces: [Splice.Piece] = []
@@ -66,7 +53,7 @@ public enum CanonicalSplice {
         for e in edits {
             guard e.at >= cursor else { return nil }  // overlapping edits: not a shape this handles
             if e.at > cursor { pieces.append(.old(cursor..<e.at)) }
-            pieces.append(.new(e.text))
+            pieces += e.pieces
             cursor = e.end
         }
         if cursor < old.count { pieces.append(.old(cursor..<old.count)) }
@@ -77,6 +64,117 @@ public enum CanonicalSplice {
             }
         }
         return Splice(pieces: pieces, count: count)
+    }
+
+    /// The edits of one map (`tasks`, …). Adding and changing entities in a map that has some
+    /// (the common case) finds each by a binary search; anything else (a removal, a map that is
+    /// `{}` or absent) lays the map out again from its entities, keeping each unchanged one as
+    /// its old bytes.
+    static func edits(_ name: String, _ changes: [EntityChange], in b: UnsafeBufferPointer<UInt8>) throws -> [Edit]? {
+        let removes = changes.contains { $0.after == nil }
+        if !removes, let section = Section.named(name, in: b) {
+            var out: [Edit] = []
+            for change in changes {
+                guard let after = change.after else { return nil }
+                let text = try entityText(change.id, after)
+                switch section.locate(change.id, in: b) {
+                case nil: return nil
+                case .existing(let start, let end)?:
+                    guard change.before != nil else { return nil }
+                    out.append(Edit(at: start, end: end, order: 1, id: change.id, text: text))
+                case .before(let start)?:
+                    guard change.before == nil else { return nil }
+                    out.append(Edit(at: start, end: start, order: 0, id: change.id, text: text + Array(",\n".utf8)))
+                case .atEnd(let end)?:
+                    guard change.before == nil else { return nil }
+                    out.append(Edit(at: end, end: end, order: 0, id: change.id, text: Array(",\n".utf8) + text))
+                }
+            }
+            return out
+        }
+        return try relaid(name, changes, in: b)
+    }
+
+    /// The map `name` laid out again: its entities in key order, each unchanged one as its old
+    /// bytes, each added or changed one as its new text, the removed ones left out; `{}` when none
+    /// is left (`memories`, which the state writes only when it has some, goes altogether), and
+    /// a new top-level key when the map was absent.
+    static func relaid(_ name: String, _ changes: [EntityChange], in b: UnsafeBufferPointer<UInt8>) throws -> [Edit]? {
+        let header = Array("\n  \"\(name)\": {".utf8)
+        var existing: [(key: String, range: Range<Int>)] = []
+        // The value's range (`{` … `}`), or nil when the key is absent.
+        var value: Range<Int>?
+        if let h = topLevelKey(name, in: b) {
+            let open = h + header.count - 1
+            guard open + 1 < b.count else { return nil }
+            if b[open + 1] == 0x7D {
+                value = open..<(open + 2)
+            } else {
+                guard let section = Section.named(name, in: b) else { return nil }
+                var p = section.bodyStart
+                while p < section.bodyEnd {
+                    guard let key = Section.key(at: p, in: b), let end = section.entryEnd(p, in: b) else { return nil }
+                    existing.append((key, p..<end))
+                    guard end < section.bodyEnd else { break }
+                    guard b[end] == 0x2C, let next = section.nextEntry(from: end + 1, in: b) else { return nil }
+                    p = next
+                }
+                value = open..<(section.bodyEnd + 4)  // `\n  }` closes it
+            }
+        }
+        var entries: [(key: String, piece: Splice.Piece)] = []
+        let changed = Dictionary(changes.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+        for e in existing where changed[e.key] == nil { entries.append((e.key, .old(e.range))) }
+        for c in changes {
+            guard let after = c.after else { continue }
+            entries.append((c.id, .new(try entityText(c.id, after))))
+        }
+        entries.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        var pieces: [Splice.Piece] = []
+        if entries.isEmpty {
+            pieces = [.new(Array("{}".utf8))]
+        } else {
+            pieces.append(.new(Array("{\n".utf8)))
+            for (i, e) in entries.enumerated() {
+                if i > 0 { pieces.append(.new(Array(",\n".utf8))) }
+                pieces.append(e.piece)
+            }
+            pieces.append(.new(Array("\n  }".utf8)))
+        }
+        if let value {
+            if entries.isEmpty && name == "memories" {
+                // The key goes with its line and the separator after it (`memories` is never last).
+                guard let h = topLevelKey(name, in: b), value.upperBound + 2 <= b.count,
+                    b[value.upperBound] == 0x2C, b[value.upperBound + 1] == newline
+                else { return nil }
+                return [Edit(at: h + 1, end: value.upperBound + 2, order: 1, id: name, pieces: [])]
+            }
+            return [Edit(at: value.lowerBound, end: value.upperBound, order: 1, id: name, pieces: pieces)]
+        }
+        guard !entries.isEmpty else { return [] }
+        // An absent map: a new top-level key, before the first key that sorts after it.
+        guard let next = nextTopLevelKey(after: name, in: b) else { return nil }
+        let lead = Splice.Piece.new(Array("  \"\(name)\": ".utf8))
+        return [
+            Edit(at: next, end: next, order: 0, id: name, pieces: [lead] + pieces + [.new(Array(",\n".utf8))])
+        ]
+    }
+
+    /// The start of the first top-level key line whose key sorts after `name`.
+    static func nextTopLevelKey(after name: String, in b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard b.count > 2, b[0] == 0x7B, b[1] == newline else { return nil }
+        let wanted = Array(name.utf8)
+        let marker: [UInt8] = [newline, space, space, quote]
+        var p = 1
+        while matches(marker, in: b, at: p) {
+            var end = p + 4
+            while end < b.count, b[end] != quote { end += 1 }
+            let key = Array(UnsafeBufferPointer(rebasing: b[(p + 4)..<end]))
+            if wanted.lexicographicallyPrecedes(key) { return p + 1 }
+            guard let next = find(marker, in: b, from: p + 1) else { return nil }
+            p = next
+        }
+        return nil
     }
 
     /// A spliced file: runs of the old bytes and new texts, in order (``splice(_:in:)``).
@@ -198,6 +296,20 @@ public enum CanonicalSplice {
         }
     }
 
+    /// The value (`{` … `}`) of the top-level map `name` of a canonical file; nil when the file
+    /// has no such key or is not laid out canonically.
+    public static func mapValue(_ name: String, in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        bytes.withUnsafeBufferPointer { b -> Range<Int>? in
+            let header = Array("\n  \"\(name)\": {".utf8)
+            guard let h = topLevelKey(name, in: b) else { return nil }
+            let open = h + header.count - 1
+            guard open + 1 < b.count else { return nil }
+            if b[open + 1] == 0x7D { return open..<(open + 2) }
+            guard let section = Section.named(name, in: b) else { return nil }
+            return open..<(section.bodyEnd + 4)
+        }.map { bytes[$0] }
+    }
+
     /// The project object (`{` … `}`) of a canonical file, without parsing the rest.
     public static func projectValue(in bytes: [UInt8]) -> ArraySlice<UInt8>? {
         guard let range = bytes.withUnsafeBufferPointer({ projectValue(in: $0) }) else { return nil }
@@ -212,7 +324,19 @@ public enum CanonicalSplice {
         /// Inserts before a replacement at the same place.
         var order: Int
         var id: String
-        var text: [UInt8]
+        var pieces: [Splice.Piece]
+
+        init(at: Int, end: Int, order: Int, id: String, text: [UInt8]) {
+            self.init(at: at, end: end, order: order, id: id, pieces: [.new(text)])
+        }
+
+        init(at: Int, end: Int, order: Int, id: String, pieces: [Splice.Piece]) {
+            self.at = at
+            self.end = end
+            self.order = order
+            self.id = id
+            self.pieces = pieces
+        }
     }
 
     static func mapName(_ kind: String) -> String? {

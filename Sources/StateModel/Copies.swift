@@ -48,44 +48,18 @@ public struct CopyName: Hashable, Sendable, Comparable {
     }
 }
 
-/// What one copy records about one task: its completion and progress, and enough to list a task
-/// that exists only in that copy (`tasks --everywhere`).
-public struct TaskFact: Hashable, Sendable {
-    public var task: String
-    public var status: TaskStatus
-    public var title: String
-    public var priority: Int
-    public var completionCommit: String?
-    public var completionBranch: String?
-    public var startedActor: String?
-    public var startedBranch: String?
-    public var startedAt: Timestamp?
-    public var claimActor: String?
-    public var claimExpires: Timestamp?
-    public var updatedAt: Timestamp?
-
-    public init(_ t: TaskRecord) {
-        task = t.id
-        status = t.status
-        title = t.title
-        priority = t.priority
-        completionCommit = t.completion?.commit
-        completionBranch = t.completion?.branch
-        startedActor = t.started?.actor
-        startedBranch = t.started?.branch
-        startedAt = t.started?.at
-        claimActor = t.claim?.actor
-        claimExpires = t.claim?.expires
-        updatedAt = t.updated.at
-    }
-
+/// What one copy records about one task is that copy's summary of it (``TaskSummary``): its
+/// completion and progress count everywhere; the rest lists a task that exists only in that copy
+/// (`tasks --everywhere`, `task show`).
+extension TaskSummary {
     /// The facts of a whole state worth keeping: every task, since a task found only in another
     /// copy is listed by `tasks --everywhere`.
-    public static func facts(of state: ProjectState) -> [TaskFact] {
-        state.tasks.keys.sorted().compactMap { state.tasks[$0].map(TaskFact.init) }
+    public static func facts(of state: ProjectState) -> [TaskSummary] {
+        state.tasks.keys.sorted().compactMap { state.tasks[$0].map(TaskSummary.init) }
     }
 
-    /// Whether this fact says anything this worktree's `here` summary does not already say.
+    /// Whether this copy's summary says anything about completion or progress that this
+    /// worktree's `here` summary does not already say (the rest of a task comes from here).
     public func adds(to here: TaskSummary) -> Bool {
         status != here.status || completionCommit != here.completionCommit || startedActor != here.startedActor
             || startedAt != here.startedAt || claimExpires != here.claimExpires
@@ -93,52 +67,73 @@ public struct TaskFact: Hashable, Sendable {
 
     // MARK: - A compact line encoding (the index stores every copy's facts; JSON is too slow)
 
-    private static let sep: Character = "\u{1F}"
+    private static let fieldSeparator: UInt8 = 0x1F
+    private static let listSeparator: UInt8 = 0x1D
+    private static let absent: UInt8 = 0x1E
+    private static let fieldCount = 18
 
-    private static func optional(_ s: Substring) -> String? { s == "\u{1E}" ? nil : String(s) }
-
-    /// One line per fact, fields separated by U+001F, nil as U+001E; `tags` (one per fact) add a
-    /// last field. Inside a field, U+001F, U+001E and a line feed become spaces (a line feed
-    /// after a carriage return stays: the pair is one character, which the decoder's line split
-    /// does not cut).
-    public static func encode(_ facts: [TaskFact], tags: [String]? = nil) -> [UInt8] {
+    /// One line per summary, fields separated by U+001F, nil as U+001E, lists (dependencies,
+    /// labels) joined by U+001D; `tags` (one per summary) add a last field. Inside a field, those
+    /// three and a line feed become spaces (a line feed after a carriage return stays: the pair
+    /// is one character, which the decoder's line split does not cut).
+    public static func encode(_ facts: [TaskSummary], tags: [String]? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(facts.count * 128)
+        out.reserveCapacity(facts.count * 160)
         func put(_ s: String?) {
-            guard let s else { return out.append(0x1E) }
+            guard let s else { return out.append(absent) }
             var previous: UInt8 = 0
             for b in s.utf8 {
-                out.append(b == 0x1F || b == 0x1E || (b == 0x0A && previous != 0x0D) ? 0x20 : b)
+                let special =
+                    b == fieldSeparator || b == absent || b == listSeparator || (b == 0x0A && previous != 0x0D)
+                out.append(special ? 0x20 : b)
                 previous = b
             }
         }
         func put(_ n: Int64?) { put(n.map { String($0) }) }
+        func put(_ list: [String]) {
+            for (i, item) in list.enumerated() {
+                if i > 0 { out.append(listSeparator) }
+                put(item)
+            }
+        }
         for (i, f) in facts.enumerated() {
-            put(f.task)
-            out.append(0x1F)
+            put(f.id)
+            out.append(fieldSeparator)
             put(f.status.rawValue)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(Int64(f.priority))
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.completionCommit)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.completionBranch)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.startedActor)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.startedBranch)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.startedAt?.seconds)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.claimActor)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.claimExpires?.seconds)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.updatedAt?.seconds)
-            out.append(0x1F)
+            out.append(fieldSeparator)
             put(f.title)
+            out.append(fieldSeparator)
+            put(f.parent)
+            out.append(fieldSeparator)
+            put(f.deps)
+            out.append(fieldSeparator)
+            put(f.labels)
+            out.append(fieldSeparator)
+            put(f.milestone)
+            out.append(fieldSeparator)
+            put(f.createdAt.seconds)
+            out.append(fieldSeparator)
+            put(Int64(f.conflictCount))
             if let tags {
-                out.append(0x1F)
+                out.append(fieldSeparator)
                 put(i < tags.count ? tags[i] : "")
             }
             out.append(0x0A)
@@ -146,57 +141,44 @@ public struct TaskFact: Hashable, Sendable {
         return out
     }
 
-    public static func decode(_ bytes: [UInt8]) -> [TaskFact] { decodeTagged(bytes).map(\.0) }
+    public static func decode(_ bytes: [UInt8]) -> [TaskSummary] { decodeTagged(bytes).map(\.0) }
 
-    /// Facts and the tag of each (empty when the line has none).
-    public static func decodeTagged(_ bytes: [UInt8]) -> [(TaskFact, String)] {
-        var out: [(TaskFact, String)] = []
+    /// Summaries and the tag of each (empty when the line has none). A line that does not read
+    /// as one is skipped.
+    public static func decodeTagged(_ bytes: [UInt8]) -> [(TaskSummary, String)] {
+        var out: [(TaskSummary, String)] = []
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let p = line.split(separator: sep, omittingEmptySubsequences: false)
-            guard p.count == 12 || p.count == 13, let status = TaskStatus(rawValue: String(p[1])),
-                let priority = Int(p[2])
+            let p = line.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+            guard p.count == fieldCount || p.count == fieldCount + 1, let status = TaskStatus(rawValue: String(p[1])),
+                let priority = Int(p[2]), let created = Int64(p[16]), let conflicts = Int(p[17])
             else { continue }
+            func optional(_ s: Substring) -> String? { s == "\u{1E}" ? nil : String(s) }
             func time(_ s: Substring) -> Timestamp? { optional(s).flatMap { Int64($0) }.map(Timestamp.init(seconds:)) }
+            func list(_ s: Substring) -> [String] {
+                s.isEmpty ? [] : s.split(separator: "\u{1D}", omittingEmptySubsequences: false).map(String.init)
+            }
             out.append(
                 (
-                    TaskFact(
-                        task: String(p[0]), status: status, title: String(p[11]), priority: priority,
-                        completionCommit: optional(p[3]), completionBranch: optional(p[4]),
-                        startedActor: optional(p[5]), startedBranch: optional(p[6]), startedAt: time(p[7]),
-                        claimActor: optional(p[8]), claimExpires: time(p[9]), updatedAt: time(p[10])),
-                    p.count == 13 ? String(p[12]) : ""
+                    TaskSummary(
+                        id: String(p[0]), title: String(p[11]), status: status, priority: priority,
+                        parent: optional(p[12]), deps: list(p[13]), labels: list(p[14]), milestone: optional(p[15]),
+                        createdAt: Timestamp(seconds: created), startedActor: optional(p[5]),
+                        startedBranch: optional(p[6]), startedAt: time(p[7]), completionCommit: optional(p[3]),
+                        completionBranch: optional(p[4]), claimActor: optional(p[8]), claimExpires: time(p[9]),
+                        conflictCount: conflicts, updatedAt: time(p[10])),
+                    p.count == fieldCount + 1 ? String(p[fieldCount]) : ""
                 ))
         }
         return out
-    }
-
-    public init(
-        task: String, status: TaskStatus, title: String, priority: Int, completionCommit: String? = nil,
-        completionBranch: String? = nil, startedActor: String? = nil, startedBranch: String? = nil,
-        startedAt: Timestamp? = nil, claimActor: String? = nil, claimExpires: Timestamp? = nil,
-        updatedAt: Timestamp? = nil
-    ) {
-        self.task = task
-        self.status = status
-        self.title = title
-        self.priority = priority
-        self.completionCommit = completionCommit
-        self.completionBranch = completionBranch
-        self.startedActor = startedActor
-        self.startedBranch = startedBranch
-        self.startedAt = startedAt
-        self.claimActor = claimActor
-        self.claimExpires = claimExpires
-        self.updatedAt = updatedAt
     }
 }
 
 /// A fact and every other copy that records it identically.
 public struct CopyFact: Hashable, Sendable {
-    public var fact: TaskFact
+    public var fact: TaskSummary
     /// Sorted (local branches, worktrees, remote-tracking branches).
     public var copies: [CopyName]
-    public init(fact: TaskFact, copies: [CopyName]) {
+    public init(fact: TaskSummary, copies: [CopyName]) {
         self.fact = fact
         self.copies = copies
     }
@@ -206,7 +188,7 @@ public struct CopyFact: Hashable, Sendable {
     /// completion fifty branches share is stored once, in a few bytes).
     public static func encode(_ facts: [String: [CopyFact]], copies: [CopyName]) -> [UInt8] {
         let position = Dictionary(copies.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
-        var list: [TaskFact] = []
+        var list: [TaskSummary] = []
         var tags: [String] = []
         for id in facts.keys.sorted() {
             for f in facts[id] ?? [] {
@@ -216,21 +198,21 @@ public struct CopyFact: Hashable, Sendable {
                         ? "*" : f.copies.compactMap { position[$0].map(String.init) }.joined(separator: ","))
             }
         }
-        return TaskFact.encode(list, tags: tags)
+        return TaskSummary.encode(list, tags: tags)
     }
 
     /// The inverse of ``encode(_:copies:)`` for the same listing.
     public static func decode(_ bytes: [UInt8], copies: [CopyName]) -> [String: [CopyFact]] {
         let all = copies.sorted()
         var out: [String: [CopyFact]] = [:]
-        for (f, tag) in TaskFact.decodeTagged(bytes) {
+        for (f, tag) in TaskSummary.decodeTagged(bytes) {
             let named =
                 tag == "*"
                 ? all
                 : tag.split(separator: ",").compactMap { Int($0) }.filter { $0 < copies.count }.map { copies[$0] }
                     .sorted()
             guard !named.isEmpty else { continue }
-            out[f.task, default: []].append(CopyFact(fact: f, copies: named))
+            out[f.id, default: []].append(CopyFact(fact: f, copies: named))
         }
         return out
     }
@@ -240,10 +222,10 @@ public struct CopyFact: Hashable, Sendable {
     /// copies in `adding` are grouped in. When one ref moved, this reads that one copy's facts,
     /// not every copy's again.
     public static func update(
-        _ grouped: [String: [CopyFact]], removing: Set<CopyName>, adding: [(CopyName, [TaskFact])]
+        _ grouped: [String: [CopyFact]], removing: Set<CopyName>, adding: [(CopyName, [TaskSummary])]
     ) -> [String: [CopyFact]] {
         var out: [String: [CopyFact]] = [:]
-        var index: [TaskFact: (task: String, position: Int)] = [:]
+        var index: [TaskSummary: (task: String, position: Int)] = [:]
         for (task, facts) in grouped {
             var kept: [CopyFact] = []
             for var f in facts {
@@ -259,8 +241,8 @@ public struct CopyFact: Hashable, Sendable {
                 if let at = index[f] {
                     out[at.task]?[at.position].copies.append(copy)
                 } else {
-                    index[f] = (f.task, out[f.task]?.count ?? 0)
-                    out[f.task, default: []].append(CopyFact(fact: f, copies: [copy]))
+                    index[f] = (f.id, out[f.id]?.count ?? 0)
+                    out[f.id, default: []].append(CopyFact(fact: f, copies: [copy]))
                 }
             }
         }
@@ -275,11 +257,11 @@ public struct CopyFact: Hashable, Sendable {
 
     /// Groups identical facts of several copies: fifty branches that share a completion carry it
     /// once.
-    public static func merge(_ perCopy: [(CopyName, [TaskFact])]) -> [String: [CopyFact]] {
-        var byFact: [TaskFact: [CopyName]] = [:]
+    public static func merge(_ perCopy: [(CopyName, [TaskSummary])]) -> [String: [CopyFact]] {
+        var byFact: [TaskSummary: [CopyName]] = [:]
         for (copy, facts) in perCopy { for f in facts { byFact[f, default: []].append(copy) } }
         var out: [String: [CopyFact]] = [:]
-        for (f, copies) in byFact { out[f.task, default: []].append(CopyFact(fact: f, copies: copies.sorted())) }
+        for (f, copies) in byFact { out[f.id, default: []].append(CopyFact(fact: f, copies: copies.sorted())) }
         for k in out.keys { out[k]?.sort { $0.copies[0] < $1.copies[0] } }
         return out
     }

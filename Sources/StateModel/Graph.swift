@@ -44,11 +44,12 @@ public struct TaskSummary: Hashable, Sendable, Codable {
     }
 
     public init(
-        id: String, title: String, status: TaskStatus, priority: Int, parent: String?, deps: [String],
-        labels: [String], milestone: String?, createdAt: Timestamp, startedActor: String?,
-        startedBranch: String?, startedAt: Timestamp?, completionCommit: String?,
-        completionBranch: String?, claimActor: String?, claimExpires: Timestamp?, conflictCount: Int = 0,
-        updatedAt: Timestamp? = nil
+        id: String, title: String, status: TaskStatus = .open, priority: Int = 2, parent: String? = nil,
+        deps: [String] = [], labels: [String] = [], milestone: String? = nil,
+        createdAt: Timestamp = Timestamp(seconds: 0),
+        startedActor: String? = nil, startedBranch: String? = nil, startedAt: Timestamp? = nil,
+        completionCommit: String? = nil, completionBranch: String? = nil, claimActor: String? = nil,
+        claimExpires: Timestamp? = nil, conflictCount: Int = 0, updatedAt: Timestamp? = nil
     ) {
         self.id = id
         self.title = title
@@ -102,11 +103,14 @@ public enum EffectiveStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// The task graph evaluated at one HEAD over every copy of the state: effective statuses,
-/// children, dependents and readiness.
+/// children, dependents and readiness of this worktree's tasks, and of the tasks only other
+/// copies have. It builds the rows every read answers from (``rows(milestoneOrder:)``), and is
+/// the reference the index's incremental rows are held to in tests.
 public struct Evaluation: Sendable {
     /// This worktree's tasks (every field but completion and progress comes from here).
     public let tasks: [String: TaskSummary]
     public let status: [String: EffectiveStatus]
+    /// This worktree's graph: its tasks' children and dependents among its own tasks.
     public let children: [String: [String]]
     public let dependents: [String: [String]]
     /// Open, every dependency and child done here or cancelled, not in progress anywhere.
@@ -116,7 +120,8 @@ public struct Evaluation: Sendable {
     public let recovered: [String: RecoveredAnchor]
     /// For tasks done or in progress somewhere other than here: where.
     public let elsewhere: [String: Elsewhere]
-    /// Tasks only other copies have (`tasks --everywhere`), with their status at this HEAD.
+    /// Tasks only other copies have (`tasks --everywhere`), as the first copy that has each
+    /// records it, with their status at this HEAD.
     public let foreignOnly: [String: TaskSummary]
     public let foreignStatus: [String: EffectiveStatus]
     /// For each task only other copies have, the first copy that has it (`feature`).
@@ -128,9 +133,10 @@ public struct Evaluation: Sendable {
     public let validUntil: Timestamp?
     /// When each task's live claim or start goes stale (this worktree's tasks).
     public let deadlines: [String: Timestamp]
-    /// A partial evaluation read from the index (``init(rows:tasks:validUntil:)``) knows what each
-    /// of its tasks waits on without holding the tasks waited on.
-    let storedWaits: [String: (deps: [String], children: [String])]
+    /// The graph of the tasks only other copies have: their children and dependents among every
+    /// task known (a task only another copy has waits on what it names, wherever that is).
+    let foreignChildren: [String: [String]]
+    let foreignDependents: [String: [String]]
 
     /// - Parameters:
     ///   - reachability: the answer for each completion commit (of every copy); a completion
@@ -176,22 +182,26 @@ public struct Evaluation: Sendable {
         var foreignCopy: [String: String] = [:]
         for (id, fs) in copies.facts where tasks[id] == nil {
             guard let first = fs.first else { continue }
-            foreignCopy[id] = fs.flatMap(\.copies).min()?.label
-            let f = first.fact
-            let summary = TaskSummary(
-                id: id, title: f.title, status: f.status, priority: f.priority, parent: nil, deps: [], labels: [],
-                milestone: nil, createdAt: f.updatedAt ?? Timestamp(seconds: 0), startedActor: f.startedActor,
-                startedBranch: f.startedBranch, startedAt: f.startedAt, completionCommit: f.completionCommit,
-                completionBranch: f.completionBranch, claimActor: f.claimActor, claimExpires: f.claimExpires,
-                updatedAt: f.updatedAt)
+            foreignCopy[id] = first.copies.first?.label
             let r = Self.resolve(
                 here: nil, facts: fs, reach: reachability, recovered: recovered[id] != nil, copies: copies)
-            foreignOnly[id] = summary
+            foreignOnly[id] = first.fact
             foreignStatus[id] = r.status
             if let e = r.elsewhere { elsewhere[id] = e }
+            if let d = r.disagreement { disagreements[id] = d }
+        }
+        var foreignChildren: [String: [String]] = [:]
+        var foreignDependents: [String: [String]] = [:]
+        if !foreignOnly.isEmpty {
+            for t in Array(tasks.values) + Array(foreignOnly.values) {
+                if let p = t.parent, foreignOnly[p] != nil { foreignChildren[p, default: []].append(t.id) }
+                for d in t.deps where foreignOnly[d] != nil { foreignDependents[d, default: []].append(t.id) }
+            }
         }
         for k in children.keys { children[k]?.sort() }
         for k in dependents.keys { dependents[k]?.sort() }
+        for k in foreignChildren.keys { foreignChildren[k]?.sort() }
+        for k in foreignDependents.keys { foreignDependents[k]?.sort() }
         var ready = Set<String>()
         for (id, t) in tasks where status[id] == .open {
             let depsDone = t.deps.allSatisfy { status[$0]?.satisfiesDependents ?? false }
@@ -206,46 +216,11 @@ public struct Evaluation: Sendable {
         self.foreignOnly = foreignOnly
         self.foreignStatus = foreignStatus
         self.foreignCopy = foreignCopy
+        self.foreignChildren = foreignChildren
+        self.foreignDependents = foreignDependents
         self.disagreements = disagreements
         validUntil = deadlines.min()
         self.deadlines = deadlineOf
-        storedWaits = [:]
-    }
-
-    /// A partial evaluation of the tasks the index listed, from their stored rows: statuses,
-    /// readiness, what each waits on and where it is done or in progress elsewhere. Children and
-    /// dependents are not known; ``waitingOn(_:)`` answers from the rows.
-    public init(rows: [EvaluatedTask], tasks: [String: TaskSummary], validUntil: Timestamp?) {
-        self.tasks = tasks
-        var status: [String: EffectiveStatus] = [:]
-        var ready = Set<String>()
-        var elsewhere: [String: Elsewhere] = [:]
-        var disagreements: [String: Disagreement] = [:]
-        var recovered: [String: RecoveredAnchor] = [:]
-        var deadlines: [String: Timestamp] = [:]
-        var waits: [String: (deps: [String], children: [String])] = [:]
-        for r in rows {
-            status[r.id] = r.status
-            if r.ready { ready.insert(r.id) }
-            if let e = r.elsewhere { elsewhere[r.id] = e }
-            if let d = r.disagreement { disagreements[r.id] = Disagreement(task: r.id, message: d) }
-            if let a = r.recovered { recovered[r.id] = a }
-            if let d = r.deadline { deadlines[r.id] = d }
-            waits[r.id] = (r.waitsOnDeps, r.waitsOnChildren)
-        }
-        self.status = status
-        self.ready = ready
-        self.elsewhere = elsewhere
-        self.disagreements = disagreements
-        self.recovered = recovered
-        self.deadlines = deadlines
-        storedWaits = waits
-        children = [:]
-        dependents = [:]
-        foreignOnly = [:]
-        foreignStatus = [:]
-        foreignCopy = [:]
-        self.validUntil = validUntil
     }
 
     /// Stale tasks `next` may offer again: every dependency and child done here or cancelled.
@@ -301,7 +276,7 @@ public struct Evaluation: Sendable {
             + facts.filter { $0.fact.status == .cancelled }
             .map { $0.copies[0].label }
         func disagreement(_ doneIn: String) -> Disagreement? {
-            guard let id = here?.id ?? facts.first?.fact.task, let c = cancelledIn.first else { return nil }
+            guard let id = here?.id ?? facts.first?.fact.id, let c = cancelledIn.first else { return nil }
             return Disagreement(
                 task: id,
                 message:
@@ -400,23 +375,33 @@ public struct Evaluation: Sendable {
     /// The status of any task this evaluation knows, here or only in another copy.
     public func effective(_ id: String) -> EffectiveStatus { status[id] ?? foreignStatus[id] ?? .open }
 
-    /// Why an open task is not ready: the dependencies and children it still waits on.
+    /// Why an open task is not ready: the dependencies and children it still waits on. This
+    /// worktree's tasks wait within its graph; a task only other copies have on whatever it
+    /// names, here or elsewhere.
     public func waitingOn(_ id: String) -> (deps: [String], children: [String]) {
-        if let w = storedWaits[id] { return w }
-        guard let t = tasks[id] else { return ([], []) }
-        let deps = t.deps.filter { !(status[$0]?.satisfiesDependents ?? false) }
-        let kids = (children[id] ?? []).filter { !(status[$0]?.satisfiesDependents ?? false) }
+        if let t = tasks[id] {
+            let deps = t.deps.filter { !(status[$0]?.satisfiesDependents ?? false) }
+            let kids = (children[id] ?? []).filter { !(status[$0]?.satisfiesDependents ?? false) }
+            return (deps, kids)
+        }
+        guard let t = foreignOnly[id] else { return ([], []) }
+        let deps = t.deps.filter { !effective($0).satisfiesDependents || !known($0) }
+        let kids = (foreignChildren[id] ?? []).filter { !effective($0).satisfiesDependents }
         return (deps, kids)
     }
+
+    /// Whether the task is here or in another copy.
+    func known(_ id: String) -> Bool { tasks[id] != nil || foreignOnly[id] != nil }
 }
 
-/// Cycle detection for `deps` and `parent` edges.
+/// Cycle detection for `deps` and `parent` edges, over whatever answers a task's dependencies or
+/// parent (a whole state, or the index through a slice).
 public enum GraphRules {
     /// If adding the edge `from` waits-on `to` would close a cycle, the cycle as a path
     /// (`from -> to -> … -> from`), else nil.
-    public static func dependencyCycle(adding from: String, dependsOn to: String, in tasks: [String: TaskRecord])
-        -> [String]?
-    {
+    public static func dependencyCycle(
+        adding from: String, dependsOn to: String, dependencies: (String) throws -> [String]
+    ) rethrows -> [String]? {
         if from == to { return [from, from] }
         // Depth-first search from `to` along deps, looking for `from`, remembering the way back.
         var cameFrom: [String: String] = [to: from]
@@ -428,11 +413,11 @@ public enum GraphRules {
                 repeat {
                     cur = cameFrom[cur] ?? from
                     path.append(cur)
-                } while cur != from && path.count <= tasks.count + 1
+                } while cur != from && path.count <= cameFrom.count + 1
                 // `path` runs backwards (from, …, to, from); reversed it reads as the cycle.
                 return path.reversed()
             }
-            for next in tasks[node]?.deps ?? [] where cameFrom[next] == nil {
+            for next in try dependencies(node) where cameFrom[next] == nil {
                 cameFrom[next] = node
                 stack.append(next)
             }
@@ -440,15 +425,29 @@ public enum GraphRules {
         return nil
     }
 
-    /// If making `parent` the parent of `child` would close a cycle, that cycle.
+    /// The same over a whole set of tasks.
+    public static func dependencyCycle(adding from: String, dependsOn to: String, in tasks: [String: TaskRecord])
+        -> [String]?
+    {
+        dependencyCycle(adding: from, dependsOn: to, dependencies: { tasks[$0]?.deps ?? [] })
+    }
+
+    /// The same over a whole set of tasks.
     public static func parentCycle(child: String, parent: String, in tasks: [String: TaskRecord]) -> [String]? {
+        parentCycle(child: child, parent: parent, parentOf: { tasks[$0]?.parent })
+    }
+
+    /// If making `parent` the parent of `child` would close a cycle, that cycle.
+    public static func parentCycle(child: String, parent: String, parentOf: (String) throws -> String?) rethrows
+        -> [String]?
+    {
         var path = [child, parent]
         var cur: String? = parent
         var seen: Set<String> = [child]
         while let c = cur {
             if c == child { return path }
             if !seen.insert(c).inserted { return nil }
-            cur = tasks[c]?.parent
+            cur = try parentOf(c)
             if let n = cur { path.append(n) }
         }
         return nil

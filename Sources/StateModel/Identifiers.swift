@@ -12,14 +12,14 @@ public enum Identifiers {
 
     public static func make(
         kind: EntityKind, text: String, actor: String, at: Timestamp, nonce: UInt64,
-        existing: (String) -> Bool
-    ) -> String {
+        existing: (String) throws -> Bool
+    ) rethrows -> String {
         var n = nonce
         while true {
             let material = "\(kind.rawValue)\u{0}\(text)\u{0}\(actor)\u{0}\(at.seconds)\u{0}\(n)"
             let digest = SHA256.digest(Array(material.utf8))
             let id = kind.idPrefix + hex(digest).prefix(hexLength)
-            if !existing(id) { return id }
+            if try !existing(id) { return id }
             n = n &+ 0x9E37_79B9_7F4A_7C15
         }
     }
@@ -28,14 +28,26 @@ public enum Identifiers {
     public static func resolve<S: Sequence>(_ input: String, kind: EntityKind, among ids: S) throws
         -> String where S.Element == String
     {
+        try resolve(input, kind: kind) { needle, full in
+            var matches: [String] = []
+            for id in ids {
+                if id == needle || id == full { return (id, []) }
+                if id.hasPrefix(full) { matches.append(id) }
+            }
+            return (nil, matches)
+        }
+    }
+
+    /// The same rule over a lookup (an index): `lookup(needle, full)` gives the id equal to
+    /// either, else the ids starting with `full` (at least two of them when there are several).
+    public static func resolve(
+        _ input: String, kind: EntityKind, lookup: (_ needle: String, _ full: String) throws -> (String?, [String])
+    ) throws -> String {
         let needle = input.lowercased()
         guard !needle.isEmpty else { throw ModelError.emptyText(field: "\(kind.rawValue) id") }
         let full = needle.hasPrefix(kind.idPrefix) ? needle : kind.idPrefix + needle
-        var matches: [String] = []
-        for id in ids {
-            if id == needle || id == full { return id }
-            if id.hasPrefix(full) { matches.append(id) }
-        }
+        let (exact, matches) = try lookup(needle, full)
+        if let exact { return exact }
         switch matches.count {
         case 0: throw ModelError.unknownID(kind: kind, id: input)
         case 1: return matches[0]

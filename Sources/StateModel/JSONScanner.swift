@@ -18,10 +18,11 @@ public enum JSONPathComponent: Hashable, Sendable {
     }
 }
 
-/// A minimal JSON tokenizer over bytes that knows lines: where a key or element is, and which
-/// keys repeat. It assumes syntactically valid JSON (the decoder has accepted it).
+/// Where things are in a JSON document, by line: the line of a key or element, and the keys
+/// that repeat. Read from the one tokenizer's tape (``TapeParser``); a document that is not JSON
+/// has no lines to give (the decoder reports why it is not).
 public enum JSONScanner {
-    /// A trie of wanted paths, so the scan follows only the branches that lead somewhere.
+    /// A trie of wanted paths, so the walk follows only the branches that lead somewhere.
     final class Node {
         var children: [JSONPathComponent: Node] = [:]
         var wanted: [JSONPathComponent]?
@@ -42,15 +43,37 @@ public enum JSONScanner {
             }
             n.wanted = p
         }
-        var out: [[JSONPathComponent]: Int] = [:]
-        var scanner = Scanner(bytes: bytes)
-        scanner.visit = { component, nodeAbove, line in
-            guard let node = nodeAbove?.children[component] else { return nil }
-            if let w = node.wanted, out[w] == nil { out[w] = line }
-            return node.children.isEmpty ? nil : node
+        var found: [[JSONPathComponent]: Int] = [:]
+        withTape(bytes) { tape, _ in
+            /// Follows the trie from the value at `at`: each wanted member's offset (its key's).
+            func walk(_ at: Int, _ node: Node) {
+                let e = tape.entries[at]
+                switch e.kind {
+                case .object:
+                    var k = at + 1
+                    for _ in 0..<e.length {
+                        if let child = node.children[.key(tape.string(tape.entries[k]))] {
+                            if let w = child.wanted, found[w] == nil { found[w] = Int(tape.entries[k].offset) }
+                            if !child.children.isEmpty { walk(k + 1, child) }
+                        }
+                        k = Int(tape.entries[k + 1].next)
+                    }
+                case .array:
+                    var k = at + 1
+                    for index in 0..<Int(e.length) {
+                        if let child = node.children[.index(index)] {
+                            if let w = child.wanted, found[w] == nil { found[w] = Int(tape.entries[k].offset) }
+                            if !child.children.isEmpty { walk(k, child) }
+                        }
+                        k = Int(tape.entries[k].next)
+                    }
+                default: return
+                }
+            }
+            walk(0, root)
         }
-        scanner.run(root: root)
-        return out
+        let lines = lineNumbers(Array(found.values), in: bytes)
+        return found.mapValues { lines[$0] ?? 1 }
     }
 
     public struct Duplicate: Sendable {
@@ -61,146 +84,115 @@ public enum JSONScanner {
 
     /// Every key that appears again in the same object, at any depth, with both lines.
     public static func duplicateKeys(in bytes: [UInt8]) -> [Duplicate] {
-        var scanner = Scanner(bytes: bytes)
-        scanner.trackKeys = true
-        scanner.run(root: nil)
-        return scanner.duplicates
-    }
-
-    struct Scanner {
-        let bytes: [UInt8]
-        var i = 0
-        var line = 1
-        /// Called for each object member (with its key) and array element (with its index):
-        /// given the trie node of the container, returns the node for the value, if any.
-        var visit: ((JSONPathComponent, Node?, Int) -> Node?)?
-        var trackKeys = false
-        var duplicates: [Duplicate] = []
-        var path: [JSONPathComponent] = []
-
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
-        mutating func run(root: Node?) {
-            skipSpace()
-            value(node: root)
-        }
-
-        mutating func skipSpace() {
-            while i < bytes.count {
-                switch bytes[i] {
-                case 0x0A:
-                    line += 1
-                    i += 1
-                case 0x20, 0x09, 0x0D: i += 1
+        var out: [(path: [JSONPathComponent], first: Int, again: Int)] = []
+        withTape(bytes) { tape, duplicates in
+            guard !duplicates.isEmpty else { return }
+            let firstOf = Dictionary(duplicates.map { ($0.again, $0.first) }, uniquingKeysWith: { a, _ in a })
+            var path: [JSONPathComponent] = []
+            func walk(_ at: Int) {
+                let e = tape.entries[at]
+                switch e.kind {
+                case .object:
+                    var k = at + 1
+                    for _ in 0..<e.length {
+                        let key = tape.string(tape.entries[k])
+                        if let first = firstOf[k] {
+                            out.append(
+                                (path + [.key(key)], Int(tape.entries[first].offset), Int(tape.entries[k].offset)))
+                        }
+                        path.append(.key(key))
+                        walk(k + 1)
+                        path.removeLast()
+                        k = Int(tape.entries[k + 1].next)
+                    }
+                case .array:
+                    var k = at + 1
+                    for index in 0..<Int(e.length) {
+                        path.append(.index(index))
+                        walk(k)
+                        path.removeLast()
+                        k = Int(tape.entries[k].next)
+                    }
                 default: return
                 }
             }
+            walk(0)
         }
+        let lines = lineNumbers(out.flatMap { [$0.first, $0.again] }, in: bytes)
+        return out.map { Duplicate(path: $0.path, firstLine: lines[$0.first] ?? 1, line: lines[$0.again] ?? 1) }
+    }
 
-        mutating func value(node: Node?) {
-            guard i < bytes.count else { return }
-            switch bytes[i] {
-            case 0x7B: object(node: node)
-            case 0x5B: array(node: node)
-            case 0x22: _ = string(decode: false)
-            default:
-                while i < bytes.count {
-                    let c = bytes[i]
-                    if c == 0x2C || c == 0x7D || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
-                        break
+    /// The key paths of `original` that `known` lacks (fields a rewrite as `known` drops),
+    /// walking both documents side by side; an explicit null is not counted (it decodes as
+    /// absent). Nil when either is not JSON.
+    public static func unknownKeys(in original: [UInt8], known: [UInt8]) -> [[JSONPathComponent]]? {
+        var out: [[JSONPathComponent]]?
+        withTape(original) { a, _ in
+            withTape(known) { b, _ in
+                var found: [[JSONPathComponent]] = []
+                func walk(_ x: Int, _ y: Int, _ path: [JSONPathComponent]) {
+                    let ex = a.entries[x]
+                    let ey = b.entries[y]
+                    switch (ex.kind, ey.kind) {
+                    case (.object, .object):
+                        var members: [String: Int] = [:]
+                        var k = y + 1
+                        for _ in 0..<ey.length {
+                            members[b.string(b.entries[k])] = k + 1
+                            k = Int(b.entries[k + 1].next)
+                        }
+                        k = x + 1
+                        for _ in 0..<ex.length {
+                            let key = a.string(a.entries[k])
+                            if let other = members[key] {
+                                walk(k + 1, other, path + [.key(key)])
+                            } else if a.entries[k + 1].kind != .null {
+                                found.append(path + [.key(key)])
+                            }
+                            k = Int(a.entries[k + 1].next)
+                        }
+                    case (.array, .array) where ex.length == ey.length:
+                        var (i, j) = (x + 1, y + 1)
+                        for index in 0..<Int(ex.length) {
+                            walk(i, j, path + [.index(index)])
+                            (i, j) = (Int(a.entries[i].next), Int(b.entries[j].next))
+                        }
+                    default: return
                     }
-                    i += 1
                 }
+                walk(0, 0, [])
+                out = found.sorted { JSONPathComponent.render($0) < JSONPathComponent.render($1) }
             }
         }
+        return out
+    }
 
-        mutating func object(node: Node?) {
-            i += 1  // {
-            var seen: [String: Int] = [:]
-            skipSpace()
-            if i < bytes.count, bytes[i] == 0x7D {
-                i += 1
-                return
-            }
-            while i < bytes.count {
-                skipSpace()
-                let keyLine = line
-                let wantKey = trackKeys || (node.map { !$0.children.isEmpty } ?? false)
-                let key = string(decode: wantKey) ?? ""
-                skipSpace()
-                if i < bytes.count, bytes[i] == 0x3A { i += 1 }
-                skipSpace()
-                let child: Node? = wantKey ? visit?(.key(key), node, keyLine) ?? nil : nil
-                if trackKeys {
-                    if let first = seen[key] {
-                        duplicates.append(Duplicate(path: path + [.key(key)], firstLine: first, line: keyLine))
-                    } else {
-                        seen[key] = keyLine
-                    }
-                    path.append(.key(key))
-                }
-                value(node: child)
-                if trackKeys { path.removeLast() }
-                skipSpace()
-                guard i < bytes.count else { return }
-                if bytes[i] == 0x2C {
-                    i += 1
-                    continue
-                }
-                i += 1  // }
-                return
-            }
+    /// Runs `body` over the document's tape and repeated keys; not at all when it is not JSON.
+    static func withTape(_ bytes: [UInt8], _ body: (Tape, [(first: Int, again: Int)]) -> Void) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = TapeParser(buffer)
+            guard parser.parseDocument() else { return }
+            body(Tape(bytes: buffer, entries: parser.entries), parser.duplicates)
         }
+    }
 
-        mutating func array(node: Node?) {
-            i += 1  // [
-            skipSpace()
-            if i < bytes.count, bytes[i] == 0x5D {
-                i += 1
-                return
-            }
-            var index = 0
-            while i < bytes.count {
-                skipSpace()
-                let child: Node? = node != nil ? visit?(.index(index), node, line) ?? nil : nil
-                if trackKeys { path.append(.index(index)) }
-                value(node: child)
-                if trackKeys { path.removeLast() }
-                index += 1
-                skipSpace()
-                guard i < bytes.count else { return }
-                if bytes[i] == 0x2C {
-                    i += 1
-                    continue
-                }
-                i += 1  // ]
-                return
-            }
-        }
-
-        /// Skips a string (at its opening quote); decodes it when asked.
-        mutating func string(decode: Bool) -> String? {
-            i += 1
-            let start = i
-            var escaped = false
-            while i < bytes.count {
-                let c = bytes[i]
-                if c == 0x0A { line += 1 }
-                if c == 0x5C {
-                    escaped = true
-                    i += 2
-                    continue
-                }
-                if c == 0x22 { break }
+    /// The 1-based line of each byte offset.
+    static func lineNumbers(_ offsets: [Int], in bytes: [UInt8]) -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        var line = 1
+        var i = 0
+        for offset in Set(offsets).sorted() {
+            while i < min(offset, bytes.count) {
+                if bytes[i] == 0x0A { line += 1 }
                 i += 1
             }
-            let end = min(i, bytes.count)
-            i += 1
-            guard decode else { return nil }
-            let raw = Array(bytes[start..<end])
-            if !escaped { return String(decoding: raw, as: UTF8.self) }
-            let quoted = [0x22] + raw + [0x22]
-            return (try? JSONDecoder().decode(String.self, from: Data(quoted))) ?? String(decoding: raw, as: UTF8.self)
+            out[offset] = line
         }
+        return out
+    }
+
+    /// The 1-based line holding byte `offset`.
+    public static func line(atOffset offset: Int, in bytes: [UInt8]) -> Int {
+        lineNumbers([offset], in: bytes)[offset] ?? 1
     }
 }

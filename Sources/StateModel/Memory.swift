@@ -141,8 +141,8 @@ public enum MemoryRules {
     /// Adds a memory to `memories` (the committed map or the private one). `others` are the
     /// memories of the other store, consulted for duplicates and supersession.
     static func add(
-        _ new: NewMemory, to memories: inout [String: Memory], others: [String: Memory], knownTasks: Set<String>,
-        _ ctx: MutationContext
+        _ new: NewMemory, to memories: inout [String: Memory], others: [String: Memory],
+        resolveTask: (String) throws -> String, _ ctx: MutationContext
     ) throws -> RememberResult {
         let prepared = try prepared(new)
         let all = memories.merging(others) { a, _ in a }
@@ -160,7 +160,7 @@ public enum MemoryRules {
         }
         var tasks: [String] = []
         for raw in new.tasks {
-            let id = try Identifiers.resolve(raw, kind: .task, among: knownTasks)
+            let id = try resolveTask(raw)
             if !tasks.contains(id) { tasks.append(id) }
         }
         var paths: [String] = []
@@ -241,24 +241,25 @@ extension ProjectState {
     public func resolveMemory(_ idOrPrefix: String) throws -> String {
         try Identifiers.resolve(idOrPrefix, kind: .memory, among: memoryMap.keys)
     }
+}
 
+extension StateRecords {
     /// Records a committed memory: validated, redacted, refused when it duplicates a live one
-    /// here or in `privateMemories`.
+    /// here or in `privateMemories`. The tasks it names are resolved as the operation's own.
     @discardableResult
     public mutating func remember(
         _ new: NewMemory, privateMemories: [String: Memory] = [:], _ ctx: MutationContext
     ) throws -> RememberResult {
-        var map = memoryMap
-        let result = try MemoryRules.add(
-            new, to: &map, others: privateMemories, knownTasks: Set(tasks.keys), ctx)
-        memoryMap = map
+        var map = try committedMemories()
+        let result = try MemoryRules.add(new, to: &map, others: privateMemories, resolveTask: resolveTask, ctx)
+        try setCommittedMemories(map)
         return result
     }
 
     public mutating func forgetMemory(_ id: String, _ ctx: MutationContext) throws {
-        var map = memoryMap
+        var map = try committedMemories()
         try MemoryRules.forget(id, in: &map, ctx)
-        memoryMap = map
+        try setCommittedMemories(map)
     }
 }
 
@@ -272,7 +273,17 @@ public struct PrivateMemories: Codable, Hashable, Sendable {
     public mutating func remember(
         _ new: NewMemory, committed: [String: Memory], knownTasks: Set<String>, _ ctx: MutationContext
     ) throws -> RememberResult {
-        try MemoryRules.add(new, to: &memories, others: committed, knownTasks: knownTasks, ctx)
+        try remember(
+            new, committed: committed, resolveTask: { try Identifiers.resolve($0, kind: .task, among: knownTasks) }, ctx
+        )
+    }
+
+    /// As above, the tasks named resolved by `resolveTask` (through the index).
+    @discardableResult
+    public mutating func remember(
+        _ new: NewMemory, committed: [String: Memory], resolveTask: (String) throws -> String, _ ctx: MutationContext
+    ) throws -> RememberResult {
+        try MemoryRules.add(new, to: &memories, others: committed, resolveTask: resolveTask, ctx)
     }
 
     public mutating func forget(_ id: String, _ ctx: MutationContext) throws {

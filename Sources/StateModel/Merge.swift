@@ -664,6 +664,9 @@ extension ProjectState {
         return out
     }
 
+}
+
+extension StateRecords {
     /// Resolves the conflict records of one entity: `project`, a milestone (`m-…`), a goal
     /// (`g-…`) or a task (an id or unique prefix, `t-` optional).
     ///
@@ -675,16 +678,18 @@ extension ProjectState {
     ) throws -> ConflictResolution {
         if target == "project" {
             var p = project
-            let (done, left) = try Self.resolve(&p, field: field, take: take, describe: "the project")
+            let (done, left) = try ProjectState.resolve(&p, field: field, take: take, describe: "the project")
             project = p
             return ConflictResolution(
                 kind: "project", id: "project", take: take, resolved: done, remaining: left, deletedEntity: false)
         }
         if target.hasPrefix(EntityKind.memory.idPrefix) {
-            let id = try resolveMemory(target)
-            guard var m = memoryMap[id] else { throw ModelError.unknownID(kind: .memory, id: id) }
-            let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "memory \(id)")
-            memoryMap[id] = m
+            var memories = try committedMemories()
+            let id = try Identifiers.resolve(target, kind: .memory, among: memories.keys)
+            guard var m = memories[id] else { throw ModelError.unknownID(kind: .memory, id: id) }
+            let (done, left) = try ProjectState.resolve(&m, field: field, take: take, describe: "memory \(id)")
+            memories[id] = m
+            try setCommittedMemories(memories)
             return ConflictResolution(
                 kind: "memory", id: id, take: take, resolved: done, remaining: left, deletedEntity: false)
         }
@@ -696,7 +701,7 @@ extension ProjectState {
         if target.hasPrefix(EntityKind.milestone.idPrefix) || titled == .milestone {
             let id = try resolveMilestone(target)
             guard var m = milestones[id] else { throw ModelError.unknownID(kind: .milestone, id: id) }
-            let (done, left) = try Self.resolve(&m, field: field, take: take, describe: "milestone \(id)")
+            let (done, left) = try ProjectState.resolve(&m, field: field, take: take, describe: "milestone \(id)")
             let gone = take == .other && done.contains { $0.field == FieldConflict.deletedField }
             milestones[id] = gone ? nil : m
             return ConflictResolution(
@@ -705,42 +710,43 @@ extension ProjectState {
         if target.hasPrefix(EntityKind.goal.idPrefix) || titled == .goal {
             let id = try resolveGoal(target)
             guard var g = goals[id] else { throw ModelError.unknownID(kind: .goal, id: id) }
-            let (done, left) = try Self.resolve(&g, field: field, take: take, describe: "goal \(id)")
+            let (done, left) = try ProjectState.resolve(&g, field: field, take: take, describe: "goal \(id)")
             let gone = take == .other && done.contains { $0.field == FieldConflict.deletedField }
             goals[id] = gone ? nil : g
             return ConflictResolution(
                 kind: "goal", id: id, take: take, resolved: done, remaining: left, deletedEntity: gone)
         }
         let id = try resolveTask(target)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         let before = t
-        let (done, left) = try Self.resolve(&t, field: field, take: take, describe: "task \(id)")
+        let (done, left) = try ProjectState.resolve(&t, field: field, take: take, describe: "task \(id)")
         let gone = take == .other && done.contains { $0.field == FieldConflict.deletedField }
         if gone {
-            tasks[id] = nil
+            try setTask(id, nil)
         } else {
             if take == .other {
-                if let p = t.parent, p != before.parent,
-                    let cycle = GraphRules.parentCycle(child: id, parent: p, in: tasks)
-                {
+                if let p = t.parent, p != before.parent, let cycle = try parentCycle(child: id, parent: p) {
                     throw ModelError.parentCycle(path: cycle)
                 }
-                var graph = tasks
-                graph[id]?.deps = before.deps.filter { t.deps.contains($0) }
+                // The restored dependencies one at a time, each checked against the ones kept.
+                var kept = before.deps.filter { t.deps.contains($0) }
                 for dep in t.deps where !before.deps.contains(dep) {
-                    if let cycle = GraphRules.dependencyCycle(adding: id, dependsOn: dep, in: graph) {
-                        throw ModelError.dependencyCycle(path: cycle)
-                    }
-                    graph[id]?.deps.append(dep)
+                    let cycle = try GraphRules.dependencyCycle(
+                        adding: id, dependsOn: dep, dependencies: { $0 == id ? kept : try dependencies(of: $0) })
+                    if let cycle { throw ModelError.dependencyCycle(path: cycle) }
+                    kept.append(dep)
                 }
             }
             t.updated = Stamp(at: ctx.now, actor: ctx.actor)
-            tasks[id] = t
+            try setTask(id, t)
         }
         return ConflictResolution(
             kind: "task", id: id, take: take, resolved: done, remaining: left, deletedEntity: gone)
     }
 
+}
+
+extension ProjectState {
     static func resolve<E: ConflictCarrying>(
         _ e: inout E, field: String?, take: ConflictChoice, describe: String
     ) throws -> (resolved: [FieldConflict], remaining: [FieldConflict]) {

@@ -70,6 +70,25 @@ extension ProjectState {
         try Identifiers.resolve(idOrPrefix, kind: .task, among: tasks.keys)
     }
 
+    /// Position of each milestone in ranking order.
+    public var milestoneOrder: [String: Int] {
+        var out: [String: Int] = [:]
+        for (i, m) in orderedMilestones.enumerated() { out[m.id] = i }
+        return out
+    }
+
+    static func checkPriority(_ p: Int) throws {
+        guard (0...4).contains(p) else { throw ModelError.invalidPriority(p) }
+    }
+
+    static func normalized(_ items: [String]) -> [String] {
+        Array(Set(items.map(\.trimmingWhitespace).filter { !$0.isEmpty })).sorted()
+    }
+}
+
+/// The operations, written once against ``StateRecords``: the same code runs on a slice holding
+/// only what the operation declared (the write path) and on a whole state (the merge, tests).
+extension StateRecords {
     /// A milestone by id, unique id prefix or title.
     public func resolveMilestone(_ idOrPrefix: String) throws -> String {
         try Identifiers.resolve(idOrPrefix, kind: .milestone, titles: milestones.mapValues(\.title))
@@ -84,24 +103,25 @@ extension ProjectState {
     public mutating func addTask(_ new: NewTask, _ ctx: MutationContext) throws -> String {
         let title = new.title.trimmingWhitespace
         guard !title.isEmpty else { throw ModelError.emptyText(field: "title") }
-        try Self.checkPriority(new.priority)
+        try ProjectState.checkPriority(new.priority)
         let parent = try new.parent.map(resolveTask)
         let deps = try new.deps.map(resolveTask)
         let milestone = try new.milestone.map(resolveMilestone)
-        let id = Identifiers.make(
-            kind: .task, text: title, actor: ctx.actor, at: ctx.now, nonce: ctx.nonce,
-            existing: { tasks[$0] != nil })
+        let id = try Identifiers.make(
+            kind: .task, text: title, actor: ctx.actor, at: ctx.now, nonce: ctx.nonce, existing: taskExists)
         let stamp = Stamp(at: ctx.now, actor: ctx.actor)
-        tasks[id] = TaskRecord(
-            id: id, title: title, body: new.body.flatMap { $0.isEmpty ? nil : $0 }, priority: new.priority,
-            parent: parent, deps: Self.normalized(deps), labels: Self.normalized(new.labels),
-            milestone: milestone, acceptance: new.acceptance.filter { !$0.isEmpty }, created: stamp)
+        try setTask(
+            id,
+            TaskRecord(
+                id: id, title: title, body: new.body.flatMap { $0.isEmpty ? nil : $0 }, priority: new.priority,
+                parent: parent, deps: ProjectState.normalized(deps), labels: ProjectState.normalized(new.labels),
+                milestone: milestone, acceptance: new.acceptance.filter { !$0.isEmpty }, created: stamp))
         return id
     }
 
     public mutating func editTask(_ idOrPrefix: String, _ edit: TaskEdit, _ ctx: MutationContext) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if let title = edit.title {
             let trimmed = title.trimmingWhitespace
             guard !trimmed.isEmpty else { throw ModelError.emptyText(field: "title") }
@@ -109,13 +129,13 @@ extension ProjectState {
         }
         if let body = edit.body { t.body = body.flatMap { $0.isEmpty ? nil : $0 } }
         if let p = edit.priority {
-            try Self.checkPriority(p)
+            try ProjectState.checkPriority(p)
             t.priority = p
         }
         if let parent = edit.parent {
             if let p = parent {
                 let pid = try resolveTask(p)
-                if let cycle = GraphRules.parentCycle(child: id, parent: pid, in: tasks) {
+                if let cycle = try parentCycle(child: id, parent: pid) {
                     throw ModelError.parentCycle(path: cycle)
                 }
                 t.parent = pid
@@ -126,7 +146,7 @@ extension ProjectState {
         if let m = edit.milestone { t.milestone = try m.map(resolveMilestone) }
         if !edit.addLabels.isEmpty || !edit.removeLabels.isEmpty {
             let removed = Set(edit.removeLabels.map(\.trimmingWhitespace))
-            t.labels = Self.normalized(t.labels.filter { !removed.contains($0) } + edit.addLabels)
+            t.labels = ProjectState.normalized(t.labels.filter { !removed.contains($0) } + edit.addLabels)
         }
         if edit.clearAcceptance { t.acceptance = [] }
         t.acceptance += edit.addAcceptance.filter { !$0.isEmpty }
@@ -146,7 +166,7 @@ extension ProjectState {
         _ idOrPrefix: String, _ ctx: MutationContext, lease: Int64? = nil, force: Bool = false
     ) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if let c = t.claim, c.actor != ctx.actor, c.expires > ctx.now, !force {
             throw ModelError.claimed(id: id, actor: c.actor, until: c.expires)
         }
@@ -166,7 +186,7 @@ extension ProjectState {
 
     public mutating func blockTask(_ idOrPrefix: String, reason: String, _ ctx: MutationContext) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         let why = reason.trimmingWhitespace
         guard !why.isEmpty else { throw ModelError.emptyText(field: "reason") }
         if t.status == .done || t.status == .cancelled {
@@ -181,7 +201,7 @@ extension ProjectState {
 
     public mutating func cancelTask(_ idOrPrefix: String, reason: String?, _ ctx: MutationContext) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: t.status) }
         t.status = .cancelled
         t.claim = nil
@@ -195,15 +215,15 @@ extension ProjectState {
     /// nothing recorded is lost.
     public mutating func reopenTask(_ idOrPrefix: String, _ ctx: MutationContext) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if t.status == .open { throw ModelError.alreadyInStatus(id: id, status: .open) }
         if let c = t.completion {
             t.notes.append(
                 Note(
                     at: ctx.now, actor: ctx.actor,
                     text:
-                        "reopened; was completed by \(c.actor) at commit \(c.commit) on \(c.branch ?? "detached HEAD")")
-            )
+                        "reopened; was completed by \(c.actor) \(c.commit.map { "at commit " + $0 } ?? "with the work (no commit named)") on \(c.branch ?? "detached HEAD")"
+                ))
         }
         t.status = .open
         t.completion = nil
@@ -219,7 +239,7 @@ extension ProjectState {
         _ idOrPrefix: String, commit: String?, branch: String?, note: String?, _ ctx: MutationContext
     ) throws -> String {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: .cancelled) }
         if let old = t.completion, old.commit != commit {
             // Re-anchoring: keep the earlier completion on record.
@@ -237,6 +257,28 @@ extension ProjectState {
         return id
     }
 
+    /// Records here a completion another copy of the state made (`reanchor`): the work it anchors
+    /// is on HEAD as `commit` (a cherry-pick or squash merge brought the work without the state
+    /// file), so the task is done here, at that commit. The copy's record is kept as a note.
+    public mutating func adoptCompletion(
+        _ id: String, _ completion: Completion, on commit: String, from copy: String, _ ctx: MutationContext
+    ) throws {
+        var t = try existingTask(id)
+        if t.status == .cancelled { throw ModelError.alreadyInStatus(id: id, status: .cancelled) }
+        let at = completion.commit.map { "at commit \($0)" } ?? "with the work (no commit named)"
+        t.notes.append(
+            Note(
+                at: ctx.now, actor: ctx.actor,
+                text: "completed in \(copy) by \(completion.actor) \(at); its work is on HEAD as \(commit)"))
+        t.status = .done
+        t.claim = nil
+        t.blocker = nil
+        t.completion = Completion(
+            commit: commit, branch: completion.branch, at: completion.at, actor: completion.actor, note: completion.note
+        )
+        try store(t, ctx)
+    }
+
     /// `id` waits on `dep` from now on.
     public mutating func addDependency(_ idOrPrefix: String, on depOrPrefix: String, _ ctx: MutationContext) throws
         -> (String, String)
@@ -244,14 +286,14 @@ extension ProjectState {
         let id = try resolveTask(idOrPrefix)
         let dep = try resolveTask(depOrPrefix)
         if id == dep { throw ModelError.selfDependency(id: id) }
-        if let cycle = GraphRules.dependencyCycle(adding: id, dependsOn: dep, in: tasks) {
+        if let cycle = try dependencyCycle(adding: id, dependsOn: dep) {
             throw ModelError.dependencyCycle(path: cycle)
         }
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         if t.deps.contains(dep) {
             throw ModelError.invalidValue(field: "dependency", value: dep, reason: "task \(id) already waits on it")
         }
-        t.deps = Self.normalized(t.deps + [dep])
+        t.deps = ProjectState.normalized(t.deps + [dep])
         try store(t, ctx)
         return (id, dep)
     }
@@ -260,7 +302,7 @@ extension ProjectState {
         throws -> (String, String)
     {
         let id = try resolveTask(idOrPrefix)
-        guard var t = tasks[id] else { throw ModelError.unknownID(kind: .task, id: id) }
+        var t = try existingTask(id)
         // The dependency may name a task that no longer exists: match it among this task's deps.
         let dep = try Identifiers.resolve(depOrPrefix, kind: .task, among: t.deps)
         t.deps.removeAll { $0 == dep }
@@ -276,7 +318,7 @@ extension ProjectState {
         }
         let id = Identifiers.make(
             kind: .milestone, text: title, actor: ctx.actor, at: ctx.now, nonce: ctx.nonce,
-            existing: { milestones[$0] != nil })
+            existing: { [milestones] in milestones[$0] != nil })
         milestones[id] = Milestone(id: id, title: title, due: due, created: Stamp(at: ctx.now, actor: ctx.actor))
         return id
     }
@@ -286,30 +328,16 @@ extension ProjectState {
         guard !text.isEmpty else { throw ModelError.emptyText(field: "goal") }
         let id = Identifiers.make(
             kind: .goal, text: text, actor: ctx.actor, at: ctx.now, nonce: ctx.nonce,
-            existing: { goals[$0] != nil })
+            existing: { [goals] in goals[$0] != nil })
         goals[id] = Goal(id: id, text: text, created: Stamp(at: ctx.now, actor: ctx.actor))
         return id
     }
 
-    /// Position of each milestone in ranking order.
-    public var milestoneOrder: [String: Int] {
-        var out: [String: Int] = [:]
-        for (i, m) in orderedMilestones.enumerated() { out[m.id] = i }
-        return out
-    }
-
-    private mutating func store(_ t: TaskRecord, _ ctx: MutationContext) throws {
+    /// Stores a changed task, stamping it as updated when anything changed.
+    mutating func store(_ t: TaskRecord, _ ctx: MutationContext) throws {
         var t = t
-        if t != tasks[t.id] { t.updated = Stamp(at: ctx.now, actor: ctx.actor) }
-        tasks[t.id] = t
-    }
-
-    static func checkPriority(_ p: Int) throws {
-        guard (0...4).contains(p) else { throw ModelError.invalidPriority(p) }
-    }
-
-    static func normalized(_ items: [String]) -> [String] {
-        Array(Set(items.map(\.trimmingWhitespace).filter { !$0.isEmpty })).sorted()
+        if try t != task(t.id) { t.updated = Stamp(at: ctx.now, actor: ctx.actor) }
+        try setTask(t.id, t)
     }
 }
 

@@ -24,48 +24,53 @@ public struct RankedTask: Hashable, Sendable {
     }
 }
 
+extension RankTerms {
+    /// The order of `next` after its first two terms (resume, then fresh before stale), as one
+    /// string whose byte order is that order: priority (0 first), unblocks (more first),
+    /// milestone order (none last), age (older first), id. The index stores it for every row and
+    /// SQL orders by it; ``Ranking/precedes(_:_:)`` compares the same strings. One definition,
+    /// so the two cannot disagree.
+    public var key: String {
+        func fixed(_ n: UInt64, _ width: Int) -> String {
+            let digits = String(n, radix: 16)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let inverseUnblocks = UInt64(UInt32.max) - UInt64(min(max(unblocks, 0), Int(UInt32.max)))
+        let milestone = milestoneRank.map { UInt64(min(max($0, 0), Int(UInt32.max) - 1)) } ?? UInt64(UInt32.max)
+        // Seconds as an unsigned number in the same order (the sign bit flipped).
+        let created = UInt64(bitPattern: self.created.seconds) ^ (1 << 63)
+        return fixed(UInt64(min(max(priority, 0), 15)), 1) + fixed(inverseUnblocks, 8) + fixed(milestone, 8)
+            + fixed(created, 16) + id
+    }
+}
+
 public enum Ranking {
-    /// Ranks the candidates for `next`: the tasks this actor has in progress on this branch,
-    /// then every ready task, then every stale one, ordered by resume, freshness, priority (0
-    /// first), unblocks (more first), milestone order (tasks without one last), age (older
-    /// first), id.
-    public static func rank(
-        _ eval: Evaluation, actor: String, branch: String?, milestoneOrder: [String: Int]
-    ) -> [RankedTask] {
+    /// Ranks `rows` for `next`: the tasks `actor` has in progress on `branch`, then every ready
+    /// task, then every stale one offered again, in ``precedes(_:_:)`` order.
+    public static func rank(_ rows: [EvaluatedTask], actor: String, branch: String?) -> [RankedTask] {
         var out: [RankedTask] = []
-        let stale = eval.offerableStale
-        for (id, t) in eval.tasks {
-            let s = eval.status[id]
-            let resume =
-                (s == .inProgress || s == .stale) && eval.elsewhere[id] == nil && t.startedActor == actor
-                && t.startedBranch == branch
-            guard resume || eval.ready.contains(id) || stale.contains(id) else { continue }
-            let unblocks = (eval.dependents[id] ?? []).filter {
-                !(eval.status[$0]?.satisfiesDependents ?? true)
-            }.count
-            let mRank = t.milestone.flatMap { milestoneOrder[$0] }
-            out.append(
-                RankedTask(
-                    id: id,
-                    terms: RankTerms(
-                        resume: resume, stale: !resume && stale.contains(id), priority: t.priority, unblocks: unblocks,
-                        milestone: t.milestone, milestoneRank: mRank, created: t.createdAt, id: id)))
+        for row in rows where row.candidate {
+            let terms = row.terms(actor: actor, branch: branch)
+            guard terms.resume || row.ready || row.offerableStale else { continue }
+            out.append(RankedTask(id: row.id, terms: terms))
         }
         out.sort { precedes($0.terms, $1.terms) }
         return out
     }
 
-    /// Whether `a` ranks before `b` (the order `next` shows).
+    /// The same over a whole evaluation's rows.
+    public static func rank(
+        _ eval: Evaluation, actor: String, branch: String?, milestoneOrder: [String: Int]
+    ) -> [RankedTask] {
+        rank(eval.rows(milestoneOrder: milestoneOrder), actor: actor, branch: branch)
+    }
+
+    /// Whether `a` ranks before `b` (the order `next` shows): resume first, then fresh before
+    /// stale, then by ``RankTerms/key``.
     public static func precedes(_ a: RankTerms, _ b: RankTerms) -> Bool {
         if a.resume != b.resume { return a.resume }
         if a.stale != b.stale { return !a.stale }
-        if a.priority != b.priority { return a.priority < b.priority }
-        if a.unblocks != b.unblocks { return a.unblocks > b.unblocks }
-        let am = a.milestoneRank ?? Int.max
-        let bm = b.milestoneRank ?? Int.max
-        if am != bm { return am < bm }
-        if a.created != b.created { return a.created < b.created }
-        return a.id < b.id
+        return a.key < b.key
     }
 
     /// One line a person can read: why this task is where it is.

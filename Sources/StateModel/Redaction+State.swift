@@ -6,50 +6,71 @@ extension ProjectState {
     /// (`MemoryRules`). Returns what was found.
     public mutating func redactChangedText(since old: ProjectState) -> [Redaction.RuleHit] {
         var hits: [Redaction.RuleHit] = []
-        func clean(_ s: inout String) {
-            let r = Redaction.redact(s)
-            guard !r.hits.isEmpty else { return }
-            s = r.text
-            hits += r.hits
-        }
-        func clean(_ s: inout String?) {
-            guard var v = s else { return }
-            clean(&v)
-            s = v
-        }
         for (id, t) in tasks where old.tasks[id] != t {
             var t = t
-            clean(&t.title)
-            clean(&t.body)
-            clean(&t.blocker)
-            for i in t.acceptance.indices { clean(&t.acceptance[i]) }
-            for i in t.notes.indices { clean(&t.notes[i].text) }
-            if var c = t.completion {
-                clean(&c.note)
-                t.completion = c
-            }
-            if var s = t.source, let fields = s.fields {
-                s.fields = fields.mapValues {
-                    $0.mappingStrings { text in
-                        var text = text
-                        clean(&text)
-                        return text
-                    }
-                }
-                t.source = s
-            }
+            hits += t.redactText()
             tasks[id] = t
         }
         for (id, g) in goals where old.goals[id] != g {
             var g = g
-            clean(&g.text)
+            hits += g.redactText()
             goals[id] = g
         }
         for (id, m) in milestones where old.milestones[id] != m {
             var m = m
-            clean(&m.title)
+            hits += m.redactText()
             milestones[id] = m
         }
         return hits
     }
+}
+
+extension Redaction {
+    /// Redacts `s` in place; returns what was found.
+    static func clean(_ s: inout String) -> [RuleHit] {
+        let r = redact(s)
+        guard !r.hits.isEmpty else { return [] }
+        s = r.text
+        return r.hits
+    }
+
+    static func clean(_ s: inout String?) -> [RuleHit] {
+        guard var v = s else { return [] }
+        let hits = clean(&v)
+        s = v
+        return hits
+    }
+}
+
+extension TaskRecord {
+    /// Redacts the task's user text: title, body, blocker, acceptance criteria, notes, the
+    /// completion's note and the text an import keeps in `source.fields`.
+    mutating func redactText() -> [Redaction.RuleHit] {
+        var hits = Redaction.clean(&title) + Redaction.clean(&body) + Redaction.clean(&blocker)
+        for i in acceptance.indices { hits += Redaction.clean(&acceptance[i]) }
+        for i in notes.indices { hits += Redaction.clean(&notes[i].text) }
+        if var c = completion {
+            hits += Redaction.clean(&c.note)
+            completion = c
+        }
+        if var s = source, let fields = s.fields {
+            s.fields = fields.mapValues {
+                $0.mappingStrings { text in
+                    var text = text
+                    hits += Redaction.clean(&text)
+                    return text
+                }
+            }
+            source = s
+        }
+        return hits
+    }
+}
+
+extension Goal {
+    mutating func redactText() -> [Redaction.RuleHit] { Redaction.clean(&text) }
+}
+
+extension Milestone {
+    mutating func redactText() -> [Redaction.RuleHit] { Redaction.clean(&title) }
 }

@@ -1,26 +1,51 @@
 import Foundation
 
-/// Decodes the JSON this tool writes without Foundation's `JSONDecoder`, for the paths that
-/// decode whole state files (10 MB at 10k tasks: `check`, other branches' copies, every write).
+/// The one JSON tokenizer of the state file's bytes, and the decoder of whole state files over
+/// it.
 ///
-/// It parses the bytes once into a flat tape and runs the types' own `Decodable` conformances
-/// over it, so it cannot drift from them. It takes only what it decodes exactly as Foundation's
-/// `JSONDecoder` would: UTF-8 without a byte-order mark; object keys of printable ASCII without
-/// escapes, none twice in one object; integers without fraction, exponent or `-0` that fit in 64
-/// bits; strings of valid UTF-8 whose `\u` escapes pair every surrogate. Anything else, and any
-/// error while decoding, returns nil: the caller then decodes with Foundation, whose results and
-/// error messages stay the reference. `TapeDecoderTests` hold the two equal over generated states,
-/// hand-edited variants and random byte edits.
+/// ``TapeParser`` reads a document strictly as RFC 8259 has it (no trailing comma, no comment,
+/// no leading zero, no control character or invalid UTF-8 in a string: what Foundation's lenient
+/// reader would let through) onto a flat tape of values with their byte offsets, and names the
+/// first place that is not JSON. Everything that reads the file's JSON stands on it: decoding
+/// (``TapeDecoder``, and ``StateCodec/decode(_:allowingDuplicates:)`` which reports its syntax
+/// errors and conflict markers), the repeated keys and the lines of paths (``JSONScanner``).
+///
+/// The decoder runs the types' own `Decodable` conformances over the tape, so it cannot drift from
+/// them. It takes only what it decodes exactly as Foundation's `JSONDecoder` would: object keys
+/// of printable ASCII without escapes, none twice in one object; integers without fraction,
+/// exponent or `-0` that fit in 64 bits. A valid document outside that is "declined" and the
+/// caller decodes it with Foundation (its syntax checked here first); `TapeDecoderTests` hold the
+/// two equal over generated states, hand-edited variants and random byte edits.
 public enum TapeDecoder {
-    /// The value, or nil when this decoder does not take the document (the caller decodes it
-    /// with Foundation). A value also means no object in the document repeats a key.
+    /// The value, or nil when the document is not JSON or this decoder does not take it (the
+    /// caller decodes it with Foundation). A value also means no object in the document repeats a
+    /// key.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
-        guard bytes.count < Int(UInt32.max) else { return nil }
-        return bytes.withUnsafeBufferPointer { buffer -> T? in
+        guard case .decoded(let v) = read(type, from: bytes) else { return nil }
+        return v
+    }
+
+    /// What reading `bytes` as a `T` came to.
+    enum Outcome<T> {
+        case decoded(T)
+        /// Valid JSON this decoder does not take exactly as Foundation would (or that does not
+        /// decode as a `T`): left to Foundation.
+        case declined
+        /// Not JSON: the byte offset of the first problem, and what it is.
+        case syntaxError(offset: Int, reason: String)
+    }
+
+    static func read<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> Outcome<T> {
+        guard bytes.count < Int(UInt32.max) else { return .declined }
+        return bytes.withUnsafeBufferPointer { buffer -> Outcome<T> in
             var parser = TapeParser(buffer)
-            guard parser.parseDocument() else { return nil }
+            guard parser.parseDocument() else {
+                return .syntaxError(offset: parser.failure?.offset ?? 0, reason: parser.failure?.reason ?? "not JSON")
+            }
+            guard !parser.declined else { return .declined }
             let tape = Tape(bytes: buffer, entries: parser.entries)
-            return try? T(from: TapeValueDecoder(tape: tape, at: 0))
+            guard let v = try? T(from: TapeValueDecoder(tape: tape, at: 0)) else { return .declined }
+            return .decoded(v)
         }
     }
 }
@@ -29,13 +54,18 @@ public enum TapeDecoder {
 /// …) or elements; `next` is the entry after the whole value.
 struct TapeEntry {
     enum Kind: UInt8 {
-        case null, bool, int, string, array, object
+        /// `number` is any number that is not an integer the decoder takes (a fraction, an
+        /// exponent, `-0`, beyond 64 bits): its text is `length` bytes at `payload`.
+        case null, bool, int, number, string, array, object
     }
-    /// The integer, the boolean (0 or 1), or a string's first byte (after the quote).
+    /// The integer, the boolean (0 or 1), a string's first byte (after the quote) or a number's.
     var payload: Int64
-    /// A string's length in bytes (as written, escapes included); a container's member count.
+    /// A string's length in bytes (as written, escapes included); a number's; a container's
+    /// member count.
     var length: UInt32
     var next: UInt32
+    /// Where the value starts in the bytes (its first byte: a quote, a brace, a digit).
+    var offset: UInt32
     var kind: Kind
     /// The string has backslash escapes.
     var escaped: Bool
@@ -99,22 +129,42 @@ final class Tape {
     }
 }
 
-/// Parses a document onto the tape, refusing what ``TapeDecoder`` does not take.
+/// Parses a document onto the tape, strictly (RFC 8259), noting the first place that is not JSON
+/// (``failure``) and whether the document is outside what ``TapeDecoder`` takes (``declined``).
 struct TapeParser {
     let p: UnsafeBufferPointer<UInt8>
     var i = 0
     var entries: [TapeEntry] = []
+    /// Where and why the document is not JSON.
+    var failure: (offset: Int, reason: String)?
+    /// Valid JSON the decoder leaves to Foundation: an escaped or non-ASCII key, a number that is
+    /// not a plain 64-bit integer, a key twice in one object.
+    var declined = false
+    /// Each key that repeats in its object: the entry of its first occurrence and of this one.
+    var duplicates: [(first: Int, again: Int)] = []
 
     init(_ p: UnsafeBufferPointer<UInt8>) {
         self.p = p
         entries.reserveCapacity(p.count / 16)
     }
 
+    mutating func fail(_ reason: String, at offset: Int? = nil) -> Bool {
+        if failure == nil { failure = (offset ?? i, reason) }
+        return false
+    }
+
     mutating func parseDocument() -> Bool {
+        // A byte-order mark some editors add: not part of the document (Foundation's reading of
+        // such a file is the reference).
+        if p.count >= 3, p[0] == 0xEF, p[1] == 0xBB, p[2] == 0xBF {
+            i = 3
+            declined = true
+        }
         skipSpace()
+        guard i < p.count else { return fail("the file is empty") }
         guard value(depth: 0) else { return false }
         skipSpace()
-        return i == p.count
+        return i == p.count ? true : fail("unexpected text after the document")
     }
 
     mutating func skipSpace() {
@@ -125,8 +175,26 @@ struct TapeParser {
         }
     }
 
+    /// What the byte at `i` is, for a message.
+    func found() -> String {
+        guard i < p.count else { return "the end of the file" }
+        let c = p[i]
+        if c >= 0x21 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))'" }
+        return String(format: "byte 0x%02X", c)
+    }
+
+    mutating func append(
+        _ kind: TapeEntry.Kind, payload: Int64, length: UInt32 = 0, at offset: Int, escaped: Bool = false
+    ) {
+        entries.append(
+            TapeEntry(
+                payload: payload, length: length, next: UInt32(entries.count + 1), offset: UInt32(offset),
+                kind: kind, escaped: escaped))
+    }
+
     mutating func value(depth: Int) -> Bool {
-        guard i < p.count, depth < 256 else { return false }
+        guard i < p.count else { return fail("a value is missing before the end of the file") }
+        guard depth < 256 else { return fail("nested more than 256 levels deep") }
         switch p[i] {
         case 0x7B: return object(depth: depth)
         case 0x5B: return array(depth: depth)
@@ -135,47 +203,68 @@ struct TapeParser {
         case 0x66: return literal([0x66, 0x61, 0x6C, 0x73, 0x65], .bool, 0)
         case 0x6E: return literal([0x6E, 0x75, 0x6C, 0x6C], .null, 0)
         case 0x2D, 0x30...0x39: return number()
-        default: return false
+        default: return fail("expected a value, found \(found())")
         }
     }
 
     mutating func literal(_ word: [UInt8], _ kind: TapeEntry.Kind, _ payload: Int64) -> Bool {
-        guard p.count - i >= word.count else { return false }
-        for (k, b) in word.enumerated() where p[i + k] != b { return false }
+        let start = i
+        guard p.count - i >= word.count else { return fail("expected a value, found \(found())") }
+        for (k, b) in word.enumerated() where p[i + k] != b { return fail("expected a value, found \(found())") }
         i += word.count
-        entries.append(
-            TapeEntry(payload: payload, length: 0, next: UInt32(entries.count + 1), kind: kind, escaped: false))
+        append(kind, payload: payload, at: start)
         return true
     }
 
+    mutating func digits() -> Int {
+        let start = i
+        while i < p.count, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
+        return i - start
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     mutating func number() -> Bool {
+        let start = i
         var negative = false
         if p[i] == 0x2D {
             negative = true
             i += 1
         }
-        guard i < p.count, p[i] >= 0x30, p[i] <= 0x39 else { return false }
+        guard i < p.count, p[i] >= 0x30, p[i] <= 0x39 else { return fail("a number needs a digit after '-'") }
         var magnitude: Int64 = 0
+        var fits = true
         if p[i] == 0x30 {
             i += 1
+            if i < p.count, p[i] >= 0x30, p[i] <= 0x39 { return fail("a number must not start with 0", at: start) }
         } else {
             while i < p.count, p[i] >= 0x30, p[i] <= 0x39 {
                 let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
                 let (s, o2) = m.addingReportingOverflow(Int64(p[i] - 0x30))
-                guard !o1, !o2 else { return false }
+                if o1 || o2 { fits = false }
                 magnitude = s
                 i += 1
             }
         }
-        // A fraction, an exponent, a leading zero or -0: Foundation's reading is the reference.
-        if i < p.count, p[i] == 0x2E || p[i] == 0x65 || p[i] == 0x45 || (p[i] >= 0x30 && p[i] <= 0x39) {
-            return false
+        var plain = fits
+        if i < p.count, p[i] == 0x2E {
+            i += 1
+            guard digits() > 0 else { return fail("a number needs a digit after '.'") }
+            plain = false
         }
-        if negative && magnitude == 0 { return false }
-        entries.append(
-            TapeEntry(
-                payload: negative ? -magnitude : magnitude, length: 0, next: UInt32(entries.count + 1), kind: .int,
-                escaped: false))
+        if i < p.count, p[i] == 0x65 || p[i] == 0x45 {
+            i += 1
+            if i < p.count, p[i] == 0x2B || p[i] == 0x2D { i += 1 }
+            guard digits() > 0 else { return fail("a number needs a digit in its exponent") }
+            plain = false
+        }
+        if negative && magnitude == 0 { plain = false }
+        if plain {
+            append(.int, payload: negative ? -magnitude : magnitude, at: start)
+        } else {
+            // Foundation's reading of the number is the reference.
+            declined = true
+            append(.number, payload: Int64(start), length: UInt32(i - start), at: start)
+        }
         return true
     }
 
@@ -206,50 +295,51 @@ struct TapeParser {
         return v
     }
 
-    /// A string at its opening quote. A key must be printable ASCII without escapes.
+    /// A string at its opening quote. A key with escapes or outside printable ASCII is valid,
+    /// and declined.
     mutating func string(key: Bool) -> Bool {
+        let quote = i
         i += 1
         let start = i
         var escaped = false
         var ascii = true
         while true {
-            guard i < p.count else { return false }
+            guard i < p.count else { return fail("a string is not closed", at: quote) }
             let c = p[i]
             if c == 0x22 { break }
-            if c < 0x20 { return false }
+            if c < 0x20 {
+                return fail("a control character (byte 0x\(String(c, radix: 16))) in a string; write it as an escape")
+            }
             if c == 0x5C {
-                if key { return false }
                 escaped = true
-                guard i + 1 < p.count else { return false }
+                guard i + 1 < p.count else { return fail("a string is not closed", at: quote) }
                 switch p[i + 1] {
                 case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 2
                 case 0x75:
-                    guard let u = hex4(at: i + 2) else { return false }
+                    guard let u = hex4(at: i + 2) else { return fail("\\u needs four hex digits") }
+                    // A lone surrogate is valid JSON text but no string: Foundation refuses it.
+                    if u >= 0xDC00 && u < 0xE000 { return fail("a \\u escape holds half of a character") }
                     i += 6
-                    if u >= 0xDC00 && u < 0xE000 { return false }  // a low surrogate alone
                     if u >= 0xD800 && u < 0xDC00 {
                         guard p.count - i >= 6, p[i] == 0x5C, p[i + 1] == 0x75, let low = hex4(at: i + 2),
                             low >= 0xDC00, low < 0xE000
-                        else { return false }
+                        else { return fail("a \\u escape holds half of a character") }
                         i += 6
                     }
-                default: return false
+                default: return fail("an unknown escape in a string")
                 }
                 continue
             }
-            if c >= 0x80 {
-                if key { return false }
-                ascii = false
-            }
+            if c >= 0x80 { ascii = false }
             i += 1
         }
         let end = i
         i += 1
-        if !ascii && !Self.validUTF8(UnsafeBufferPointer(rebasing: p[start..<end])) { return false }
-        entries.append(
-            TapeEntry(
-                payload: Int64(start), length: UInt32(end - start), next: UInt32(entries.count + 1), kind: .string,
-                escaped: escaped))
+        if !ascii && !Self.validUTF8(UnsafeBufferPointer(rebasing: p[start..<end])) {
+            return fail("a string is not valid UTF-8", at: quote)
+        }
+        if key && (escaped || !ascii) { declined = true }
+        append(.string, payload: Int64(start), length: UInt32(end - start), at: quote, escaped: escaped)
         return true
     }
 
@@ -287,7 +377,7 @@ struct TapeParser {
 
     mutating func array(depth: Int) -> Bool {
         let at = entries.count
-        entries.append(TapeEntry(payload: 0, length: 0, next: 0, kind: .array, escaped: false))
+        append(.array, payload: 0, at: i)
         i += 1
         skipSpace()
         var count: UInt32 = 0
@@ -298,13 +388,17 @@ struct TapeParser {
                 guard value(depth: depth + 1) else { return false }
                 count += 1
                 skipSpace()
-                guard i < p.count else { return false }
+                guard i < p.count else { return fail("an array is not closed") }
                 if p[i] == 0x2C {
+                    let comma = i
                     i += 1
                     skipSpace()
+                    if i < p.count, p[i] == 0x5D {
+                        return fail("a comma before ']' (a trailing comma is not JSON)", at: comma)
+                    }
                     continue
                 }
-                guard p[i] == 0x5D else { return false }
+                guard p[i] == 0x5D else { return fail("expected ',' or ']' in an array, found \(found())") }
                 i += 1
                 break
             }
@@ -316,7 +410,7 @@ struct TapeParser {
 
     mutating func object(depth: Int) -> Bool {
         let at = entries.count
-        entries.append(TapeEntry(payload: 0, length: 0, next: 0, kind: .object, escaped: false))
+        append(.object, payload: 0, at: i)
         i += 1
         skipSpace()
         var count: UInt32 = 0
@@ -328,25 +422,30 @@ struct TapeParser {
             i += 1
         } else {
             while true {
-                guard i < p.count, p[i] == 0x22, string(key: true) else { return false }
+                guard i < p.count, p[i] == 0x22 else { return fail("expected a key in quotes, found \(found())") }
+                guard string(key: true) else { return false }
                 let key = entries[entries.count - 1]
                 let current = (start: Int(key.payload), length: Int(key.length))
                 if sorted, let prev = previous, !less(prev, current) { sorted = false }
                 previous = current
                 skipSpace()
-                guard i < p.count, p[i] == 0x3A else { return false }
+                guard i < p.count, p[i] == 0x3A else { return fail("expected ':' after a key, found \(found())") }
                 i += 1
                 skipSpace()
                 guard value(depth: depth + 1) else { return false }
                 count += 1
                 skipSpace()
-                guard i < p.count else { return false }
+                guard i < p.count else { return fail("an object is not closed") }
                 if p[i] == 0x2C {
+                    let comma = i
                     i += 1
                     skipSpace()
+                    if i < p.count, p[i] == 0x7D {
+                        return fail("a comma before '}' (a trailing comma is not JSON)", at: comma)
+                    }
                     continue
                 }
-                guard p[i] == 0x7D else { return false }
+                guard p[i] == 0x7D else { return fail("expected ',' or '}' in an object, found \(found())") }
                 i += 1
                 break
             }
@@ -354,12 +453,18 @@ struct TapeParser {
         entries[at].length = count
         entries[at].next = UInt32(entries.count)
         if !sorted {
-            var seen = Set<ArraySlice<UInt8>>()
+            var seen: [ArraySlice<UInt8>: Int] = [:]
             var k = at + 1
             for _ in 0..<count {
                 let e = entries[k]
                 let start = Int(e.payload)
-                guard seen.insert(ArraySlice(p[start..<(start + Int(e.length))])).inserted else { return false }
+                let name = ArraySlice(p[start..<(start + Int(e.length))])
+                if let first = seen[name] {
+                    duplicates.append((first, k))
+                    declined = true
+                } else {
+                    seen[name] = k
+                }
                 k = Int(entries[k + 1].next)
             }
         }

@@ -151,8 +151,19 @@ extension ProjectState {
     /// the tasks changed.
     @discardableResult
     public mutating func remapAnchors(_ map: [String: String]) -> [String] {
+        // Every task of a whole state: setting and reading one cannot fail.
+        (try? remapAnchors(map, of: tasks.keys.sorted())) ?? []
+    }
+}
+
+extension StateRecords {
+    /// Re-points the anchored commits (completions, starts) of `ids` through `map`; returns the
+    /// ids of the tasks changed.
+    @discardableResult
+    public mutating func remapAnchors(_ map: [String: String], of ids: [String]) throws -> [String] {
         var changed: [String] = []
-        for (id, var t) in tasks {
+        for id in ids {
+            guard var t = try task(id) else { continue }
             var touched = false
             if let c = t.completion?.commit, let n = Rewrite.resolve(c, in: map) {
                 t.completion?.commit = n
@@ -163,7 +174,7 @@ extension ProjectState {
                 touched = true
             }
             if touched {
-                tasks[id] = t
+                try setTask(id, t)
                 changed.append(id)
             }
         }

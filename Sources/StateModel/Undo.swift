@@ -12,8 +12,8 @@ public enum Undo {
 
     /// Applies the inverse of `changes` to `state` (committed entities) and `privateMemories`
     /// (when the operation was on the private store).
-    public static func apply(
-        _ changes: [EntityChange], to state: inout ProjectState, privateMemories: inout [String: Memory],
+    public static func apply<S: StateRecords>(
+        _ changes: [EntityChange], to state: inout S, privateMemories: inout [String: Memory],
         isPrivate: Bool, _ ctx: MutationContext
     ) throws {
         for c in changes {
@@ -93,28 +93,34 @@ public enum Undo {
         }
     }
 
-    static func value(_ kind: String, _ id: String, in state: ProjectState) throws -> EntityValue? {
+    static func value<S: StateRecords>(_ kind: String, _ id: String, in state: S) throws -> EntityValue? {
         switch kind {
-        case "task": return state.tasks[id].map(EntityValue.task)
+        case "task": return try state.task(id).map(EntityValue.task)
         case "milestone": return state.milestones[id].map(EntityValue.milestone)
         case "goal": return state.goals[id].map(EntityValue.goal)
         case "project": return .project(state.project)
-        case "memory": return state.memoryMap[id].map(EntityValue.memory)
+        case "memory": return try state.committedMemories()[id].map(EntityValue.memory)
         default: throw ModelError.invalidState("cannot undo a change to an entity of kind '\(kind)'")
         }
     }
 
-    static func set(_ kind: String, _ id: String, _ v: EntityValue?, in state: inout ProjectState) throws {
+    static func set<S: StateRecords>(_ kind: String, _ id: String, _ v: EntityValue?, in state: inout S) throws {
         switch (kind, v) {
-        case ("task", .task(let t)?): state.tasks[id] = t
-        case ("task", nil): state.tasks[id] = nil
+        case ("task", .task(let t)?): try state.setTask(id, t)
+        case ("task", nil): try state.setTask(id, nil)
         case ("milestone", .milestone(let m)?): state.milestones[id] = m
         case ("milestone", nil): state.milestones[id] = nil
         case ("goal", .goal(let g)?): state.goals[id] = g
         case ("goal", nil): state.goals[id] = nil
         case ("project", .project(let p)?): state.project = p
-        case ("memory", .memory(let m)?): state.memoryMap[id] = m
-        case ("memory", nil): state.memoryMap[id] = nil
+        case ("memory", .memory(let m)?):
+            var memories = try state.committedMemories()
+            memories[id] = m
+            try state.setCommittedMemories(memories)
+        case ("memory", nil):
+            var memories = try state.committedMemories()
+            memories[id] = nil
+            try state.setCommittedMemories(memories)
         default: throw ModelError.invalidState("cannot undo the change to \(kind) \(id)")
         }
     }

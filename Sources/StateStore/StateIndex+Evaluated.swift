@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import StateModel
 
-/// A task's summary row in the index (`tasks`).
+/// A task's record row in the index (`tasks`): this worktree's file as it is, its summary
+/// columns and the full record.
 struct TaskRow: FetchableRecord, PersistableRecord {
     static let databaseTableName = "tasks"
     /// Every column but the full record.
@@ -11,40 +12,52 @@ struct TaskRow: FetchableRecord, PersistableRecord {
         started_at, completion_commit, completion_branch, claim_actor, claim_expires, conflicts, updated_at
         """
     var summary: TaskSummary
+    /// The commit its start recorded (what a rewrite re-points, with the completion's).
+    var startedCommit: String?
     /// The task's canonical compact JSON (written, never read into a summary).
     var record: Data = Data()
 
-    init(summary: TaskSummary, record: Data) {
-        self.summary = summary
+    init(_ t: TaskRecord, record: Data) {
+        summary = TaskSummary(t)
+        startedCommit = t.started?.commit
         self.record = record
     }
 
-    init(row: Row) throws {
-        func time(_ column: String) -> Timestamp? { (row[column] as Int64?).map(Timestamp.init(seconds:)) }
-        summary = TaskSummary(
-            id: row["id"], title: row["title"], status: TaskStatus(rawValue: row["status"]) ?? .open,
-            priority: row["priority"], parent: row["parent"], deps: Self.split(row["deps"]),
-            labels: Self.split(row["labels"]), milestone: row["milestone"],
-            createdAt: Timestamp(seconds: row["created_at"]), startedActor: row["started_actor"],
-            startedBranch: row["started_branch"], startedAt: time("started_at"),
-            completionCommit: row["completion_commit"], completionBranch: row["completion_branch"],
-            claimActor: row["claim_actor"], claimExpires: time("claim_expires"), conflictCount: row["conflicts"],
+    init(row: Row) throws { summary = Self.summary(row, prefix: "") }
+
+    /// The summary in `row`'s columns, named `prefix` + column.
+    static func summary(_ row: Row, prefix p: String) -> TaskSummary {
+        func time(_ column: String) -> Timestamp? { (row[p + column] as Int64?).map(Timestamp.init(seconds:)) }
+        return TaskSummary(
+            id: row["id"], title: row[p + "title"], status: TaskStatus(rawValue: row[p + "status"]) ?? .open,
+            priority: row[p + "priority"], parent: row[p + "parent"], deps: split(row[p + "deps"]),
+            labels: split(row[p + "labels"]), milestone: row[p + "milestone"],
+            createdAt: Timestamp(seconds: row[p + "created_at"]), startedActor: row[p + "started_actor"],
+            startedBranch: row[p + "started_branch"], startedAt: time("started_at"),
+            completionCommit: row[p + "completion_commit"], completionBranch: row[p + "completion_branch"],
+            claimActor: row[p + "claim_actor"], claimExpires: time("claim_expires"),
+            conflictCount: row[p + "conflicts"],
             updatedAt: time("updated_at"))
     }
 
-    /// Every column, in the order of ``values``.
-    static let columns = [
+    /// The summary's columns, in the order of ``values(_:)``.
+    static let summaryColumnList = [
         "id", "title", "status", "priority", "parent", "deps", "labels", "milestone", "created_at", "started_actor",
         "started_branch", "started_at", "completion_commit", "completion_branch", "claim_actor", "claim_expires",
-        "conflicts", "updated_at", "record",
+        "conflicts", "updated_at",
     ]
 
-    var values: [(any DatabaseValueConvertible)?] {
-        let t = summary
-        return [
-            t.id, t.title, t.status.rawValue, t.priority, t.parent, Self.join(t.deps), Self.join(t.labels), t.milestone,
+    /// Every column, in the order of ``values``.
+    static let columns = summaryColumnList + ["started_commit", "record"]
+
+    var values: [(any DatabaseValueConvertible)?] { Self.values(summary) + [startedCommit, record] }
+
+    /// The summary columns' values, in the order of ``columns``.
+    static func values(_ t: TaskSummary) -> [(any DatabaseValueConvertible)?] {
+        [
+            t.id, t.title, t.status.rawValue, t.priority, t.parent, join(t.deps), join(t.labels), t.milestone,
             t.createdAt.seconds, t.startedActor, t.startedBranch, t.startedAt?.seconds, t.completionCommit,
-            t.completionBranch, t.claimActor, t.claimExpires?.seconds, t.conflictCount, t.updatedAt?.seconds, record,
+            t.completionBranch, t.claimActor, t.claimExpires?.seconds, t.conflictCount, t.updatedAt?.seconds,
         ]
     }
 
@@ -60,85 +73,77 @@ struct TaskRow: FetchableRecord, PersistableRecord {
     }
 }
 
-/// A task's row of the evaluated graph (`evaluated`), with the ranking terms `next` orders by
-/// and the other copies' facts about it (to re-decide it after an edit).
+/// A row of the read model (`evaluated`): the task as it is at HEAD over every copy
+/// (``EvaluatedTask``), self-contained (a task only other copies have has no `tasks` row), with
+/// the ranking key `next` orders by and the other copies' facts about it (to re-decide it after
+/// an edit).
 struct EvaluatedRow: FetchableRecord, PersistableRecord {
     static let databaseTableName = "evaluated"
     var task: EvaluatedTask
-    var priority: Int
-    var created: Timestamp
-    /// The task's milestone (what ``GraphTotals/milestones`` counts it under).
-    var milestone: String?
-    /// Where, by whom and when it was started (the work started on a branch is read through
-    /// an index of the in-progress, stale and blocked rows by branch).
-    var startedBranch: String?
-    var startedActor: String?
-    var startedAt: Timestamp?
     /// ``CopyFact/encode(_:copies:)`` of this task's facts in the other copies, against the
     /// listing stored with the evaluation; nil when no other copy records it.
     var facts: Data?
 
-    init(task: EvaluatedTask, summary: TaskSummary, facts: Data?) {
+    init(task: EvaluatedTask, facts: Data?) {
         self.task = task
-        self.priority = summary.priority
-        self.created = summary.createdAt
-        self.milestone = summary.milestone
-        self.startedBranch = summary.startedBranch
-        self.startedActor = summary.startedActor
-        self.startedAt = summary.startedAt
         self.facts = facts
     }
 
-    init(row: Row) throws { try self.init(row: row, prefix: "") }
-
-    /// Reads the row's columns, named `prefix` + column where the row joins another table's.
-    init(row: Row, prefix: String) throws {
-        func json<T: Decodable>(_ column: String, _ type: T.Type) throws -> T? {
-            guard let text = row[column] as String? else { return nil }
-            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    init(row: Row) throws {
+        func time(_ column: String) -> Timestamp? { (row[column] as Int64?).map(Timestamp.init(seconds:)) }
+        var elsewhere: Elsewhere?
+        if let kind = (row["elsewhere_kind"] as String?).flatMap(Elsewhere.Kind.init(rawValue:)) {
+            elsewhere = Elsewhere(
+                kind: kind, branch: row["elsewhere_branch"], worktree: row["elsewhere_worktree"],
+                copy: row["elsewhere_copy"] ?? "", actor: row["elsewhere_actor"], commit: row["elsewhere_commit"])
         }
-        let p = prefix
+        var recovered: RecoveredAnchor?
+        if let method = (row["recovered_method"] as String?).flatMap(RecoveredAnchor.Method.init(rawValue:)),
+            let commit = row["recovered_commit"] as String?
+        {
+            recovered = RecoveredAnchor(method: method, commit: commit)
+        }
         task = EvaluatedTask(
-            id: row["id"], status: EffectiveStatus(rawValue: row[p + "status"]) ?? .open, ready: row["ready"],
+            task: TaskRow.summary(row, prefix: "t_"), onlyIn: row["only_in"],
+            status: EffectiveStatus(rawValue: row["status"]) ?? .open, ready: row["ready"],
             offerableStale: row["offerable_stale"], waitsOnDeps: TaskRow.split(row["waits_on_deps"]),
             waitsOnChildren: TaskRow.split(row["waits_on_children"]), unblocks: row["unblocks"],
-            milestoneRank: row["milestone_rank"], elsewhere: try json("elsewhere", Elsewhere.self),
-            disagreement: row["disagreement"], recovered: try json("recovered", RecoveredAnchor.self),
-            deadline: (row["deadline"] as Int64?).map(Timestamp.init(seconds:)), deps: TaskRow.split(row[p + "deps"]),
-            parent: row[p + "parent"])
-        priority = row[p + "priority"]
-        created = Timestamp(seconds: row[p + "created_at"])
-        milestone = row[p + "milestone"]
-        startedBranch = row[p + "started_branch"]
-        startedActor = row[p + "started_actor"]
-        startedAt = (row[p + "started_at"] as Int64?).map(Timestamp.init(seconds:))
+            milestoneRank: row["milestone_rank"], elsewhere: elsewhere, disagreement: row["disagreement"],
+            recovered: recovered, deadline: time("deadline"))
         facts = row.hasColumn("facts") ? row["facts"] : nil
     }
 
-    /// Every column, in the order of ``values()``.
-    static let columns = [
-        "id", "status", "ready", "offerable_stale", "candidate", "waits_on_deps", "waits_on_children", "unblocks",
-        "milestone_rank", "rank_key", "priority", "created_at", "elsewhere", "disagreement", "recovered", "deadline",
-        "deps", "parent", "milestone", "started_branch", "started_actor", "started_at", "facts",
-    ]
+    /// The columns a read decodes (every one but the copies' facts).
+    static let readColumns = """
+        id, only_in, t_title, t_status, t_priority, t_parent, t_deps, t_labels, t_milestone, t_created_at,
+        t_started_actor, t_started_branch, t_started_at, t_completion_commit, t_completion_branch, t_claim_actor,
+        t_claim_expires, t_conflicts, t_updated_at, status, ready, offerable_stale, waits_on_deps, waits_on_children,
+        unblocks, milestone_rank, elsewhere_kind, elsewhere_branch, elsewhere_worktree, elsewhere_copy,
+        elsewhere_actor, elsewhere_commit, disagreement, recovered_method, recovered_commit, deadline
+        """
 
-    func values() throws -> [(any DatabaseValueConvertible)?] {
-        func json<T: Encodable>(_ value: T?) throws -> String? {
-            try value.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        }
+    /// Every column, in the order of ``values()``.
+    static let columns =
+        ["id", "only_in"] + TaskRow.summaryColumnList.dropFirst().map { "t_" + $0 } + [
+            "status", "ready", "offerable_stale", "candidate", "waits_on_deps", "waits_on_children", "unblocks",
+            "milestone_rank", "rank_key", "elsewhere_kind", "elsewhere_branch", "elsewhere_worktree", "elsewhere_copy",
+            "elsewhere_actor", "elsewhere_commit", "disagreement", "recovered_method", "recovered_commit", "deadline",
+            "facts",
+        ]
+
+    func values() -> [(any DatabaseValueConvertible)?] {
         let t = task
-        return [
-            t.id, t.status.rawValue, t.ready, t.offerableStale, t.candidate, TaskRow.join(t.waitsOnDeps),
-            TaskRow.join(t.waitsOnChildren), t.unblocks, t.milestoneRank,
-            // Tasks without a milestone (or with one not in order) rank after every milestone.
-            t.milestoneRank.map(Int64.init) ?? Int64.max, priority, created.seconds, try json(t.elsewhere),
-            t.disagreement, try json(t.recovered), t.deadline?.seconds, TaskRow.join(t.deps), t.parent, milestone,
-            startedBranch, startedActor, startedAt?.seconds, facts,
+        let e = t.elsewhere
+        return [t.id, t.onlyIn] + TaskRow.values(t.task).dropFirst() + [
+            t.status.rawValue, t.ready, t.offerableStale, t.candidate, TaskRow.join(t.waitsOnDeps),
+            TaskRow.join(t.waitsOnChildren), t.unblocks, t.milestoneRank, t.rankKey, e?.kind.rawValue, e?.branch,
+            e?.worktree, e?.copy, e?.actor, e?.commit, t.disagreement, t.recovered?.method.rawValue,
+            t.recovered?.commit, t.deadline?.seconds, facts,
         ]
     }
 
     func encode(to container: inout PersistenceContainer) throws {
-        for (c, v) in zip(Self.columns, try values()) { container[c] = v }
+        for (c, v) in zip(Self.columns, values()) { container[c] = v }
     }
 
     /// Writes the row through one cached statement with positional arguments (a record's
@@ -146,16 +151,18 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
     /// at 10,000 rows).
     func save(_ db: Database) throws {
         try db.cachedStatement(sql: StateIndex.insertSQL("evaluated", Self.columns)).execute(
-            arguments: StatementArguments(try values()))
+            arguments: StatementArguments(values()))
     }
 
     /// The keys of `eval_totals` this row counts under: its status and readiness, and its
-    /// milestone (all tasks, and those finished: done here or cancelled).
+    /// milestone (all tasks, and those finished: done here or cancelled). Only this worktree's
+    /// tasks are counted.
     var totalKeys: [String] {
+        guard task.isHere else { return [] }
         var keys = ["s:\(task.status.rawValue):\(task.ready ? 1 : 0)"]
-        if let m = milestone {
+        if let m = task.task.milestone {
             keys.append("m:" + m)
-            if task.status == .done || task.status == .cancelled { keys.append("f:" + m) }
+            if task.isFinished { keys.append("f:" + m) }
         }
         return keys
     }
@@ -163,7 +170,7 @@ struct EvaluatedRow: FetchableRecord, PersistableRecord {
 
 /// What the index knows about its stored evaluation.
 public struct StoredEvaluation: Sendable {
-    /// What the evaluation was made for (HEAD, branch, the other copies, …: the caller's key).
+    /// What the evaluation was made for (``Workspace``'s read fingerprint).
     public var context: String
     /// Until when it holds (a claim expiring or a start going stale changes it); nil: for good.
     public var validUntil: Timestamp?
@@ -177,9 +184,9 @@ public struct StoredEvaluation: Sendable {
     }
 }
 
-/// Counts over the whole evaluated graph (``StateIndex/totals()``), kept by the index with the
-/// rows (each stored or updated row moves the counts it falls under), so reading them costs the
-/// number of statuses and milestones, not of tasks.
+/// Counts over this worktree's evaluated tasks (``StateIndex/totals(conflictIDs:)``), kept by the
+/// index with the rows (each stored or updated row moves the counts it falls under), so reading
+/// them costs the number of statuses and milestones, not of tasks.
 public struct GraphTotals: Sendable, Equatable {
     public var ready = 0
     public var waiting = 0
@@ -208,31 +215,27 @@ public struct GraphTotals: Sendable, Equatable {
 /// The work started on one branch, as the preamble shows it
 /// (``StateIndex/startedHere(branch:actor:limit:)``).
 public struct WorkHere: Sendable {
-    public var active: [ListedTask] = []
-    public var waiting: [ListedTask] = []
-    public var blocked: [ListedTask] = []
+    public var active: [EvaluatedTask] = []
+    public var waiting: [EvaluatedTask] = []
+    public var blocked: [EvaluatedTask] = []
     public var activeTotal = 0
     public var waitingTotal = 0
     public var blockedTotal = 0
     public init() {}
-    public var all: [ListedTask] { active + waiting + blocked }
 }
 
-/// A task the index listed with its evaluated row.
-public struct ListedTask: Sendable {
-    public var summary: TaskSummary
-    public var row: EvaluatedTask
-}
-
-/// What `tasks` asks the index for: a superset of what it lists, narrowed by status.
-public struct ListingQuery: Sendable {
+/// Which rows `tasks` reads: a superset of what it lists, narrowed by status.
+public struct RowQuery: Sendable {
     /// Effective statuses, or `ready` / `waiting` (any of them); empty: any.
     public var statuses: [String]
     /// Leave out tasks done here and cancelled ones.
     public var hideFinished: Bool
-    public init(statuses: [String], hideFinished: Bool) {
+    /// Also the tasks only other copies have.
+    public var everywhere: Bool
+    public init(statuses: [String] = [], hideFinished: Bool = false, everywhere: Bool = false) {
         self.statuses = statuses
         self.hideFinished = hideFinished
+        self.everywhere = everywhere
     }
 }
 
@@ -276,13 +279,13 @@ extension StateIndex {
         try db.execute(sql: "DELETE FROM eval_totals WHERE n = 0")
     }
 
-    /// Replaces the evaluated graph with `rows` (every task of the state with content `hash`),
-    /// made for `context`. Returns false, storing nothing, when the index no longer holds that
-    /// state (another process wrote meanwhile).
+    /// Replaces the read model with `rows` (every task of the state with content `hash`, and
+    /// every task only other copies have), made for `context`. Returns false, storing nothing,
+    /// when the index no longer holds that state (another process wrote meanwhile).
     @discardableResult
     public func storeEvaluation(
-        _ rows: [EvaluatedTask], summaries: [String: TaskSummary], facts: [String: [UInt8]], hash: String,
-        context: String, copies: String?, validUntil: Timestamp?
+        _ rows: [EvaluatedTask], facts: [String: [UInt8]], hash: String, context: String, copies: String?,
+        validUntil: Timestamp?
     ) throws -> Bool {
         try wrap {
             var stored = false
@@ -292,8 +295,7 @@ extension StateIndex {
                 try Self.dropEvaluation(db)
                 var totals: [String: Int] = [:]
                 for r in rows {
-                    guard let t = summaries[r.id] else { continue }
-                    let row = EvaluatedRow(task: r, summary: t, facts: facts[r.id].map { Data($0) })
+                    let row = EvaluatedRow(task: r, facts: facts[r.id].map { Data($0) })
                     try row.save(db)
                     for k in row.totalKeys { totals[k, default: 0] += 1 }
                 }
@@ -321,7 +323,7 @@ extension StateIndex {
         }
     }
 
-    /// The current summaries of these tasks (absent: removed).
+    /// The current summaries of these tasks in this worktree's file (absent: removed).
     public func summaries(_ ids: [String]) throws -> [String: TaskSummary] {
         try wrap { try queue.read { db in try Self.summaries(ids, db) } }
     }
@@ -345,7 +347,24 @@ extension StateIndex {
         }
     }
 
-    /// Brings the evaluated graph up to date after the edits of `dirty` (as read from
+    /// Whether an edit of `ids` reaches a task only other copies have (one of them is such a
+    /// task, or such a task names one of them as dependency or parent): the incremental update
+    /// keeps to this worktree's graph, so those are evaluated in full.
+    public func touchesOtherCopies(_ ids: [String]) throws -> Bool {
+        try wrap {
+            try queue.read { db in
+                let stmt = try db.cachedStatement(
+                    sql: """
+                        SELECT 1 FROM evaluated INDEXED BY evaluated_elsewhere_only
+                        WHERE only_in IS NOT NULL AND (id = ? OR t_parent = ? OR instr(t_deps, ?) > 0) LIMIT 1
+                        """)
+                for id in ids where try Bool.fetchOne(stmt, arguments: [id, id, id]) == true { return true }
+                return false
+            }
+        }
+    }
+
+    /// Brings the read model up to date after the edits of `dirty` (as read from
     /// ``storedEvaluation()``), given each dirty task resolved anew. Returns false, changing
     /// nothing, when the rows cannot be updated in place (another edit came in meanwhile, or the
     /// rows do not match the tasks): the caller evaluates everything.
@@ -362,8 +381,7 @@ extension StateIndex {
                 var rows: [String: EvaluatedRow?] = [:]
                 let summaryStmt = try db.cachedStatement(
                     sql: "SELECT \(TaskRow.summaryColumns) FROM tasks WHERE id = ?")
-                let rowStmt = try db.cachedStatement(
-                    sql: "SELECT * FROM evaluated WHERE id = ?")
+                let rowStmt = try db.cachedStatement(sql: "SELECT * FROM evaluated WHERE id = ?")
                 let dependentsStmt = try db.cachedStatement(sql: "SELECT task_id FROM task_deps WHERE dep_id = ?")
                 let childrenStmt = try db.cachedStatement(sql: "SELECT id FROM tasks WHERE parent = ? ORDER BY id")
                 var failure: Error?
@@ -394,9 +412,8 @@ extension StateIndex {
                 guard let update else { return .rollback }
                 var totals: [String: Int] = [:]
                 for r in update.rows {
-                    guard let t = summary(r.id) else { continue }
                     let old = row(r.id)
-                    let new = EvaluatedRow(task: r, summary: t, facts: old?.facts)
+                    let new = EvaluatedRow(task: r, facts: old?.facts)
                     try new.save(db)
                     for k in old?.totalKeys ?? [] { totals[k, default: 0] -= 1 }
                     for k in new.totalKeys { totals[k, default: 0] += 1 }
@@ -426,12 +443,12 @@ extension StateIndex {
         }
     }
 
-    /// Every stored row, by id (for tests and `check`).
+    /// Every stored row, by id (the tests' view of the whole read model).
     public func evaluatedRows() throws -> [String: EvaluatedTask] {
         try wrap {
             try queue.read { db in
                 var out: [String: EvaluatedTask] = [:]
-                let cursor = try EvaluatedRow.fetchCursor(db, sql: "SELECT * FROM evaluated")
+                let cursor = try EvaluatedRow.fetchCursor(db, sql: "SELECT \(EvaluatedRow.readColumns) FROM evaluated")
                 while let r = try cursor.next() { out[r.task.id] = r.task }
                 return out
             }
@@ -470,122 +487,94 @@ extension StateIndex {
         return try Data.fetchAll(db, sql: "SELECT record FROM goals").map { try decoder.decode(Goal.self, from: $0) }
     }
 
-    private static let listedColumns = """
-        SELECT t.id, t.title, t.status, t.priority, t.parent, t.deps, t.labels, t.milestone, t.created_at,
-               t.started_actor, t.started_branch, t.started_at, t.completion_commit, t.completion_branch,
-               t.claim_actor, t.claim_expires, t.conflicts, t.updated_at,
-               e.status AS e_status, e.ready, e.offerable_stale, e.waits_on_deps, e.waits_on_children,
-               e.unblocks, e.milestone_rank, e.elsewhere, e.disagreement, e.recovered, e.deadline,
-               e.deps AS e_deps, e.parent AS e_parent, e.priority AS e_priority, e.created_at AS e_created_at,
-               e.milestone AS e_milestone, e.started_branch AS e_started_branch,
-               e.started_actor AS e_started_actor, e.started_at AS e_started_at
-        FROM evaluated e JOIN tasks t ON t.id = e.id
-        """
-
-    private static func listed(_ row: Row) throws -> ListedTask {
-        ListedTask(summary: try TaskRow(row: row).summary, row: try EvaluatedRow(row: row, prefix: "e_").task)
-    }
-
-    /// `next`'s candidates for `actor` on `branch`, best first (``Ranking`` orders the same
-    /// terms): what the actor resumes, then the ready tasks, then the stale ones offered again.
-    /// Reads the `limit` best of each kind through the ranking index, never the whole frontier.
-    public func nextCandidates(actor: String, branch: String?, limit: Int) throws -> [(ListedTask, RankTerms)] {
-        try wrap {
-            try queue.read { db in
-                var seen = Set<String>()
-                var out: [(ListedTask, RankTerms)] = []
-                func add(_ sql: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws {
-                    let cursor = try Row.fetchCursor(
-                        db, sql: Self.listedSQL(sql, indexedBy: indexedBy), arguments: arguments)
-                    while let r = try cursor.next() {
-                        let l = try Self.listed(r)
-                        let terms = l.row.terms(l.summary, actor: actor, branch: branch)
-                        guard terms.resume || l.row.ready || l.row.offerableStale, seen.insert(l.summary.id).inserted
-                        else { continue }
-                        out.append((l, terms))
-                    }
-                }
-                let order = "ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?"
-                // Through the index of the work started on a branch: the `limit` best of the actor's.
-                try add(
-                    """
-                    WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
-                      AND e.status != 'blocked' AND e.elsewhere IS NULL AND e.started_actor = ?
-                    """ + " " + order, [branch, actor, limit], indexedBy: "evaluated_here")
-                try add("WHERE e.ready = 1 " + order, [limit])
-                try add("WHERE e.offerable_stale = 1 " + order, [limit])
-                out.sort { Ranking.precedes($0.1, $1.1) }
-                return Array(out.prefix(limit))
+    /// `next`'s candidates for `actor` on `branch`, best first (``Ranking/precedes(_:_:)``): what
+    /// the actor resumes, then the ready tasks, then the stale ones offered again. Reads the
+    /// `limit` best of each kind through the ranking key's indexes, never the whole frontier.
+    public func nextCandidates(actor: String, branch: String?, limit: Int) throws -> [(EvaluatedTask, RankTerms)] {
+        var seen = Set<String>()
+        var out: [(EvaluatedTask, RankTerms)] = []
+        func add(_ rows: [EvaluatedTask]) {
+            for r in rows {
+                let terms = r.terms(actor: actor, branch: branch)
+                guard terms.resume || r.ready || r.offerableStale, seen.insert(r.id).inserted else { continue }
+                out.append((r, terms))
             }
         }
+        // Through the index of the work started on a branch: the `limit` best of the actor's.
+        add(
+            try rows(
+                """
+                WHERE status IN ('in_progress', 'stale', 'blocked') AND t_started_branch IS ? AND only_in IS NULL
+                  AND status != 'blocked' AND elsewhere_kind IS NULL AND t_started_actor = ?
+                ORDER BY rank_key LIMIT ?
+                """, [branch, actor, limit], indexedBy: "evaluated_here"))
+        add(try rows("WHERE ready = 1 AND only_in IS NULL ORDER BY rank_key LIMIT ?", [limit]))
+        add(try rows("WHERE offerable_stale = 1 AND only_in IS NULL ORDER BY rank_key LIMIT ?", [limit]))
+        out.sort { Ranking.precedes($0.1, $1.1) }
+        return Array(out.prefix(limit))
     }
 
-    /// The tasks `query` narrows to, in `tasks`' order (in progress first, then priority, age, id).
-    public func listing(_ query: ListingQuery) throws -> [ListedTask] {
-        try wrap {
-            try queue.read { db in
-                var clauses: [String] = []
-                var arguments: [(any DatabaseValueConvertible)?] = []
-                for s in query.statuses {
-                    switch s {
-                    case "ready": clauses.append("e.ready = 1")
-                    case "waiting": clauses.append("(e.status = 'open' AND e.ready = 0)")
-                    default:
-                        clauses.append("e.status = ?")
-                        arguments.append(s)
-                    }
-                }
-                var filter = clauses.isEmpty ? "" : "(" + clauses.joined(separator: " OR ") + ")"
-                if query.statuses.isEmpty && query.hideFinished {
-                    filter = "e.status NOT IN ('done', 'cancelled')"
-                }
-                let sql =
-                    Self.listedColumns + (filter.isEmpty ? "" : " WHERE " + filter)
-                    + " ORDER BY t.status = 'in_progress' DESC, t.priority, t.created_at, t.id"
-                var out: [ListedTask] = []
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-                while let r = try cursor.next() { out.append(try Self.listed(r)) }
-                return out
+    /// The task `next --claim` takes: the best ready task, else the best stale one offered
+    /// again (what an actor resumes is already theirs).
+    public func bestClaimable() throws -> EvaluatedTask? {
+        if let r = try rows("WHERE ready = 1 AND only_in IS NULL ORDER BY rank_key LIMIT 1", []).first { return r }
+        return try rows("WHERE offerable_stale = 1 AND only_in IS NULL ORDER BY rank_key LIMIT 1", []).first
+    }
+
+    /// The rows `query` narrows to, in `tasks`' order (in progress first, then priority, age, id).
+    public func rows(_ query: RowQuery) throws -> [EvaluatedTask] {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for s in query.statuses {
+            switch s {
+            case "ready": clauses.append("ready = 1")
+            case "waiting": clauses.append("(status = 'open' AND ready = 0)")
+            default:
+                clauses.append("status = ?")
+                arguments.append(s)
             }
         }
+        var filters: [String] = []
+        if !clauses.isEmpty { filters.append("(" + clauses.joined(separator: " OR ") + ")") }
+        if query.statuses.isEmpty && query.hideFinished { filters.append("status NOT IN ('done', 'cancelled')") }
+        if !query.everywhere { filters.append("only_in IS NULL") }
+        return try rows(
+            (filters.isEmpty ? "" : "WHERE " + filters.joined(separator: " AND "))
+                + " ORDER BY t_status = 'in_progress' DESC, t_priority, t_created_at, id",
+            StatementArguments(arguments))
     }
 
     /// `next`'s ready tasks in rank order (what the preamble lists), read through the ranking
-    /// index: the first `limit`.
-    public func readyRanked(limit: Int) throws -> [ListedTask] {
-        try rows(
-            "WHERE e.ready = 1 ORDER BY e.priority, e.unblocks DESC, e.rank_key, e.created_at, e.id LIMIT ?", [limit])
+    /// key's index: the first `limit`.
+    public func readyRanked(limit: Int) throws -> [EvaluatedTask] {
+        try rows("WHERE ready = 1 AND only_in IS NULL ORDER BY rank_key LIMIT ?", [limit])
     }
 
     /// The work started on `branch` (the preamble's): the first `limit` tasks in progress or
     /// stale there and done nowhere else (the actor's first, then by priority, start and id),
     /// the first `limit` of those waiting on something, the first `limit` blocked there (by
     /// priority and id), and how many there are of each. Read through the index of in-progress,
-    /// stale and blocked rows by branch, and only the rows shown are decoded.
+    /// stale and blocked rows by branch.
     public func startedHere(branch: String?, actor: String, limit: Int) throws -> WorkHere {
         let here = """
-            WHERE e.status IN ('in_progress', 'stale', 'blocked') AND e.started_branch IS ?
-              AND e.started_at IS NOT NULL
+            WHERE status IN ('in_progress', 'stale', 'blocked') AND t_started_branch IS ?
+              AND t_started_at IS NOT NULL AND only_in IS NULL
             """
-        let active = here + " AND e.status != 'blocked' AND e.elsewhere IS NULL"
-        let waiting = active + " AND (e.waits_on_deps != '' OR e.waits_on_children != '')"
-        let blocked = here + " AND e.status = 'blocked'"
+        let active = here + " AND status != 'blocked' AND elsewhere_kind IS NULL"
+        let waiting = active + " AND (waits_on_deps != '' OR waits_on_children != '')"
+        let blocked = here + " AND status = 'blocked'"
         let order =
-            " ORDER BY e.started_actor IS ? DESC, e.priority, COALESCE(e.started_at, e.created_at), e.id LIMIT ?"
-        // The few ids are chosen from the evaluated rows alone; only they are joined with their
-        // task rows and decoded (the caller orders them).
-        func first(_ clause: String, _ arguments: StatementArguments) throws -> [ListedTask] {
-            try rows("WHERE e.id IN (SELECT e.id FROM evaluated e INDEXED BY evaluated_here \(clause))", arguments)
-        }
+            " ORDER BY t_started_actor IS ? DESC, t_priority, COALESCE(t_started_at, t_created_at), id LIMIT ?"
         var out = WorkHere()
-        out.active = try first(active + order, [branch, actor, limit])
-        out.waiting = try first(waiting + order, [branch, actor, limit])
-        out.blocked = try first(blocked + " ORDER BY e.priority, e.id LIMIT ?", [branch, limit])
+        out.active = try rows(active + order, [branch, actor, limit], indexedBy: "evaluated_here")
+        out.waiting = try rows(waiting + order, [branch, actor, limit], indexedBy: "evaluated_here")
+        out.blocked = try rows(
+            blocked + " ORDER BY t_priority, id LIMIT ?", [branch, limit], indexedBy: "evaluated_here")
         try wrap {
             try queue.read { db in
                 func count(_ clause: String) throws -> Int {
                     try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM evaluated e INDEXED BY evaluated_here " + clause,
+                        db, sql: "SELECT COUNT(*) FROM evaluated INDEXED BY evaluated_here " + clause,
                         arguments: [branch]) ?? 0
                 }
                 out.activeTotal = try count(active)
@@ -598,56 +587,55 @@ extension StateIndex {
 
     /// The first `limit` tasks whose completion does not count here (done on another branch, or
     /// on a commit this clone lacks), those most tasks wait on first, then by priority and id
-    /// (the preamble's drift; ``totals()`` counts them all). Read through an index of them alone.
-    public func drift(limit: Int) throws -> [ListedTask] {
+    /// (the preamble's drift; ``totals(conflictIDs:)`` counts them all).
+    public func drift(limit: Int) throws -> [EvaluatedTask] {
         try rows(
             """
-            WHERE e.status IN ('done_elsewhere', 'done_unknown') ORDER BY e.unblocks DESC, e.priority, e.id LIMIT ?
+            WHERE status IN ('done_elsewhere', 'done_unknown') AND only_in IS NULL
+            ORDER BY unblocks DESC, t_priority, id LIMIT ?
             """, [limit], indexedBy: "evaluated_drift")
     }
 
-    /// The title and evaluated status of these tasks, those that exist.
-    public func titlesAndStatuses(_ ids: [String]) throws -> [String: (title: String, status: EffectiveStatus)] {
+    /// The rows of these tasks, those that exist (here or only in other copies), by id.
+    public func rows(ids: [String]) throws -> [String: EvaluatedTask] {
         try wrap {
             try queue.read { db in
-                var out: [String: (title: String, status: EffectiveStatus)] = [:]
+                var out: [String: EvaluatedTask] = [:]
                 let stmt = try db.cachedStatement(
-                    sql: "SELECT t.title, e.status FROM evaluated e JOIN tasks t ON t.id = e.id WHERE e.id = ?")
-                for id in ids {
-                    if let r = try Row.fetchOne(stmt, arguments: [id]), let s = EffectiveStatus(rawValue: r[1]) {
-                        out[id] = (r[0], s)
-                    }
-                }
+                    sql: "SELECT \(EvaluatedRow.readColumns) FROM evaluated WHERE id = ?")
+                for id in Set(ids) { if let r = try EvaluatedRow.fetchOne(stmt, arguments: [id]) { out[id] = r.task } }
                 return out
             }
         }
     }
 
-    /// These tasks, those that exist.
-    public func listed(ids: [String]) throws -> [ListedTask] {
-        var out: [ListedTask] = []
-        for id in Set(ids).sorted() { out += try rows("WHERE e.id = ?", [id]) }
-        return out
-    }
-
-    private static func listedSQL(_ clause: String, indexedBy: String?) -> String {
-        let sql = listedColumns + " " + clause
-        guard let i = indexedBy else { return sql }
-        return sql.replacingOccurrences(of: "FROM evaluated e ", with: "FROM evaluated e INDEXED BY \(i) ")
-    }
-
-    /// The listed tasks `clause` selects, read through the index `indexedBy` when given (the
-    /// planner prefers the status index and a sort over a partial index that needs none).
+    /// The rows `clause` selects, read through the index `indexedBy` when given (the planner
+    /// prefers the status index and a sort over a partial index that needs none).
     private func rows(_ clause: String, _ arguments: StatementArguments, indexedBy: String? = nil) throws
-        -> [ListedTask]
+        -> [EvaluatedTask]
     {
         try wrap {
             try queue.read { db in
-                var out: [ListedTask] = []
-                let cursor = try Row.fetchCursor(
-                    db, sql: Self.listedSQL(clause, indexedBy: indexedBy), arguments: arguments)
-                while let r = try cursor.next() { out.append(try Self.listed(r)) }
+                var out: [EvaluatedTask] = []
+                let from = "FROM evaluated" + (indexedBy.map { " INDEXED BY " + $0 } ?? "")
+                let cursor = try EvaluatedRow.fetchCursor(
+                    db, sql: "SELECT \(EvaluatedRow.readColumns) \(from) \(clause)", arguments: arguments)
+                while let r = try cursor.next() { out.append(r.task) }
                 return out
+            }
+        }
+    }
+
+    /// This worktree's tasks that name `id` as a dependency, and its children (by id): the graph
+    /// the evaluated rows were made over.
+    public func dependentsAndChildren(of id: String) throws -> (dependents: [String], children: [String]) {
+        try wrap {
+            try queue.read { db in
+                let dependents = try String.fetchAll(
+                    db, sql: "SELECT task_id FROM task_deps WHERE dep_id = ? ORDER BY task_id", arguments: [id])
+                let children = try String.fetchAll(
+                    db, sql: "SELECT id FROM tasks WHERE parent = ? ORDER BY id", arguments: [id])
+                return (dependents, children)
             }
         }
     }
@@ -703,8 +691,8 @@ extension StateIndex {
         return out
     }
 
-    /// The totals counted from every stored row (what ``totals()`` keeps incrementally; for tests
-    /// and `check`).
+    /// The totals counted from every stored row (what ``totals(conflictIDs:)`` keeps
+    /// incrementally; for tests).
     public func recountedTotals(conflictIDs: Int = 0) throws -> GraphTotals {
         try wrap {
             try queue.read { db in

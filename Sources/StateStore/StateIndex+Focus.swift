@@ -3,17 +3,19 @@ import StateModel
 
 /// Point lookups a focused transaction makes instead of loading every task.
 extension StateIndex {
-    /// The task ids `input` can name as ``Identifiers/resolve(_:kind:among:)`` reads it: the id
-    /// itself when a task has it, else up to `limit` ids starting with it (in id order), read
-    /// through the primary key.
-    public func taskIDs(naming input: String, limit: Int) throws -> (exact: String?, prefixed: [String]) {
-        let needle = input.lowercased()
-        let full = needle.hasPrefix(EntityKind.task.idPrefix) ? needle : EntityKind.task.idPrefix + needle
+    /// What ``Identifiers/resolve(_:kind:lookup:)`` asks: the task id equal to `needle` or
+    /// `full`, else up to `limit` ids starting with `full` (in id order), read through the primary
+    /// key. Among this worktree's tasks, or with `everywhere` among every row of the read model
+    /// (tasks only other copies have included).
+    public func taskIDs(needle: String, full: String, everywhere: Bool = false, limit: Int = 6) throws
+        -> (String?, [String])
+    {
+        let table = everywhere ? "evaluated" : "tasks"
         return try wrap {
             try queue.read { db in
                 for candidate in [needle, full] {
                     if let id = try String.fetchOne(
-                        db, sql: "SELECT id FROM tasks WHERE id = ?", arguments: [candidate])
+                        db, sql: "SELECT id FROM \(table) WHERE id = ?", arguments: [candidate])
                     {
                         return (id, [])
                     }
@@ -21,7 +23,7 @@ extension StateIndex {
                 // Every id starting with `full` sorts between it and it followed by the largest
                 // scalar (SQLite compares text byte by byte, UTF-8 keeps that order).
                 let ids = try String.fetchAll(
-                    db, sql: "SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                    db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
                     arguments: [full, full + "\u{10FFFF}", limit])
                 return (nil, ids)
             }
@@ -37,6 +39,89 @@ extension StateIndex {
                     db, sql: "SELECT task_id FROM task_deps WHERE dep_id = ? ORDER BY task_id", arguments: [id])
                 let parent = try String?.fetchOne(db, sql: "SELECT parent FROM tasks WHERE id = ?", arguments: [id])
                 return (dependents, parent ?? nil)
+            }
+        }
+    }
+
+    /// The tasks the file records in progress for `actor` on `branch` (by id).
+    public func tasksInProgress(actor: String, branch: String?) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM tasks WHERE status = 'in_progress' AND started_actor = ? AND started_branch IS ?
+                        ORDER BY id
+                        """, arguments: [actor, branch])
+            }
+        }
+    }
+
+    /// The tasks the file records done by one of `commits`.
+    public func tasksCompleted(by commits: Set<String>) throws -> [TaskSummary] {
+        try wrap {
+            try queue.read { db in
+                var out: [TaskSummary] = []
+                let rows = try TaskRow.fetchCursor(
+                    db,
+                    sql:
+                        "SELECT \(TaskRow.summaryColumns) FROM tasks WHERE status = 'done' AND completion_commit IS NOT NULL"
+                )
+                while let r = try rows.next() {
+                    if let c = r.summary.completionCommit, commits.contains(c) { out.append(r.summary) }
+                }
+                return out.sorted { $0.id < $1.id }
+            }
+        }
+    }
+
+    /// The tasks whose completion or start records one of `commits` (what a rewrite of those
+    /// commits re-points), by id.
+    public func tasksAnchored(at commits: Set<String>) throws -> [String] {
+        guard !commits.isEmpty else { return [] }
+        return try wrap {
+            try queue.read { db in
+                var out = Set<String>()
+                let list = Array(commits)
+                for start in stride(from: 0, to: list.count, by: 500) {
+                    let chunk = Array(list[start..<min(start + 500, list.count)])
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    for column in ["completion_commit", "started_commit"] {
+                        out.formUnion(
+                            try String.fetchAll(
+                                db, sql: "SELECT id FROM tasks WHERE \(column) IN (\(marks))",
+                                arguments: StatementArguments(chunk)))
+                    }
+                }
+                return out.sorted()
+            }
+        }
+    }
+
+    /// The titles of the tasks the file records neither done nor cancelled.
+    public func unfinishedTitles() throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT title FROM tasks WHERE status NOT IN ('done', 'cancelled')")
+            }
+        }
+    }
+
+    /// A task's dependencies as the file records them (none for a task it does not have).
+    public func dependencies(of id: String) throws -> [String] {
+        try wrap {
+            try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT dep_id FROM task_deps WHERE task_id = ? ORDER BY rowid", arguments: [id])
+            }
+        }
+    }
+
+    /// A task's parent as the file records it.
+    public func parent(of id: String) throws -> String? {
+        try wrap {
+            try queue.read { db in
+                try String?.fetchOne(db, sql: "SELECT parent FROM tasks WHERE id = ?", arguments: [id]) ?? nil
             }
         }
     }

@@ -19,9 +19,12 @@ public struct IndexedState: Sendable {
 /// It also caches reachability answers by (HEAD, commit), which depend only on git objects.
 public final class StateIndex {
     /// Bump when the tables change; an index of another version is dropped and rebuilt.
-    static let version = 10
+    static let version = 12
     let queue: DatabaseQueue
     public let path: String
+    /// Set when another process held the index past the busy wait: from then on every use of
+    /// this handle fails at once (the command answers from memory), so one command waits once.
+    public private(set) var held = false
 
     /// Opens (creating if needed) the index at `path`. `busyTimeout` bounds the wait for another
     /// process's write transaction; past it the open fails and the caller parses the file.
@@ -43,6 +46,24 @@ public final class StateIndex {
         }
     }
 
+    /// An index held in memory, with the same tables: what a read answers from when the file
+    /// cannot be used (held by another process past the busy wait, unwritable, damaged beyond
+    /// re-creating). It is built from the state file, and goes with the process.
+    public static func inMemory() throws -> StateIndex { try StateIndex(path: nil) }
+
+    /// The ``path`` of an index held in memory.
+    public static let memoryPath = ":memory:"
+
+    private init(path: String?) throws {
+        self.path = path ?? Self.memoryPath
+        do {
+            queue = try DatabaseQueue(configuration: Self.configuration(busyTimeout: 0, wal: false))
+            try Self.createTables(queue)
+        } catch {
+            throw StoreError.index(path: self.path, reason: "\(error)")
+        }
+    }
+
     /// SQLite's codes for a file that is not a usable database (as opposed to one that is
     /// merely busy, locked, read-only or out of space).
     static func isDamage(_ error: DatabaseError) -> Bool {
@@ -56,9 +77,10 @@ public final class StateIndex {
     /// the `-wal` file whenever the last connection closes, so every process wrote three pages
     /// and its close checkpointed them with four `fdatasync`s, a read included. WAL mode is
     /// stored in the database file: it is set once, when the file does not have it yet.
-    static func configuration(busyTimeout: Double) -> Configuration {
+    static func configuration(busyTimeout: Double, wal: Bool = true) -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
+        guard wal else { return config }
         config.prepareDatabase { db in
             if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
@@ -72,6 +94,12 @@ public final class StateIndex {
 
     private static func open(_ path: String, busyTimeout: Double) throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: path, configuration: configuration(busyTimeout: busyTimeout))
+        try createTables(queue)
+        return queue
+    }
+
+    /// Creates the tables of this version, dropping those of any other.
+    private static func createTables(_ queue: DatabaseQueue) throws {
         try queue.write { db in
             let v = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             if v == version { return }
@@ -91,29 +119,35 @@ public final class StateIndex {
                         milestone TEXT, created_at INTEGER NOT NULL, started_actor TEXT,
                         started_branch TEXT, started_at INTEGER, completion_commit TEXT,
                         completion_branch TEXT, claim_actor TEXT, claim_expires INTEGER,
-                        conflicts INTEGER NOT NULL, updated_at INTEGER, record BLOB NOT NULL) WITHOUT ROWID;
+                        conflicts INTEGER NOT NULL, updated_at INTEGER, started_commit TEXT,
+                        record BLOB NOT NULL) WITHOUT ROWID;
                     CREATE INDEX tasks_parent ON tasks(parent) WHERE parent IS NOT NULL;
+                    CREATE INDEX tasks_completion_commit ON tasks(completion_commit) WHERE completion_commit IS NOT NULL;
+                    CREATE INDEX tasks_started_commit ON tasks(started_commit) WHERE started_commit IS NOT NULL;
                     CREATE INDEX tasks_conflicts ON tasks(id, conflicts) WHERE conflicts > 0;
                     CREATE TABLE task_deps(task_id TEXT NOT NULL, dep_id TEXT NOT NULL);
                     CREATE INDEX task_deps_dep ON task_deps(dep_id);
                     CREATE INDEX task_deps_task ON task_deps(task_id);
                     CREATE TABLE evaluated(
-                        id TEXT PRIMARY KEY, status TEXT NOT NULL, ready INTEGER NOT NULL,
-                        offerable_stale INTEGER NOT NULL, candidate INTEGER NOT NULL, waits_on_deps TEXT NOT NULL,
-                        waits_on_children TEXT NOT NULL, unblocks INTEGER NOT NULL, milestone_rank INTEGER,
-                        rank_key INTEGER NOT NULL, priority INTEGER NOT NULL, created_at INTEGER NOT NULL,
-                        elsewhere TEXT, disagreement TEXT, recovered TEXT, deadline INTEGER, deps TEXT NOT NULL,
-                        parent TEXT, milestone TEXT, started_branch TEXT, started_actor TEXT, started_at INTEGER,
-                        facts BLOB) WITHOUT ROWID;
-                    CREATE INDEX evaluated_ready ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
-                        WHERE ready = 1;
-                    CREATE INDEX evaluated_offerable ON evaluated(priority, unblocks DESC, rank_key, created_at, id)
-                        WHERE offerable_stale = 1;
+                        id TEXT PRIMARY KEY, only_in TEXT, t_title TEXT NOT NULL, t_status TEXT NOT NULL,
+                        t_priority INTEGER NOT NULL, t_parent TEXT, t_deps TEXT NOT NULL, t_labels TEXT NOT NULL,
+                        t_milestone TEXT, t_created_at INTEGER NOT NULL, t_started_actor TEXT, t_started_branch TEXT,
+                        t_started_at INTEGER, t_completion_commit TEXT, t_completion_branch TEXT, t_claim_actor TEXT,
+                        t_claim_expires INTEGER, t_conflicts INTEGER NOT NULL, t_updated_at INTEGER,
+                        status TEXT NOT NULL, ready INTEGER NOT NULL, offerable_stale INTEGER NOT NULL,
+                        candidate INTEGER NOT NULL, waits_on_deps TEXT NOT NULL, waits_on_children TEXT NOT NULL,
+                        unblocks INTEGER NOT NULL, milestone_rank INTEGER, rank_key TEXT NOT NULL, elsewhere_kind TEXT,
+                        elsewhere_branch TEXT, elsewhere_worktree TEXT, elsewhere_copy TEXT, elsewhere_actor TEXT,
+                        elsewhere_commit TEXT, disagreement TEXT, recovered_method TEXT, recovered_commit TEXT,
+                        deadline INTEGER, facts BLOB) WITHOUT ROWID;
+                    CREATE INDEX evaluated_ready ON evaluated(rank_key) WHERE ready = 1 AND only_in IS NULL;
+                    CREATE INDEX evaluated_offerable ON evaluated(rank_key) WHERE offerable_stale = 1 AND only_in IS NULL;
                     CREATE INDEX evaluated_status ON evaluated(status);
-                    CREATE INDEX evaluated_here ON evaluated(started_branch)
-                        WHERE status IN ('in_progress', 'stale', 'blocked');
-                    CREATE INDEX evaluated_drift ON evaluated(unblocks DESC, priority, id)
-                        WHERE status IN ('done_elsewhere', 'done_unknown');
+                    CREATE INDEX evaluated_here ON evaluated(t_started_branch)
+                        WHERE status IN ('in_progress', 'stale', 'blocked') AND only_in IS NULL;
+                    CREATE INDEX evaluated_drift ON evaluated(unblocks DESC, t_priority, id)
+                        WHERE status IN ('done_elsewhere', 'done_unknown') AND only_in IS NULL;
+                    CREATE INDEX evaluated_elsewhere_only ON evaluated(id) WHERE only_in IS NOT NULL;
                     CREATE TABLE eval_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;
                     CREATE TABLE eval_totals(key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE TABLE milestones(id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
@@ -142,7 +176,6 @@ public final class StateIndex {
                     PRAGMA user_version = \(version);
                     """)
         }
-        return queue
     }
 
     /// The hash and file stamp the index was built from, if any.
@@ -705,7 +738,7 @@ public final class StateIndex {
 
     /// Writes a task's row and its dependency edges.
     static func put(_ t: TaskRecord, _ db: Database, replacing: Bool) throws {
-        let row = TaskRow(summary: TaskSummary(t), record: Data(try CanonicalJSON.encodeCompact(t)))
+        let row = TaskRow(t, record: Data(try CanonicalJSON.encodeCompact(t)))
         try db.cachedStatement(sql: insertSQL("tasks", TaskRow.columns)).execute(
             arguments: StatementArguments(row.values))
         if replacing { try db.execute(sql: "DELETE FROM task_deps WHERE task_id = ?", arguments: [t.id]) }
@@ -732,10 +765,14 @@ public final class StateIndex {
     }
 
     func wrap<T>(_ body: () throws -> T) throws -> T {
+        if held { throw StoreError.index(path: path, reason: "held by another process") }
         do {
             return try body()
         } catch let e as StoreError {
             throw e
+        } catch let e as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(e.resultCode) {
+            held = true
+            throw StoreError.index(path: path, reason: "held by another process (\(e))")
         } catch {
             throw StoreError.index(path: path, reason: "\(error)")
         }

@@ -16,9 +16,9 @@ public struct StorePaths: Sendable {
         shared = Self.join(commonDir, "codex-state")
     }
 
-    public var stateDir: String { workdir + "/.codex-state" }
-    public var stateFile: String { stateDir + "/project_state.json" }
-    public var sessionsDir: String { stateDir + "/sessions" }
+    public var stateDir: String { workdir + "/" + StateFileName.directory }
+    public var stateFile: String { workdir + "/" + StateFileName.relative }
+    public var sessionsDir: String { workdir + "/" + StateFileName.sessions }
     public var lockFile: String { worktreeLocal + "/lock" }
     public var indexFile: String { worktreeLocal + "/index.sqlite" }
     /// This worktree's open session (per worktree, never committed).
@@ -37,32 +37,27 @@ public struct StorePaths: Sendable {
     }
 }
 
-/// A state file as read from disk.
+/// A state file as read from disk and decoded.
 public struct LoadedState: Sendable {
     public var state: ProjectState
     public var hash: String
     public var bytes: [UInt8] = []
-    /// `bytes` are the canonical encoding of `state` (this tool wrote them, or they re-encode to
-    /// themselves): a write may splice the changed entities into them.
-    public var canonical = false
-    /// Tasks of `state` that are stubs (``TaskRecord/init(stub:)``), not decoded from the file;
-    /// empty when the whole file was decoded. A write never encodes a stub.
-    public var stubs: Set<String> = []
-    /// `state` holds only the tasks a focused transaction named (``StateStore/readFocusedForUpdate(_:)``):
-    /// every other task is absent, so a write must splice and never encode `state` whole.
-    public var focused = false
 
-    /// Whether `state` lacks tasks or holds stubs: nothing may encode it whole.
-    public var isPartial: Bool { focused || !stubs.isEmpty }
-
-    public init(
-        state: ProjectState, hash: String, bytes: [UInt8] = [], canonical: Bool = false, stubs: Set<String> = []
-    ) {
+    public init(state: ProjectState, hash: String, bytes: [UInt8] = []) {
         self.state = state
         self.hash = hash
         self.bytes = bytes
-        self.canonical = canonical
-        self.stubs = stubs
+    }
+}
+
+/// A state file's bytes and their content hash.
+public struct FileContent: Sendable {
+    public var bytes: [UInt8]
+    public var hash: String
+
+    public init(bytes: [UInt8], hash: String) {
+        self.bytes = bytes
+        self.hash = hash
     }
 }
 
@@ -71,16 +66,14 @@ public struct LoadedState: Sendable {
 public final class StateStore {
     public let paths: StorePaths
 
-    /// How long a read waits for another process's write transaction on the index before
-    /// giving up on it (and parsing the file instead). Hooks set a short one: git never waits.
-    public var indexBusyTimeout: Double = 10
+    /// How long a command waits for another process holding the index before it answers from
+    /// memory instead (the rows built from the file): once per command, since a handle found
+    /// held is not waited on again (``StateIndex/held``). Hooks set a shorter one: git never waits.
+    public var indexBusyTimeout: Double = 1
 
     /// For crash tests only: `after-state-write` ends the process the instant the state file is
     /// replaced, before the index and the journal are touched (`CODEX_STATE_FAULT`).
     public var faultPoint: String?
-
-    /// The handle ``withSharedIndex(_:)`` opened, while its body runs.
-    private var sharedIndex: StateIndex?
 
     public init(paths: StorePaths) { self.paths = paths }
 
@@ -92,32 +85,43 @@ public final class StateStore {
         return LoadedState(state: try decode(bytes), hash: ContentHash.sha256(bytes), bytes: bytes)
     }
 
-    /// Reads the state to change it: as ``readState()``, and refuses a file whose rewrite would
-    /// drop fields this version does not know.
-    public func readStateForUpdate() throws -> LoadedState {
+    /// The state file's bytes and hash for a write, with `index` made current with them (rebuilt
+    /// when it was built from other content), and whether they are as this tool wrote them (the
+    /// index's "written canonical" mark names their hash). The hash is known from the file's
+    /// stat data when that was recorded after the file settled (git's racy-index rule), and
+    /// computed otherwise.
+    public func readCurrent(index: StateIndex) throws -> (content: FileContent, canonical: Bool) {
         let read = try readStamped()
-        let bytes = read.bytes
-        let index = try? openIndex()
-        // The hash of a file whose stat data is the one recorded with it is known (recorded only
-        // once settled; stat after reading: a change during the read shows as another stamp).
+        let built = try? index.builtFrom()
         let hash: String
-        if let built = try? index?.builtFrom(), !built.stamp.isEmpty, read.current?.encoded == built.stamp {
+        if let built, !built.stamp.isEmpty, read.current?.encoded == built.stamp {
             hash = built.hash
         } else {
-            hash = ContentHash.sha256(bytes)
+            hash = ContentHash.sha256(read.bytes)
         }
-        var loaded = LoadedState(state: try decode(bytes), hash: hash, bytes: bytes)
-        // Content this tool wrote itself is canonical with nothing unknown: skip re-encoding it.
-        if let written = try? index?.writtenCanonical(), written == loaded.hash {
-            loaded.canonical = true
-            return loaded
+        if built?.hash != hash {
+            try index.rebuild(from: try decode(read.bytes), hash: hash, stamp: read.settled)
+        } else if let settled = read.settled, built?.stamp != settled.encoded {
+            try? index.setStamp(settled, forHash: hash)
         }
+        let canonical = (try? index.writtenCanonical()) == hash
+        return (FileContent(bytes: read.bytes, hash: hash), canonical)
+    }
+
+    /// Nil when `content` is the canonical encoding of what it holds (then marked so in the
+    /// index, so the next write does not ask again); otherwise the state to write whole. Refuses
+    /// a file whose rewrite would drop fields this version does not know.
+    public func canonicalForm(of content: FileContent, index: StateIndex) throws -> ProjectState? {
+        let state = try decode(content.bytes)
         do {
-            loaded.canonical = try StateCodec.checkNothingDropped(loaded.bytes, decoded: loaded.state)
+            if try StateCodec.checkNothingDropped(content.bytes, decoded: state) {
+                try? index.setWrittenCanonical(content.hash)
+                return nil
+            }
         } catch let e as StateDecodeError {
             throw StoreError.invalidStateFile(path: paths.stateFile, reason: e)
         }
-        return loaded
+        return state
     }
 
     /// Refuses a `.codex-state` (or `sessions`) that is a symbolic link or not a directory, so
@@ -132,49 +136,16 @@ public final class StateStore {
         return try Files.read(paths.stateFile)
     }
 
+    /// How many times this store decoded a whole state file (the fast paths decode none; tests
+    /// read it to notice when one stops being taken).
+    public private(set) var wholeFileDecodes = 0
+
     func decode(_ bytes: [UInt8]) throws -> ProjectState {
+        wholeFileDecodes += 1
         do {
             return try StateCodec.decode(bytes)
         } catch let e as StateDecodeError {
             throw StoreError.invalidStateFile(path: paths.stateFile, reason: e)
-        }
-    }
-
-    /// The state for read commands, from the index when it is current, rebuilding it when the
-    /// file changed. If the index cannot be used at all (an unwritable git directory, say) the
-    /// file is parsed directly: slower, never wrong.
-    /// `index` is the one the command opened already, if it did.
-    public func loadIndexed(index opened: StateIndex? = nil) throws -> (IndexedState, StateIndex?) {
-        try checkLayout()
-        let clock = Self.coarseNanos()
-        guard let stamp = Files.stamp(paths.stateFile) else {
-            throw StoreError.notInitialized(stateFile: paths.stateFile)
-        }
-        let index: StateIndex
-        do {
-            try Files.makeDirectory(paths.worktreeLocal)
-            index = try opened ?? openIndex()
-            if let built = try index.builtFrom(), built.stamp == stamp.encoded {
-                return (try index.load(), index)
-            }
-        } catch {
-            return (Self.indexed(try readState()), nil)
-        }
-        let bytes = try readBytes()
-        let hash = ContentHash.sha256(bytes)
-        // Recorded only if it can stand for these bytes (racy-git rule, ``settledStamp(_:)``).
-        let settled = Self.settled(stamp, after: Files.stamp(paths.stateFile), clock: clock)
-        do {
-            if let built = try index.builtFrom(), built.hash == hash {
-                try index.setStamp(settled, forHash: hash)
-                return (try index.load(), index)
-            }
-            let state = try decode(bytes)
-            try index.rebuild(from: state, hash: hash, stamp: settled)
-            return (Self.indexed(LoadedState(state: state, hash: hash)), index)
-        } catch let e as StoreError {
-            if case .index = e { return (Self.indexed(LoadedState(state: try decode(bytes), hash: hash)), nil) }
-            throw e
         }
     }
 
@@ -229,46 +200,43 @@ public final class StateStore {
         return try FileLock(path: paths.claimLockFile, timeout: timeout)
     }
 
-    /// Writes `state` canonically and atomically (the caller holds the lock), then brings the
-    /// index along and journals the change. Returns the new content hash, and the error that
-    /// kept the journal record from being appended, if one did (the state is saved regardless).
+    /// What a write puts in the state file.
+    public enum Write {
+        /// An operation's changes spliced into the canonical bytes they were made over.
+        case splice(CanonicalSplice.Splice, changes: [EntityChange], project: ProjectInfo)
+        /// A whole state, encoded canonically (the first file, a canonical rewrite).
+        case whole(ProjectState)
+    }
+
+    /// Writes the state file atomically (the caller holds the lock), then brings `index` along
+    /// and journals the change. Returns the new content (its bytes only for a whole write) and
+    /// the error that kept the journal record from being appended, if one did (the state is
+    /// saved regardless).
     ///
     /// The record is made durable *before* the state file is replaced, as this worktree's
     /// pending record, and removed once it is in the journal: a crash between the two leaves it
     /// there, and the next transaction (``recoverPendingJournal()``) appends it if the file holds
     /// what it describes. So `log` never misses a change that reached the file.
-    ///
-    /// When `old` is canonical, only the changed entities are encoded and spliced into its bytes
-    /// (``CanonicalSplice``: the same bytes a full encoding gives); otherwise, or when the splice
-    /// declines, the whole state is encoded. A state holding stubs is never encoded whole.
-    @discardableResult
     public func write(
-        _ state: ProjectState, replacing old: LoadedState?, changes: [EntityChange],
-        spliced known: CanonicalSplice.Splice? = nil,
-        journal record: ((String) throws -> JournalRecord)? = nil
-    ) throws -> (hash: String, journalError: Error?) {
+        _ write: Write, over old: FileContent?, index: StateIndex?, journal record: ((String) throws -> JournalRecord)?
+    ) throws -> (content: FileContent, journalError: Error?) {
         // The new file as runs of `source`: the old bytes with the changed entities' new text
         // spliced in (hashed and written where they lie), or one run of a whole new encoding.
         let source: [UInt8]
         let splice: CanonicalSplice.Splice
-        do {
-            if let known, let old, old.canonical {
-                (source, splice) = (old.bytes, known)  // the caller spliced `changes` into them already
-            } else if let old, old.canonical, let s = try CanonicalSplice.splice(changes, in: old.bytes) {
-                (source, splice) = (old.bytes, s)
-            } else {
-                guard !(old?.isPartial ?? false) else {
-                    throw StoreError.io(
-                        path: paths.stateFile, operation: "encode",
-                        reason: "a partially read state cannot be encoded whole")
-                }
-                source = try StateCodec.encode(state)
-                splice = .whole(source)
+        switch write {
+        case .splice(let s, _, _):
+            guard let old else {
+                throw StoreError.io(path: paths.stateFile, operation: "write", reason: "a splice needs the old bytes")
             }
-        } catch let e as StoreError {
-            throw e
-        } catch {
-            throw StoreError.io(path: paths.stateFile, operation: "encode", reason: "\(error)")
+            (source, splice) = (old.bytes, s)
+        case .whole(let state):
+            do {
+                source = try StateCodec.encode(state)
+            } catch {
+                throw StoreError.io(path: paths.stateFile, operation: "encode", reason: "\(error)")
+            }
+            splice = .whole(source)
         }
         let hash = splice.withBuffers(from: source) { SHA256.hex(concatenating: $0) }
         let pending = try record.map { try $0(hash) }
@@ -281,30 +249,36 @@ public final class StateStore {
         Files.removeStaleTemporaries(besides: paths.stateFile)
         try splice.withBuffers(from: source) { try Files.writeAtomically(buffers: $0, to: paths.stateFile) }
         if faultPoint == "after-state-write" { _exit(137) }
-        // The file is the truth and is already safe on disk; a failing cache update only costs a
-        // rebuild on the next read.
-        if let index = try? openIndex() {
+        // The file is the truth and is already safe on disk; a failing index update only costs a
+        // rebuild on the next read (an index left at the old hash is rebuilt from the file).
+        if let index {
             // Recorded only once it can stand for the content (racy-git rule): else no stamp,
             // and the next reader hashes the file.
             let stamp = Self.settledStampAfterWrite(paths.stateFile)
-            let applied =
-                (try? old.map {
-                    try index.apply(changes, project: state.project, oldHash: $0.hash, newHash: hash, stamp: stamp)
-                } ?? false) ?? false
-            // A stale index stays keyed by the old hash (the next read rebuilds it from the
-            // file); a state of stubs must not fill it.
-            if !applied, !(old?.isPartial ?? false) { try? index.rebuild(from: state, hash: hash, stamp: stamp) }
+            switch write {
+            case .splice(_, let changes, let project):
+                if let old {
+                    _ = try? index.apply(changes, project: project, oldHash: old.hash, newHash: hash, stamp: stamp)
+                }
+            case .whole(let state):
+                try? index.rebuild(from: state, hash: hash, stamp: stamp)
+            }
             try? index.setWrittenCanonical(hash)
         }
-        guard let pending else { return (hash, nil) }
+        let content: FileContent
+        switch write {
+        case .whole: content = FileContent(bytes: source, hash: hash)
+        case .splice: content = FileContent(bytes: [], hash: hash)
+        }
+        guard let pending else { return (content, nil) }
         do {
             try Journal(path: paths.journalFile).append(pending)
         } catch {
             // The pending record stays: the next transaction retries the append.
-            return (hash, error)
+            return (content, error)
         }
         try? Files.remove(paths.pendingJournalFile)
-        return (hash, nil)
+        return (content, nil)
     }
 
     /// Finishes the journaling of a write a crash interrupted (the caller holds the lock): the
@@ -332,20 +306,10 @@ public final class StateStore {
         return recovered
     }
 
-    /// The index, opened with this store's busy timeout (inside ``withSharedIndex(_:)``, the
-    /// handle it opened).
+    /// The index, opened (made, in a clone where codex-state never ran) with this store's busy
+    /// timeout.
     public func openIndex() throws -> StateIndex {
-        if let sharedIndex { return sharedIndex }
+        try Files.makeDirectory(paths.worktreeLocal)
         return try StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
-    }
-
-    /// Runs `body` with one index handle for every use of the index in it: a transaction's read,
-    /// the evaluation inside its body, and its write. Each open and close of the index costs
-    /// SQLite's WAL set-up and its checkpoint on close, four fdatasyncs.
-    public func withSharedIndex<T>(_ body: () throws -> T) rethrows -> T {
-        if sharedIndex != nil { return try body() }
-        sharedIndex = try? StateIndex(path: paths.indexFile, busyTimeout: indexBusyTimeout)
-        defer { sharedIndex = nil }
-        return try body()
     }
 }

@@ -45,7 +45,16 @@ extension Workspace {
 
         var fresh: [RecoveryKey: RecoveredAnchor?] = [:]
         // 1. The rewrite map, followed to a commit HEAD can reach.
-        let map = (try? RewriteMap(path: paths.rewritesFile).load()) ?? [:]
+        let map: [String: String]
+        var mapUnreadable = false
+        do {
+            map = try RewriteMap(path: paths.rewritesFile).load()
+        } catch {
+            // Without the map, what recovery finds is not the answer: said, and asked again.
+            warnings.append("warning: \(paths.rewritesFile): cannot read the rewrite map: \(error)")
+            mapUnreadable = true
+            map = [:]
+        }
         var viaMap: [String: String] = [:]
         for (_, c) in open { if let n = Rewrite.resolve(c, in: map) { viaMap[c] = n } }
         let mapped = Set(viaMap.values.compactMap(ObjectID.init(hex:)))
@@ -71,7 +80,7 @@ extension Workspace {
             var byTrailer: [String: [ObjectID]] = [:]  // task → commits naming it, newest first
             // A fact that could not be read (a transient error) is neither cached nor used to
             // cache an answer: the next run asks again.
-            var incomplete = false
+            var incomplete = mapUnreadable
             for info in window {
                 if facts[info.id.hex] == nil {
                     guard let message = try? readMessage(of: info.id) else {
@@ -159,7 +168,7 @@ extension Workspace {
                 if !incomplete || result[task] != nil { fresh[key] = result[task] }
             }
             if !newFacts.isEmpty { try? index?.storeCommitFacts(newFacts) }
-            if incomplete { answersIncomplete = true }
+            if incomplete { incompleteReads += 1 }
         }
         if !fresh.isEmpty { try? index?.storeRecoveries(head: headHex, fresh) }
         settled.merge(fresh) { $1 }
@@ -195,25 +204,54 @@ extension Workspace {
         String(s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 
-    /// Writes recovered anchors into the state file (`codex-state reanchor`): each recovered
-    /// completion is re-pointed at the commit found on HEAD. Returns (task, old, new, method).
+    /// Writes recovered anchors into the state file (`codex-state reanchor`): each completion the
+    /// read model recognises on HEAD under another commit is re-pointed at that commit; a
+    /// completion only another copy records (the work came over alone: a cherry-pick, a squash
+    /// merge) is recorded here, at the commit on HEAD that carries it. Returns (task, old, new,
+    /// method).
     public func reanchor(_ idOrPrefix: String?, command: String) throws -> [(String, String, RecoveredAnchor)] {
-        let view = try view()
-        var targets = view.evaluation.recovered
+        let model = try readModel()
+        var rows = try model.allRows().values.filter { $0.isHere && $0.recovered != nil }
         if let want = idOrPrefix {
-            let id = try Identifiers.resolve(want, kind: .task, among: view.state.tasks.keys)
-            targets = targets.filter { $0.key == id }
+            let id = try model.resolve(want)
+            rows = rows.filter { $0.id == id }
         }
-        guard !targets.isEmpty else { return [] }
+        guard !rows.isEmpty else { return [] }
+        // Completions recorded only in other copies, as the first copy that records each has it.
+        var adopted: [String: (completion: Completion, copy: String)] = [:]
+        let listing = try fingerprint(index: openIndex()).listing
+        for row in rows where row.task.status != .done {
+            for entry in listing.entries {
+                guard let bytes = try copyBytes(entry),
+                    let t = StateCodec.task(row.id, in: bytes), t.status == .done, let c = t.completion
+                else { continue }
+                adopted[row.id] = (c, entry.copy.label)
+                break
+            }
+        }
         var done: [(String, String, RecoveredAnchor)] = []
-        try transaction(command: command) { state, _ in
-            for (id, anchor) in targets.sorted(by: { $0.key < $1.key }) {
-                guard let old = state.tasks[id]?.completion?.commit, old != anchor.commit else { continue }
-                state.tasks[id]?.completion?.commit = anchor.commit
-                done.append((id, old, anchor))
+        try transaction(command: command, footprint: Footprint(tasks: rows.map(\.id))) { state, ctx in
+            for row in rows.sorted(by: { $0.id < $1.id }) {
+                guard let anchor = row.recovered, var t = try state.task(row.id) else { continue }
+                if let old = t.completion?.commit {
+                    guard old != anchor.commit else { continue }
+                    t.completion?.commit = anchor.commit
+                    try state.setTask(row.id, t)
+                    done.append((row.id, old, anchor))
+                } else if let (c, copy) = adopted[row.id] {
+                    try state.adoptCompletion(row.id, c, on: anchor.commit, from: copy, ctx)
+                    done.append((row.id, c.commit ?? "", anchor))
+                }
             }
         }
         return done
+    }
+
+    /// The bytes of one listed copy of the state.
+    func copyBytes(_ entry: CopyListing.Entry) throws -> [UInt8]? {
+        if let b = entry.bytes { return b }
+        if let blob = entry.blob { return try repository.blob(blob) }
+        return try Files.read(entry.location)
     }
 
     /// A commit's message for anchor recovery. `CODEX_STATE_FAULT=unreadable-message:<sha>`

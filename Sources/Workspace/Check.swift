@@ -90,7 +90,17 @@ extension Workspace {
         findings += file.findings
         guard let state = file.state else { return result(tasks: 0, fixed: fixed) }
 
-        let evaluation = shallow ? try evaluateWithinClone(state, head: head) : try evaluateForCheck(state, head: head)
+        // The rows every other view answers from (made from this very content: the index is
+        // brought current with the file, or they are made in memory).
+        let model: ReadModel
+        do {
+            model = try readModel()
+        } catch StoreError.invalidStateFile {
+            // What no other command reads (a key twice, which the check reports itself): the
+            // rows of what the check decoded, made in memory.
+            model = try readModel(of: state, hash: ContentHash.sha256(bytes))
+        }
+        let rows = try model.allRows()
         var facts = AnchorFacts(head: head.commit, shallow: shallow)
         if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
             let (matches, scanned) = try repository.recentCommits(
@@ -103,52 +113,17 @@ extension Workspace {
                     commit: m.info.id.hex, summary: m.info.summary, time: Timestamp(seconds: m.info.time), taskIDs: ids)
             }
         }
-        findings += StateCheck.checkContent(
-            state, bytes: bytes, evaluation: evaluation, facts: facts, file: StateFileName.relative)
+        findings += StateCheck.checkContent(state, bytes: bytes, rows: rows, facts: facts, file: StateFileName.relative)
         if !shallow {
-            var summaries: [String: TaskSummary] = [:]
-            for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-            let (everywhere, problems) = try evaluateEverywhere(
-                summaries, head: head, index: openIndex())
             findings += StateCheck.copyFindings(
-                unreadable: problems.map { ($0.copy.label, $0.location, $0.reason) },
-                disagreements: Array(everywhere.disagreements.values))
+                unreadable: model.copyProblems.map { ($0.copy.label, $0.location, $0.reason) },
+                disagreements: rows.values.filter(\.isHere).compactMap { row in
+                    row.disagreement.map { Disagreement(task: row.id, message: $0) }
+                })
         }
         findings += claimCheckFindings()
         findings += try memoryCheckFindings(state, bytes: bytes)  // MemoryReview.swift
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
-    }
-
-    /// The graph at HEAD in a shallow clone, where libgit2 1.5 cannot walk history (it fails at
-    /// the boundary) and a commit not found may still be an ancestor: reachability from the
-    /// commits the clone has, no anchor recovery. What is not found is reported as undecided,
-    /// never as drift.
-    func evaluateWithinClone(_ state: ProjectState, head: HeadInfo) throws -> Evaluation {
-        var summaries: [String: TaskSummary] = [:]
-        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        var reach: [String: Reachability] = [:]
-        if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
-            let commits = Set(summaries.values.compactMap { $0.completionCommit.flatMap(ObjectID.init(hex:)) })
-            for (id, a) in try repository.ancestry(of: commits, head: headID) {
-                reach[id.hex] = a == .ancestor ? .reachable : a == .missing ? .unknownCommit : .unreachable
-            }
-        }
-        return Evaluation(tasks: summaries, reachability: reach)
-    }
-
-    /// The graph at HEAD as every command evaluates it (``evaluate(_:)``: cached answers, anchor
-    /// recovery). Reachability the index does not hold is answered by GitKit's one ancestry
-    /// API, from git's commit-graph file when the clone has one: a cold check then costs about
-    /// what `git merge-base --is-ancestor` costs for the deepest anchor, instead of a libgit2
-    /// walk that reads every commit down to it. The answers are cached for the other commands.
-    func evaluateForCheck(_ state: ProjectState, head: HeadInfo) throws -> Evaluation {
-        var summaries: [String: TaskSummary] = [:]
-        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let commits = Set(summaries.values.compactMap(\.completionCommit))
-        let index = openIndex()
-        let answered = try reachability(of: commits, head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: answered, head: head, index: index)
-        return Evaluation(tasks: summaries, reachability: answered, recovered: recovered)
     }
 
     /// Rewrites the state file in canonical form, under the lock. Refuses (as every write does)
@@ -157,11 +132,9 @@ extension Workspace {
         if try repository.isUnmerged(StateFileName.relative) { throw WorkspaceError.unmergedState(paths.stateFile) }
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        let loaded = try store.readStateForUpdate()
-        let canonical = try StateCodec.encode(loaded.state)
-        guard canonical != loaded.bytes else { return false }
-        _ = try store.write(loaded.state, replacing: loaded, changes: [])
-        return true
+        let before = try store.readCurrent(index: try fileIndex(openIndex())).content.hash
+        // The write path's canonical rewrite (journaled, the content unchanged).
+        return try canonicalFile(command: "codex-state check --fix").content.hash != before
     }
 
     /// What keeps the driver from running, in words.

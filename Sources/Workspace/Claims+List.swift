@@ -3,7 +3,7 @@ import Reports
 import StateModel
 import StateStore
 
-/// Why a claim reference is no longer worth keeping (`claims prune`, `check`'s CS090/CS091).
+/// Why a claim reference is no longer worth keeping (`claims prune`, `check`'s CS095/CS096).
 public enum ClaimPruneReason: String, Sendable, Codable {
     /// Its task is done (here, on another branch, or by a commit this clone lacks).
     case done
@@ -169,7 +169,7 @@ extension Workspace {
         return (report.remote, pruned)
     }
 
-    /// `check`'s findings about the claims remote (CS090, CS091); none without one, or when it
+    /// `check`'s findings about the claims remote (CS095, CS096); none without one, or when it
     /// cannot be read (said in a warning).
     func claimCheckFindings() -> [CheckFinding] {
         let report: ClaimsReport
@@ -196,11 +196,6 @@ extension Workspace {
     /// copy has is absent.
     func claimTaskStatuses(_ ids: Set<String>) throws -> [String: EffectiveStatus] {
         guard !ids.isEmpty else { return [:] }
-        let eval = try view().evaluation
-        var out: [String: EffectiveStatus] = [:]
-        for id in ids {
-            if let s = eval.status[id] ?? eval.foreignStatus[id] { out[id] = s }
-        }
-        return out
+        return try readModel().rows(ids: Array(ids)).mapValues(\.status)
     }
 }

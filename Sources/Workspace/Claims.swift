@@ -85,6 +85,9 @@ public enum ClaimsError: Error, Sendable, Equatable, CustomStringConvertible {
 extension Workspace {
     var claimsFile: RemoteClaimsFile { RemoteClaimsFile(paths: paths) }
 
+    /// Where claims live on the remote (GitKit's ``ClaimRefs``), for the commands' help.
+    public static let claimRefPrefix = ClaimRefs.prefix
+
     /// The claims remote and its settings; nil when claims stay in this clone.
     public func claimsSettings() throws -> ClaimsSettings? {
         let configured = try repository.configString("codex-state.claimsRemote")

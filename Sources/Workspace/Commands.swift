@@ -2,27 +2,22 @@ import GitKit
 import StateModel
 import StateStore
 
-/// The operations behind the commands, each one transaction.
+/// The operations behind the commands, each one transaction over the footprint it declares.
+/// What depends on the rest of the graph — is the task in progress elsewhere, what did a
+/// completion unblock, which task is best to claim — is read from the read model.
 extension Workspace {
     public func addTask(_ new: NewTask, command: String) throws -> String {
-        // Focused on the parent and dependencies it names (resolved through the index).
-        let plan: FocusPlan = { lane in
-            var ids = Set<String>()
-            for ref in new.deps + (new.parent.map { [$0] } ?? []) {
-                guard let id = self.focusedID(ref, in: lane) else { return nil }
-                ids.insert(id)
-            }
-            return ids
-        }
-        return try transaction(command: command, partial: true, focus: plan) { state, ctx in try state.addTask(new, ctx)
+        let refs = new.deps + (new.parent.map { [$0] } ?? [])
+        return try transaction(command: command, footprint: Footprint(tasks: refs, adds: true)) { state, ctx in
+            try state.addTask(new, ctx)
         }
     }
 
     public func editTask(_ id: String, _ edit: TaskEdit, command: String) throws -> String {
-        // A new parent is checked for cycles over the whole graph: not focused.
-        let focus = edit.parent == nil ? focusing(on: id) : nil
-        return try transaction(command: command, partial: true, focus: focus) { state, ctx in
-            try state.editTask(id, edit, ctx)
+        // A new parent is checked for cycles through the parents of the rest of the graph.
+        let parent: [String] = edit.parent.flatMap { $0.map { [$0] } } ?? []
+        let footprint = Footprint(tasks: [id] + parent, cycles: edit.parent != nil)
+        return try transaction(command: command, footprint: footprint) { state, ctx in try state.editTask(id, edit, ctx)
         }
     }
 
@@ -31,36 +26,23 @@ extension Workspace {
     /// state is respected unless `force` is set. A task that still waits on others (dependencies
     /// or children not done here) is started anyway, with a warning naming them.
     public func startTask(_ id: String, force: Bool = false, command: String) throws -> String {
-        // One index handle for the transaction and the read after it.
-        try store.withSharedIndex { try startSharingIndex(id, force: force, command: command) }
-    }
-
-    private func startSharingIndex(_ id: String, force: Bool, command: String) throws -> String {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        let started = try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
-            let resolved = try state.resolveTask(id)
-            if !force { try refuseIfInProgressElsewhere(resolved, in: state, ctx) }
-            return try state.startTask(resolved, ctx, force: force)
+        if !force { try refuseIfInProgressElsewhere(id) }
+        let started = try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+            try state.startTask(id, ctx, force: force)
         }
         warnIfWaiting(started)
         return started
     }
 
     /// A start (`task start`, MCP `task_update` to in_progress) refused while another actor has
-    /// the task in progress in another copy of the state. The caller holds the claim lock.
-    func refuseIfInProgressElsewhere(_ id: String, in state: ProjectState, _ ctx: MutationContext) throws {
-        if let lane = focusedLane {
-            // The evaluated graph knows the task's status over every copy; without it, decline
-            // the focused path (the other paths evaluate everything).
-            guard let row = try evaluatedRows([id], in: lane)?[id]?.row else { throw FocusDeclined() }
-            if row.status == .inProgress, let e = row.elsewhere, e.actor != ctx.actor {
-                throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
-            }
-            return
-        }
-        let eval = try evaluate(state)
-        if eval.status[id] == .inProgress, let e = eval.elsewhere[id], e.actor != ctx.actor {
+    /// the task in progress in another copy of the state, as the read model says. The caller
+    /// holds the claim lock, so no other worktree can start it meanwhile.
+    func refuseIfInProgressElsewhere(_ input: String) throws {
+        let model = try readModel()
+        guard let id = try? model.resolve(input), let row = try model.row(id), row.isHere else { return }
+        if row.status == .inProgress, let e = row.elsewhere, e.kind == .inProgress, e.commit == nil, e.actor != actor {
             throw WorkspaceError.inProgressElsewhere(id: id, place: e.place, actor: e.actor)
         }
     }
@@ -68,56 +50,52 @@ extension Workspace {
     /// A task just started that still waits on others (dependencies or children not done here)
     /// gets a warning naming them: `task start` and the MCP `task_update` tool.
     func warnIfWaiting(_ started: String) {
-        // Through the evaluated graph: the task's row and the rows it waits on.
-        if let lane = try? focusLane(), let row = (try? evaluatedRows([started], in: lane))??[started]?.row {
-            let waits = row.waitsOnDeps + row.waitsOnChildren
-            guard !waits.isEmpty, let rows = try? evaluatedRows(waits, in: lane) else { return }
-            let open = waits.map { "\($0) (\(rows[$0]?.row.status.rawValue ?? "missing"))" }
-            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-            return
-        }
-        guard let after = try? view().evaluation else { return }
-        let (deps, kids) = after.waitingOn(started)
-        let open = (deps + kids).map { "\($0) (\(after.status[$0]?.rawValue ?? "missing"))" }
-        if !open.isEmpty {
-            warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
-        }
+        guard let model = try? readModel(), let row = try? model.row(started), !row.waitsOn.isEmpty,
+            let rows = try? model.rows(ids: row.waitsOn)
+        else { return }
+        let open = row.waitsOn.map { "\($0) (\(rows[$0]?.status.rawValue ?? "missing"))" }
+        warnings.append("warning: \(started) still waits on \(open.joined(separator: ", "))")
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
-        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             try state.blockTask(id, reason: reason, ctx)
         }
     }
 
     public func cancelTask(_ id: String, reason: String?, command: String) throws -> String {
-        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             try state.cancelTask(id, reason: reason, ctx)
         }
     }
 
     public func reopenTask(_ id: String, command: String) throws -> String {
-        try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             try state.reopenTask(id, ctx)
         }
     }
 
     public func addDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
-        try transaction(command: command, partial: true) { state, ctx in try state.addDependency(id, on: dep, ctx) }
+        try transaction(command: command, footprint: Footprint(tasks: [id, dep], cycles: true)) { state, ctx in
+            try state.addDependency(id, on: dep, ctx)
+        }
     }
 
     public func removeDependency(_ id: String, on dep: String, command: String) throws -> (String, String) {
-        try transaction(command: command, partial: true) { state, ctx in try state.removeDependency(id, on: dep, ctx) }
+        // The dependency is matched among the task's own (it may name a task that is gone).
+        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+            try state.removeDependency(id, on: dep, ctx)
+        }
     }
 
     public func addMilestone(title: String, due: String?, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in
+        try transaction(command: command, footprint: Footprint()) { state, ctx in
             try state.addMilestone(title: title, due: due, ctx)
         }
     }
 
     public func addGoal(_ text: String, command: String) throws -> String {
-        try transaction(command: command, partial: true) { state, ctx in try state.addGoal(text, ctx) }
+        try transaction(command: command, footprint: Footprint()) { state, ctx in try state.addGoal(text, ctx) }
     }
 
     public struct CompletionResult: Sendable {
@@ -134,24 +112,21 @@ extension Workspace {
     /// "finish the edits, `complete`, commit everything" (or `git commit --amend` after) ends
     /// with the task anchored to the commit holding the work and nothing left to commit.
     public func complete(_ id: String, revision: String?, note: String?, command: String) throws -> CompletionResult {
-        // One index handle for the reads before and after and the transaction between them.
-        try store.withSharedIndex { try completeSharingIndex(id, revision: revision, note: note, command: command) }
-    }
-
-    private func completeSharingIndex(_ id: String, revision: String?, note: String?, command: String) throws
-        -> CompletionResult
-    {
         let head = try headRef()
         // Only the task's dependents and its parent can become ready by its completion: their
-        // evaluated rows before and after say which did (else the whole graph, before and after).
-        let around = try? readinessAround(id)
-        let readyBefore = around == nil ? ((try? view().evaluation.ready) ?? []) : []
+        // rows before and after say which did.
+        let before = try readModel()
+        let target = try before.resolve(id)
+        let (dependents, _) = try before.neighbours(of: target)
+        let parent = try before.row(target)?.parent
+        let candidates = Array(Set(dependents + (parent.map { [$0] } ?? []))).sorted()
+        let readyBefore = Set(try before.rows(ids: candidates).values.filter(\.ready).map(\.id))
         let resolved = try revision.map { try repository.resolveCommit($0) }
         let commit = resolved?.hex
         var created: Timestamp?
-        let done = try transaction(command: command, partial: true, focus: focusing(on: id)) { state, ctx in
+        let done = try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             let done = try state.completeTask(id, commit: commit, branch: head.branch, note: note, ctx)
-            created = state.tasks[done]?.created.at
+            created = try state.task(done)?.created.at
             return done
         }
         // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
@@ -161,29 +136,11 @@ extension Workspace {
             )
         }
         var result = CompletionResult(id: done, commit: commit, branch: head.branch)
-        if let around, around.id == done {
-            if let lane = try? focusLane(), let rows = try? evaluatedRows(around.candidates, in: lane) {
-                result.unblocked = around.candidates.filter {
-                    rows[$0]?.row.ready == true && !around.ready.contains($0)
-                }
-                .sorted().compactMap { id in rows[id].map { (id: id, title: $0.summary.title) } }
-            }
-        } else if let after = try? view().evaluation {
-            result.unblocked = after.ready.subtracting(readyBefore).sorted().compactMap { id in
-                after.tasks[id].map { (id: id, title: $0.title) }
-            }
-        }
+        let after = try readModel()
+        let rows = try after.rows(ids: candidates)
+        result.unblocked = candidates.filter { rows[$0]?.ready == true && !readyBefore.contains($0) }
+            .compactMap { id in rows[id].map { (id: id, title: $0.task.title) } }
         return result
-    }
-
-    /// The task `input` names, the tasks its completion could make ready (its dependents and its
-    /// parent) and which of them are ready now; nil when the index cannot tell.
-    private func readinessAround(_ input: String) throws -> (id: String, candidates: [String], ready: Set<String>)? {
-        guard let lane = try focusLane(), let id = focusedID(input, in: lane) else { return nil }
-        let (dependents, parent) = try lane.index.neighbours(of: id)
-        let candidates = Array(Set(dependents + (parent.map { [$0] } ?? []))).sorted()
-        guard let rows = try evaluatedRows(candidates, in: lane) else { return nil }
-        return (id, candidates, Set(candidates.filter { rows[$0]?.row.ready == true }))
     }
 
     /// Atomically picks the best ready task (else the best stale one) and starts it for this actor
@@ -193,39 +150,13 @@ extension Workspace {
     public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        // Focused on the best candidate the evaluated graph ranks (``StateIndex/nextCandidates``
-        // reads the best of each kind through the ranking index).
-        var pick: (id: String, terms: RankTerms)?
-        let plan: FocusPlan = { lane in
-            pick = nil
-            let limit = 8
-            guard case .some = try self.currentEvaluation(lane.index, lane.context) else { return nil }
-            let candidates = try lane.index.nextCandidates(
-                actor: self.actor, branch: lane.context.head.branch, limit: limit)
-            guard let top = candidates.first(where: { $0.0.row.ready || $0.1.stale }) else {
-                // Nothing to claim among the first `limit` (or nothing at all): the other
-                // paths rank every task, and explain an empty frontier.
-                return nil
-            }
-            pick = (top.0.summary.id, top.1)
-            return [top.0.summary.id]
+        let model = try readModel()
+        guard let pick = try model.claimable() else {
+            throw WorkspaceError.nothingReady(why: model.nothingReady.text)
         }
-        return try transaction(command: command, partial: true, focus: plan) { state, ctx in
-            if focusedLane != nil, let pick {
-                _ = try state.startTask(pick.id, ctx, lease: leaseSeconds)
-                return (pick.id, pick.terms)
-            }
-            let eval = try evaluate(state)
-            let ranked = Ranking.rank(eval, actor: ctx.actor, branch: ctx.branch, milestoneOrder: state.milestoneOrder)
-            guard let top = ranked.first(where: { eval.ready.contains($0.id) || $0.terms.stale }) else {
-                throw WorkspaceError.nothingReady(why: eval.nothingReady.text)
-            }
-            _ = try state.startTask(top.id, ctx, lease: leaseSeconds)
-            return (top.id, top.terms)
+        _ = try transaction(command: command, footprint: Footprint(tasks: [pick.row.id])) { state, ctx in
+            try state.startTask(pick.row.id, ctx, lease: leaseSeconds)
         }
+        return (pick.row.id, pick.terms)
     }
 }
-
-/// Thrown inside a focused transaction's body when the index cannot answer what the body asks:
-/// the transaction then takes its other paths.
-struct FocusDeclined: Error {}

@@ -27,6 +27,9 @@ struct CopyListing {
         /// Set when the listing already read the bytes (a worktree file that changed).
         var bytes: [UInt8]?
         var blob: ObjectID?
+        /// Why the copy could not even be listed (its tip's tree could not be read): skipped with
+        /// a warning, and asked again by the next read.
+        var problem: String?
     }
     var entries: [Entry]
     var tips: [BranchTip]
@@ -51,7 +54,6 @@ struct OtherCopies {
 }
 
 extension Workspace {
-    static let stateFilePath = ".codex-state/project_state.json"
 
     /// Lists the copies besides this worktree's file: every local and remote-tracking branch tip,
     /// and every other worktree with a state file. The branch checked out here is listed too, so
@@ -62,32 +64,55 @@ extension Workspace {
         let tips = try repository.branchTips()
         var blobs = (try? index?.tipBlobs(tips.map(\.tip.hex))) ?? [:]
         var fresh: [String: String] = [:]
+        // A tip whose tree cannot be read now (a missing object, a transient error) is listed as
+        // unreadable, never remembered as having no state file.
+        var unreadable: [String: String] = [:]
         for t in tips where blobs[t.tip.hex] == nil {
-            let b = (try? repository.fileID(Self.stateFilePath, at: t.tip))?.map(\.hex) ?? ""
-            blobs[t.tip.hex] = b
-            fresh[t.tip.hex] = b
+            do {
+                let b = try repository.fileID(StateFileName.relative, at: t.tip)?.hex ?? ""
+                blobs[t.tip.hex] = b
+                fresh[t.tip.hex] = b
+            } catch {
+                unreadable[t.tip.hex] = "\(error)"
+            }
         }
         if !fresh.isEmpty { try? index?.storeTipBlobs(fresh) }
         var entries: [CopyListing.Entry] = []
         for t in tips {
+            let copy = CopyName(kind: t.remote ? .remote : .branch, name: t.name)
+            let location = t.refName
+            if let reason = unreadable[t.tip.hex] {
+                entries.append(
+                    CopyListing.Entry(
+                        copy: copy, key: "unreadable:" + t.tip.hex, location: location, problem: reason))
+                continue
+            }
             guard let b = blobs[t.tip.hex], !b.isEmpty else { continue }
-            entries.append(
-                CopyListing.Entry(
-                    copy: CopyName(kind: t.remote ? .remote : .branch, name: t.name), key: "blob:" + b,
-                    location: t.refName, blob: ObjectID(hex: b)))
+            entries.append(CopyListing.Entry(copy: copy, key: "blob:" + b, location: location, blob: ObjectID(hex: b)))
         }
-        for w in (try? repository.otherWorktrees()) ?? [] {
-            let file = w.path + "/" + Self.stateFilePath
+        // The other worktrees, as git records them: a record that cannot be read is an error of
+        // the read, not "no other worktree".
+        for w in try repository.otherWorktrees() {
+            let file = w.path + "/" + StateFileName.relative
             guard let stamp = Files.stamp(file) else { continue }
             let copy = CopyName(kind: .worktree, name: w.name, branch: w.branch)
             if let known = try? index?.fileHash(path: file, stamp: stamp) {
                 entries.append(CopyListing.Entry(copy: copy, key: "blob:" + known, location: file))
                 continue
             }
-            guard let bytes = try? Files.read(file) else { continue }
-            let id = bytes.isEmpty ? "empty" : ((try? Repository.blobID(of: bytes))?.hex ?? "unhashable")
-            try? index?.storeFileHash(path: file, stamp: stamp, hash: id)
-            entries.append(CopyListing.Entry(copy: copy, key: "blob:" + id, location: file, bytes: bytes))
+            do {
+                if store.faultPoint == "worktree-state" { throw InjectedFault(point: "worktree-state") }
+                let bytes = try Files.read(file)
+                let id = bytes.isEmpty ? "empty" : try Repository.blobID(of: bytes).hex
+                try? index?.storeFileHash(path: file, stamp: stamp, hash: id)
+                entries.append(CopyListing.Entry(copy: copy, key: "blob:" + id, location: file, bytes: bytes))
+            } catch {
+                // Unreadable now (being written, a permission): skipped with a warning, asked again.
+                entries.append(
+                    CopyListing.Entry(
+                        copy: copy, key: "unreadable:" + file + "@" + stamp.encoded, location: file, problem: "\(error)"
+                    ))
+            }
         }
         entries.sort { $0.copy < $1.copy }
         return CopyListing(entries: entries, tips: tips)
@@ -99,15 +124,35 @@ extension Workspace {
     /// listing are kept by the listing's signature, so an unchanged set of copies costs one
     /// cached row however many branches there are.
     func readCopies(
-        _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, index: StateIndex?,
+        _ full: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
         keepUnfiltered: Bool = false
+    ) throws -> OtherCopies {
+        var listing = full
+        listing.entries.removeAll { $0.problem != nil }
+        var out = readListedCopies(
+            listing, here: here, hereHash: hereHash, head: head, index: index, keepUnfiltered: keepUnfiltered,
+            now: try now())
+        for e in full.entries {
+            guard let p = e.problem else { continue }
+            out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
+            incompleteReads += 1
+        }
+        return out
+    }
+
+    private func readListedCopies(
+        _ listing: CopyListing, here: [String: TaskSummary], hereHash: String?, head: HeadInfo, index: StateIndex?,
+        keepUnfiltered: Bool, now: Timestamp
     ) -> OtherCopies {
         var out = OtherCopies(tips: listing.tips)
         guard !listing.entries.isEmpty else { return out }
+        // Set when a copy could not be read now: the groupings made without it are not kept.
+        var transient = false
+        defer { if transient { incompleteReads += 1 } }
         let signature = listing.signature
         // What the copies add to this worktree's own (usually a few facts), for this file's
         // content: the common case of a read with nothing changed but HEAD or the render cache.
-        let excluded = try? headRef().branch.map { CopyName(kind: .branch, name: $0) }
+        let excluded = head.branch.map { CopyName(kind: .branch, name: $0) }
         let filteredKey = hereHash.map { signature + "|" + $0 + "|" + (excluded?.name ?? "") }
         if !keepUnfiltered, let index, let key = filteredKey, let bytes = try? index.mergedCopies(key) {
             out.problems = readCopyProblems(listing, index: index)
@@ -144,13 +189,23 @@ extension Workspace {
                 }
                 return x
             }
-            var decoded: [String: [TaskFact]] = [:]
-            /// The facts of one copy: from the index, else parsed once and stored there.
-            func factsOf(_ e: CopyListing.Entry) -> [TaskFact]? {
+            var decoded: [String: [TaskSummary]] = [:]
+            /// The facts of one copy: from the index, else parsed once and stored there (what its
+            /// content says, problems of content included; a copy that could not be read now is
+            /// named and asked again).
+            func factsOf(_ e: CopyListing.Entry) -> [TaskSummary]? {
                 if stored[e.key] == nil, let row = (try? index?.copyFacts([e.key]))?[e.key] { stored[e.key] = row }
                 if stored[e.key] == nil {
-                    let extracted = extractFacts(e)
-                    let encoded = extracted.facts.map { TaskFact.encode($0) } ?? []
+                    let bytes: [UInt8]
+                    do {
+                        bytes = try copyBytes(e) ?? []
+                    } catch {
+                        out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: "\(error)"))
+                        transient = true
+                        return nil
+                    }
+                    let extracted = Self.extractFacts(bytes)
+                    let encoded = extracted.facts.map { TaskSummary.encode($0) } ?? []
                     stored[e.key] = (extracted.problem, encoded)
                     try? index?.storeCopyFacts(key: e.key, problem: extracted.problem, facts: encoded)
                     if let f = extracted.facts { decoded[e.key] = f }
@@ -160,7 +215,7 @@ extension Workspace {
                     out.problems.append(CopyProblem(copy: e.copy, location: e.location, reason: p))
                     return nil
                 }
-                let facts = decoded[e.key] ?? TaskFact.decode(entry.facts)
+                let facts = decoded[e.key] ?? TaskSummary.decode(entry.facts)
                 decoded[e.key] = facts
                 return facts
             }
@@ -174,7 +229,7 @@ extension Workspace {
             {
                 // A few copies changed since the last grouping (a ref moved, a branch appeared or
                 // went): update it with theirs instead of reading every copy again.
-                var adding: [(CopyName, [TaskFact])] = []
+                var adding: [(CopyName, [TaskSummary])] = []
                 for e in changed where e.copy != skipped {
                     if let f = factsOf(e) {
                         adding.append((e.copy, f))
@@ -185,7 +240,7 @@ extension Workspace {
                 merged = CopyFact.update(
                     CopyFact.decode(last.facts, copies: previous.map(\.0)), removing: gone, adding: adding)
             } else {
-                var perCopy: [(CopyName, [TaskFact])] = []
+                var perCopy: [(CopyName, [TaskSummary])] = []
                 for e in listing.entries where e.copy != skipped {
                     if let f = factsOf(e) {
                         perCopy.append((e.copy, f))
@@ -197,7 +252,7 @@ extension Workspace {
             try? index?.pruneCopyFacts(keeping: Set(keys))
             // In listing order: a later read decodes the positions against the listing.
             readable.sort { $0.0 < $1.0 }
-            if let index, let now = try? now(), let key = skipped == nil ? signature : partialKey {
+            if let index, !transient, let key = skipped == nil ? signature : partialKey {
                 try? index.storeMergedCopies(
                     key, CopyFact.encode(merged, copies: readable.map(\.0)), listing: Self.listingText(readable),
                     now: now)
@@ -223,7 +278,7 @@ extension Workspace {
         out.facts = merged
         let failed = Set(out.problems.map(\.copy))
         out.readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
-        if let index, let key = filteredKey, let now = try? now() {
+        if let index, !transient, let key = filteredKey {
             let readable = listing.entries.map(\.copy).filter { !failed.contains($0) }
             try? index.storeMergedCopies(key, CopyFact.encode(merged, copies: readable), now: now)
         }
@@ -249,22 +304,10 @@ extension Workspace {
         return out
     }
 
-    private func extractFacts(_ e: CopyListing.Entry) -> (problem: String?, facts: [TaskFact]?) {
-        let bytes: [UInt8]
-        if let b = e.bytes {
-            bytes = b
-        } else if let id = e.blob {
-            guard let b = try? repository.blob(id) else { return ("cannot be read from git", nil) }
-            bytes = b
-        } else {
-            do {
-                bytes = try Files.read(e.location)
-            } catch {
-                return ("\(error)", nil)
-            }
-        }
+    /// What a copy's content says: its facts, or why it is not a state (kept with its content).
+    static func extractFacts(_ bytes: [UInt8]) -> (problem: String?, facts: [TaskSummary]?) {
         do {
-            return (nil, TaskFact.facts(of: try StateCodec.decode(bytes)))
+            return (nil, TaskSummary.facts(of: try StateCodec.decode(bytes)))
         } catch {
             return ("\(error)", nil)
         }
@@ -295,7 +338,15 @@ extension Workspace {
         var fresh: [(tip: String, commit: String, contains: Bool)] = []
         for t in all {
             let ask = Set(open.filter { cached[$0]?[t.tip.hex] == nil }.compactMap(ObjectID.init(hex:)))
-            let answers = ask.isEmpty ? [:] : ((try? repository.ancestry(of: ask, head: t.tip)) ?? [:])
+            var answers: [ObjectID: Ancestry] = [:]
+            do {
+                if store.faultPoint == "containing-branches" { throw InjectedFault(point: "containing-branches") }
+                if !ask.isEmpty { answers = try repository.ancestry(of: ask, head: t.tip) }
+            } catch {
+                // Which branch holds it stays unsaid this time (the rows are not kept as final).
+                warnings.append("warning: cannot tell whether \(t.name) contains completions: \(error)")
+                incompleteReads += 1
+            }
             for (id, a) in answers where a == .ancestor || a == .notAncestor {
                 fresh.append((t.tip.hex, id.hex, a == .ancestor))
             }
@@ -315,8 +366,8 @@ extension Workspace {
     /// How long a start with no claim may go without activity before it is stale:
     /// `codex-state.staleAfter` in git config (`90m`, `48h`, `7d`; `0` or `never` turns it off),
     /// 7 days by default.
-    func staleAfter() -> Int64? {
-        guard let raw = (try? repository.configString("codex-state.staleAfter"))?.trimmingWhitespace, !raw.isEmpty
+    func staleAfter() throws -> Int64? {
+        guard let raw = try repository.configString("codex-state.staleAfter")?.trimmingWhitespace, !raw.isEmpty
         else {
             return 7 * 86_400
         }
@@ -348,7 +399,8 @@ extension Workspace {
         uncommittedElsewhere: Set<String>, keepUnfiltered: Bool
     ) throws -> (evaluation: Evaluation, others: OtherCopies) {
         let listing = try listing ?? listCopies(index: index)
-        var others = readCopies(listing, here: tasks, hereHash: hash, index: index, keepUnfiltered: keepUnfiltered)
+        var others = try readCopies(
+            listing, here: tasks, hereHash: hash, head: head, index: index, keepUnfiltered: keepUnfiltered)
         others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
@@ -366,7 +418,7 @@ extension Workspace {
         let containing = containingBranches(
             unreachable, preferring: preferred, tips: others.tips, head: head, index: index)
         let inputs = CopyInputs(
-            facts: others.facts, containing: containing, now: try now(), staleAfter: staleAfter(),
+            facts: others.facts, containing: containing, now: try now(), staleAfter: try staleAfter(),
             workOnHead: trailerEvidence(head: head, index: index))
         return (
             Evaluation(
@@ -398,15 +450,23 @@ extension Workspace {
                     out[id]?[i].fact.completionCommit = known
                     continue
                 }
-                if blobs[tip] == nil,
-                    let blob = try? repository.fileID(StateFileName.relative, at: tip),
-                    let bytes = try? repository.blob(blob)
-                {
-                    blobs[tip] = bytes
+                let anchor: String?
+                do {
+                    if blobs[tip] == nil, let blob = try repository.fileID(StateFileName.relative, at: tip) {
+                        blobs[tip] = try repository.blob(blob)
+                    }
+                    guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion else {
+                        continue
+                    }
+                    if store.faultPoint == "anchor-walk" { throw InjectedFault(point: "anchor-walk") }
+                    anchor = try anchorCommit(of: id, completion, from: tip)
+                } catch {
+                    // Where it is anchored stays unsaid this time (the rows are not kept as final).
+                    warnings.append("warning: cannot find the commit that completed \(id) on \(copy.label): \(error)")
+                    incompleteReads += 1
+                    continue
                 }
-                guard let bytes = blobs[tip], let completion = StateCodec.task(id, in: bytes)?.completion,
-                    let anchor = try? anchorCommit(of: id, completion, from: tip)
-                else { continue }
+                guard let anchor else { continue }
                 out[id]?[i].fact.completionCommit = anchor
                 try? index?.storeIntroducingCommit(task: id, record: atTip, commit: anchor)
             }
@@ -419,13 +479,22 @@ extension Workspace {
     func trailerEvidence(head: HeadInfo, index: StateIndex?) -> [String: String] {
         guard let hex = head.commit, let id = ObjectID(hex: hex) else { return [:] }
         if let cached = try? index?.headTrailers(hex) { return cached }
-        let window = try? repository.recentCommits(
-            from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+        let window: [CommitMessage]
+        do {
+            if store.faultPoint == "trailer-window" { throw InjectedFault(point: "trailer-window") }
+            window = try repository.recentCommits(from: id, limit: Self.checkTrailerWindow, containing: TaskTrailer.key)
+                .matches
+        } catch {
+            // Not an answer: said, and asked again by the next read.
+            warnings.append("warning: cannot read HEAD's recent commits for Codex-Task trailers: \(error)")
+            incompleteReads += 1
+            return [:]
+        }
         var out: [String: String] = [:]
-        for m in window?.matches ?? [] {
+        for m in window {
             for t in TaskTrailer.taskIDs(in: m.message) where out[t] == nil { out[t] = m.info.id.hex }
         }
-        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }
+        if let now = try? now() { try? index?.storeHeadTrailers(hex, out, now: now) }  // a cache write
         return out
     }
 
@@ -449,7 +518,7 @@ extension Workspace {
     func readCopyProblems(_ listing: CopyListing, index: StateIndex) -> [CopyProblem] {
         let problems = (try? index.copyProblems(listing.entries.map(\.key))) ?? [:]
         return listing.entries.compactMap { e in
-            problems[e.key].map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
+            (e.problem ?? problems[e.key]).map { CopyProblem(copy: e.copy, location: e.location, reason: $0) }
         }
     }
 }

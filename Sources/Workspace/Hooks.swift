@@ -164,21 +164,21 @@ extension Workspace {
         guard store.isInitialized else { return lines }
         // The summary line is cached like any listing: switching back and forth between two
         // branches renders it once per branch and state.
-        let line = try cachedOutput(arguments: ["post-checkout-summary"]) { view in Array(summaryLine(view).utf8) }
+        let line = try cachedOutput(arguments: ["post-checkout-summary"]) { model in Array(try summaryLine(model).utf8)
+        }
         return lines + [String(decoding: line, as: UTF8.self)]
     }
 
-    func summaryLine(_ view: HeadView) -> String {
-        let statuses = view.evaluation.status.values
-        // In progress on this branch: a task started on another branch is that branch's work.
-        let inProgress = view.evaluation.status.filter {
-            $0.value == .inProgress && view.evaluation.tasks[$0.key]?.startedBranch == view.head.branch
-        }.count
-        var line = "codex-state: \(inProgress) in progress, \(view.evaluation.ready.count) ready"
-        line += " on \(view.head.branch ?? "detached HEAD \(view.head.shortCommit ?? "")")"
+    /// The line post-checkout prints: the work in progress and the ready tasks on this branch,
+    /// and the completions that do not count here (the preamble's counts).
+    func summaryLine(_ model: ReadModel) throws -> String {
+        let totals = model.totals
+        let inProgress = try model.startedHere(limit: 0).activeTotal
+        var line = "codex-state: \(inProgress) in progress, \(totals.ready) ready"
+        line += " on \(model.head.branch ?? "detached HEAD \(model.head.shortCommit ?? "")")"
         var drift: [String] = []
-        let elsewhere = statuses.filter { $0 == .doneElsewhere }.count
-        let unknown = statuses.filter { $0 == .doneUnknown }.count
+        let elsewhere = totals.statuses[.doneElsewhere] ?? 0
+        let unknown = totals.statuses[.doneUnknown] ?? 0
         if elsewhere > 0 { drift.append("\(elsewhere) done on other branches") }
         if unknown > 0 { drift.append("\(unknown) completed by commits this clone lacks") }
         if !drift.isEmpty { line += "; " + drift.joined(separator: ", ") }
@@ -189,12 +189,11 @@ extension Workspace {
     /// records the merge driver left.
     func postMerge() throws -> [String] {
         guard store.isInitialized else { return [] }
-        let view = try view()
-        let conflicted = view.state.tasks.values.filter { $0.conflictCount > 0 }.map(\.id).sorted()
-        guard !conflicted.isEmpty else { return [] }
-        let shown = conflicted.prefix(3).joined(separator: ", ") + (conflicted.count > 3 ? ", …" : "")
+        let totals = try readModel().totals
+        guard totals.conflictTasks > 0 else { return [] }
+        let shown = totals.conflictTaskIDs.prefix(3).joined(separator: ", ") + (totals.conflictTasks > 3 ? ", …" : "")
         return [
-            "codex-state: the merge kept \(conflicted.count) task(s) with conflict records (\(shown)); see codex-state conflicts"
+            "codex-state: the merge kept \(totals.conflictTasks) task(s) with conflict records (\(shown)); see codex-state conflicts"
         ]
     }
 
@@ -240,9 +239,13 @@ extension Workspace {
             lines.append("codex-state: warning: session: \(error)")
         }
         guard store.isInitialized, !rewrites.isEmpty else { return lines }
+        // The tasks anchored at a commit the map rewrites (found through the index).
+        let anchored = try fileIndex(openIndex()).tasksAnchored(at: Set(all.keys))
         var remapped: [String] = []
-        try transaction(command: "codex-state hook post-rewrite \(kind)") { state, _ in
-            remapped = state.remapAnchors(all)
+        if !anchored.isEmpty {
+            try transaction(command: "codex-state hook post-rewrite \(kind)", footprint: Footprint(tasks: anchored)) {
+                state, _ in remapped = try state.remapAnchors(all, of: anchored)
+            }
         }
         if !remapped.isEmpty {
             lines.append(
@@ -264,9 +267,7 @@ extension Workspace {
         let left = try repository.commits(from: orig, hiding: [head], limit: 10_000)
         let gone = Set(left.map(\.id.hex)).subtracting(rewritten)
         guard !gone.isEmpty else { return [] }
-        let (indexed, _) = try store.loadIndexed()
-        return indexed.tasks.values.filter { $0.status == .done && $0.completionCommit.map(gone.contains) == true }
-            .sorted { $0.id < $1.id }
+        return try fileIndex(openIndex()).tasksCompleted(by: gone)
             .map { t in
                 let short = String((t.completionCommit ?? "").prefix(7))
                 return
@@ -287,16 +288,18 @@ extension Workspace {
         if source == "squash" {
             ids = TaskTrailer.taskIDs(in: message)
         } else if store.isInitialized {
-            let view = try view()
-            let branch = view.head.branch
-            ids = view.state.tasks.values.filter {
-                $0.status == .inProgress && $0.startedActor == actor && $0.startedBranch == branch
-            }.map(\.id).sorted()
+            // What this worktree's file records (the trailer names the work of this checkout).
+            ids = try tasksInProgressHere()
         }
         guard !ids.isEmpty else { return [] }
         let updated = TaskTrailer.adding(ids, to: message, commentChar: commentChar(in: message))
         if updated != message { try GitFiles.writeCommitMessage(Array(updated.utf8), to: fullPath) }
         return []
+    }
+
+    /// The tasks this worktree's file records in progress for this actor on this branch.
+    func tasksInProgressHere() throws -> [String] {
+        try fileIndex(openIndex()).tasksInProgress(actor: actor, branch: try headRef().branch)
     }
 
     /// The character git starts comment lines with in this message: `core.commentChar` (or
@@ -322,8 +325,8 @@ extension Workspace {
     /// Before a push: the state must be valid; warn about what would mislead others.
     func prePush() throws -> [String] {
         guard store.isInitialized else { return [] }
-        let view = try view()
-        let unknown = view.evaluation.status.filter { $0.value == .doneUnknown }.map(\.key).sorted()
+        let unknown = try readModel().tasks(TaskFilter(status: [EffectiveStatus.doneUnknown.rawValue])).map(\.id)
+            .sorted()
         guard !unknown.isEmpty else { return [] }
         return [
             "codex-state: warning: \(unknown.count) completion(s) name commits this clone does not have: \(unknown.prefix(5).joined(separator: ", "))"

@@ -47,8 +47,11 @@ extension Workspace {
             var state = try store.readState().state
             return try state.applyImport(batch, overwrite: overwrite, try mutationContext())
         }
-        return try transaction(command: command) { state, ctx in
-            try state.applyImport(batch, overwrite: overwrite, ctx)
+        return try transaction(command: command, footprint: .everything) { slice, ctx in
+            var state = try slice.wholeState()
+            let result = try state.applyImport(batch, overwrite: overwrite, ctx)
+            try slice.take(state)
+            return result
         }
     }
 

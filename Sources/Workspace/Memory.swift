@@ -70,6 +70,13 @@ public enum MemoryQueryError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What a private memory is checked against: the committed memories (duplicates) and the tasks
+/// it may name.
+struct CommittedMemories {
+    var memories: [String: Memory]
+    var resolveTask: (String) throws -> String
+}
+
 /// The memories of this worktree (committed) and clone (private), evaluated at HEAD.
 public struct MemoryView {
     public let head: HeadInfo
@@ -110,8 +117,9 @@ extension Workspace {
         pendingRedactions = []
         if isPrivate {
             var result: RememberResult?
-            let memory = try privateTransaction(command: command) { priv, state, ctx in
-                let r = try priv.remember(new, committed: state.memoryMap, knownTasks: Set(state.tasks.keys), ctx)
+            let memory = try privateTransaction(command: command) { priv, committed, ctx in
+                let r = try priv.remember(
+                    new, committed: committed.memories, resolveTask: committed.resolveTask, ctx)
                 result = r
                 pendingRedactions = r.redactions
                 return priv.memories[r.id]
@@ -120,11 +128,13 @@ extension Workspace {
             embedRemembered()
             return (MemoryItem(memory: memory, status: .current, isPrivate: true, supersededBy: []), result.redactions)
         }
-        let (result, memory) = try transaction(command: command) { state, ctx -> (RememberResult, Memory?) in
+        let footprint = Footprint(tasks: new.tasks, memories: true)
+        let (result, memory) = try transaction(command: command, footprint: footprint) {
+            state, ctx -> (RememberResult, Memory?) in
             let priv = try privateMemoryFile.read().memories
             let r = try state.remember(new, privateMemories: priv.memories, ctx)
             pendingRedactions = r.redactions
-            return (r, state.memoryMap[r.id])
+            return (r, try state.committedMemories()[r.id])
         }
         guard let memory else { throw ModelError.invalidState("memory was not recorded") }
         embedRemembered()
@@ -151,9 +161,9 @@ extension Workspace {
             guard let m else { throw ModelError.unknownID(kind: .memory, id: id) }
             return MemoryItem(memory: m, status: .forgotten, isPrivate: true, supersededBy: [])
         }
-        let m = try transaction(command: command) { state, ctx -> Memory? in
+        let m = try transaction(command: command, footprint: Footprint(memories: true)) { state, ctx -> Memory? in
             try state.forgetMemory(id, ctx)
-            return state.memoryMap[id]
+            return try state.committedMemories()[id]
         }
         guard let m else { throw ModelError.unknownID(kind: .memory, id: id) }
         return MemoryItem(memory: m, status: .forgotten, isPrivate: false, supersededBy: [])
@@ -183,18 +193,22 @@ extension Workspace {
         }
         pendingRedactions = []
         if target.privateStore == true {
-            try privateTransaction(command: command) { priv, state, ctx in
-                var unused = state
+            try privateTransaction(command: command) { priv, _, ctx in
+                var unused = ProjectState(projectName: "")
                 let before = priv
                 try Undo.apply(target.changes, to: &unused, privateMemories: &priv.memories, isPrivate: true, ctx)
                 if priv == before { throw Self.alreadyUndone(target) }
             }
         } else {
-            try transaction(command: command) { state, ctx in
+            // The footprint is what the operation changed.
+            let footprint = Footprint(
+                tasks: target.changes.filter { $0.kind == "task" }.map(\.id),
+                memories: target.changes.contains { $0.kind == "memory" })
+            try transaction(command: command, footprint: footprint) { state, ctx in
                 var unused: [String: Memory] = [:]
                 let before = state
                 try Undo.apply(target.changes, to: &state, privateMemories: &unused, isPrivate: false, ctx)
-                if state == before { throw Self.alreadyUndone(target) }
+                if state.changes(since: before).isEmpty { throw Self.alreadyUndone(target) }
             }
         }
         return target
@@ -207,13 +221,18 @@ extension Workspace {
     /// The private store's transaction: the worktree lock, the state read for duplicate and
     /// task checks, the private file replaced atomically, one journal record.
     private func privateTransaction<T>(
-        command: String, _ body: (inout PrivateMemories, ProjectState, MutationContext) throws -> T
+        command: String, _ body: (inout PrivateMemories, CommittedMemories, MutationContext) throws -> T
     ) throws -> T {
         let head = try headRef()
         let ctx = try mutationContext()
         let lock = try writeLock()
         defer { withExtendedLifetime(lock) {} }
-        let state = try store.readState().state
+        // The committed memories (from their own lines) and the tasks a memory may name (through
+        // the index), without decoding the rest of the state.
+        let canonical = try canonicalFile(command: command)
+        let state = CommittedMemories(
+            memories: try StateCodec.memories(in: canonical.content.bytes),
+            resolveTask: { try self.resolveForWrite($0, index: canonical.index) })
         let file = privateMemoryFile
         let contents = try file.read()
         if let why = contents.unreadable {
@@ -346,7 +365,7 @@ extension Workspace {
         guard let hex = head.commit, let commit = ObjectID(hex: hex) else { return [] }
         if let cached = try? index?.committedIDs(head: hex) { return cached }
         var ids: Set<String> = []
-        if let bytes = try repository.fileContents(".codex-state/project_state.json", at: commit),
+        if let bytes = try repository.fileContents(StateFileName.relative, at: commit),
             let keys = try? JSONDecoder().decode(MemoryKeys.self, from: Data(bytes)).memories?.keys
         {
             ids = Set(keys)

@@ -132,13 +132,6 @@ public enum MergeDriver {
     }
 }
 
-/// The state file's path relative to the working tree's root, as git and `.gitattributes` name it.
-public enum StateFileName {
-    public static let relative = ".codex-state/project_state.json"
-    /// The top-level directory that holds the state.
-    public static let directory = ".codex-state"
-}
-
 /// Whether this clone will merge the state file with the driver.
 public struct MergeDriverStatus: Sendable, Equatable {
     /// `merge.codex-state.driver` as git reads it (any configuration level); nil when unset.
@@ -152,6 +145,17 @@ public struct MergeDriverStatus: Sendable, Equatable {
 
     /// The attribute names the driver, and the driver is defined in this clone.
     public var configured: Bool { driverValid && attribute == .value(MergeDriverSetup.driverName) }
+
+    /// The attribute as `--json` names it: the driver's name (or any other), `set`, `unset`, or
+    /// nil when unspecified.
+    public var attributeText: String? {
+        switch attribute {
+        case .unspecified: return nil
+        case .set: return "set"
+        case .unset: return "unset"
+        case .value(let v): return v
+        }
+    }
 }
 
 /// What configuring the driver changed.
@@ -298,7 +302,11 @@ extension Workspace {
     public func resolveConflicts(_ target: String, field: String?, take: ConflictChoice, command: String) throws
         -> ConflictResolution
     {
-        try transaction(command: command) { state, ctx in
+        // A task named by id or prefix (a milestone, goal, memory or the project otherwise);
+        // restoring a parent or dependencies asks about cycles.
+        let footprint = Footprint(
+            tasks: [target], cycles: true, memories: target.hasPrefix(EntityKind.memory.idPrefix))
+        return try transaction(command: command, footprint: footprint) { state, ctx in
             try state.resolveConflicts(target, field: field, take: take, ctx)
         }
     }

@@ -5,7 +5,7 @@ import Reports
 import StateModel
 import StateStore
 
-/// The one adapter between the Workspace's read API (``view()``, ``HeadView``, ``Evaluation``)
+/// The one adapter between the read model (``ReadModel``: the evaluated rows every view reads)
 /// and the pure code of `graph`, `report --html` (Reports: ``GraphInput``, ``HTMLReportInput``)
 /// and `export` (Interchange: ``ExportInput``). Everything those commands read of the state
 /// comes through here, so a change of the read API is a change of this file alone.
@@ -21,19 +21,14 @@ extension Workspace {
         }
     }
 
-    /// The state and its evaluation at the target: the checked-out HEAD through ``view()``
-    /// (every copy of the state counts), another commit from the file committed there,
-    /// evaluated at that commit.
+    /// The read model at the target: the checked-out HEAD's, or that of the file committed at
+    /// another commit, evaluated there (every copy of the state counts in both).
     struct PictureState {
         var head: HeadInfo
         var checkedOut: Bool
-        var project: String
-        var milestones: [Milestone]
-        var goals: [Goal]
-        var tasks: [String: TaskSummary]
-        var evaluation: Evaluation
-        /// Full records by id: from the index, or from the committed file.
-        var record: (String) -> TaskRecord?
+        var model: ReadModel
+        /// Every task the read model has, by id (this worktree's and those only other copies have).
+        var rows: [String: EvaluatedTask]
         /// The committed state at the target when it is not checked out.
         var committed: ProjectState?
     }
@@ -42,24 +37,13 @@ extension Workspace {
         _ = try now()
         let resolved = try preambleTarget(PreambleRequest(revision: target.revision, branch: target.branch))
         if resolved.checkedOut {
-            let v = try view()
-            let index = openIndex()
-            let store = self.store
-            var parsed: [String: TaskRecord]?
+            let model = try readModel()
             return PictureState(
-                head: v.head, checkedOut: true, project: v.state.projectName, milestones: v.state.milestones,
-                goals: v.state.goals, tasks: v.state.tasks, evaluation: v.evaluation,
-                record: { id in
-                    if let index, let t = try? index.task(id) { return t }
-                    if parsed == nil { parsed = (try? store.readState().state.tasks) ?? [:] }
-                    return parsed?[id]
-                }, committed: nil)
+                head: model.head, checkedOut: true, model: model, rows: try model.allRows(), committed: nil)
         }
-        let (state, _, evaluation) = try committedEvaluation(at: resolved.head)
+        let (state, _, model) = try committedModel(at: resolved.head)
         return PictureState(
-            head: resolved.head, checkedOut: false, project: state.project.name,
-            milestones: Array(state.milestones.values), goals: Array(state.goals.values), tasks: evaluation.tasks,
-            evaluation: evaluation, record: { state.tasks[$0] }, committed: state)
+            head: resolved.head, checkedOut: false, model: model, rows: try model.allRows(), committed: state)
     }
 
     /// The task graph at the target, for `codex-state graph`.
@@ -68,11 +52,11 @@ extension Workspace {
     }
 
     static func graphInput(_ s: PictureState) -> GraphInput {
-        let eval = s.evaluation
         var nodes: [GraphInput.Node] = []
-        nodes.reserveCapacity(s.tasks.count)
-        for t in s.tasks.values {
-            let (status, place) = pictureStatus(t, eval)
+        nodes.reserveCapacity(s.rows.count)
+        for row in s.rows.values {
+            let t = row.task
+            let (status, place) = pictureStatus(row)
             nodes.append(
                 GraphInput.Node(
                     id: t.id, title: t.title, status: status, place: place, priority: t.priority, parent: t.parent,
@@ -80,23 +64,23 @@ extension Workspace {
         }
         nodes.sort { $0.id < $1.id }
         var order = ProjectState(projectName: "")
-        for m in s.milestones { order.milestones[m.id] = m }
+        for m in s.model.header.milestones { order.milestones[m.id] = m }
         return GraphInput(
-            project: s.project, branch: s.head.branch, commit: s.head.commit, nodes: nodes,
+            project: s.model.header.projectName, branch: s.head.branch, commit: s.head.commit, nodes: nodes,
             milestones: order.orderedMilestones.map {
                 GraphInput.MilestoneInfo(id: $0.id, title: $0.title, due: $0.due)
             })
     }
 
     /// A task's effective status as the pictures name it, and where, for facts of another copy.
-    static func pictureStatus(_ t: TaskSummary, _ eval: Evaluation) -> (GraphInput.Status, String?) {
-        let elsewhere = eval.elsewhere[t.id]
-        switch eval.effective(t.id) {
-        case .open: return (eval.ready.contains(t.id) ? .ready : .waiting, nil)
+    static func pictureStatus(_ row: EvaluatedTask) -> (GraphInput.Status, String?) {
+        let elsewhere = row.elsewhere
+        switch row.status {
+        case .open: return (row.ready ? .ready : .waiting, nil)
         case .inProgress: return elsewhere.map { (.inProgressElsewhere, $0.place) } ?? (.inProgress, nil)
         case .blocked: return (.blocked, nil)
         case .done: return (.done, nil)
-        case .doneElsewhere: return (.doneElsewhere, elsewhere?.place ?? t.completionBranch)
+        case .doneElsewhere: return (.doneElsewhere, elsewhere?.place ?? row.task.completionBranch)
         case .doneUnknown: return (.doneUnknown, elsewhere?.place)
         case .cancelled: return (.cancelled, nil)
         case .stale: return (.stale, elsewhere?.place)
@@ -108,9 +92,10 @@ extension Workspace {
         let picture = try pictureState(PictureTarget())
         let state = try store.readState().state
         var text: [String: String] = [:]
-        for (id, t) in picture.tasks {
-            let (status, place) = Self.pictureStatus(t, picture.evaluation)
-            text[id] = GraphInput.Node(id: id, title: t.title, status: status, place: place).statusText
+        for id in state.tasks.keys {
+            guard let row = picture.rows[id] else { continue }
+            let (status, place) = Self.pictureStatus(row)
+            text[id] = GraphInput.Node(id: id, title: row.task.title, status: status, place: place).statusText
         }
         return ExportInput(
             project: state.project.name, branch: picture.head.branch, commit: picture.head.commit,
@@ -128,7 +113,8 @@ extension Workspace {
         let picture = try pictureState(target)
         let state = try picture.committed ?? store.readState().state
         var recovered: [String: String] = [:]
-        for (id, a) in picture.evaluation.recovered {
+        for (id, row) in picture.rows {
+            guard let a = row.recovered else { continue }
             recovered[id] = String(a.commit.prefix(7)) + " (" + a.method.rawValue + ")"
         }
 
@@ -159,17 +145,17 @@ extension Workspace {
         } else {
             sessions = []
             if let hex = picture.head.commit, let commit = ObjectID(hex: hex) {
-                let dir = StateFileName.directory + "/sessions"
+                let dir = StateFileName.sessions
                 for name in try repository.fileNames(in: dir, at: commit).sorted()
                 where SessionNaming.parse(fileName: name) != nil {
-                    guard let bytes = try repository.fileContents(dir + "/" + name, at: commit),
-                        let record = try? JSONDecoder().decode(SessionRecord.self, from: Data(bytes))
-                    else {
+                    do {
+                        guard let bytes = try repository.fileContents(dir + "/" + name, at: commit) else { continue }
+                        sessions.append(try JSONDecoder().decode(SessionRecord.self, from: Data(bytes)))
+                    } catch {
+                        // Said, and left out of this report only (nothing is kept).
                         warnings.append(
-                            "warning: \(dir)/\(name) at \(commit.short) cannot be read; left out of the report")
-                        continue
+                            "warning: \(dir)/\(name) at \(commit.short) cannot be read (\(error)); left out of the report")
                     }
-                    sessions.append(record)
                 }
             }
             memories = MemoryEvaluation(

@@ -71,28 +71,23 @@ extension Workspace {
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
         ]
-        return try cachedOutput(arguments: arguments, select: .preamble(next: request.next)) { view in
-            let records = TaskRecords(store: store, index: openIndex())
-            var source = PreambleSource(view)
-            if view.totals != nil, let index = openIndex() {
-                // The view holds the tasks shown; what they wait on is looked up as it is shown.
-                source.waitedOn = { id in (try? index.titlesAndStatuses([id]))?[id] }
-            }
-            var input = preambleInput(
-                source, next: request.next, record: { records[$0] }, session: lastSession(onBranch: view.head.branch))
+        return try cachedOutput(arguments: arguments) { model -> RenderedOutput in
+            var input = try preambleInput(
+                model, next: request.next, session: lastSession(onBranch: model.head.branch))
             let memories = try memoryView()
             input.addMemories(
-                memories.evaluation, work: preambleWork(input, record: { records[$0] }, head: view.head))
+                memories.evaluation,
+                work: preambleWork(input, record: { id in try? model.row(id).map(model.record) }, head: model.head))
             // A preamble that shows a private memory is not cached: the render cache is kept in
             // clear in index.sqlite, and private memories are only ever stored sealed.
-            if (input.constraints + input.decisions).contains(where: { memories.evaluation.privateIDs.contains($0.id) })
-            {
-                answersIncomplete = true
+            let showsPrivate = (input.constraints + input.decisions).contains {
+                memories.evaluation.privateIDs.contains($0.id)
             }
             input.head.dirty = target.dirty
             input.head.requested = target.requested
             input.stateUnmerged = unmerged
-            return Preamble.render(input, budget: request.budget, format: request.format)
+            return RenderedOutput(
+                Preamble.render(input, budget: request.budget, format: request.format), cacheable: !showsPrivate)
         }
     }
 
@@ -138,13 +133,11 @@ extension Workspace {
             requested: asked)
     }
 
-    /// The state file committed at `head` and its task graph evaluated at that commit (a commit
-    /// that is not checked out: no other copy counts). `preamble`, `graph` and `report` read
-    /// another commit through here.
-    func committedEvaluation(at head: HeadInfo) throws -> (
-        state: ProjectState, commit: ObjectID, evaluation: Evaluation
-    ) {
-        let stateFile = ".codex-state/project_state.json"
+    /// The state file committed at `head` and the read model of that commit (its file's tasks
+    /// over every copy, evaluated there). `preamble`, `graph` and `report` read another commit
+    /// through here.
+    func committedModel(at head: HeadInfo) throws -> (state: ProjectState, commit: ObjectID, model: ReadModel) {
+        let stateFile = StateFileName.relative
         guard let hex = head.commit, let commit = ObjectID(hex: hex) else {
             throw StoreError.notInitialized(stateFile: stateFile)
         }
@@ -158,25 +151,14 @@ extension Workspace {
         } catch let e as StateDecodeError {
             throw StoreError.invalidStateFile(path: location, reason: e)
         }
-        var summaries: [String: TaskSummary] = [:]
-        summaries.reserveCapacity(state.tasks.count)
-        for (id, t) in state.tasks { summaries[id] = TaskSummary(t) }
-        let index = openIndex()
-        let reach = try reachability(of: summaries.values.compactMap(\.completionCommit), head: head, index: index)
-        let recovered = try recoverAnchors(tasks: summaries, reach: reach, head: head, index: index)
-        return (state, commit, Evaluation(tasks: summaries, reachability: reach, recovered: recovered))
+        return (state, commit, try readModel(of: state, hash: ContentHash.sha256(bytes), head: head))
     }
 
     /// The preamble of a commit that is not checked out, from the files committed there.
     func committedPreamble(_ target: PreambleTarget, _ request: PreambleRequest) throws -> [UInt8] {
-        let (state, commit, evaluation) = try committedEvaluation(at: target.head)
-        let view = PreambleSource(
-            head: target.head, project: state.project.name, goals: Array(state.goals.values),
-            milestones: Array(state.milestones.values), milestoneOrder: state.milestoneOrder,
-            evaluation: evaluation)
-        var input = preambleInput(
-            view, next: request.next, record: { state.tasks[$0] },
-            session: lastCommittedSession(onBranch: target.head.branch, at: commit))
+        let (state, commit, model) = try committedModel(at: target.head)
+        var input = try preambleInput(
+            model, next: request.next, session: lastCommittedSession(onBranch: target.head.branch, at: commit))
         input.head.checkedOut = false
         input.head.requested = target.requested
         // Memories as committed there (every one in that file holds at that commit), and this
@@ -191,7 +173,7 @@ extension Workspace {
 
     /// ``lastSession(onBranch:)`` for the session files committed at `commit`.
     func lastCommittedSession(onBranch branch: String?, at commit: ObjectID) -> SessionRecord? {
-        let dir = ".codex-state/sessions"
+        let dir = StateFileName.sessions
         let names = ((try? repository.fileNames(in: dir, at: commit)) ?? []).filter {
             SessionNaming.parse(fileName: $0) != nil
         }.sorted(by: >)
@@ -210,41 +192,27 @@ extension Workspace {
         return newest(origin)
     }
 
-    /// Everything the preamble shows, from a view. Full task records (acceptance criteria,
-    /// blocker reasons) come from the index for the few tasks shown.
-    func preambleInput(
-        _ view: PreambleSource, next count: Int, record: (String) -> TaskRecord?, session: SessionRecord?
-    ) -> PreambleInput {
-        let eval = view.evaluation
-        let tasks = eval.tasks
-        let branch = view.head.branch
-        let me = actor
+    /// Everything the preamble shows, from the read model: the rows it lists, read as it lists
+    /// them, and the counts over every task. Full task records (acceptance criteria, blocker
+    /// reasons) are read for the few tasks shown.
+    func preambleInput(_ model: ReadModel, next count: Int, session: SessionRecord?) throws -> PreambleInput {
+        let branch = model.head.branch
+        let totals = model.totals
         var input = PreambleInput(
             head: PreambleInput.Head(
-                project: view.project, branch: branch, commit: view.head.commit,
-                subject: view.head.subject, dirty: nil))
+                project: model.header.projectName, branch: branch, commit: model.head.commit,
+                subject: model.head.subject, dirty: nil))
+        func record(_ row: EvaluatedTask) -> TaskRecord? { try? model.record(row) }
 
-        // 2. In progress on this branch: mine first, then by priority, start time and id.
-        func startedHere(_ t: TaskSummary) -> Bool { t.startedAt != nil && t.startedBranch == branch }
-        // Stale included: an expired claim of yours is still your work here.
-        let active = tasks.values.filter {
-            (eval.status[$0.id] == .inProgress || eval.status[$0.id] == .stale) && eval.elsewhere[$0.id] == nil
-                && startedHere($0)
-        }.sorted { a, b in
-            let am = a.startedActor == me
-            let bm = b.startedActor == me
-            if am != bm { return am }
-            if a.priority != b.priority { return a.priority < b.priority }
-            let at = a.startedAt ?? a.createdAt
-            let bt = b.startedAt ?? b.createdAt
-            if at != bt { return at < bt }
-            return a.id < b.id
-        }
-        input.inProgressTotal = view.workHere?.inProgress ?? active.count
-        input.inProgress = active.prefix(Preamble.Limits.inProgress).enumerated().map { i, t in
+        // 2. In progress on this branch: mine first, then by priority, start time and id (stale
+        // included: an expired claim of yours is still your work here).
+        let work = try model.startedHere(limit: max(Preamble.Limits.inProgress, Preamble.Limits.stuck))
+        input.inProgressTotal = work.activeTotal
+        input.inProgress = work.active.prefix(Preamble.Limits.inProgress).enumerated().map { i, row in
+            let t = row.task
             var item = PreambleInput.Active(
                 id: t.id, title: t.title, priority: t.priority, startedBy: t.startedActor, since: t.startedAt)
-            if i == 0, let acceptance = record(t.id)?.acceptance {
+            if i == 0, let acceptance = record(row)?.acceptance {
                 item.acceptance = Array(acceptance.prefix(Preamble.Limits.acceptance))
                 item.acceptanceTotal = acceptance.count
             }
@@ -252,63 +220,38 @@ extension Workspace {
         }
 
         // 3. Next ready, as `next` ranks them (tasks I resume are already listed above).
-        let ranked =
-            view.rankedReady ?? Ranking.rank(eval, actor: me, branch: branch, milestoneOrder: view.milestoneOrder)
-        let milestoneTitles = Dictionary(view.milestones.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
-        input.next = ranked.lazy.filter { eval.ready.contains($0.id) }.prefix(count).compactMap { r in
-            tasks[r.id].map {
-                PreambleInput.Candidate(
-                    id: $0.id, title: $0.title, priority: $0.priority,
-                    reason: Ranking.reason(r.terms, milestoneTitles: milestoneTitles),
-                    milestoneTitle: r.terms.milestone.flatMap { milestoneTitles[$0] })
-            }
+        let titles = model.milestoneTitles
+        input.next = try model.readyRanked(limit: count).map { row in
+            let terms = row.terms(actor: actor, branch: branch)
+            return PreambleInput.Candidate(
+                id: row.id, title: row.task.title, priority: row.task.priority,
+                reason: Ranking.reason(terms, milestoneTitles: titles),
+                milestoneTitle: terms.milestone.flatMap { titles[$0] })
         }
-        if let totals = view.totals {
-            (input.readyTotal, input.waitingTotal, input.blockedTotal) = (totals.ready, totals.waiting, totals.blocked)
-        } else {
-            input.readyTotal = eval.ready.count
-            for (id, s) in eval.status {
-                if s == .open && !eval.ready.contains(id) { input.waitingTotal += 1 }
-                if s == .blocked { input.blockedTotal += 1 }
-            }
-        }
+        (input.readyTotal, input.waitingTotal, input.blockedTotal) = (totals.ready, totals.waiting, totals.blocked)
 
         // 4. What the work here waits on: in-progress tasks with unfinished dependencies or
         // children, then tasks started here and marked blocked.
-        func dependency(_ id: String) -> PreambleInput.Dependency {
-            if tasks[id] == nil, let (title, status) = view.waitedOn?(id) {
-                return PreambleInput.Dependency(id: id, title: title, status: status.rawValue)
-            }
-            return PreambleInput.Dependency(
-                id: id, title: tasks[id]?.title, status: eval.status[id]?.rawValue ?? "missing")
-        }
-        let waiting = active.filter { t in
-            let w = eval.waitingOn(t.id)
-            return !(w.deps.isEmpty && w.children.isEmpty)
-        }
-        let blocked = tasks.values.filter { eval.status[$0.id] == .blocked && startedHere($0) }.sorted {
-            $0.priority != $1.priority ? $0.priority < $1.priority : $0.id < $1.id
-        }
-        let stuck = waiting + blocked
-        input.stuckTotal = view.workHere?.stuck ?? stuck.count
-        input.stuck = stuck.prefix(Preamble.Limits.stuck).map { t in
-            let w = eval.waitingOn(t.id)
-            let all = w.deps + w.children
-            let isBlocked = eval.status[t.id] == .blocked
+        let stuck = work.waiting + work.blocked
+        let waited = try model.rows(ids: stuck.flatMap { $0.waitsOn.prefix(Preamble.Limits.waitsOn) })
+        input.stuckTotal = work.waitingTotal + work.blockedTotal
+        input.stuck = stuck.prefix(Preamble.Limits.stuck).map { row in
+            let isBlocked = row.status == .blocked
             return PreambleInput.Stuck(
-                id: t.id, title: t.title, status: isBlocked ? "blocked" : "in_progress",
-                blocker: isBlocked ? record(t.id)?.blocker : nil,
-                waitsOn: all.prefix(Preamble.Limits.waitsOn).map(dependency), waitsOnTotal: all.count)
+                id: row.id, title: row.task.title, status: isBlocked ? "blocked" : "in_progress",
+                blocker: isBlocked ? record(row)?.blocker : nil,
+                waitsOn: row.waitsOn.prefix(Preamble.Limits.waitsOn).map { id in
+                    PreambleInput.Dependency(
+                        id: id, title: waited[id]?.task.title, status: waited[id]?.status.rawValue ?? "missing")
+                },
+                waitsOnTotal: row.waitsOn.count)
         }
 
         // 5. Goals (oldest first) and the current milestone.
-        let goals = Goal.oldestFirst(view.goals)
+        let goals = model.goalsOldestFirst
         input.goalsTotal = goals.count
         input.goals = goals.prefix(Preamble.Limits.goals).map { PreambleInput.GoalItem(id: $0.id, text: $0.text) }
-        let current = MilestoneProgress.all(view.milestones, eval, counted: view.totals?.milestones).first {
-            $0.finished < $0.tasks
-        }
-        input.milestone = current.map {
+        input.milestone = model.milestoneProgress.first { $0.finished < $0.tasks }.map {
             PreambleInput.MilestoneItem(
                 id: $0.milestone.id, title: $0.milestone.title, due: $0.milestone.due, done: $0.finished,
                 total: $0.tasks)
@@ -324,55 +267,24 @@ extension Workspace {
         }
 
         // 7. Drift: completions that do not count here (those others wait on first), conflict records.
-        var unwanted: [(task: TaskSummary, kind: PreambleInput.Completion.Kind, waiters: Int)] = []
-        for t in tasks.values {
-            let s = eval.status[t.id]
-            guard s == .doneElsewhere || s == .doneUnknown else { continue }
-            let waiters =
-                view.unblocks?[t.id]
-                ?? (eval.dependents[t.id] ?? []).filter { !(eval.status[$0]?.satisfiesDependents ?? true) }.count
-            unwanted.append((t, s == .doneElsewhere ? .doneElsewhere : .doneUnknown, waiters))
-        }
-        if let totals = view.totals {
-            // The view holds the completions shown; the counts are over every task.
-            input.doneElsewhereTotal = totals.statuses[.doneElsewhere] ?? 0
-            input.doneUnknownTotal = totals.statuses[.doneUnknown] ?? 0
-        } else {
-            input.doneElsewhereTotal = unwanted.filter { $0.kind == .doneElsewhere }.count
-            input.doneUnknownTotal = unwanted.count - input.doneElsewhereTotal
-        }
-        unwanted.sort { a, b in
-            if a.waiters != b.waiters { return a.waiters > b.waiters }
-            if a.task.priority != b.task.priority { return a.task.priority < b.task.priority }
-            return a.task.id < b.task.id
-        }
-        input.completions = unwanted.prefix(Preamble.Limits.completions).map {
+        input.doneElsewhereTotal = totals.statuses[.doneElsewhere] ?? 0
+        input.doneUnknownTotal = totals.statuses[.doneUnknown] ?? 0
+        input.completions = try model.drift(limit: Preamble.Limits.completions).map { row in
             PreambleInput.Completion(
-                kind: $0.kind, id: $0.task.id, title: $0.task.title,
-                commit: eval.elsewhere[$0.task.id]?.commit ?? $0.task.completionCommit ?? "",
-                branch: eval.elsewhere[$0.task.id]?.place ?? $0.task.completionBranch)
+                kind: row.status == .doneElsewhere ? .doneElsewhere : .doneUnknown, id: row.id, title: row.task.title,
+                commit: row.elsewhere?.commit ?? row.task.completionCommit ?? "",
+                branch: row.elsewhere?.place ?? row.task.completionBranch)
         }
-        var conflictRecords = 0
-        var holders: [String] = []
-        var holdersTotal = 0
-        if let totals = view.totals {
-            // The first task holders by id are enough: the list shown is a prefix by id.
-            conflictRecords = totals.conflictRecords
-            holders = totals.conflictTaskIDs
-            holdersTotal = totals.conflictTasks
-        } else {
-            for t in tasks.values where t.conflictCount > 0 {
-                conflictRecords += t.conflictCount
-                holders.append(t.id)
-            }
-            holdersTotal = holders.count
-        }
-        for g in view.goals where !(g.conflicts ?? []).isEmpty {
+        // The first task holders by id are enough: the list shown is a prefix by id.
+        var conflictRecords = totals.conflictRecords
+        var holders = totals.conflictTaskIDs
+        var holdersTotal = totals.conflictTasks
+        for g in model.header.goals where !(g.conflicts ?? []).isEmpty {
             conflictRecords += g.conflicts?.count ?? 0
             holders.append(g.id)
             holdersTotal += 1
         }
-        for m in view.milestones where !(m.conflicts ?? []).isEmpty {
+        for m in model.header.milestones where !(m.conflicts ?? []).isEmpty {
             conflictRecords += m.conflicts?.count ?? 0
             holders.append(m.id)
             holdersTotal += 1
@@ -384,55 +296,5 @@ extension Workspace {
                 entitiesTotal: holdersTotal)
         }
         return input
-    }
-}
-
-/// What the preamble is gathered from: a ``HeadView`` from the index, or a state file committed
-/// at another commit.
-struct PreambleSource {
-    var head: HeadInfo
-    var project: String
-    var goals: [Goal]
-    var milestones: [Milestone]
-    var milestoneOrder: [String: Int]
-    var evaluation: Evaluation
-    /// Set when the evaluation holds only the tasks shown (read from the index): the ready
-    /// tasks in rank order, and the counts over every task.
-    var rankedReady: [RankedTask]? = nil
-    var totals: GraphTotals? = nil
-    /// With ``totals``: how many unfinished tasks wait on each task held.
-    var unblocks: [String: Int]? = nil
-    /// With ``totals``: the work here counted over every task (``HeadView/workHere``).
-    var workHere: (inProgress: Int, stuck: Int)? = nil
-    /// A task the evaluation does not hold, by id: its title and status (what the work shown
-    /// waits on, read only for the lines shown).
-    var waitedOn: ((String) -> (title: String, status: EffectiveStatus)?)? = nil
-}
-
-extension PreambleSource {
-    init(_ view: HeadView) {
-        self.init(
-            head: view.head, project: view.state.projectName, goals: view.state.goals,
-            milestones: view.state.milestones, milestoneOrder: view.milestoneOrder, evaluation: view.evaluation,
-            rankedReady: view.totals == nil ? nil : view.ranked, totals: view.totals, unblocks: view.unblocks,
-            workHere: view.workHere)
-    }
-}
-
-/// Full task records by id: from the index, else (no usable index) from one parse of the file.
-private final class TaskRecords {
-    let store: StateStore
-    let index: StateIndex?
-    var parsed: [String: TaskRecord]?
-
-    init(store: StateStore, index: StateIndex?) {
-        self.store = store
-        self.index = index
-    }
-
-    subscript(_ id: String) -> TaskRecord? {
-        if let index, let t = try? index.task(id) { return t }
-        if parsed == nil { parsed = (try? store.readState().state.tasks) ?? [:] }
-        return parsed?[id]
     }
 }

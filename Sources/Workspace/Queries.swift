@@ -44,100 +44,29 @@ public struct TaskFilter: Sendable, Equatable {
             + EffectiveStatus.allCases.map(\.rawValue).joined(separator: ", ")
     }
 
-    /// The tasks of `view` this filter keeps: in progress first, then by priority, age and id.
-    /// `records` gives a task's full record (for `search`, which reads body and notes).
-    public func select(_ view: HeadView, records: (String) throws -> TaskRecord) throws -> [TaskSummary] {
-        let eval = view.evaluation
-        let milestoneIDs = try Set(
-            milestone.map { try Identifiers.resolve($0, kind: .milestone, titles: view.milestoneTitles) })
-        let needles = search.map { $0.lowercased() }
-        func matchesStatus(_ t: TaskSummary, _ want: String) -> Bool {
-            let s = eval.effective(t.id)
-            switch want {
-            case "ready": return eval.ready.contains(t.id)
-            case "waiting": return s == .open && !eval.ready.contains(t.id)
-            default: return s.rawValue == want
-            }
+    /// Whether `row` is listed (its status was narrowed by the index already; `milestones` are
+    /// the milestone ids the filter resolved to). `record` gives a task's full record (for
+    /// `search`, which reads body and notes).
+    func keeps(_ row: EvaluatedTask, milestones: Set<String>, record: (EvaluatedTask) throws -> TaskRecord) throws
+        -> Bool
+    {
+        let t = row.task
+        if !label.allSatisfy(t.labels.contains) { return false }
+        if !milestones.isEmpty, !(t.milestone.map(milestones.contains) ?? false) { return false }
+        if !by.isEmpty, !by.contains(where: row.isBy) { return false }
+        if !search.isEmpty {
+            let needles = search.map { $0.lowercased() }
+            let r = try record(row)
+            let text = ([r.title, r.body ?? ""] + r.notes.map(\.text)).joined(separator: "\n").lowercased()
+            if !needles.allSatisfy(text.contains) { return false }
         }
-        func shown(_ t: TaskSummary) throws -> Bool {
-            let s = eval.effective(t.id)
-            if stale, s != .stale { return false }
-            if !status.isEmpty {
-                if !status.contains(where: { matchesStatus(t, $0) }) { return false }
-            } else if !all, s == .done || s == .cancelled {
-                return false
-            }
-            if !label.allSatisfy(t.labels.contains) { return false }
-            if !milestoneIDs.isEmpty, !(t.milestone.map(milestoneIDs.contains) ?? false) { return false }
-            if !by.isEmpty, !by.contains(where: { $0 == t.startedActor || $0 == t.claimActor }) { return false }
-            if !needles.isEmpty {
-                // Tasks only other copies have carry their title alone.
-                let text: String
-                if eval.tasks[t.id] != nil {
-                    let r = try records(t.id)
-                    text = ([r.title, r.body ?? ""] + r.notes.map(\.text)).joined(separator: "\n").lowercased()
-                } else {
-                    text = t.title.lowercased()
-                }
-                if !needles.allSatisfy(text.contains) { return false }
-            }
-            return true
-        }
-        var candidates = Array(view.state.tasks.values)
-        if everywhere { candidates += eval.foreignOnly.values }
-        return try candidates.filter(shown).sorted(by: Self.order)
+        return true
     }
-
-    /// In progress first, then by priority, age and id.
-    static func order(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
-        let ar = a.status == .inProgress ? 0 : 1
-        let br = b.status == .inProgress ? 0 : 1
-        if ar != br { return ar < br }
-        if a.priority != b.priority { return a.priority < b.priority }
-        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
-        return a.id < b.id
-    }
-}
-
-extension HeadView {
-    /// The `n` best candidates for `actor`, a claimed task first.
-    public func next(actor: String, n: Int, claimed: String?) -> [RankedTask] {
-        let ranked =
-            self.ranked ?? Ranking.rank(evaluation, actor: actor, branch: head.branch, milestoneOrder: milestoneOrder)
-        guard let c = claimed else { return Array(ranked.prefix(n)) }
-        // The claimed task is now in progress: show it first.
-        return Array((ranked.filter { $0.id == c } + ranked.filter { $0.id != c }).prefix(n))
-    }
-
-    /// `next --json`.
-    public func nextJSON(_ top: [RankedTask], claimed: String?) -> NextJSON {
-        NextJSON(
-            head: HeadJSON(head), claimed: claimed, empty: top.isEmpty ? nothingReady : nil,
-            candidates: top.enumerated().compactMap { i, r in
-                evaluation.tasks[r.id].map {
-                    NextJSON.Candidate(
-                        rank: i + 1, task: TaskListJSON($0, evaluation), terms: TermsJSON(r.terms),
-                        reason: Ranking.reason(r.terms, milestoneTitles: milestoneTitles))
-                }
-            })
-    }
-
-    /// Why there is no candidate, counted.
-    public var nothingReady: NextJSON.Empty {
-        statusCounts.map(Evaluation.nothingReady(counts:)) ?? evaluation.nothingReady
-    }
-
-    /// What to say when nothing is ready.
-    public var nothingReadyText: String { nothingReady.text }
 }
 
 extension Evaluation {
-    /// Why there is no candidate, counted: `next`'s text and `--json`, and a refused claim.
-    var nothingReady: NextJSON.Empty {
-        Self.nothingReady(counts: status.values.reduce(into: [:]) { $0[$1, default: 0] += 1 })
-    }
-
-    /// The same from how many tasks have each effective status.
+    /// Why there is no candidate, counted from how many tasks have each effective status:
+    /// `next`'s text and `--json`, and a refused claim.
     static func nothingReady(counts: [EffectiveStatus: Int]) -> NextJSON.Empty {
         let waiting = counts[.open] ?? 0
         let blocked = counts[.blocked] ?? 0
@@ -171,33 +100,17 @@ public struct MilestoneProgress: Sendable, Equatable {
     public var tasks: Int
     public var finished: Int
 
-    /// Every milestone in ranking order (due date, undated last, then creation and id), counted
-    /// over the tasks of `evaluation`, or given as `counted` (finished, all) by milestone when the
-    /// evaluation holds only some tasks (read from the index's evaluated graph).
-    public static func all(
-        _ milestones: [Milestone], _ evaluation: Evaluation, counted: [String: (done: Int, total: Int)]? = nil
-    ) -> [MilestoneProgress] {
-        var counts: [String: (tasks: Int, finished: Int)] = [:]
-        for (m, c) in counted ?? [:] { counts[m] = (c.total, c.done) }
-        for t in evaluation.tasks.values where counted == nil {
-            guard let m = t.milestone else { continue }
-            counts[m, default: (0, 0)].tasks += 1
-            if evaluation.status[t.id]?.satisfiesDependents == true { counts[m, default: (0, 0)].finished += 1 }
-        }
+    /// Every milestone in ranking order (due date, undated last, then creation and id), with
+    /// `counted` (finished, all) by milestone.
+    public static func all(_ milestones: [Milestone], counted: [String: (done: Int, total: Int)])
+        -> [MilestoneProgress]
+    {
         var p = ProjectState(projectName: "")
         for m in milestones { p.milestones[m.id] = m }
         return p.orderedMilestones.map {
-            MilestoneProgress(milestone: $0, tasks: counts[$0.id]?.tasks ?? 0, finished: counts[$0.id]?.finished ?? 0)
+            MilestoneProgress(milestone: $0, tasks: counted[$0.id]?.total ?? 0, finished: counted[$0.id]?.done ?? 0)
         }
     }
-}
-
-extension HeadView {
-    /// `milestone list`: every milestone in ranking order, with its progress.
-    public var milestoneProgress: [MilestoneProgress] { MilestoneProgress.all(state.milestones, evaluation) }
-
-    /// `goal list`: the goals, oldest first.
-    public var goalsOldestFirst: [Goal] { Goal.oldestFirst(state.goals) }
 }
 
 extension Goal {
@@ -263,13 +176,14 @@ extension EntityChange {
     }
 }
 
-extension TaskSummary {
+extension EvaluatedTask {
     /// Why a stale task is stale, in words (`next --explain`).
-    public func staleWhy(_ eval: Evaluation) -> String {
-        let e = eval.elsewhere[id]
-        let who = e?.actor ?? startedActor ?? "someone"
-        let place = e.map { " in \($0.place)" } ?? ""
-        if e == nil, let exp = claimExpires { return "started by \(who)\(place); the claim expired \(exp.iso8601)" }
+    public var staleWhy: String {
+        let who = elsewhere?.actor ?? task.startedActor ?? "someone"
+        let place = elsewhere.map { " in \($0.place)" } ?? ""
+        if elsewhere == nil, let exp = task.claimExpires {
+            return "started by \(who)\(place); the claim expired \(exp.iso8601)"
+        }
         return "started by \(who)\(place); its claim expired or nothing happened to it for the stale time"
     }
 }

@@ -22,7 +22,7 @@ public enum SessionError: Error, Sendable, CustomStringConvertible {
             return "no session is open in this worktree; start one with 'codex-state session start'"
         case .stillOpen(let s):
             return "session \(s.id) is still open (since \(s.started)); it is written when it ends"
-        case .notFound(let what): return "no session '\(what)' in .codex-state/sessions/"
+        case .notFound(let what): return "no session '\(what)' in \(StateFileName.sessions)/"
         case .ambiguous(let prefix, let candidates):
             let shown = candidates.prefix(5).joined(separator: ", ")
             return "session id prefix '\(prefix)' is ambiguous: matches \(shown)\(candidates.count > 5 ? ", …" : "")"
@@ -489,7 +489,7 @@ extension Workspace {
         for name in try sessionNames(in: paths.sessionsDir) {
             let path = paths.sessionsDir + "/" + name
             guard let record = try? readSessionFile(path), record.branch != branch,
-                try !repository.isInIndex(".codex-state/sessions/" + name)
+                try !repository.isInIndex(StateFileName.sessions + "/" + name)
             else { continue }
             let bytes = try Files.read(path)
             let archived = sessionArchiveDir + "/" + name
@@ -516,7 +516,7 @@ extension Workspace {
         guard !waiting.isEmpty else { return [] }
         let committed = Set(
             try head.commit.flatMap(ObjectID.init(hex:)).map {
-                try repository.fileNames(in: ".codex-state/sessions", at: $0)
+                try repository.fileNames(in: StateFileName.sessions, at: $0)
             } ?? [])
         var delivered: [String] = []
         for name in waiting where !committed.contains(name) {
@@ -593,7 +593,7 @@ extension Workspace {
         }
     }
 
-    private func relativeSessionPath(_ name: String) -> String { ".codex-state/sessions/" + name }
+    private func relativeSessionPath(_ name: String) -> String { StateFileName.sessions + "/" + name }
 
     private static func describe(_ error: DecodingError) -> String {
         switch error {

@@ -78,27 +78,30 @@ public struct TaskListJSON: JSONShape {
     public var disagreement: String?
     /// The task exists only in other copies (`tasks --everywhere`).
     public var onlyElsewhere: Bool
+    /// For such a task: the first copy that has it (`feature`, `worktree wt`).
+    public var onlyIn: String?
 
-    public init(_ t: TaskSummary, _ eval: Evaluation) {
+    public init(_ row: EvaluatedTask) {
+        let t = row.task
         id = t.id
         title = t.title
         status = t.status.rawValue
-        effectiveStatus = eval.effective(t.id).rawValue
-        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
-        disagreement = eval.disagreements[t.id]?.message
-        onlyElsewhere = eval.tasks[t.id] == nil
-        ready = eval.ready.contains(t.id)
+        effectiveStatus = row.status.rawValue
+        elsewhere = row.elsewhere.map(ElsewhereJSON.init)
+        disagreement = row.disagreement
+        onlyElsewhere = !row.isHere
+        onlyIn = row.onlyIn
+        ready = row.ready
         priority = t.priority
         parent = t.parent
         deps = t.deps
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
+        waitingOn = row.waitsOn.sorted()
         labels = t.labels
         milestone = t.milestone
-        startedBy = t.startedActor
+        startedBy = row.startedBy
         startedBranch = t.startedBranch
         completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
-        recovered = eval.recovered[t.id].map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
+        recovered = row.recovered.map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
         conflicts = t.conflictCount
     }
 
@@ -111,7 +114,7 @@ public struct TaskListJSON: JSONShape {
             "started_branch": .optional(startedBranch), "completion": completion?.json() ?? .null,
             "recovered": try JSONValue(encoding: recovered), "conflicts": .integer(conflicts),
             "elsewhere": elsewhere?.json() ?? .null, "disagreement": .optional(disagreement),
-            "only_elsewhere": .bool(onlyElsewhere),
+            "only_elsewhere": .bool(onlyElsewhere), "only_in": .optional(onlyIn),
         ])
     }
 }
@@ -145,20 +148,6 @@ public struct ElsewhereJSON: JSONShape {
     }
 }
 
-/// How a task's status reads in text output: `ready`, `done@feature`, `in_progress@worktree wt2`,
-/// `stale@feature`.
-public func statusText(_ t: TaskSummary, _ eval: Evaluation) -> String {
-    let s = eval.effective(t.id)
-    let place = eval.elsewhere[t.id].map { "@" + $0.place } ?? ""
-    switch s {
-    case .open: return eval.ready.contains(t.id) ? "ready" : "waiting"
-    case .doneElsewhere: return "done" + (place.isEmpty ? "@" + (t.completionBranch ?? "elsewhere") : place)
-    case .doneUnknown: return "done?"
-    case .inProgress, .stale: return s.rawValue + place
-    default: return s.rawValue
-    }
-}
-
 public struct TasksJSON: Encodable {
     public var head: HeadJSON
     public var tasks: [TaskListJSON]
@@ -166,6 +155,11 @@ public struct TasksJSON: Encodable {
     public init(head: HeadJSON, tasks: [TaskListJSON]) {
         self.head = head
         self.tasks = tasks
+    }
+
+    /// `tasks --json` and the MCP `tasks` tool: the rows a filter keeps.
+    public init(head: HeadInfo, rows: [EvaluatedTask]) {
+        self.init(head: HeadJSON(head), tasks: rows.map(TaskListJSON.init))
     }
 }
 
@@ -212,6 +206,18 @@ public struct NextJSON: JSONShape {
         self.claimed = claimed
         self.empty = empty
         self.candidates = candidates
+    }
+
+    /// `next --json` and the MCP `next` tool: the best candidates of the read model.
+    public init(_ model: ReadModel, _ top: [(row: EvaluatedTask, terms: RankTerms)], claimed: String?) {
+        let titles = model.milestoneTitles
+        self.init(
+            head: HeadJSON(model.head), claimed: claimed, empty: top.isEmpty ? model.nothingReady : nil,
+            candidates: top.enumerated().map { i, c in
+                Candidate(
+                    rank: i + 1, task: TaskListJSON(c.row), terms: TermsJSON(c.terms),
+                    reason: Ranking.reason(c.terms, milestoneTitles: titles))
+            })
     }
 
     public struct Empty: Encodable, Sendable {
@@ -309,6 +315,10 @@ public struct TaskShowJSON: JSONShape {
     public var elsewhere: ElsewhereJSON?
     /// Copies that disagree about the task, and which fact wins.
     public var disagreement: String?
+    /// A completion found on HEAD under another commit (as in `tasks --json`).
+    public var recovered: AnchorJSON?
+    /// For a task only other copies have: the first copy that has it.
+    public var onlyIn: String?
 
     public struct AnchorShowJSON: JSONShape {
         public var commit: String?
@@ -316,19 +326,20 @@ public struct TaskShowJSON: JSONShape {
         public func json() -> JSONValue { .object(["commit": .optional(commit), "how": .string(how)]) }
     }
 
-    public init(_ t: TaskRecord, _ eval: Evaluation, head: HeadInfo, anchor: CompletionAnchor? = nil) {
-        task = t
-        effectiveStatus = eval.effective(t.id).rawValue
-        ready = eval.ready.contains(t.id)
-        children = eval.children[t.id] ?? []
-        dependents = eval.dependents[t.id] ?? []
-        let w = eval.waitingOn(t.id)
-        waitingOn = (w.deps + w.children).sorted()
-        self.head = HeadJSON(head)
-        conflicts = t.conflicts ?? []
-        elsewhere = eval.elsewhere[t.id].map(ElsewhereJSON.init)
-        disagreement = eval.disagreements[t.id]?.message
-        self.anchor = anchor.map { a in
+    public init(_ d: TaskDetail) {
+        task = d.record
+        effectiveStatus = d.row.status.rawValue
+        ready = d.row.ready
+        children = d.children
+        dependents = d.dependents
+        waitingOn = d.row.waitsOn.sorted()
+        head = HeadJSON(d.head)
+        conflicts = d.record.conflicts ?? []
+        elsewhere = d.row.elsewhere.map(ElsewhereJSON.init)
+        disagreement = d.row.disagreement
+        recovered = d.row.recovered.map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
+        onlyIn = d.row.onlyIn
+        anchor = d.anchor.map { a in
             switch a {
             case .recorded(let c): return AnchorShowJSON(commit: c, how: "recorded")
             case .introduced(let c): return AnchorShowJSON(commit: c, how: "introduced")
@@ -343,6 +354,7 @@ public struct TaskShowJSON: JSONShape {
             "children": .strings(children), "dependents": .strings(dependents), "waiting_on": .strings(waitingOn),
             "head": head.json(), "conflicts": try JSONValue(encoding: conflicts), "anchor": anchor?.json() ?? .null,
             "elsewhere": elsewhere?.json() ?? .null, "disagreement": .optional(disagreement),
+            "recovered": try JSONValue(encoding: recovered), "only_in": .optional(onlyIn),
         ])
     }
 }

@@ -38,7 +38,11 @@ extension Workspace {
         // Starting is a claim, as `task start` is: decided under the clone-wide claim lock.
         let claimLock = update.status == .inProgress ? try store.claimLock(timeout: try lockTimeout()) : nil
         defer { withExtendedLifetime(claimLock) {} }
-        let updated = try transaction(command: command, partial: true) { state, ctx in
+        if update.status == .inProgress { try refuseIfInProgressElsewhere(id) }
+        let parent: [String] = update.edit.parent.flatMap { $0.map { [$0] } } ?? []
+        let footprint = Footprint(
+            tasks: [id] + parent + update.addDeps, cycles: update.edit.parent != nil || !update.addDeps.isEmpty)
+        let updated = try transaction(command: command, footprint: footprint) { state, ctx in
             let resolved = try state.resolveTask(id)
             if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
             for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
@@ -46,7 +50,6 @@ extension Workspace {
             switch update.status {
             case .open?: _ = try state.reopenTask(resolved, ctx)
             case .inProgress?:
-                try refuseIfInProgressElsewhere(resolved, in: state, ctx)
                 _ = try state.startTask(resolved, ctx)
             case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
             case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)

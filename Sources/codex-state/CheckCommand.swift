@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Reports
-import StateModel
 import Workspace
 
 struct Check: ParsableCommand {

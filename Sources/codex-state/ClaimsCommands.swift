@@ -1,6 +1,4 @@
 import ArgumentParser
-import GitKit
-import StateModel
 import Workspace
 
 /// `--remote NAME`: the claims remote for one command.
@@ -19,7 +17,7 @@ struct RemoteOption: ParsableArguments {
 struct ClaimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "claims",
-        abstract: "List the claims published on the claims remote (\(ClaimRefs.prefix)*).",
+        abstract: "List the claims published on the claims remote (\(Workspace.claimRefPrefix)*).",
         discussion: """
             With a claims remote (git config codex-state.claimsRemote origin), next --claim and \
             task start publish each claim as a reference on it, so clones that share the remote \

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitKit
-import StateModel
 import Workspace
 
 struct CodexCommand: ParsableCommand {
@@ -26,7 +24,7 @@ struct CodexCommand: ParsableCommand {
         func installer() throws -> CodexInstaller {
             let env = ProcessInfo.processInfo.environment
             let dir = directory ?? FileManager.default.currentDirectoryPath
-            let repo = try? Repository.discover(from: dir)
+            let repo = try Workspace.repositoryLocation(from: dir)
             if project, repo?.workdir == nil {
                 throw ValidationError("--project needs a repository with a working tree (run it inside one, or use -C)")
             }

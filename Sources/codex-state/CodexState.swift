@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitKit
-import StateModel
-import StateStore
 import Workspace
 
 /// The only place that prints errors and chooses exit codes: 0 success, 1 an error the command

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Interchange
-import StateModel
 import Workspace
 
 extension InterchangeFormat: ExpressibleByArgument {}

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
 import Workspace
 
 struct Tasks: ParsableCommand {
@@ -53,36 +52,35 @@ struct Tasks: ParsableCommand {
 
     func run() throws {
         let ws = try common.workspace()
-        let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst()), select: .tasks(filter)) {
-            view in try render(view, records: { try ws.record($0) })
+        let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { model in
+            try render(model)
         }
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
         Output.emit(body)
     }
 
-    func render(_ view: HeadView, records: (String) throws -> TaskRecord) throws -> [UInt8] {
+    func render(_ model: ReadModel) throws -> [UInt8] {
         var out = Rendered()
-        let eval = view.evaluation
-        let listed = try filter.select(view, records: records)
+        let listed = try model.tasks(filter)
         if output.json {
-            try out.json(TasksJSON(head: HeadJSON(view.head), tasks: listed.map { TaskListJSON($0, eval) }))
+            try out.json(TasksJSON(head: model.head, rows: listed))
             return out.bytes
         }
-        out.line(headLine(view.head))
+        out.line(headLine(model.head))
         if listed.isEmpty {
-            out.line(view.taskCount == 0 ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
+            out.line(model.taskCount == 0 ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
             return out.bytes
         }
         if tree {
             let ids = Set(listed.map(\.id))
-            var kids: [String: [TaskSummary]] = [:]
-            var roots: [TaskSummary] = []
+            var kids: [String: [EvaluatedTask]] = [:]
+            var roots: [EvaluatedTask] = []
             for t in listed {
                 if let p = t.parent, ids.contains(p) { kids[p, default: []].append(t) } else { roots.append(t) }
             }
             let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            func inParentCycle(_ t: TaskSummary) -> Bool {
+            func inParentCycle(_ t: EvaluatedTask) -> Bool {
                 var seen = Set<String>()
                 var next = t.parent
                 while let p = next, let parent = byID[p], seen.insert(p).inserted {
@@ -92,9 +90,9 @@ struct Tasks: ParsableCommand {
                 return false
             }
             var printed = Set<String>()
-            func walk(_ t: TaskSummary, _ depth: Int) {
+            func walk(_ t: EvaluatedTask, _ depth: Int) {
                 printed.insert(t.id)
-                out.line(row(t, eval, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                out.line(row(t, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
                 for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
@@ -102,9 +100,9 @@ struct Tasks: ParsableCommand {
             // cycle from its first task, marked, rather than leave them out.
             for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
-            for t in listed { out.line(row(t, eval, indent: 0)) }
+            for t in listed { out.line(row(t, indent: 0)) }
         }
-        for t in listed { if let d = eval.disagreements[t.id] { out.line("note: \(t.id): \(d.message)") } }
+        for t in listed { if let d = t.disagreement { out.line("note: \(t.id): \(d)") } }
         return out.bytes
     }
 }
@@ -116,22 +114,17 @@ func headLine(_ h: HeadInfo) -> String {
     return h.branch.map { "On \($0) at \(at)\(subject)" } ?? "HEAD detached at \(at)\(subject)"
 }
 
-func row(_ t: TaskSummary, _ eval: Evaluation, indent: Int) -> String {
-    let status = statusText(t, eval).padding(
-        toLength: max(14, statusText(t, eval).count + 1), withPad: " ", startingAt: 0)
+func row(_ r: EvaluatedTask, indent: Int) -> String {
+    let t = r.task
+    let text = r.statusText
+    let status = text.padding(toLength: max(14, text.count + 1), withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
-    let s = eval.effective(t.id)
-    if s == .inProgress || s == .stale, let who = eval.elsewhere[t.id]?.actor ?? t.startedActor {
-        extra += "  @" + who
-    }
+    if r.status == .inProgress || r.status == .stale, let who = r.startedBy { extra += "  @" + who }
     if t.conflictCount > 0 { extra += "  !conflict" }
-    if eval.disagreements[t.id] != nil { extra += "  !copies-disagree" }
-    if eval.tasks[t.id] == nil { extra += "  (only in \(eval.foreignCopy[t.id] ?? "another copy"))" }
-    if eval.effective(t.id) == .open, !eval.ready.contains(t.id) {
-        let (deps, kids) = eval.waitingOn(t.id)
-        if !(deps + kids).isEmpty { extra += "  waits on " + (deps + kids).joined(separator: ", ") }
-    }
+    if r.disagreement != nil { extra += "  !copies-disagree" }
+    if let copy = r.onlyIn { extra += "  (only in \(copy))" }
+    if r.status == .open, !r.ready, !r.waitsOn.isEmpty { extra += "  waits on " + r.waitsOn.joined(separator: ", ") }
     return
         "\(String(repeating: "  ", count: indent))\(t.id)  \(status) P\(t.priority)  \(Output.clean(t.title))\(extra)"
 }
@@ -175,50 +168,50 @@ struct Next: ParsableCommand {
             Output.warnings(ws)
         }
         guard let claimed else {
-            let body = try ws.cachedOutput(
-                arguments: Array(CommandLine.arguments.dropFirst()), select: .next(n: n, claimed: nil)
-            ) { view in try render(view, actor: ws.actor, claimed: nil) }
+            let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { model in
+                try render(model, claimed: nil)
+            }
             ws.warnIfStateUnmerged()
             Output.warnings(ws)
             Output.emit(body)
             return
         }
-        let body = try render(try ws.view(.next(n: n, claimed: claimed)), actor: ws.actor, claimed: claimed)
+        let body = try render(try ws.readModel(), claimed: claimed)
         Output.warnings(ws)
         Output.emit(body)
     }
 
-    func render(_ view: HeadView, actor: String, claimed: String?) throws -> [UInt8] {
+    func render(_ model: ReadModel, claimed: String?) throws -> [UInt8] {
         var out = Rendered()
-        let top = view.next(actor: actor, n: n, claimed: claimed)
+        let top = try model.next(n: n, claimed: claimed)
         if output.json {
-            try out.json(view.nextJSON(top, claimed: claimed))
+            try out.json(NextJSON(model, top, claimed: claimed))
             return out.bytes
         }
         if top.isEmpty {
-            out.line(view.nothingReadyText)
+            out.line(model.nothingReady.text)
             return out.bytes
         }
+        let titles = model.milestoneTitles
         if let c = claimed { out.line("claimed \(c)") }
-        for (i, r) in top.enumerated() {
-            guard let t = view.evaluation.tasks[r.id] else { continue }
-            let marker = r.terms.stale ? "[stale] " : ""
+        for (i, (r, terms)) in top.enumerated() {
+            let t = r.task
+            let marker = terms.stale ? "[stale] " : ""
             out.line(
                 "\(top.count > 1 ? "\(i + 1). " : "")\(marker)\(t.id)  P\(t.priority)  \(Output.clean(t.title))")
             if explain {
-                let terms = r.terms
                 out.line("   resume:     \(terms.resume ? "yes (you have it in progress on this branch)" : "no")")
-                if terms.stale { out.line("   stale:      yes (\(t.staleWhy(view.evaluation)))") }
+                if terms.stale { out.line("   stale:      yes (\(r.staleWhy))") }
                 out.line("   priority:   \(terms.priority)")
                 out.line("   unblocks:   \(terms.unblocks)")
                 out.line(
-                    "   milestone:  \(terms.milestone.map { id in "\(view.milestoneTitles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
+                    "   milestone:  \(terms.milestone.map { id in "\(titles[id].map { "\"\(Output.clean($0))\" " } ?? "")\(id) (order \((terms.milestoneRank ?? 0) + 1))" } ?? "none (ranks last)")"
                 )
                 out.line("   created:    \(terms.created)")
                 out.line("   id:         \(terms.id)")
             } else {
-                out.line("   why: \(Output.clean(Ranking.reason(r.terms, milestoneTitles: view.milestoneTitles)))")
-                if r.terms.stale { out.line("   stale: \(t.staleWhy(view.evaluation))") }
+                out.line("   why: \(Output.clean(Ranking.reason(terms, milestoneTitles: titles)))")
+                if terms.stale { out.line("   stale: \(r.staleWhy)") }
             }
         }
         return out.bytes

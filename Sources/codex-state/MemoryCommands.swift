@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
 import Workspace
 
 /// `remember`, `memories`, `recall`, `forget`: project memory (docs/memory.md).

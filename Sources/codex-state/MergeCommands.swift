@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitKit
-import StateModel
 import Workspace
 
 struct MergeDriverCommand: ParsableCommand {
@@ -66,7 +64,7 @@ struct MergeDriverCommand: ParsableCommand {
             Output.line(st.configured ? "merge driver: configured" : "merge driver: NOT configured in this clone")
             Output.line("  driver:          \(st.driverCommand.map { Output.clean($0) } ?? "(not set)")")
             Output.line(
-                "  attribute:       merge=\(MergeDriverStatusJSON.attributeText(st.attribute) ?? "(unspecified)")")
+                "  attribute:       merge=\(st.attributeText ?? "(unspecified)")")
             Output.line(
                 "  .gitattributes:  \(st.gitattributesLine ? "has" : "lacks") '\(MergeDriverSetup.attributeLine)'")
             if !st.configured {
@@ -83,7 +81,7 @@ struct MergeDriverCommand: ParsableCommand {
             }
             if !r.status.configured {
                 Output.line(
-                    "warning: git still applies merge=\(MergeDriverStatusJSON.attributeText(r.status.attribute) ?? "(unspecified)") to the state file; check .git/info/attributes"
+                    "warning: git still applies merge=\(r.status.attributeText ?? "(unspecified)") to the state file; check .git/info/attributes"
                 )
             }
         } else {
@@ -247,18 +245,8 @@ struct MergeDriverStatusJSON: Encodable {
         configured = s.configured
         driver = s.driverCommand
         driverValid = s.driverValid
-        attribute = Self.attributeText(s.attribute)
+        attribute = s.attributeText
         gitattributesLine = s.gitattributesLine
-    }
-
-    /// `codex-state` (or any other driver name), `set`, `unset`, or nil when unspecified.
-    static func attributeText(_ a: AttributeValue) -> String? {
-        switch a {
-        case .unspecified: return nil
-        case .set: return "set"
-        case .unset: return "unset"
-        case .value(let v): return v
-        }
     }
 
     func encode(to encoder: Encoder) throws {

@@ -1,5 +1,4 @@
 import Foundation
-import StateModel
 import Workspace
 
 enum Output {

@@ -1,9 +1,5 @@
 import ArgumentParser
 import Foundation
-import GitKit
-import Reports
-import StateModel
-import StateStore
 import Workspace
 
 extension PreambleFormat: ExpressibleByArgument {}

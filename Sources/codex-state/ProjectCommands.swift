@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
-import StateStore
 import Workspace
 
 struct MilestoneCommand: ParsableCommand {
@@ -31,7 +29,7 @@ struct MilestoneCommand: ParsableCommand {
 
         func run() throws {
             let ws = try common.workspace()
-            let milestones = try ws.view().milestoneProgress
+            let milestones = try ws.readModel().milestoneProgress
             if output.json {
                 try Output.json(milestones.map(MilestoneJSON.init))
                 return
@@ -71,7 +69,7 @@ struct GoalCommand: ParsableCommand {
 
         func run() throws {
             let ws = try common.workspace()
-            let goals = try ws.view().goalsOldestFirst
+            let goals = try ws.readModel().goalsOldestFirst
             if output.json {
                 try Output.json(goals.map(GoalJSON.init))
                 return

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
 import Workspace
 
 struct SessionCommand: ParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StateModel
 import Workspace
 
 struct TaskCommand: ParsableCommand {
@@ -52,29 +51,30 @@ struct TaskCommand: ParsableCommand {
 
         func run() throws {
             let ws = try common.workspace()
-            let (t, view) = try ws.task(id)
-            let eval = view.evaluation
-            let summary = eval.tasks[t.id] ?? TaskSummary(t)
-            let anchor = try ws.completionAnchor(of: t)
+            let d = try ws.show(id)
+            let t = d.record
+            let row = d.row
             if output.json {
-                try Output.json(TaskShowJSON(t, eval, head: view.head, anchor: anchor))
+                try Output.json(TaskShowJSON(d))
                 return
             }
             Output.line("\(t.id)  \(Output.clean(t.title))")
-            Output.line("status:     \(statusText(summary, eval)) (stored: \(t.status.rawValue))")
+            Output.line("status:     \(row.statusText) (stored: \(t.status.rawValue))")
+            if let copy = row.onlyIn {
+                Output.line(
+                    "elsewhere:  only in \(copy): this worktree's state does not have it (merge or check out \(copy))")
+            }
             Output.line("priority:   P\(t.priority)")
             if let p = t.parent { Output.line("parent:     \(p)") }
-            if let kids = eval.children[t.id], !kids.isEmpty {
-                Output.line("children:   \(kids.joined(separator: " "))")
-            }
+            if !d.children.isEmpty { Output.line("children:   \(d.children.joined(separator: " "))") }
             if !t.deps.isEmpty {
-                let marked = t.deps.map { d in "\(d) (\(eval.status[d]?.rawValue ?? "missing"))" }
+                let marked = d.depStatuses.map { "\($0.id) (\($0.status?.rawValue ?? "missing"))" }
                 Output.line("waits on:   \(marked.joined(separator: ", "))")
             }
-            if let ds = eval.dependents[t.id], !ds.isEmpty { Output.line("blocks:     \(ds.joined(separator: " "))") }
+            if !d.dependents.isEmpty { Output.line("blocks:     \(d.dependents.joined(separator: " "))") }
             if !t.labels.isEmpty { Output.line("labels:     \(t.labels.joined(separator: ", "))") }
             if let m = t.milestone {
-                Output.line("milestone:  \(view.milestoneTitles[m].map { "\"\(Output.clean($0))\" " } ?? "")\(m)")
+                Output.line("milestone:  \(d.milestoneTitles[m].map { "\"\(Output.clean($0))\" " } ?? "")\(m)")
             }
             if let b = t.blocker { Output.line("blocked:    \(Output.clean(b))") }
             Output.line("created:    \(t.created.at) by \(t.created.actor)")
@@ -86,26 +86,30 @@ struct TaskCommand: ParsableCommand {
             }
             if let c = t.completion {
                 var placeNote = ""
-                switch eval.status[t.id] {
-                case .done?:
-                    if let r = eval.recovered[t.id] {
+                switch row.status {
+                case .done:
+                    if let r = row.recovered {
                         placeNote =
                             " (on HEAD as \(r.commit.prefix(7)), found by \(r.method.rawValue); run codex-state reanchor)"
                     } else {
                         placeNote = " (reachable from HEAD)"
                     }
-                case .doneElsewhere?: placeNote = " (not on this branch)"
-                case .doneUnknown?: placeNote = " (commit not in this repository)"
+                case .doneElsewhere: placeNote = " (not on this branch)"
+                case .doneUnknown: placeNote = " (commit not in this repository)"
                 default: break
                 }
                 let at: String
-                switch anchor {
+                switch d.anchor {
                 case .recorded(let commit)?: at = "at \(commit.prefix(7))"
                 case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
                 case .uncommitted?, nil: at = "with the work, not committed yet"
                 }
                 Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")
                 if let n = c.note { Output.line("            \(Output.clean(n))") }
+            } else if row.status == .done, let r = row.recovered {
+                Output.line(
+                    "completed:  in another copy; on HEAD as \(r.commit.prefix(7)), found by \(r.method.rawValue) (run codex-state reanchor to record it here)"
+                )
             }
             if let cl = t.claim { Output.line("claimed:    by \(cl.actor) until \(cl.expires)") }
             if let ls = t.links, !ls.isEmpty {
@@ -114,14 +118,14 @@ struct TaskCommand: ParsableCommand {
             if let src = t.source {
                 Output.line("source:     \(src.id), imported \(src.imported.at) by \(src.imported.actor)")
             }
-            if let e = eval.elsewhere[t.id], e.copy != "here" {
+            if let e = row.elsewhere, e.copy != "here" {
                 let what =
                     e.kind == .done
                     ? "done at \(e.commit.map { String($0.prefix(7)) } ?? "?") (contained in \(e.place))"
                     : "in progress in \(e.place)\(e.actor.map { " by " + $0 } ?? "")"
                 Output.line("elsewhere:  \(what), says the copy of \(e.copy)")
             }
-            if let d = eval.disagreements[t.id] { Output.line("disagree:   \(d.message)") }
+            if let message = row.disagreement { Output.line("disagree:   \(message)") }
             if let cs = t.conflicts, !cs.isEmpty {
                 Output.line(
                     "conflicts:  \(cs.count) unresolved; resolve: codex-state task resolve \(t.id) [--take other]")

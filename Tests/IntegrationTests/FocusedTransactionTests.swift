@@ -2,10 +2,11 @@ import Foundation
 import Testing
 
 /// The agent-loop mutations (`complete`, `task start`, `task add`, `next --claim`, and `task
-/// block`, `cancel`, `reopen`, `edit`) run as focused transactions: planned on the index, they decode and change only the tasks they name. What a
-/// user sees must not depend on it: the same commands on a twin repository whose index is thrown
-/// away before each command (so every one takes the full path) print the same, fail the same and
-/// leave the same state, byte for byte (`CODEX_STATE_ID_SEED` makes the twins' new ids the same).
+/// block`, `cancel`, `reopen`, `edit`) read only the tasks they declare, through the index. What
+/// a user sees must not depend on the index: the same commands on a twin repository whose index
+/// is thrown away before each command (so every one rebuilds it from the file) print the same,
+/// fail the same and leave the same state, byte for byte (`CODEX_STATE_ID_SEED` makes the
+/// twins' new ids the same).
 @Suite struct FocusedTransactionTests {
 
     /// A repository and its copy, which loses its index before every command.

@@ -190,6 +190,10 @@ import Testing
 
     @Test func hooksCapAnExportedLockTimeout() throws {
         let (s, repo) = try world()
+        // A completion at HEAD: the amend's post-rewrite hook has an anchor to re-point, under
+        // the lock (one with nothing to re-point takes no lock).
+        let a = try s.ok("task", "add", "A", in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
         let fd = open(repo + "/.git/codex-state/lock", O_RDWR | O_CREAT, 0o644)
         #expect(fd >= 0)
         defer { close(fd) }

@@ -16,7 +16,7 @@ import Workspace
         try s.git("commit", "-q", "-m", "state", in: repo)
         try s.git("branch", "other", in: repo)
         let env = ["CODEX_STATE_ACTOR": "tester", "CODEX_STATE_NOW": "2026-01-01T00:00:00Z"]
-        let render: (HeadView) throws -> [UInt8] = { view in Array("\(view.state.tasks.count)".utf8) }
+        let render: (ReadModel) throws -> [UInt8] = { model in Array("\(model.taskCount)".utf8) }
         let first = try Workspace(directory: repo, environment: env)
         #expect(try first.cachedOutput(arguments: ["probe"], render: render) == Array("1".utf8))
         let second = try Workspace(directory: repo, environment: env)

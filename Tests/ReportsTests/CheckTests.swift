@@ -24,7 +24,8 @@ private struct CheckFixture {
         var s: [String: TaskSummary] = [:]
         for (id, t) in f.state.tasks { s[id] = TaskSummary(t) }
         let eval = Evaluation(tasks: s, reachability: reach, recovered: recovered)
-        return StateCheck.checkContent(f.state, bytes: bytes, evaluation: eval, facts: facts)
+        let rows = Dictionary(uniqueKeysWithValues: eval.rows(milestoneOrder: [:]).map { ($0.id, $0) })
+        return StateCheck.checkContent(f.state, bytes: bytes, rows: rows, facts: facts)
     }
 
     /// The 1-based line of the first line of `text` containing `needle`, after `after` lines.

@@ -17,17 +17,17 @@ import Testing
     }
 
     func fact(_ id: String, _ status: TaskStatus, commit: String? = nil, actor: String? = nil, claimUntil: Int64? = nil)
-        -> TaskFact
+        -> TaskSummary
     {
-        TaskFact(
-            task: id, status: status, title: id, priority: 2, completionCommit: commit, completionBranch: "feature",
-            startedActor: actor, startedBranch: actor == nil ? nil : "feature",
-            startedAt: actor == nil ? nil : now.adding(seconds: -60), claimActor: claimUntil == nil ? nil : actor,
+        TaskSummary(
+            id: id, title: id, status: status, priority: 2, startedActor: actor,
+            startedBranch: actor == nil ? nil : "feature", startedAt: actor == nil ? nil : now.adding(seconds: -60),
+            completionCommit: commit, completionBranch: "feature", claimActor: claimUntil == nil ? nil : actor,
             claimExpires: claimUntil.map { now.adding(seconds: $0) }, updatedAt: now.adding(seconds: -60))
     }
 
     func evaluate(
-        _ tasks: [TaskSummary], _ facts: [(CopyName, [TaskFact])], reach: [String: Reachability] = [:],
+        _ tasks: [TaskSummary], _ facts: [(CopyName, [TaskSummary])], reach: [String: Reachability] = [:],
         containing: [String: String] = [:]
     ) -> Evaluation {
         Evaluation(
@@ -97,14 +97,14 @@ import Testing
 extension CopyEvaluationTests {
     @Test func updatingAGroupingEqualsGroupingAfresh() {
         let b = CopyName(kind: .branch, name: "b")
-        let before: [(CopyName, [TaskFact])] = [
+        let before: [(CopyName, [TaskSummary])] = [
             (feature, [fact("a", .done, commit: "c1"), fact("b", .open)]), (wt, [fact("a", .done, commit: "c1")]),
             (b, [fact("b", .inProgress, actor: "x")]),
         ]
         // feature moved (its facts changed), wt went, a new copy appeared.
         let moved = [fact("a", .done, commit: "c1"), fact("b", .cancelled)]
         let fresh = CopyName(kind: .remote, name: "origin/z")
-        let after: [(CopyName, [TaskFact])] = [(feature, moved), (b, before[2].1), (fresh, [fact("z", .open)])]
+        let after: [(CopyName, [TaskSummary])] = [(feature, moved), (b, before[2].1), (fresh, [fact("z", .open)])]
         let updated = CopyFact.update(
             CopyFact.merge(before), removing: [feature, wt], adding: [(feature, moved), (fresh, [fact("z", .open)])])
         #expect(updated == CopyFact.merge(after))

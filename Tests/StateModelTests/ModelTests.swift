@@ -111,10 +111,33 @@ func ctx(
 
     @Test func conflictMarkersAreFoundWithTheirLine() {
         let text = "{\n<<<<<<< HEAD\n  \"a\": 1\n=======\n  \"a\": 2\n>>>>>>> other\n}\n"
-        #expect(StateCodec.conflictMarkerLine(Array(text.utf8)) == 2)
         #expect(throws: StateDecodeError.conflictMarkers(line: 2)) { try StateCodec.decode(Array(text.utf8)) }
-        // Marker-like text inside a value is not a marker.
-        #expect(StateCodec.conflictMarkerLine(Array("{\"a\": \"<<<<<<< x\"}".utf8)) == nil)
+        // Marker-like text inside a value is not a marker: the file is JSON (of the wrong shape).
+        do {
+            _ = try StateCodec.decode(Array("{\"a\": \"<<<<<<< x\"}".utf8))
+        } catch StateDecodeError.conflictMarkers {
+            Issue.record("text inside a value taken for a conflict marker")
+        } catch {}
+    }
+
+    /// Issue 19, item 8: what Foundation's lenient reader takes is refused, naming the line.
+    @Test func whatIsNotJSONIsRefusedWithItsLine() {
+        let cases = [
+            ("{\n  \"a\": 1,\n}\n", 2, "trailing comma"), ("[1, 2,]", 1, "trailing comma"),
+            ("{\"a\": 01}", 1, "must not start with 0"), ("{\"a\": 1} x", 1, "after the document"),
+            ("{\n\n\"a\": \"x\ny\"}", 3, "control character"), ("{\"a\" 1}", 1, "expected ':'"),
+            ("// note\n{}", 1, "expected a value"), ("", 1, "empty"),
+        ]
+        for (text, line, words) in cases {
+            do {
+                _ = try StateCodec.decode(Array(text.utf8))
+                Issue.record("\(text) was taken")
+            } catch StateDecodeError.malformedJSON(let reason) {
+                #expect(reason.contains(words) && reason.hasSuffix("(line \(line))"), "\(text): \(reason)")
+            } catch {
+                Issue.record("\(text): \(error)")
+            }
+        }
     }
 
     @Test func malformedAndSchemaErrorsSayWhere() throws {

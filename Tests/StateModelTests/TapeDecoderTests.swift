@@ -250,25 +250,29 @@ import Testing
     }
 }
 
-/// The index's line encoding of copies' facts: what a fact says survives it, with the
-/// separators inside a field turned into spaces.
+/// The index's line encoding of copies' facts (each copy's summary of a task): what a summary
+/// says survives it, with the separators inside a field turned into spaces.
 @Suite struct TaskFactLineTests {
     @Test func factsRoundTripThroughTheLineEncoding() {
         let facts = [
-            TaskFact(
-                task: "t-1", status: .done, title: "plain", priority: 0, completionCommit: "abc",
-                completionBranch: "main", startedActor: "alice", startedBranch: "feature/x",
-                startedAt: Timestamp(seconds: 5), claimActor: "bob", claimExpires: Timestamp(seconds: -7),
+            TaskSummary(
+                id: "t-1", title: "plain", status: .done, priority: 0, parent: "t-0", deps: ["t-2", "t-3"],
+                labels: ["ui", "a b"], milestone: "m-1", createdAt: Timestamp(seconds: -3), startedActor: "alice",
+                startedBranch: "feature/x", startedAt: Timestamp(seconds: 5), completionCommit: "abc",
+                completionBranch: "main", claimActor: "bob", claimExpires: Timestamp(seconds: -7), conflictCount: 2,
                 updatedAt: Timestamp(seconds: 1_800_000_000)),
-            TaskFact(task: "t-2", status: .inProgress, title: "é 😀 \r\n kept", priority: 4),
+            TaskSummary(id: "t-2", title: "é 😀 \r\n kept", status: .inProgress, priority: 4),
         ]
         let tags = ["*", "0,2"]
-        let decoded = TaskFact.decodeTagged(TaskFact.encode(facts, tags: tags))
+        let decoded = TaskSummary.decodeTagged(TaskSummary.encode(facts, tags: tags))
         #expect(decoded.map(\.0) == facts)
         #expect(decoded.map(\.1) == tags)
-        #expect(TaskFact.decode(TaskFact.encode(facts)) == facts)
+        #expect(TaskSummary.decode(TaskSummary.encode(facts)) == facts)
 
-        let awkward = TaskFact(task: "t-3", status: .open, title: "a\nb\u{1F}c\u{1E}d", priority: 2)
-        #expect(TaskFact.decode(TaskFact.encode([awkward])).first?.title == "a b c d")
+        let awkward = TaskSummary(
+            id: "t-3", title: "a\nb\u{1F}c\u{1E}d\u{1D}e", priority: 2, labels: ["x\u{1D}y"])
+        let back = TaskSummary.decode(TaskSummary.encode([awkward])).first
+        #expect(back?.title == "a b c d e")
+        #expect(back?.labels == ["x y"])
     }
 }

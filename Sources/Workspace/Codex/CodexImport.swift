@@ -133,8 +133,8 @@ extension Workspace {
     func planTasks(_ r: Rollout, command: String) throws -> [SessionTask] {
         let steps = r.plan.filter { $0.status != "completed" }.map(\.step)
         guard !steps.isEmpty else { return [] }
-        return try transaction(command: command) { state, ctx in
-            var existing = Set(state.tasks.values.filter { $0.status != .done && $0.status != .cancelled }.map(\.title))
+        var existing = Set(try fileIndex(openIndex()).unfinishedTitles())
+        return try transaction(command: command, footprint: Footprint(adds: true)) { state, ctx in
             var out: [SessionTask] = []
             for step in steps where existing.insert(step).inserted {
                 let tid = try state.addTask(NewTask(title: step, labels: ["codex-plan"]), ctx)

@@ -28,7 +28,7 @@ import Testing
         let e = Evaluation(tasks: all, reachability: reach, copies: copies)
         #expect(
             try index.storeEvaluation(
-                e.rows(milestoneOrder: state.milestoneOrder), summaries: all, facts: [:], hash: hash, context: "c",
+                e.rows(milestoneOrder: state.milestoneOrder), facts: [:], hash: hash, context: "c",
                 copies: nil, validUntil: e.validUntil))
         return index
     }
@@ -67,7 +67,7 @@ import Testing
         let ctx = MutationContext(actor: "ours", now: Self.base, branch: "main", head: nil, nonce: 1)
         let milestones = [try state.addMilestone(title: "m1", due: nil, ctx), "m-gone"]
         for i in 0..<12 { _ = try state.addTask(NewTask(title: "seed \(i)", priority: i % 4), ctx) }
-        let first = try store.write(state, replacing: nil, changes: []).hash
+        let first = try store.write(.whole(state), over: nil, index: nil, journal: nil).content.hash
         let index = try store.openIndex()
         _ = try Self.rebuilt(state, hash: first, at: dir + "/.git/codex-state/index.sqlite")
         for step in 0..<60 {
@@ -92,13 +92,17 @@ import Testing
                             rule: .laterUpdate, at: Self.base)
                     }
             } else {
-                PropertyTests.edit(
+                RandomEdits.edit(
                     &state, &rng, actor: rng.next() % 2 == 0 ? "ours" : "theirs",
                     at: Self.base.adding(seconds: Int64(step) * 600))
             }
             let changes = before.state.changes(to: state)
             guard !changes.isEmpty else { continue }
-            let hash = try store.write(state, replacing: before, changes: changes).hash
+            let spliced = try #require(try CanonicalSplice.splice(changes, in: before.bytes))
+            let hash = try store.write(
+                .splice(spliced, changes: changes, project: state.project),
+                over: FileContent(bytes: before.bytes, hash: before.hash), index: index, journal: nil
+            ).content.hash
             let stored = try #require(try index.storedEvaluation())
             let now = try index.summaries(stored.dirty)
             var resolved: [String: ResolvedTask] = [:]
