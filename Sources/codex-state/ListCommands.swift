@@ -149,6 +149,7 @@ struct Next: ParsableCommand {
     var claim = false
     @Option(help: "With --claim: how long the claim lasts, in minutes (1 to \(Self.maxLease), 30 days).")
     var lease: Int = 120
+    @OptionGroup var remote: RemoteOption
 
     /// A claim longer than this is a typo, and an unbounded one could not be written back.
     static let maxLease = 43_200
@@ -162,6 +163,7 @@ struct Next: ParsableCommand {
 
     func run() throws {
         let ws = try common.workspace()
+        remote.apply(to: ws)
         var claimed: String?
         if claim {
             claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine).0
