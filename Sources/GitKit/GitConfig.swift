@@ -354,6 +354,13 @@ extension GitConfig {
         /// file, one it may not read); any other failure stops it. Notes its stamp first.
         mutating func accessible(_ path: String, unreadableIsAbsent: Bool) throws -> Bool {
             if path.isEmpty { return false }
+            // A character device (git's documented `GIT_CONFIG_GLOBAL=/dev/null`) reads as an
+            // empty file. Its times move with every write to it, so its stamp is fixed.
+            var st = stat()
+            if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFCHR {
+                config.consulted[path] = "character device"
+                return false
+            }
             do {
                 config.consulted[path] = try RepoFiles.stamp(path)
             } catch {

@@ -80,10 +80,8 @@ public enum MCPStateServer {
 
     static func workspace(_ options: Options, client: String?) throws -> Workspace {
         let dir = options.repository ?? FileManager.default.currentDirectoryPath
-        let ws = try Workspace(
-            directory: dir, actor: options.actor, clientName: client, environment: options.environment)
-        ws.client = "mcp"
-        return ws
+        return try Workspace(
+            directory: dir, actor: options.actor, clientName: client, surface: .mcp, environment: options.environment)
     }
 
     static func failure(_ text: String) -> CallTool.Result {

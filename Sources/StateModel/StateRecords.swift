@@ -110,6 +110,8 @@ public struct StateSlice: StateRecords {
     private var memoryMap: [String: Memory]?
     private let footprint: Footprint
     private let facts: GraphFacts
+    /// What the operation redacted in text it made itself (a memory's), journaled with it.
+    public var redactions: [Redaction.RuleHit] = []
 
     /// - Parameters:
     ///   - tasks: the declared tasks that exist, decoded.

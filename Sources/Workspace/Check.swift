@@ -101,6 +101,14 @@ extension Workspace {
             model = try readModel(of: state, hash: ContentHash.sha256(bytes))
         }
         let rows = try model.allRows()
+        if !model.complete {
+            // Some answer git owed the evaluation (which branch holds a completion, where one was
+            // anchored) could not be read: what the comparisons below would find is not known.
+            findings.append(
+                StateCheck.notRun(
+                    "the comparison with the other copies and the history",
+                    because: "git could not answer every question this time (see the warnings)"))
+        }
         var facts = AnchorFacts(head: head.commit, shallow: shallow)
         if let headHex = head.commit, let headID = ObjectID(hex: headHex) {
             let (matches, scanned) = try repository.recentCommits(

@@ -14,9 +14,6 @@ import StateStore
 public struct ClaimsSession: Sendable {
     /// The command's `--remote NAME`: over `codex-state.claimsRemote`.
     public var remoteOverride: String?
-    /// Whether a listing may be read from the network. Git hooks set false: they answer from
-    /// the cached listing, however old, and never wait on a remote.
-    public var mayUseNetwork = true
     /// Lines already said in this command (each at most once).
     var said: Set<String> = []
     /// The remote failed in this command: it is not asked again.
@@ -156,12 +153,12 @@ extension Workspace {
         if read == .cached, let memo = claims.listing { return (settings, memo) }
         let cache = claimsFile.read()
         let cached = cache.remotes[settings.remote].flatMap { $0.url == remote.displayURL ? $0 : nil }
-        if let cached, (read == .cached && cached.isFresh(at: now, ttl: settings.cacheSeconds)) || !claims.mayUseNetwork {
+        if let cached, (read == .cached && cached.isFresh(at: now, ttl: settings.cacheSeconds)) || !surface.mayUseNetwork {
             warnSkipped(cached, remote: settings.remote)
             claims.listing = cached
             return (settings, cached)
         }
-        if claims.down || !claims.mayUseNetwork { return nil }
+        if claims.down || !surface.mayUseNetwork { return nil }
         if read == .cached, let cached, cached.isBackingOff(at: now, for: settings.backOffSeconds),
             let failure = cached.unreachable
         {
@@ -390,7 +387,7 @@ extension Workspace {
             guard let entry = listing.entries[ref], entry.record?.clone == clone,
                 let object = ObjectID(hex: entry.object)
             else { continue }
-            guard claims.mayUseNetwork, !claims.down else {
+            guard surface.mayUseNetwork, !claims.down else {
                 sayOnce("warning: claims: the claim on \(task) stays on \(name) until it expires (\(ref))")
                 continue
             }

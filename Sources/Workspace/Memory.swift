@@ -114,14 +114,13 @@ extension Workspace {
                 throw ModelError.invalidValue(field: "--commit", value: rev, reason: e.message)
             }
         }
-        pendingRedactions = []
         if isPrivate {
             var result: RememberResult?
-            let memory = try privateTransaction(command: command) { priv, committed, ctx in
+            let memory = try privateTransaction(command: command) { priv, committed, ctx, redactions in
                 let r = try priv.remember(
                     new, committed: committed.memories, resolveTask: committed.resolveTask, ctx)
                 result = r
-                pendingRedactions = r.redactions
+                redactions = r.redactions
                 return priv.memories[r.id]
             }
             guard let memory, let result else { throw ModelError.invalidState("memory was not recorded") }
@@ -133,7 +132,7 @@ extension Workspace {
             state, ctx -> (RememberResult, Memory?) in
             let priv = try privateMemoryFile.read().memories
             let r = try state.remember(new, privateMemories: priv.memories, ctx)
-            pendingRedactions = r.redactions
+            state.redactions = r.redactions
             return (r, try state.committedMemories()[r.id])
         }
         guard let memory else { throw ModelError.invalidState("memory was not recorded") }
@@ -150,11 +149,10 @@ extension Workspace {
 
     /// Tombstones a memory (committed or private).
     public func forget(_ idOrPrefix: String, command: String) throws -> MemoryItem {
-        pendingRedactions = []
         let view = try memoryView()
         let id = try Identifiers.resolve(idOrPrefix, kind: .memory, among: view.evaluation.memories.keys)
         if view.evaluation.privateIDs.contains(id) {
-            let m = try privateTransaction(command: command) { priv, _, ctx in
+            let m = try privateTransaction(command: command) { priv, _, ctx, _ in
                 try priv.forget(id, ctx)
                 return priv.memories[id]
             }
@@ -191,9 +189,8 @@ extension Workspace {
             }
             target = last
         }
-        pendingRedactions = []
         if target.privateStore == true {
-            try privateTransaction(command: command) { priv, _, ctx in
+            try privateTransaction(command: command) { priv, _, ctx, _ in
                 var unused = ProjectState(projectName: "")
                 let before = priv
                 try Undo.apply(target.changes, to: &unused, privateMemories: &priv.memories, isPrivate: true, ctx)
@@ -221,7 +218,8 @@ extension Workspace {
     /// The private store's transaction: the worktree lock, the state read for duplicate and
     /// task checks, the private file replaced atomically, one journal record.
     private func privateTransaction<T>(
-        command: String, _ body: (inout PrivateMemories, CommittedMemories, MutationContext) throws -> T
+        command: String,
+        _ body: (inout PrivateMemories, CommittedMemories, MutationContext, inout [Redaction.RuleHit]) throws -> T
     ) throws -> T {
         let head = try headRef()
         let ctx = try mutationContext()
@@ -240,7 +238,8 @@ extension Workspace {
         }
         let (before, beforeHash) = (contents.memories, contents.hash)
         var priv = before
-        let result = try body(&priv, state, ctx)
+        var redactions: [Redaction.RuleHit] = []
+        let result = try body(&priv, state, ctx, &redactions)
         guard priv != before else { return result }
         let afterHash = try file.write(priv)
         var changes: [EntityChange] = []
@@ -260,10 +259,9 @@ extension Workspace {
         rec.sealed = try PrivateJournal.seal(
             command: Redaction.redact(command).text, changes: changes,
             keys: try PrivateKeyring.loadOrCreate(environment: environment))
-        rec.redactions = pendingRedactions.isEmpty ? nil : pendingRedactions
+        rec.redactions = redactions.isEmpty ? nil : redactions
         rec.client = client
         rec.privateStore = true
-        pendingRedactions = []
         do {
             try store.appendJournal(rec)
         } catch {

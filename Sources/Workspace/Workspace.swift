@@ -83,12 +83,12 @@ public final class Workspace {
     public internal(set) var warnings: [String] = []
     private var cachedHead: HeadInfo?
     private var cachedHeadRef: HeadInfo?
-    /// What runs the operations, for the journal: `cli` (default), `mcp` or `hook`.
-    public var client = "cli"
+    /// What runs the operations: the journal's `client`, and how long a command may wait.
+    public let surface: Surface
+    /// The journal's name for ``surface``.
+    var client: String { surface.rawValue }
     /// This command's dealings with the claims remote (Claims.swift).
     public var claims = ClaimsSession()
-    /// Redactions made by the running transaction's body, journaled with it (Memory.swift).
-    var pendingRedactions: [Redaction.RuleHit] = []
     /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.
     private var openedIndex: StateIndex??
     /// How many reads from git failed during this command (a commit message, a branch tip): what
@@ -103,17 +103,20 @@ public final class Workspace {
     let semantic = SemanticSlot()
 
     /// Opens the repository containing `directory`.
-    public init(directory: String, actor: String? = nil, clientName: String? = nil, environment: [String: String])
-        throws
-    {
+    public init(
+        directory: String, actor: String? = nil, clientName: String? = nil, surface: Surface = .cli,
+        environment: [String: String]
+    ) throws {
         let repo = try Repository.discover(from: directory, environment: environment)
         guard let workdir = repo.workdir else { throw WorkspaceError.bareRepository(repo.gitDir) }
         repository = repo
         self.environment = environment
         actorOverride = actor
         self.clientName = clientName
+        self.surface = surface
         store = StateStore(paths: StorePaths(workdir: workdir, gitDir: repo.gitDir, commonDir: repo.commonDir))
         store.faultPoint = environment["CODEX_STATE_FAULT"]
+        store.indexBusyTimeout = surface.indexBusyTimeout
         // A committed `.codex-state` link would take every read and write out of the tree.
         try store.checkLayout()
     }
@@ -145,25 +148,17 @@ public final class Workspace {
         return Timestamp(seconds: Int64(ts.tv_sec))
     }
 
-    /// How long to wait for the lock when `CODEX_STATE_LOCK_TIMEOUT` is not set. Hooks use a
-    /// short wait: a git operation must never hang behind a slow codex-state.
-    public var defaultLockTimeout: Double = 10
-
-    /// The longest lock wait `CODEX_STATE_LOCK_TIMEOUT` may ask for. Hooks set it to their own
-    /// cap, so an exported large value cannot make git wait.
-    public var maximumLockTimeout: Double = .infinity
-
-    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else ``defaultLockTimeout``,
-    /// never more than ``maximumLockTimeout``.
+    /// Seconds to wait for the lock: `CODEX_STATE_LOCK_TIMEOUT`, else the surface's default,
+    /// never more than the surface's cap (so an exported large value cannot make git wait).
     func lockTimeout() throws -> Double {
         guard let raw = environment["CODEX_STATE_LOCK_TIMEOUT"], !raw.isEmpty else {
-            return min(defaultLockTimeout, maximumLockTimeout)
+            return min(surface.defaultLockTimeout, surface.maximumLockTimeout)
         }
         guard let v = Double(raw), v >= 0, v.isFinite else {
             throw WorkspaceError.invalidEnvironment(
                 name: "CODEX_STATE_LOCK_TIMEOUT", value: raw, reason: "expected a number of seconds")
         }
-        return min(v, maximumLockTimeout)
+        return min(v, surface.maximumLockTimeout)
     }
 
     /// HEAD with the subject of its commit: kept in the index for HEAD's commit, else read from
@@ -397,4 +392,19 @@ public struct TaskDetail: Sendable {
     public var depStatuses: [(id: String, status: EffectiveStatus?)]
     public var milestoneTitles: [String: String]
     public var anchor: CompletionAnchor?
+}
+
+/// Who runs a workspace's commands: the CLI, the MCP server, or a hook (git's, or Codex's). The
+/// journal records it; a hook waits briefly, since git (or the agent's start) must never hang
+/// behind codex-state: at most 2 s for the lock, whatever the environment asks, and an index
+/// another process holds is skipped after 0.2 s (the rows are made from the file).
+public enum Surface: String, Sendable {
+    case cli, mcp, hook
+
+    var defaultLockTimeout: Double { self == .hook ? 2 : 10 }
+    var maximumLockTimeout: Double { self == .hook ? 2 : .infinity }
+    var indexBusyTimeout: Double { self == .hook ? 0.2 : 1 }
+    /// Whether the command may reach the claims remote: a hook answers from the cached listing
+    /// and publishes or releases nothing (git never waits on the network for us).
+    var mayUseNetwork: Bool { self != .hook }
 }

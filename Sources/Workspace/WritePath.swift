@@ -27,16 +27,17 @@ extension Workspace {
         let file = try canonicalFile(command: command)
         let before = try slice(footprint, in: file)
         var slice = before
-        pendingRedactions = []
         let result = try body(&slice, ctx)
-        noteRedactions(slice.redactChangedText(since: before))
+        let redactions = slice.redactions + warnAbout(slice.redactChangedText(since: before))
         let changes = slice.changes(since: before)
         guard !changes.isEmpty else { return result }
         guard let spliced = try CanonicalSplice.splice(changes, in: file.content.bytes) else {
             throw StoreError.io(
                 path: paths.stateFile, operation: "write", reason: "its layout changed under the lock; try again")
         }
-        try write(.splice(spliced, changes: changes, project: slice.project), over: file, command: command)
+        try write(
+            .splice(spliced, changes: changes, project: slice.project), over: file, command: command,
+            redactions: redactions)
         return result
     }
 
@@ -124,14 +125,14 @@ extension Workspace {
         case whole(ProjectState)
     }
 
-    /// Writes the state file and its journal record (the caller holds the lock); returns the new
-    /// content.
+    /// Writes the state file and its journal record, with the redactions the operation's text
+    /// needed (the caller holds the lock); returns the new content.
     @discardableResult
-    func write(_ change: Change, over file: CanonicalFile?, command: String) throws -> FileContent {
+    func write(_ change: Change, over file: CanonicalFile?, command: String, redactions: [Redaction.RuleHit] = [])
+        throws -> FileContent
+    {
         let head = try headRef()
         let (at, actor, worktree, client) = (try now(), self.actor, paths.workdir, self.client)
-        let redactions = pendingRedactions
-        pendingRedactions = []
         let changes: [EntityChange]
         let write: StateStore.Write
         switch change {
@@ -163,16 +164,15 @@ extension Workspace {
         [EntityChange(kind: "project", id: "project", before: nil, after: .project(state.project))]
     }
 
-    /// Records the redactions an operation's text needed (journaled with it) and warns about
-    /// them.
-    func noteRedactions(_ found: [Redaction.RuleHit]) {
+    /// Warns about the redactions an operation's text needed; returns them (to be journaled).
+    func warnAbout(_ found: [Redaction.RuleHit]) -> [Redaction.RuleHit] {
         if found.contains(where: { !$0.allowed }) {
             let rules = Set(found.filter { !$0.allowed }.map(\.rule)).sorted().joined(separator: ", ")
             warnings.append(
                 "redacted \(found.filter { !$0.allowed }.count) secret(s) (\(rules)); to store a fixture verbatim put "
                     + "\(Redaction.allowPragma) on its line")
         }
-        pendingRedactions += found
+        return found
     }
 
     /// Who, when, where HEAD is, and a fresh nonce: the context of one mutation.

@@ -190,16 +190,10 @@ struct HookCommand: ParsableCommand {
             hook == .postRewrite || hook == .prePush
             ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : ""
         do {
+            // Git never waits on us (``Surface/hook``'s bounds), nor on the claims remote.
             let ws = try Workspace(
-                directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
-            // Git never waits on us: at most 2 s for the lock (whatever the environment asks),
-            // and an index another process is writing is skipped (the file is parsed instead).
-            ws.defaultLockTimeout = 2
-            ws.client = "hook"
-            ws.maximumLockTimeout = 2
-            ws.store.indexBusyTimeout = 0.2
-            // Nor on the network: claims on a claims remote are read from the cached listing.
-            ws.claims.mayUseNetwork = false
+                directory: FileManager.default.currentDirectoryPath, surface: .hook,
+                environment: ProcessInfo.processInfo.environment)
             let lines = try ws.runHook(hook, arguments: arguments, input: input)
             for l in lines { FileHandle.standardError.write(Data((Output.clean(l) + "\n").utf8)) }
         } catch {

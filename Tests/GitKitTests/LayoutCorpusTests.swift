@@ -279,6 +279,16 @@ import Testing
         for dir in [repo, w.path("wt")] { try Self.expectFilesAnswer(w, dir) }
     }
 
+    /// git's documented hermetic setting: the null device as the global (and system) file reads
+    /// as an empty file, not as an error (`check` failed with "/dev/null: is not a regular file").
+    @Test func nullDeviceAsConfigurationFile() throws {
+        let w = try GitWorld()
+        let repo = try w.repo("repo")
+        try w.git("config", "corpus.local", "still read", in: repo)
+        let extra = ["GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null", "GIT_CONFIG_NOSYSTEM": "0"]
+        try Self.expectFilesAnswer(w, repo, extra)
+    }
+
     @Test func worktreeConfiguration() throws {
         let w = try GitWorld()
         let repo = try w.repo("repo")

@@ -88,6 +88,30 @@ import Testing
         #expect(place == "release", "\(place ?? "none")")
     }
 
+    /// "When `check`'s encode or parse fails, its format and unknown-field findings come back
+    /// empty without a word": a check that could not run in full says so (CS090), and fails
+    /// under `--strict`; run again with git answering, it is clean.
+    @Test func aCheckThatCouldNotRunInFullSaysSoAndFailsStrict() throws {
+        let s = try Sandbox()
+        let (repo, a) = try world(s)
+        try s.git("checkout", "-q", "-b", "feature", in: repo)
+        try s.commit("parser.c", "int parse;\n", "parser", in: repo)
+        try s.ok("complete", a, "--commit", "HEAD", in: repo)
+        try s.git("commit", "-q", "-am", "done: parser", in: repo)
+        try s.git("branch", "release", in: repo)
+        try s.git("checkout", "-q", "main", in: repo)
+        try s.git("branch", "-q", "-D", "feature", in: repo)
+        let fault = ["CODEX_STATE_FAULT": "containing-branches"]
+        let json = try s.cs("check", "--json", in: repo, env: fault)
+        #expect(json.stdout.contains("CS090"), "\(json.stdout)")
+        let strict = try s.cs("check", "--strict", in: repo, env: fault)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+        #expect(strict.stdout.contains("check-incomplete"), "\(strict.stdout)")
+        let again = try s.cs("check", "--strict", in: repo)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(!again.stdout.contains("CS090"), "\(again.stdout)")
+    }
+
     /// The commit that introduced a completion on a branch is cached for good: a walk that failed
     /// is not.
     @Test func anAnchorWalkThatFailedIsWalkedAgain() throws {
@@ -194,7 +218,9 @@ import Testing
         let b = try s.ok("task", "add", "Use the parser", "--dep", a, in: repo)
         let expected = (
             tasks: try s.ok("tasks", "--all", "--json", in: repo), next: try s.ok("next", "--json", in: repo),
-            show: try s.ok("task", "show", b, "--json", in: repo)
+            show: try s.ok("task", "show", b, "--json", in: repo),
+            // The agent's start (Codex's SessionStart runs this).
+            start: try s.ok("preamble", "--format", "codex-hook", in: repo)
         )
         let index = repo + "/.git/codex-state/index.sqlite"
         #expect(FileManager.default.fileExists(atPath: index))
@@ -229,7 +255,7 @@ import Testing
         }
         for (args, want) in [
             (["tasks", "--all", "--json"], expected.tasks), (["next", "--json"], expected.next),
-            (["task", "show", b, "--json"], expected.show),
+            (["task", "show", b, "--json"], expected.show), (["preamble", "--format", "codex-hook"], expected.start),
         ] {
             let (r, seconds) = try timed(args)
             #expect(r.ok, "\(args): \(r.stderr)")

@@ -338,3 +338,16 @@ private let sha2 = String(repeating: "2", count: 40)
         #expect(found[[.key("missing")]] == nil)
     }
 }
+
+/// Issue 17, item 4: a check that could not run is a finding of its own (CS090), a warning that
+/// `--strict` fails on, never an empty list. (Through the binary, with git failing:
+/// `ReadFailureTests.aCheckThatCouldNotRunInFullSaysSoAndFailsStrict`.)
+@Suite struct CheckNotRunTests {
+    @Test func aCheckThatCouldNotRunIsAWarningStrictFailsOn() {
+        let finding = StateCheck.notRun("the format check", because: "the encoder failed")
+        #expect(finding.code == .checkIncomplete && finding.severity == .warning)
+        #expect(finding.message == "the format check could not run: the encoder failed")
+        #expect(!CheckReport([finding], strict: false).failed)
+        #expect(CheckReport([finding], strict: true).failed)
+    }
+}

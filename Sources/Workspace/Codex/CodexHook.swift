@@ -34,7 +34,7 @@ public enum CodexHook {
         let thread = obj?["session_id"] as? String
         let ws: Workspace
         do {
-            ws = try Workspace(directory: cwd, actor: actor, environment: environment)
+            ws = try Workspace(directory: cwd, actor: actor, surface: .hook, environment: environment)
             guard ws.store.isInitialized else { return Outcome() }
         } catch {
             return Outcome()  // not a repository (or a bare one): nothing to say
