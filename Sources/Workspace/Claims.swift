@@ -153,7 +153,9 @@ extension Workspace {
         if read == .cached, let memo = claims.listing { return (settings, memo) }
         let cache = claimsFile.read()
         let cached = cache.remotes[settings.remote].flatMap { $0.url == remote.displayURL ? $0 : nil }
-        if let cached, (read == .cached && cached.isFresh(at: now, ttl: settings.cacheSeconds)) || !surface.mayUseNetwork {
+        if let cached,
+            (read == .cached && cached.isFresh(at: now, ttl: settings.cacheSeconds)) || !surface.mayUseNetwork
+        {
             warnSkipped(cached, remote: settings.remote)
             claims.listing = cached
             return (settings, cached)

@@ -46,19 +46,19 @@ extension Workspace {
             tasks: [id] + parent + update.addDeps, cycles: update.edit.parent != nil || !update.addDeps.isEmpty)
         let updated = try keepingClaim(published?.id ?? id, published?.publication) {
             try transaction(command: command, footprint: footprint) { state, ctx in
-            let resolved = try state.resolveTask(id)
-            if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
-            for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
-            for d in update.removeDeps { _ = try state.removeDependency(resolved, on: d, ctx) }
-            switch update.status {
-            case .open?: _ = try state.reopenTask(resolved, ctx)
-            case .inProgress?:
-                _ = try state.startTask(resolved, ctx)
-            case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
-            case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)
-            case nil: break
-            }
-            return resolved
+                let resolved = try state.resolveTask(id)
+                if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
+                for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
+                for d in update.removeDeps { _ = try state.removeDependency(resolved, on: d, ctx) }
+                switch update.status {
+                case .open?: _ = try state.reopenTask(resolved, ctx)
+                case .inProgress?:
+                    _ = try state.startTask(resolved, ctx)
+                case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
+                case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)
+                case nil: break
+                }
+                return resolved
             }
         }
         if update.status == .blocked || update.status == .cancelled { releaseClaim(updated) }

@@ -70,7 +70,8 @@ import Testing
         ("Workspace/Workspace.swift", "out = (try? index.reachability(head:", "a cache read: a miss walks"),
         ("Workspace/Workspace.swift", "try? index.storeReachability(", "a cache write (settled answers only)"),
         (
-            "StateStore/RemoteClaimsFile.swift", "guard Files.exists(path), let bytes = try? Files.read(path, limit: 64 << 20),",
+            "StateStore/RemoteClaimsFile.swift",
+            "guard Files.exists(path), let bytes = try? Files.read(path, limit: 64 << 20),",
             "a cache read (remote-claims.json): a miss lists the claims remote again"
         ),
         (

@@ -121,7 +121,8 @@ import Testing
     @Test func readsSeeOnlyTheLiveClaimsOfOtherClones() {
         func entry(_ task: String, clone: String, expires: Int64) -> ClaimListing.Entry {
             ClaimListing.Entry(
-                object: task, record: ClaimRecord(
+                object: task,
+                record: ClaimRecord(
                     task: task, actor: "bob", clone: clone, claimed: Timestamp(seconds: 0),
                     expires: Timestamp(seconds: expires), branch: nil, commit: nil, nonce: 1),
                 problem: nil)
