@@ -146,6 +146,19 @@ extension Repository {
         }
     }
 
+    /// While a rebase is under way (``rebaseDirectory``): the branch it rebases, as git's
+    /// `head-name` names it (`main`); `.some(nil)` when it rebases a detached HEAD or git did not
+    /// say. Nil when no rebase is under way.
+    public var rebasingBranch: String?? {
+        get throws {
+            guard let dir = try rebaseDirectory else { return nil }
+            guard let bytes = try RepoFiles.readBytes(dir + "/head-name") else { return .some(nil) }
+            let name = RepoFiles.trimmed(String(decoding: bytes, as: UTF8.self))
+            guard name.hasPrefix("refs/heads/") else { return .some(nil) }
+            return .some(String(name.dropFirst("refs/heads/".count)))
+        }
+    }
+
     /// Whether git's index has an entry for `path` (relative to the work tree): tracked, or
     /// added. Throws when the index cannot be read, so a caller deciding to delete never guesses.
     public func isInIndex(_ path: String) throws -> Bool {

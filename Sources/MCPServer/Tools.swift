@@ -72,7 +72,8 @@ enum ToolTable {
                 search: try args.strings("search"), by: try args.strings("by"), all: try args.bool("all") ?? false,
                 stale: try args.bool("stale") ?? false, everywhere: try args.bool("everywhere") ?? false)
             let model = try ws.readModel()
-            return try json(TasksJSON(head: model.head, rows: try model.tasks(filter)))
+            let rows = try model.tasks(filter)
+            return try json(TasksJSON(head: model.head, rows: rows, anchors: try ws.listAnchors(rows, model)))
         },
         ToolEntry(
             "next", "The best task(s) to do now. claim=true starts the top ready task for you (a lease).",
@@ -81,11 +82,13 @@ enum ToolTable {
             let n = try args.int("n", in: 1...50) ?? 1
             let lease = try args.int("lease_minutes", in: 1...10_080) ?? 120
             var claimed: String?
+            var claimedTerms: RankTerms?
             if try args.bool("claim") == true {
-                claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: command(args)).0
+                (claimed, claimedTerms) = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: command(args))
             }
             let model = try ws.readModel()
-            return try json(NextJSON(model, try model.next(n: n, claimed: claimed), claimed: claimed))
+            let top = try model.next(n: n, claimed: claimed, claimedTerms: claimedTerms)
+            return try json(NextJSON(model, top, claimed: claimed))
         },
         ToolEntry("task_show", "One task in full.", readOnly: true, ["id": str(idHint)], required: ["id"]) {
             args, ws in
@@ -140,7 +143,8 @@ enum ToolTable {
             u.edit.addAcceptance = try args.strings("acceptance")
             u.edit.note = try args.string("note")
             let id = try ws.updateTask(try args.requiredString("id"), u, command: command(args))
-            return try json(TaskListJSON(try ws.show(id).row))
+            let detail = try ws.show(id)
+            return try json(TaskListJSON(detail.row, anchor: detail.anchor))
         },
         ToolEntry(
             "complete",

@@ -34,6 +34,9 @@ public struct PreambleInput: Hashable, Sendable {
         public var dirty: Bool?
         /// The `--rev`/`--branch` asked for, as typed; nil for the checked-out HEAD.
         public var requested: String?
+        /// A rebase is stopped in this worktree (`git rebase -i` at an `edit`, a conflict):
+        /// `.some(branch)` names the branch it rebases (nil for a detached HEAD); nil when none.
+        public var rebase: String?? = nil
 
         public init(
             project: String, branch: String?, commit: String?, subject: String?, checkedOut: Bool = true,
@@ -320,31 +323,44 @@ public enum Preamble {
     /// Renders the preamble in `format`, at most `budget` tokens (`budget` × ``bytesPerToken``
     /// bytes of output, trailing newline included). A budget below ``minimumBudget`` is treated
     /// as the minimum; the CLI refuses it before it gets here.
+    ///
+    /// `--format json` holds exactly what the Markdown holds at the same budget: the layout is
+    /// chosen by the Markdown's size, and the JSON's keys, totals and indentation come on top (a
+    /// program reading it wants the same facts as the agent reading the Markdown, not fewer).
     public static func render(_ input: PreambleInput, budget: Int, format: PreambleFormat) -> [UInt8] {
-        let limit = max(budget, minimumBudget) * bytesPerToken
         let r = Renderer(input, format: format, budget: budget)
+        let sizing = format == .json ? Renderer(input, format: .markdown, budget: budget) : r
+        let (layout, seeBudget) = fit(input, budget: budget, sizing)
+        return r.bytes(layout, seeBudget: seeBudget)
+    }
+
+    /// The layout that fits `sizing`'s output in the budget, and the budget that shows
+    /// everything (nil when nothing was cut).
+    static func fit(_ input: PreambleInput, budget: Int, _ r: Renderer) -> (Layout, Int?) {
+        let limit = max(budget, minimumBudget) * bytesPerToken
         var layout = Layout(input)
         let cuts = layout.cuts(input)
         let full = r.bytes(layout, seeBudget: nil)
-        if full.count <= limit && r.leadBytes(layout) <= leadBytes { return full }
+        if full.count <= limit && r.leadBytes(layout) <= leadBytes { return (layout, nil) }
         let see = (full.count + bytesPerToken - 1) / bytesPerToken
         let seeBudget = min(maximumBudget, max(see, minimumBudget) + 99) / 100 * 100
-        // 1. Sections 1–3 must end within the first 2 KB of the Markdown.
-        for cut in cuts where layout.isLead(cut.part) {
+        // 1. Sections 1–3 must end within the first 2 KB of the Markdown: each keeps its first
+        // entry longest, so both the work here and what to do next stay in view.
+        for cut in layout.leadCuts(input) {
             guard r.leadBytes(layout) > leadBytes else { break }
             layout.apply(cut)
         }
-        // 2. The budget: lower sections go first, then the header is shortened.
+        // 2. The budget: what matters least goes first, then the header is shortened.
         var pending = cuts[...]
         while true {
             let bytes = r.bytes(layout, seeBudget: seeBudget)
-            if bytes.count <= limit { return bytes }
+            if bytes.count <= limit { return (layout, seeBudget) }
             if let cut = pending.popFirst() {
                 layout.apply(cut)
             } else if layout.squeeze < Layout.maxSqueeze {
                 layout.squeeze += 1
             } else {
-                return bytes  // unreachable above the minimum budget (PreambleTests sweeps it)
+                return (layout, seeBudget)  // unreachable above the minimum budget (PreambleTests sweeps it)
             }
         }
     }
@@ -407,11 +423,14 @@ struct Layout: Hashable, Sendable {
         }
     }
 
-    /// The cutting order: the commands, drift warnings, the last session (decisions, follow-ups,
-    /// summary, then the session itself), goals and milestone, remembered decisions, blocked
-    /// work, constraints (whole, from the last); then all but the first next task, all but the
-    /// first task in progress, its acceptance criteria; then the first next task and the first
-    /// task in progress. The header is never cut, only shortened.
+    /// The cutting order, what matters least first: the commands, drift warnings, the last
+    /// session (decisions, follow-ups, summary, then the session itself), goals and milestone,
+    /// remembered decisions; all but the first next task, all but the first task in progress
+    /// (yours come first), the first next task (unrelated to the work here); then the work here:
+    /// the blocked lines, the first task's acceptance criteria, the first task in progress; the
+    /// constraints (whole, from the last) go last. The line saying that nothing is in progress is
+    /// no work of the agent's: it goes before the next tasks. The header is never cut, only
+    /// shortened.
     func cuts(_ input: PreambleInput) -> [Cut] {
         func tail(_ part: Part, downTo floor: Int = 0) -> [Cut] {
             let n = Self.total(part, input)
@@ -427,14 +446,26 @@ struct Layout: Hashable, Sendable {
         out += tail(.goals)
         out += tail(.milestone)
         out += tail(.decisions)
-        out += tail(.stuck)
-        out += tail(.constraints)
+        if input.inProgress.isEmpty { out += tail(.inProgress) }
         out += tail(.next, downTo: 1)
         out += tail(.inProgress, downTo: 1)
-        out += tail(.acceptance)
         out += tail(.next)
+        out += tail(.stuck)
+        out += tail(.acceptance)
         out += tail(.inProgress)
+        out += tail(.constraints)
         return out
+    }
+
+    /// The cuts the 2 KB rule makes, until sections 1–3 fit: all but the first next task, all
+    /// but the first task in progress, its acceptance criteria, then the first of each.
+    func leadCuts(_ input: PreambleInput) -> [Cut] {
+        func tail(_ part: Part, downTo floor: Int = 0) -> [Cut] {
+            let n = Self.total(part, input)
+            return n > floor ? (floor..<n).reversed().map { Cut(part: part, keep: $0) } : []
+        }
+        return tail(.next, downTo: 1) + tail(.inProgress, downTo: 1) + tail(.acceptance) + tail(.next)
+            + tail(.inProgress)
     }
 
     /// What was cut, in document order, for the "left out" line.
@@ -999,6 +1030,11 @@ struct MarkdownPieces {
         if let r = h.requested {
             line += " (" + Inline.code(r, width: squeezed ? Width.squeezed : Width.requested) + ")"
         }
+        if let rebase = h.rebase {
+            line +=
+                " · rebase" + (rebase.map { " of " + Inline.markdown($0, width: Width.squeezed) } ?? "")
+                + " in progress"
+        }
         return line
     }
 
@@ -1095,6 +1131,7 @@ struct JSONPieces {
                 "detached": .bool(h.branch == nil),
                 "unborn": .bool(h.commit == nil),
                 "requested": Self.text(h.requested, squeezed ? Width.squeezed : Width.requested),
+                "rebase": h.rebase.map { .object(["branch": Self.text($0, Width.squeezed)]) } ?? .null,
             ])
         }
         let full = head(subject: true, squeezed: false)

@@ -585,15 +585,35 @@ extension StateIndex {
         return out
     }
 
-    /// The first `limit` tasks whose completion does not count here (done on another branch, or
-    /// on a commit this clone lacks), those most tasks wait on first, then by priority and id
-    /// (the preamble's drift; ``totals(conflictIDs:)`` counts them all).
+    /// The first `limit` tasks this worktree's file records as done whose completion does not
+    /// count here (its commit is on another branch only, or not in this clone), those most tasks
+    /// wait on first, then by priority and id: the preamble's drift (``driftCounts()`` counts
+    /// them all). A task another copy alone says is done is ordinary work elsewhere, not drift.
     public func drift(limit: Int) throws -> [EvaluatedTask] {
         try rows(
             """
-            WHERE status IN ('done_elsewhere', 'done_unknown') AND only_in IS NULL
+            WHERE status IN ('done_elsewhere', 'done_unknown') AND only_in IS NULL AND t_status = 'done'
             ORDER BY unblocks DESC, t_priority, id LIMIT ?
             """, [limit], indexedBy: "evaluated_drift")
+    }
+
+    /// How many completions ``drift(limit:)`` would list without a limit, by effective status
+    /// (`done_elsewhere`, `done_unknown`).
+    public func driftCounts() throws -> [EffectiveStatus: Int] {
+        try wrap {
+            try queue.read { db in
+                var out: [EffectiveStatus: Int] = [:]
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT status, count(*) FROM evaluated INDEXED BY evaluated_drift
+                        WHERE status IN ('done_elsewhere', 'done_unknown') AND only_in IS NULL AND t_status = 'done'
+                        GROUP BY status
+                        """)
+                for r in rows { if let s = EffectiveStatus(rawValue: r[0]) { out[s] = r[1] } }
+                return out
+            }
+        }
     }
 
     /// The rows of these tasks, those that exist (here or only in other copies), by id.

@@ -282,6 +282,15 @@ public enum CompletionAnchor: Sendable, Equatable {
         case .uncommitted: return nil
         }
     }
+
+    /// How `--json` names the case: `recorded`, `introduced`, `uncommitted`.
+    public var how: String {
+        switch self {
+        case .recorded: return "recorded"
+        case .introduced: return "introduced"
+        case .uncommitted: return "uncommitted"
+        }
+    }
 }
 
 extension Workspace {
@@ -345,6 +354,27 @@ extension Workspace {
         if let c = completion.commit { return .recorded(c) }
         let tip = try headRef().commit.flatMap(ObjectID.init(hex:))
         return try anchorCommit(of: task.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+    }
+}
+
+extension Workspace {
+    /// What anchors the completion of each row that this worktree's file records as done
+    /// (``anchorCommit(of:_:from:)`` from the model's HEAD), for `tasks --json` and the MCP
+    /// `tasks` tool: a completion recorded without a commit gets the commit that holds it. Tasks
+    /// only other copies have are left out (their `elsewhere` says where they are done).
+    public func listAnchors(_ rows: [EvaluatedTask], _ model: ReadModel) throws -> [String: CompletionAnchor] {
+        let tip = model.head.commit.flatMap(ObjectID.init(hex:))
+        var out: [String: CompletionAnchor] = [:]
+        for row in rows where row.isHere && row.task.status == .done {
+            if let c = row.task.completionCommit {
+                out[row.id] = .recorded(c)
+                continue
+            }
+            guard let completion = try model.record(row).completion else { continue }
+            out[row.id] =
+                try anchorCommit(of: row.id, completion, from: tip).map(CompletionAnchor.introduced) ?? .uncommitted
+        }
+        return out
     }
 }
 

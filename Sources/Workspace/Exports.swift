@@ -6,12 +6,12 @@
 
 /// No git repository where a command ran (`preamble --if-initialized` stays quiet then).
 @_exported import struct GitKit.NotARepository
+@_exported import struct Interchange.ImportError
+@_exported import struct Interchange.ImportItem
+@_exported import struct Interchange.ImportResult
+/// The trackers `import` and `export` speak, and what an import did.
+@_exported import enum Interchange.InterchangeFormat
 /// One operation in the journal (`log`, `undo`).
 @_exported import struct StateStore.JournalRecord
 /// What the store can fail at (a command tells "not initialised" apart).
 @_exported import enum StateStore.StoreError
-/// The trackers `import` and `export` speak, and what an import did.
-@_exported import enum Interchange.InterchangeFormat
-@_exported import struct Interchange.ImportResult
-@_exported import struct Interchange.ImportItem
-@_exported import struct Interchange.ImportError

@@ -381,7 +381,12 @@ extension Workspace {
             return (try? Identifiers.resolve(raw, kind: .task, among: known)) ?? raw
         }
         let path = filter.path.map(MemoryRules.normalizedPath)
-        return eval.memories.values.sorted { ($0.created.at, $0.id) < ($1.created.at, $1.id) }.compactMap { m in
+        // Oldest first; times are to the second, so memories of the same second go by kind
+        // (constraints, decisions, notes), then id.
+        func kindRank(_ k: MemoryKind) -> Int { k == .constraint ? 0 : k == .decision ? 1 : 2 }
+        return eval.memories.values.sorted {
+            ($0.created.at, kindRank($0.kind), $0.id) < ($1.created.at, kindRank($1.kind), $1.id)
+        }.compactMap { m in
             guard let item = view.item(m.id) else { return nil }
             if !filter.history, item.status != .current { return nil }
             if let k = filter.kind, m.kind != k { return nil }

@@ -154,7 +154,8 @@ extension Workspace {
                     } catch {
                         // Said, and left out of this report only (nothing is kept).
                         warnings.append(
-                            "warning: \(dir)/\(name) at \(commit.short) cannot be read (\(error)); left out of the report")
+                            "warning: \(dir)/\(name) at \(commit.short) cannot be read (\(error)); left out of the report"
+                        )
                     }
                 }
             }

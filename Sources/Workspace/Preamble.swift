@@ -64,9 +64,11 @@ extension Workspace {
         let unmerged =
             try repository.operationInProgress && (try? repository.isUnmerged(StateFileName.relative)) != false
         let dirty = target.dirty.map { $0 ? "1" : "0" } ?? "-"
+        let rebase = try rebaseInProgress()
         let arguments = [
             "preamble-v1", "format=\(request.format.rawValue)", "budget=\(request.budget)", "n=\(request.next)",
             "dirty=\(dirty)", "unmerged=\(unmerged ? 1 : 0)", "requested=\(target.requested ?? "")",
+            "rebase=\(rebase.map { $0.map { "branch:" + $0 } ?? "detached" } ?? "-")",
             "sessions=\(Files.stamp(paths.sessionsDir)?.encoded ?? "-")",
             "archive=\(Files.stamp(sessionArchiveDir)?.encoded ?? "-")",
             "private-memories=\((try? privateMemoryFile.read().hash) ?? "-")",
@@ -85,6 +87,7 @@ extension Workspace {
             }
             input.head.dirty = target.dirty
             input.head.requested = target.requested
+            input.head.rebase = rebase
             input.stateUnmerged = unmerged
             return RenderedOutput(
                 Preamble.render(input, budget: request.budget, format: request.format), cacheable: !showsPrivate)
@@ -266,9 +269,13 @@ extension Workspace {
                 commits: s.commits.count + s.commitsOmitted, tasksCompleted: s.tasksCompleted.count)
         }
 
-        // 7. Drift: completions that do not count here (those others wait on first), conflict records.
-        input.doneElsewhereTotal = totals.statuses[.doneElsewhere] ?? 0
-        input.doneUnknownTotal = totals.statuses[.doneUnknown] ?? 0
+        // 7. Drift: completions this branch's own file records that do not count here (those
+        // others wait on first), conflict records. A task another copy alone says is done (a
+        // branch not merged yet, a removed worktree's branch) is ordinary work elsewhere, which
+        // `tasks` shows as done@BRANCH.
+        let drift = try model.driftCounts()
+        input.doneElsewhereTotal = drift[.doneElsewhere] ?? 0
+        input.doneUnknownTotal = drift[.doneUnknown] ?? 0
         input.completions = try model.drift(limit: Preamble.Limits.completions).map { row in
             PreambleInput.Completion(
                 kind: row.status == .doneElsewhere ? .doneElsewhere : .doneUnknown, id: row.id, title: row.task.title,

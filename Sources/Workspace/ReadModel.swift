@@ -100,13 +100,20 @@ public final class ReadModel {
     }
 
     /// `next`'s `n` best candidates for the actor, a claimed task first.
-    public func next(n: Int, claimed: String? = nil) throws -> [(row: EvaluatedTask, terms: RankTerms)] {
+    /// - Parameter claimedTerms: how the claimed task ranked when it was claimed
+    ///   (``Workspace/claimNext(leaseSeconds:command:)``): it is shown with them, since it is in
+    ///   progress now and would otherwise read as work to resume.
+    public func next(n: Int, claimed: String? = nil, claimedTerms: RankTerms? = nil) throws
+        -> [(row: EvaluatedTask, terms: RankTerms)]
+    {
         var ranked = try index.nextCandidates(actor: actor, branch: head.branch, limit: n)
         if let c = claimed {
             // The claimed task is now in progress: shown first whatever its rank (the actor may
             // resume more than `n` tasks).
             ranked.removeAll { $0.0.id == c }
-            if let row = try row(c) { ranked.insert((row, row.terms(actor: actor, branch: head.branch)), at: 0) }
+            if let row = try row(c) {
+                ranked.insert((row, claimedTerms ?? row.terms(actor: actor, branch: head.branch)), at: 0)
+            }
         }
         return ranked.prefix(n).map { (row: $0.0, terms: $0.1) }
     }
@@ -161,8 +168,12 @@ public final class ReadModel {
         try index.startedHere(branch: head.branch, actor: actor, limit: limit)
     }
 
-    /// Completions that do not count here, those most tasks wait on first.
+    /// Completions this worktree's file records that do not count here, those most tasks wait
+    /// on first (a task another copy alone says is done is work elsewhere, not drift).
     public func drift(limit: Int) throws -> [EvaluatedTask] { try index.drift(limit: limit) }
+
+    /// How many completions ``drift(limit:)`` has in all, by effective status.
+    public func driftCounts() throws -> [EffectiveStatus: Int] { try index.driftCounts() }
 
     /// Every row (`check`, and the tests' comparison with a full evaluation).
     public func allRows() throws -> [String: EvaluatedTask] { try index.evaluatedRows() }

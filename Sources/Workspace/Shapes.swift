@@ -39,12 +39,25 @@ public struct HeadJSON: JSONShape {
     }
 }
 
-/// The anchor of a completion, as list shapes show it (`task show` has the whole record).
+/// The anchor of a completion, as list shapes show it (`task show` has the whole record): the
+/// commit that anchors it and how (``CompletionAnchor``), and the branch it was recorded on.
 public struct CompletionJSON: JSONShape {
-    public var commit: String
+    /// Nil while the record is only in this working tree (`how` is `uncommitted`).
+    public var commit: String?
     public var branch: String?
+    /// `recorded` (the completion names the commit), `introduced` (the commit with the work, found
+    /// from the commit that added the record), `uncommitted`.
+    public var how: String
 
-    public func json() -> JSONValue { .object(["commit": .string(commit), "branch": .optional(branch)]) }
+    public init(_ anchor: CompletionAnchor, branch: String?) {
+        commit = anchor.commit
+        self.branch = branch
+        how = anchor.how
+    }
+
+    public func json() -> JSONValue {
+        .object(["commit": .optional(commit), "branch": .optional(branch), "how": .string(how)])
+    }
 }
 
 /// A completion recognised on HEAD under another commit (see `codex-state reanchor`).
@@ -81,7 +94,9 @@ public struct TaskListJSON: JSONShape {
     /// For such a task: the first copy that has it (`feature`, `worktree wt`).
     public var onlyIn: String?
 
-    public init(_ row: EvaluatedTask) {
+    /// - Parameter anchor: what anchors the task's completion (``Workspace/listAnchors(_:_:)``);
+    ///   without it, only a completion naming its commit is shown.
+    public init(_ row: EvaluatedTask, anchor: CompletionAnchor? = nil) {
         let t = row.task
         id = t.id
         title = t.title
@@ -100,7 +115,9 @@ public struct TaskListJSON: JSONShape {
         milestone = t.milestone
         startedBy = row.startedBy
         startedBranch = t.startedBranch
-        completion = t.completionCommit.map { CompletionJSON(commit: $0, branch: t.completionBranch) }
+        completion = (anchor ?? t.completionCommit.map(CompletionAnchor.recorded)).map {
+            CompletionJSON($0, branch: t.completionBranch)
+        }
         recovered = row.recovered.map { AnchorJSON(method: $0.method.rawValue, commit: $0.commit) }
         conflicts = t.conflictCount
     }
@@ -157,9 +174,10 @@ public struct TasksJSON: Encodable {
         self.tasks = tasks
     }
 
-    /// `tasks --json` and the MCP `tasks` tool: the rows a filter keeps.
-    public init(head: HeadInfo, rows: [EvaluatedTask]) {
-        self.init(head: HeadJSON(head), tasks: rows.map(TaskListJSON.init))
+    /// `tasks --json` and the MCP `tasks` tool: the rows a filter keeps, done tasks with what
+    /// anchors their completions (``Workspace/listAnchors(_:_:)``).
+    public init(head: HeadInfo, rows: [EvaluatedTask], anchors: [String: CompletionAnchor] = [:]) {
+        self.init(head: HeadJSON(head), tasks: rows.map { TaskListJSON($0, anchor: anchors[$0.id]) })
     }
 }
 

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import Workspace
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct CodexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codex",
@@ -60,6 +64,12 @@ struct CodexCommand: ParsableCommand {
             let changes = try installer.installChanges()
             try report(changes, dryRun: dryRun, verb: "installed")
             if skill, !dryRun { try SkillCommand.writeSkill(directory: scope.directory) }
+            // Codex starts the MCP server through `codex-state mcp`, which runs the server beside it.
+            if access(MCPCommand.serverPath, X_OK) != 0 {
+                Output.warning(
+                    "\(MCPCommand.serverPath) is missing: Codex will not start the codex-state MCP server (install \(MCPCommand.serverName) next to codex-state, as README.md shows)"
+                )
+            }
         }
     }
 
@@ -77,7 +87,7 @@ struct CodexCommand: ParsableCommand {
 
     static func report(_ changes: [CodexFileChange], dryRun: Bool, verb: String) throws {
         if changes.isEmpty {
-            Output.line("nothing to change: already \(verb)")
+            Output.confirm("nothing to change: already \(verb)")
             return
         }
         if dryRun {
@@ -86,7 +96,7 @@ struct CodexCommand: ParsableCommand {
         }
         try CodexInstaller.apply(changes)
         for c in changes {
-            Output.line("\(c.after == nil ? "removed" : c.before == nil ? "created" : "updated") \(c.path)")
+            Output.confirm("\(c.after == nil ? "removed" : c.before == nil ? "created" : "updated") \(c.path)")
         }
     }
 

@@ -7,6 +7,7 @@ import Workspace
 @main
 enum Main {
     static func main() {
+        var dashHint = ""
         do {
             let arguments = try GlobalArguments.strip(Array(CommandLine.arguments.dropFirst()))
             // A mistyped subcommand is looked for only when parsing fails (or after `help`,
@@ -25,6 +26,7 @@ enum Main {
                     Output.error(message + " (see --help)")
                     Foundation.exit(2)
                 }
+                dashHint = Self.dashHint(CodexState.message(for: error), arguments: arguments)
                 throw error
             }
             var command = parsed
@@ -43,12 +45,29 @@ enum Main {
                 // One line, like every other error; `--help` has the usage.
                 var message = CodexState.message(for: error)
                 if message.isEmpty { message = "\(error)" }
+                message += dashHint
                 Output.error(message.split(whereSeparator: \.isNewline).joined(separator: " ") + " (see --help)")
                 Foundation.exit(2)
             }
             Output.error(oneLine(error) + (sandboxHint(for: error).map { "; " + $0 } ?? ""))
             Foundation.exit(1)
         }
+    }
+
+    /// A title or text that starts with `-` reads as an option, and the parser then says only
+    /// that the argument is missing: name the word it took for an option, and the `--` that ends
+    /// the options.
+    /// The hint is given only when the command line parses with `--` before that word.
+    static func dashHint(_ message: String, arguments: [String]) -> String {
+        guard message.hasPrefix("Missing expected argument"), !arguments.contains("--") else { return "" }
+        for (i, word) in arguments.enumerated() where word.hasPrefix("-") && word.count > 1 {
+            var fixed = arguments
+            fixed.insert("--", at: i)
+            guard (try? CodexState.parseAsRoot(fixed)) != nil else { continue }
+            return
+                "; '\(word)' was read as an option: to pass text starting with '-', put -- before it (-- \"\(word)\")"
+        }
+        return ""
     }
 
     static func oneLine(_ error: Error) -> String {

@@ -112,8 +112,8 @@ func report(_ changes: [HookChange], ws: Workspace, json: Bool) throws {
         case .installed(let n, let chained):
             Output.confirm("installed \(n.rawValue)" + (chained ? " (the existing hook is kept and runs first)" : ""))
         case .upgraded(let n, let from):
-            Output.line("upgraded \(n.rawValue) from shim v\(from) to v\(HookShim.version)")
-        case .unchanged(let n): Output.line("\(n.rawValue) already installed")
+            Output.confirm("upgraded \(n.rawValue) from shim v\(from) to v\(HookShim.version)")
+        case .unchanged(let n): Output.confirm("\(n.rawValue) already installed")
         case .removed(let n, let restored):
             Output.confirm("removed \(n.rawValue)" + (restored ? " (restored the hook it chained)" : ""))
         case .absent: break

@@ -53,18 +53,27 @@ struct Tasks: ParsableCommand {
     func run() throws {
         let ws = try common.workspace()
         let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { model in
-            try render(model)
+            try render(model, anchors: { try ws.listAnchors($0, model) })
         }
         ws.warnIfStateUnmerged()
         Output.warnings(ws)
+        Output.hintIfNotSetUp(ws)
+        // Not part of the cached listing: the same HEAD reads the same with or without a rebase.
+        if !output.json, let rebase = try ws.rebaseInProgress() {
+            Output.line(
+                "A rebase\(rebase.map { " of " + $0 } ?? "") is in progress: statuses are as of the commit checked out now (git rebase --continue or --abort)."
+            )
+        }
         Output.emit(body)
     }
 
-    func render(_ model: ReadModel) throws -> [UInt8] {
+    func render(_ model: ReadModel, anchors: ([EvaluatedTask]) throws -> [String: CompletionAnchor]) throws
+        -> [UInt8]
+    {
         var out = Rendered()
         let listed = try model.tasks(filter)
         if output.json {
-            try out.json(TasksJSON(head: model.head, rows: listed))
+            try out.json(TasksJSON(head: model.head, rows: listed, anchors: try anchors(listed)))
             return out.bytes
         }
         out.line(headLine(model.head))
@@ -72,6 +81,8 @@ struct Tasks: ParsableCommand {
             out.line(model.taskCount == 0 ? "No tasks yet. Add one: codex-state task add \"Title\"" : "No tasks match.")
             return out.bytes
         }
+        // One status column for every row, as wide as the widest status (`in_progress@worktree wt-a`).
+        let width = listed.map { $0.statusText.count + 1 }.max().map { max(14, $0) } ?? 14
         if tree {
             let ids = Set(listed.map(\.id))
             var kids: [String: [EvaluatedTask]] = [:]
@@ -92,7 +103,7 @@ struct Tasks: ParsableCommand {
             var printed = Set<String>()
             func walk(_ t: EvaluatedTask, _ depth: Int) {
                 printed.insert(t.id)
-                out.line(row(t, indent: depth) + (inParentCycle(t) ? "  !parent-cycle" : ""))
+                out.line(row(t, indent: depth, width: width) + (inParentCycle(t) ? "  !parent-cycle" : ""))
                 for k in kids[t.id] ?? [] where !printed.contains(k.id) { walk(k, depth + 1) }
             }
             for r in roots { walk(r, 0) }
@@ -100,7 +111,7 @@ struct Tasks: ParsableCommand {
             // cycle from its first task, marked, rather than leave them out.
             for t in listed where !printed.contains(t.id) { walk(t, 0) }
         } else {
-            for t in listed { out.line(row(t, indent: 0)) }
+            for t in listed { out.line(row(t, indent: 0, width: width)) }
         }
         for t in listed { if let d = t.disagreement { out.line("note: \(t.id): \(d)") } }
         return out.bytes
@@ -114,10 +125,10 @@ func headLine(_ h: HeadInfo) -> String {
     return h.branch.map { "On \($0) at \(at)\(subject)" } ?? "HEAD detached at \(at)\(subject)"
 }
 
-func row(_ r: EvaluatedTask, indent: Int) -> String {
+/// One row of `tasks`; `width` is the status column's (at least 14, one more than the widest status).
+func row(_ r: EvaluatedTask, indent: Int, width: Int) -> String {
     let t = r.task
-    let text = r.statusText
-    let status = text.padding(toLength: max(14, text.count + 1), withPad: " ", startingAt: 0)
+    let status = r.statusText.padding(toLength: width, withPad: " ", startingAt: 0)
     var extra = ""
     if !t.labels.isEmpty { extra += "  [" + t.labels.joined(separator: ", ") + "]" }
     if r.status == .inProgress || r.status == .stale, let who = r.startedBy { extra += "  @" + who }
@@ -165,9 +176,11 @@ struct Next: ParsableCommand {
         let ws = try common.workspace()
         remote.apply(to: ws)
         var claimed: String?
+        var claimedTerms: RankTerms?
         if claim {
-            claimed = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine).0
+            (claimed, claimedTerms) = try ws.claimNext(leaseSeconds: Int64(lease) * 60, command: common.commandLine)
             Output.warnings(ws)
+            Output.hintIfNotSetUp(ws)
         }
         guard let claimed else {
             let body = try ws.cachedOutput(arguments: Array(CommandLine.arguments.dropFirst())) { model in
@@ -178,14 +191,14 @@ struct Next: ParsableCommand {
             Output.emit(body)
             return
         }
-        let body = try render(try ws.readModel(), claimed: claimed)
+        let body = try render(try ws.readModel(), claimed: claimed, claimedTerms: claimedTerms)
         Output.warnings(ws)
         Output.emit(body)
     }
 
-    func render(_ model: ReadModel, claimed: String?) throws -> [UInt8] {
+    func render(_ model: ReadModel, claimed: String?, claimedTerms: RankTerms? = nil) throws -> [UInt8] {
         var out = Rendered()
-        let top = try model.next(n: n, claimed: claimed)
+        let top = try model.next(n: n, claimed: claimed, claimedTerms: claimedTerms)
         if output.json {
             try out.json(NextJSON(model, top, claimed: claimed))
             return out.bytes

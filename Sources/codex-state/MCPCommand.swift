@@ -24,9 +24,13 @@ struct MCPCommand: ParsableCommand {
     /// FoundationNetworking and libcurl, which every other command would otherwise load at start.
     static let serverName = "codex-state-mcp"
 
+    /// Where the server must be: beside this executable.
+    static var serverPath: String {
+        URL(fileURLWithPath: executablePath()).deletingLastPathComponent().appendingPathComponent(serverName).path
+    }
+
     func run() throws {
-        let server = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-            .appendingPathComponent(Self.serverName).path
+        let server = Self.serverPath
         guard access(server, X_OK) == 0 else { throw MCPServerMissing(path: server, errno: errno) }
         let arguments = [server] + (repo.map { ["--repo", $0] } ?? []) + (actor.map { ["--actor", $0] } ?? [])
         // The working directory (after any -C), the environment and the standard streams pass

@@ -8,7 +8,7 @@ struct Remember: ParsableCommand {
         commandName: "remember", abstract: "Remember a decision, constraint or note; prints its id.",
         discussion: """
             The text is stored exactly as given, after secret redaction. Constraints are carried \
-            verbatim in every preamble. A memory recorded on a branch is current there and where it \
+            verbatim in every preamble (the last thing a small --budget cuts). A memory recorded on a branch is current there and where it \
             is merged. --private keeps it in this clone only (under the git directory, never committed).
             """)
     @OptionGroup var common: CommonOptions
@@ -66,7 +66,7 @@ struct Remember: ParsableCommand {
 
 struct Memories: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "memories", abstract: "List the memories current at HEAD.",
+        commandName: "memories", abstract: "List the memories current at HEAD, oldest first.",
         discussion: """
             Current: recorded on a commit HEAD reaches (or private), not superseded, not forgotten. \
             --history adds superseded ones, those recorded on other branches (elsewhere) and tombstones.
@@ -278,7 +278,11 @@ struct JournalCommand: ParsableCommand {
         let ws = try common.workspace()
         let (day, markdown) = try ws.dailyJournal(day: date)
         if stdout {
-            Output.emit(Array(markdown.utf8))
+            if output.json {
+                try Output.json(["date": day, "markdown": markdown])
+            } else {
+                Output.emit(Array(markdown.utf8))
+            }
             return
         }
         let path: String

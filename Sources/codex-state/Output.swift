@@ -29,6 +29,32 @@ enum Output {
         for l in s.split(separator: "\n", omittingEmptySubsequences: false) { line(String(l)) }
     }
 
+    /// A warning of the command's own (not the workspace's), on stderr; left out with `--quiet`.
+    static func warning(_ s: String) {
+        if quiet { return }
+        FileHandle.standardError.write(Data(("codex-state: warning: " + clean(s) + "\n").utf8))
+    }
+
+    /// A hint on stderr (what to run next); left out with `--quiet`.
+    static func hint(_ s: String) {
+        if quiet { return }
+        FileHandle.standardError.write(Data(("codex-state: hint: " + clean(s) + "\n").utf8))
+    }
+
+    /// A clone where `init` never ran (a fresh clone of a repository that has the state) has no
+    /// merge driver and no hooks: the state merges as text and rewrites are not followed. A
+    /// configuration that cannot be read gives no hint (nothing is claimed either way).
+    static func hintIfNotSetUp(_ ws: Workspace) {
+        do {
+            guard try !ws.mergeDriverIsSet() else { return }
+        } catch {
+            return
+        }
+        hint(
+            "this clone is not set up for codex-state (no merge driver, no hooks): run codex-state init once (it keeps the state file as it is)"
+        )
+    }
+
     static func error(_ s: String) {
         FileHandle.standardError.write(Data(("codex-state: error: " + clean(s) + "\n").utf8))
     }

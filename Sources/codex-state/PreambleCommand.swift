@@ -11,10 +11,11 @@ struct Preamble: ParsableCommand {
             Sections, most decisive first: header (project, branch, HEAD, dirty or clean), tasks in \
             progress on this branch, the next ready tasks with the ranking's reason, blocked work, \
             goals and the current milestone, the last session on this branch (or the one it was \
-            created from), drift warnings, the commands to update state. The output never exceeds \
-            --budget tokens (UTF-8 bytes / 4): lower sections are cut first and a last line says \
-            what was left out. As a Codex SessionStart hook: codex-state preamble --format \
-            codex-hook. docs/preamble.md has the details and the JSON shape.
+            created from), drift warnings, the commands to update state. The Markdown never \
+            exceeds --budget tokens (UTF-8 bytes / 4): what matters least is cut first (unrelated \
+            next tasks before your own work, constraints last) and a last line says what was left \
+            out; --format json holds the same entries. As a Codex SessionStart hook: codex-state \
+            preamble --format codex-hook. docs/preamble.md has the details and the JSON shape.
             """)
 
     @OptionGroup var common: CommonOptions

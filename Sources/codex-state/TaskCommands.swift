@@ -101,7 +101,9 @@ struct TaskCommand: ParsableCommand {
                 let at: String
                 switch d.anchor {
                 case .recorded(let commit)?: at = "at \(commit.prefix(7))"
-                case .introduced(let commit)?: at = "at \(commit.prefix(7)) (the commit that added the completion)"
+                case .introduced(let commit)?:
+                    at =
+                        "at \(commit.prefix(7)) (the commit with the work, found from the one that added the completion)"
                 case .uncommitted?, nil: at = "with the work, not committed yet"
                 }
                 Output.line("completed:  \(c.at) by \(c.actor) \(at) on \(c.branch ?? "detached HEAD")\(placeNote)")

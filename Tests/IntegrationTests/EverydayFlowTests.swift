@@ -175,7 +175,7 @@ import Testing
         #expect(try s.git("status", "--porcelain", in: repo).isEmpty)
         #expect(try anchor(s, a, in: repo) == (work, "introduced"))
         #expect(try s.effective(a, in: repo) == "done")
-        #expect(try s.ok("task", "show", a, in: repo).contains("at \(work.prefix(7)) (the commit that added"))
+        #expect(try s.ok("task", "show", a, in: repo).contains("at \(work.prefix(7)) (the commit with the work"))
         // Later commits do not move it.
         try s.commit("g.txt", "more\n", "more", in: repo)
         #expect(try anchor(s, a, in: repo) == (work, "introduced"))

@@ -145,7 +145,8 @@ import Testing
         let broken = String(text.dropLast(3)) + ",\n}\n"
         #expect(broken != text)
         try s.write(file, broken)
-        for args in [["tasks"], ["next"], ["task", "show", a], ["task", "add", "More"], ["preamble"], ["check"],
+        for args in [
+            ["tasks"], ["next"], ["task", "show", a], ["task", "add", "More"], ["preamble"], ["check"],
             ["graph"], ["export", "json"],
         ] {
             let r = try s.run(Sandbox.binary, args, in: repo)

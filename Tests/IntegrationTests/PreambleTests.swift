@@ -89,8 +89,14 @@ import Testing
         #expect((json["next"] as? [[String: Any]])?.map { $0["id"] as? String } == [w.docs, w.grammar])
         #expect(try preamble(w, "--json") == (try preamble(w, "--format", "json")))
 
-        for format in ["markdown", "json", "codex-hook"] {
+        for format in ["markdown", "codex-hook"] {
             #expect(try preamble(w, "--format", format, "--budget", "300").utf8.count <= 1200)
+        }
+        // JSON holds what the Markdown holds at the same budget (its keys come on top).
+        let small = w.s.json(try preamble(w, "--format", "json", "--budget", "300"))
+        let smallMarkdown = try preamble(w, "--budget", "300")
+        for id in (small["next"] as? [[String: Any]] ?? []).compactMap({ $0["id"] as? String }) {
+            #expect(smallMarkdown.contains(id))
         }
     }
 

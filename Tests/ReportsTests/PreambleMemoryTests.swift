@@ -41,26 +41,47 @@ import Testing
         #expect(!String(decoding: plain, as: UTF8.self).contains("constraints"))
     }
 
-    /// At every budget, each constraint is either whole or absent, and when any is absent the
-    /// last line says how many and how to list them.
+    /// Constraints are cut last: at every budget the docs allow, constraints that fit with the
+    /// header are all there.
+    @Test func constraintsAreInEveryPreambleTheyFitIn() {
+        for budget in stride(from: Preamble.minimumBudget, through: 1500, by: 11) {
+            for format in PreambleFormat.allCases {
+                let text = String(decoding: Preamble.render(Self.input, budget: budget, format: format), as: UTF8.self)
+                for rule in Self.rules {
+                    var quoted: [UInt8] = []
+                    JSONWriter.appendString(rule, to: &quoted)
+                    let shown =
+                        format == .markdown ? rule : String(decoding: quoted.dropFirst().dropLast(), as: UTF8.self)
+                    #expect(text.contains(shown), "\(format) at \(budget)")
+                }
+            }
+        }
+    }
+
+    /// Constraints longer than the budget: each is either whole or absent, and when any is
+    /// absent the last line says how many and how to list them.
+    static let longRules = rules.map { $0 + "\n" + String(repeating: "Keep it so, whatever the deadline. ", count: 12) }
+
     @Test func aConstraintIsNeverCutInTheMiddle() {
         var sawPartial = false
+        var input = Self.input
+        input.constraints = Self.longRules.enumerated().map { .init(id: "mem-00000000\($0.offset)0", text: $0.element) }
         for budget in stride(from: Preamble.minimumBudget, through: 1500, by: 11) {
-            let text = String(decoding: Preamble.render(Self.input, budget: budget, format: .markdown), as: UTF8.self)
-            let shown = Self.rules.filter { text.contains("\n" + $0 + "\n") }.count
-            for rule in Self.rules where !text.contains("\n" + rule + "\n") {
+            let text = String(decoding: Preamble.render(input, budget: budget, format: .markdown), as: UTF8.self)
+            let shown = Self.longRules.filter { text.contains("\n" + $0 + "\n") }.count
+            for rule in Self.longRules where !text.contains("\n" + rule + "\n") {
                 let head = String(rule.prefix(20))
                 #expect(!text.contains(head), "budget \(budget): a piece of a constraint")
             }
-            if shown < Self.rules.count {
+            if shown < Self.longRules.count {
                 let last = text.split(separator: "\n").last.map(String.init) ?? ""
                 #expect(last.contains("codex-state memories --kind constraint"), "budget \(budget): \(last)")
                 if last.hasPrefix("_Left out") {
                     #expect(
-                        last.contains("constraints (\(Self.rules.count - shown) of 3)")
+                        last.contains("constraints (\(Self.longRules.count - shown) of 3)")
                             || (shown == 0 && last.contains("constraints")), "budget \(budget): \(last)")
                 } else {
-                    #expect(last.contains("\(Self.rules.count - shown) constraint(s) left out"), "\(last)")
+                    #expect(last.contains("\(Self.longRules.count - shown) constraint(s) left out"), "\(last)")
                 }
                 if shown > 0 { sawPartial = true }
             }
