@@ -59,6 +59,16 @@ git_attr_value_t git_attr_value(const char *attr) {
     return ((__typeof__(&git_attr_value))f)(attr);
 }
 
+int git_blob_create_from_buffer(git_oid *id, git_repository *repo, const void *buffer, size_t len) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_blob_create_from_buffer"))) return GIT_ERROR;
+        atomic_store(&pointer, f);
+    }
+    return ((__typeof__(&git_blob_create_from_buffer))f)(id, repo, buffer, len);
+}
+
 void git_blob_free(git_blob *blob) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
@@ -97,46 +107,6 @@ git_object_size_t git_blob_rawsize(const git_blob *blob) {
         atomic_store(&pointer, f);
     }
     return ((__typeof__(&git_blob_rawsize))f)(blob);
-}
-
-void git_branch_iterator_free(git_branch_iterator *iter) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_branch_iterator_free"))) return;
-        atomic_store(&pointer, f);
-    }
-    ((__typeof__(&git_branch_iterator_free))f)(iter);
-}
-
-int git_branch_iterator_new(git_branch_iterator **out, git_repository *repo, git_branch_t list_flags) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_branch_iterator_new"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_branch_iterator_new))f)(out, repo, list_flags);
-}
-
-int git_branch_name(const char **out, const git_reference *ref) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_branch_name"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_branch_name))f)(out, ref);
-}
-
-int git_branch_next(git_reference **out, git_branch_t *out_type, git_branch_iterator *iter) {
-    static _Atomic(void *) pointer;
-    void *f = atomic_load(&pointer);
-    if (!f) {
-        if (!(f = symbol("git_branch_next"))) return GIT_ERROR;
-        atomic_store(&pointer, f);
-    }
-    return ((__typeof__(&git_branch_next))f)(out, out_type, iter);
 }
 
 void git_buf_dispose(git_buf *buffer) {
@@ -439,6 +409,16 @@ int git_object_peel(git_object **peeled, const git_object *object, git_object_t 
     return ((__typeof__(&git_object_peel))f)(peeled, object, target_type);
 }
 
+void git_odb_free(git_odb *db) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_odb_free"))) return;
+        atomic_store(&pointer, f);
+    }
+    ((__typeof__(&git_odb_free))f)(db);
+}
+
 int git_odb_hash(git_oid *out, const void *data, size_t len, git_object_t type) {
     static _Atomic(void *) pointer;
     void *f = atomic_load(&pointer);
@@ -447,6 +427,16 @@ int git_odb_hash(git_oid *out, const void *data, size_t len, git_object_t type) 
         atomic_store(&pointer, f);
     }
     return ((__typeof__(&git_odb_hash))f)(out, data, len, type);
+}
+
+int git_odb_read_header(size_t *len_out, git_object_t *type_out, git_odb *db, const git_oid *id) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_odb_read_header"))) return GIT_ERROR;
+        atomic_store(&pointer, f);
+    }
+    return ((__typeof__(&git_odb_read_header))f)(len_out, type_out, db, id);
 }
 
 int git_oid_fromstr(git_oid *out, const char *str) {
@@ -707,6 +697,16 @@ int git_repository_item_path(git_buf *out, const git_repository *repo, git_repos
         atomic_store(&pointer, f);
     }
     return ((__typeof__(&git_repository_item_path))f)(out, repo, item);
+}
+
+int git_repository_odb(git_odb **out, git_repository *repo) {
+    static _Atomic(void *) pointer;
+    void *f = atomic_load(&pointer);
+    if (!f) {
+        if (!(f = symbol("git_repository_odb"))) return GIT_ERROR;
+        atomic_store(&pointer, f);
+    }
+    return ((__typeof__(&git_repository_odb))f)(out, repo);
 }
 
 int git_repository_open_ext(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs) {

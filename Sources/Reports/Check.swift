@@ -55,6 +55,9 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
     case checkIncomplete = "CS090"
     // Memories.
     case memoryTextChanged = "CS080"
+    // Claims published on the claims remote (docs/claims.md).
+    case claimRefStale = "CS095"
+    case claimRefUnreadable = "CS096"
     // Memories that may be stale (Check+Memory.swift): for a person to review.
     case memoryPathMissing = "CS081"
     case memoryIdentifierMissing = "CS082"
@@ -96,6 +99,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         case .copiesDisagree: return "copies-disagree"
         case .checkIncomplete: return "check-incomplete"
         case .memoryTextChanged: return "memory-text-changed"
+        case .claimRefStale: return "claim-ref-stale"
+        case .claimRefUnreadable: return "claim-ref-unreadable"
         case .memoryPathMissing: return "memory-path-missing"
         case .memoryIdentifierMissing: return "memory-identifier-missing"
         case .memoriesContradict: return "memories-contradict"
@@ -109,8 +114,8 @@ public enum CheckCode: String, Sendable, Codable, CaseIterable {
         switch self {
         case .completionRecovered, .trailerTaskUnknown, .conflictRecords, .mergeDriverMissing,
             .gitattributesLineMissing, .shallowClone, .localRecordsDamaged, .copyUnreadable, .copiesDisagree,
-            .checkIncomplete, .memoryPathMissing, .memoryIdentifierMissing, .memoriesContradict,
-            .memorySupersededElsewhere, .semanticModelUnavailable:
+            .checkIncomplete, .claimRefStale, .claimRefUnreadable, .memoryPathMissing, .memoryIdentifierMissing,
+            .memoriesContradict, .memorySupersededElsewhere, .semanticModelUnavailable:
             return .warning
         default: return .error
         }

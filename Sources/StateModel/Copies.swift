@@ -13,6 +13,9 @@ public struct CopyName: Hashable, Sendable, Comparable {
         case remote
         /// The (possibly uncommitted) file of another linked worktree of this clone.
         case worktree
+        /// A live claim another clone published on the claims remote (docs/claims.md): no file,
+        /// one fact — the task in progress — named `remote:<actor>`.
+        case claim
     }
     public var kind: Kind
     /// The branch (`feature`, `origin/x`) or the worktree's directory name.
@@ -29,13 +32,15 @@ public struct CopyName: Hashable, Sendable, Comparable {
     /// How output names the copy: `feature`, `origin/x`, `worktree wt2`.
     public var label: String { kind == .worktree ? "worktree \(name)" : name }
 
-    /// Local branches first, then worktrees, then remote-tracking branches; by name within each.
+    /// Local branches first, then worktrees, then remote-tracking branches, then other clones'
+    /// claims; by name within each.
     public static func < (a: CopyName, b: CopyName) -> Bool {
         func rank(_ k: Kind) -> Int {
             switch k {
             case .branch: return 0
             case .worktree: return 1
             case .remote: return 2
+            case .claim: return 3
             }
         }
         if rank(a.kind) != rank(b.kind) { return rank(a.kind) < rank(b.kind) }

@@ -333,7 +333,9 @@ public struct Evaluation: Sendable {
                     activity: [f.fact.startedAt, f.fact.updatedAt].compactMap { $0 }.max(), copies: copies)
                 let copy = f.copies[0]
                 let e = Elsewhere(
-                    kind: .inProgress, branch: copy.kind == .worktree ? copy.branch : f.fact.startedBranch ?? copy.name,
+                    kind: .inProgress,
+                    branch: copy.kind == .worktree
+                        ? copy.branch : copy.kind == .claim ? nil : f.fact.startedBranch ?? copy.name,
                     worktree: copy.kind == .worktree ? copy.name : nil, copy: copy.label, actor: f.fact.startedActor)
                 let started = f.fact.startedAt ?? Timestamp(seconds: 0)
                 if let b = best {

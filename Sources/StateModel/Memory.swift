@@ -239,10 +239,6 @@ extension ProjectState {
         get { memories ?? [:] }
         set { memories = newValue.isEmpty ? nil : newValue }
     }
-
-    public func resolveMemory(_ idOrPrefix: String) throws -> String {
-        try Identifiers.resolve(idOrPrefix, kind: .memory, among: memoryMap.keys)
-    }
 }
 
 extension StateRecords {

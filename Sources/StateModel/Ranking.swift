@@ -15,15 +15,6 @@ public struct RankTerms: Hashable, Sendable, Codable {
     public var id: String
 }
 
-public struct RankedTask: Hashable, Sendable {
-    public var id: String
-    public var terms: RankTerms
-    public init(id: String, terms: RankTerms) {
-        self.id = id
-        self.terms = terms
-    }
-}
-
 extension RankTerms {
     /// The order of `next` after its first two terms (resume, then fresh before stale), as one
     /// string whose byte order is that order: priority (0 first), unblocks (more first),
@@ -44,27 +35,9 @@ extension RankTerms {
     }
 }
 
+/// `next`'s order (SQL orders the index's rows by the same ``RankTerms/key``; the Swift ranking
+/// of a whole evaluation is the tests' oracle, `Tests/StateModelTests/RankingOracle.swift`).
 public enum Ranking {
-    /// Ranks `rows` for `next`: the tasks `actor` has in progress on `branch`, then every ready
-    /// task, then every stale one offered again, in ``precedes(_:_:)`` order.
-    public static func rank(_ rows: [EvaluatedTask], actor: String, branch: String?) -> [RankedTask] {
-        var out: [RankedTask] = []
-        for row in rows where row.candidate {
-            let terms = row.terms(actor: actor, branch: branch)
-            guard terms.resume || row.ready || row.offerableStale else { continue }
-            out.append(RankedTask(id: row.id, terms: terms))
-        }
-        out.sort { precedes($0.terms, $1.terms) }
-        return out
-    }
-
-    /// The same over a whole evaluation's rows.
-    public static func rank(
-        _ eval: Evaluation, actor: String, branch: String?, milestoneOrder: [String: Int]
-    ) -> [RankedTask] {
-        rank(eval.rows(milestoneOrder: milestoneOrder), actor: actor, branch: branch)
-    }
-
     /// Whether `a` ranks before `b` (the order `next` shows): resume first, then fresh before
     /// stale, then by ``RankTerms/key``.
     public static func precedes(_ a: RankTerms, _ b: RankTerms) -> Bool {

@@ -129,6 +129,7 @@ extension Workspace {
                     row.disagreement.map { Disagreement(task: row.id, message: $0) }
                 })
         }
+        findings += claimCheckFindings()
         findings += try memoryCheckFindings(state, bytes: bytes)  // MemoryReview.swift
         return result(tasks: state.tasks.count, scanned: facts.trailerWindow, fixed: fixed)
     }

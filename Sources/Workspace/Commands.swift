@@ -29,8 +29,12 @@ extension Workspace {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
         if !force { try refuseIfInProgressElsewhere(id) }
-        let started = try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
-            try state.startTask(id, ctx, force: force)
+        // Published on the claims remote first (outside the state file's lock), then written.
+        let published = try publishStart(id, force: force)
+        let started = try keepingClaim(published?.id ?? id, published?.publication) {
+            try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+                try state.startTask(id, ctx, force: force)
+            }
         }
         warnIfWaiting(started)
         return started
@@ -58,15 +62,19 @@ extension Workspace {
     }
 
     public func blockTask(_ id: String, reason: String, command: String) throws -> String {
-        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+        let blocked = try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             try state.blockTask(id, reason: reason, ctx)
         }
+        releaseClaim(blocked)  // on the claims remote, after the write
+        return blocked
     }
 
     public func cancelTask(_ id: String, reason: String?, command: String) throws -> String {
-        try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+        let cancelled = try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
             try state.cancelTask(id, reason: reason, ctx)
         }
+        releaseClaim(cancelled)  // on the claims remote, after the write
+        return cancelled
     }
 
     public func reopenTask(_ id: String, command: String) throws -> String {
@@ -129,6 +137,7 @@ extension Workspace {
             created = try state.task(done)?.created.at
             return done
         }
+        releaseClaim(done)  // on the claims remote, after the write
         // A typo like HEAD~5000 names a commit that cannot hold the work of a newer task.
         if let resolved, let created, let info = try? repository.commit(resolved), info.time < created.seconds {
             warnings.append(
@@ -150,13 +159,29 @@ extension Workspace {
     public func claimNext(leaseSeconds: Int64, command: String) throws -> (String, RankTerms) {
         let claimLock = try store.claimLock(timeout: try lockTimeout())
         defer { withExtendedLifetime(claimLock) {} }
-        let model = try readModel()
-        guard let pick = try model.claimable() else {
-            throw WorkspaceError.nothingReady(why: model.nothingReady.text)
+        // Tasks whose claim another clone won on the claims remote while this one pushed.
+        var lost: Set<String> = []
+        while true {
+            let model = try readModel()
+            guard let pick = try model.claimable() else {
+                throw WorkspaceError.nothingReady(why: model.nothingReady.text)
+            }
+            let id = pick.row.id
+            // Published on the claims remote first (outside the state file's lock): a lost race
+            // writes nothing, and the reads are made again with the winner's claim, so the next
+            // best task is taken in this same command.
+            let published = try publishClaim(id, expires: try now().adding(seconds: leaseSeconds), force: false)
+            if case .heldElsewhere(let held) = published {
+                guard lost.insert(id).inserted else { throw ClaimsError.heldElsewhere(task: id, by: held) }
+                claimsChanged()
+                continue
+            }
+            _ = try keepingClaim(id, published) {
+                try transaction(command: command, footprint: Footprint(tasks: [id])) { state, ctx in
+                    try state.startTask(id, ctx, lease: leaseSeconds)
+                }
+            }
+            return (id, pick.terms)
         }
-        _ = try transaction(command: command, footprint: Footprint(tasks: [pick.row.id])) { state, ctx in
-            try state.startTask(pick.row.id, ctx, lease: leaseSeconds)
-        }
-        return (pick.row.id, pick.terms)
     }
 }

@@ -402,6 +402,7 @@ extension Workspace {
         var others = try readCopies(
             listing, here: tasks, hereHash: hash, head: head, index: index, keepUnfiltered: keepUnfiltered)
         others.facts = anchorIntroducedCompletions(others.facts, tips: others.tips, index: index)
+        others.adding(claims: remoteClaimFacts(tasks))  // Claims+Integration.swift
         let pairs = CopyInputs.completionCommits(here: tasks, facts: others.facts)
         let reach = try reachability(of: pairs.map(\.commit), head: head, index: index)
         let recovered = try recoverAnchors(completions: pairs, reach: reach, head: head, index: index)

@@ -16,13 +16,16 @@ struct ReadFingerprint {
     var fetched: String
     var staleAfter: Int64?
     var actor: String
+    /// The other clones' live claims on the claims remote (``ClaimRecord/key(_:)``; "" without).
+    var remoteClaims: String = ""
 
     /// The key of the read model's rows.
     var evaluationKey: String {
-        Self.digest([
-            "rows-v2", head.commit ?? "unborn", head.branch ?? "", rewrites, fetched, listing.signature,
-            staleAfter.map { "\($0)" } ?? "never",
-        ])
+        Self.digest(
+            [
+                "rows-v2", head.commit ?? "unborn", head.branch ?? "", rewrites, fetched, listing.signature,
+                staleAfter.map { "\($0)" } ?? "never",
+            ] + (remoteClaims.isEmpty ? [] : ["claims", remoteClaims]))
     }
 
     /// The key of an output rendered from the rows for `arguments` over the state with content
@@ -184,7 +187,7 @@ extension Workspace {
             head: try headRef(), listing: try listCopies(index: index),
             rewrites: Files.stamp(paths.rewritesFile)?.encoded ?? "-",
             fetched: try repository.fetchStamp(),
-            staleAfter: try staleAfter(), actor: actor)
+            staleAfter: try staleAfter(), actor: actor, remoteClaims: remoteClaimsKey())
         readFingerprint = f
         return f
     }

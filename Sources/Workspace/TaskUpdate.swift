@@ -39,24 +39,29 @@ extension Workspace {
         let claimLock = update.status == .inProgress ? try store.claimLock(timeout: try lockTimeout()) : nil
         defer { withExtendedLifetime(claimLock) {} }
         if update.status == .inProgress { try refuseIfInProgressElsewhere(id) }
+        // A start is published on the claims remote first (outside the state file's lock).
+        let published = update.status == .inProgress ? try publishStart(id, force: false) : nil
         let parent: [String] = update.edit.parent.flatMap { $0.map { [$0] } } ?? []
         let footprint = Footprint(
             tasks: [id] + parent + update.addDeps, cycles: update.edit.parent != nil || !update.addDeps.isEmpty)
-        let updated = try transaction(command: command, footprint: footprint) { state, ctx in
-            let resolved = try state.resolveTask(id)
-            if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
-            for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
-            for d in update.removeDeps { _ = try state.removeDependency(resolved, on: d, ctx) }
-            switch update.status {
-            case .open?: _ = try state.reopenTask(resolved, ctx)
-            case .inProgress?:
-                _ = try state.startTask(resolved, ctx)
-            case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
-            case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)
-            case nil: break
+        let updated = try keepingClaim(published?.id ?? id, published?.publication) {
+            try transaction(command: command, footprint: footprint) { state, ctx in
+                let resolved = try state.resolveTask(id)
+                if !update.edit.isEmpty { _ = try state.editTask(resolved, update.edit, ctx) }
+                for d in update.addDeps { _ = try state.addDependency(resolved, on: d, ctx) }
+                for d in update.removeDeps { _ = try state.removeDependency(resolved, on: d, ctx) }
+                switch update.status {
+                case .open?: _ = try state.reopenTask(resolved, ctx)
+                case .inProgress?:
+                    _ = try state.startTask(resolved, ctx)
+                case .blocked?: _ = try state.blockTask(resolved, reason: update.reason ?? "", ctx)
+                case .cancelled?: _ = try state.cancelTask(resolved, reason: update.reason, ctx)
+                case nil: break
+                }
+                return resolved
             }
-            return resolved
         }
+        if update.status == .blocked || update.status == .cancelled { releaseClaim(updated) }
         if update.status == .inProgress { warnIfWaiting(updated) }
         return updated
     }

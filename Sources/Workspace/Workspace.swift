@@ -87,6 +87,8 @@ public final class Workspace {
     public let surface: Surface
     /// The journal's name for ``surface``.
     var client: String { surface.rawValue }
+    /// This command's dealings with the claims remote (Claims.swift).
+    public var claims = ClaimsSession()
     /// The index, opened once per command (``openIndex()``); nil inside: it could not be opened.
     private var openedIndex: StateIndex??
     /// How many reads from git failed during this command (a commit message, a branch tip): what
@@ -409,4 +411,7 @@ public enum Surface: String, Sendable {
     var defaultLockTimeout: Double { self == .hook ? 2 : 10 }
     var maximumLockTimeout: Double { self == .hook ? 2 : .infinity }
     var indexBusyTimeout: Double { self == .hook ? 0.2 : 1 }
+    /// Whether the command may reach the claims remote: a hook answers from the cached listing
+    /// and publishes or releases nothing (git never waits on the network for us).
+    var mayUseNetwork: Bool { self != .hook }
 }

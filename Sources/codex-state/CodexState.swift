@@ -95,7 +95,7 @@ struct CodexState: ParsableCommand {
             MergeDriverCommand.self, Check.self,
             SessionCommand.self, Preamble.self, MCPCommand.self, CodexCommand.self, ShellInit.self,
             SkillCommand.self, Remember.self, Memories.self, Recall.self, Forget.self, PrivateKeyCommand.self,
-            Undo.self, JournalCommand.self, Graph.self, Report.self, Import.self, Export.self,
+            Undo.self, JournalCommand.self, Graph.self, Report.self, Import.self, Export.self, ClaimsCommand.self,
         ]
     )
 }

@@ -190,7 +190,7 @@ struct HookCommand: ParsableCommand {
             hook == .postRewrite || hook == .prePush
             ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : ""
         do {
-            // Git never waits on us (``Surface/hook``'s bounds).
+            // Git never waits on us (``Surface/hook``'s bounds), nor on the claims remote.
             let ws = try Workspace(
                 directory: FileManager.default.currentDirectoryPath, surface: .hook,
                 environment: ProcessInfo.processInfo.environment)

@@ -160,6 +160,7 @@ struct Next: ParsableCommand {
     var claim = false
     @Option(help: "With --claim: how long the claim lasts, in minutes (1 to \(Self.maxLease), 30 days).")
     var lease: Int = 120
+    @OptionGroup var remote: RemoteOption
 
     /// A claim longer than this is a typo, and an unbounded one could not be written back.
     static let maxLease = 43_200
@@ -173,6 +174,7 @@ struct Next: ParsableCommand {
 
     func run() throws {
         let ws = try common.workspace()
+        remote.apply(to: ws)
         var claimed: String?
         var claimedTerms: RankTerms?
         if claim {

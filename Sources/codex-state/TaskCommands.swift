@@ -218,9 +218,11 @@ struct TaskCommand: ParsableCommand {
         @OptionGroup var output: JSONFlag
         @Argument(help: "Task id or unique prefix.") var id: String
         @Flag(help: "Take the task over even if another actor's claim has not expired.") var force = false
+        @OptionGroup var remote: RemoteOption
 
         func run() throws {
             let ws = try common.workspace()
+            remote.apply(to: ws)
             let done = try ws.startTask(id, force: force, command: common.commandLine)
             Output.warnings(ws)
             let head = try ws.headRef()  // branch and commit: no libgit2

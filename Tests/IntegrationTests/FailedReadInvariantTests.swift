@@ -69,6 +69,15 @@ import Testing
         ("Workspace/Workspace.swift", "try? index?.keepSubject(", "a cache write"),
         ("Workspace/Workspace.swift", "out = (try? index.reachability(head:", "a cache read: a miss walks"),
         ("Workspace/Workspace.swift", "try? index.storeReachability(", "a cache write (settled answers only)"),
+        (
+            "StateStore/RemoteClaimsFile.swift",
+            "guard Files.exists(path), let bytes = try? Files.read(path, limit: 64 << 20),",
+            "a cache read (remote-claims.json): a miss lists the claims remote again"
+        ),
+        (
+            "StateStore/RemoteClaimsFile.swift", "let listings = try? JSONDecoder().decode(ClaimListings.self",
+            "a cache of another layout is a miss: the next listing rewrites it"
+        ),
         ("StateStore/StateStore.swift", "let built = try? index.builtFrom()", "no answer rebuilds the index"),
         ("StateStore/StateStore.swift", "try? index.setStamp(", "a cache write: the next read hashes"),
         ("StateStore/StateStore.swift", "let canonical = (try? index.writtenCanonical()) == hash", "no answer checks"),
