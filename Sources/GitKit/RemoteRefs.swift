@@ -84,9 +84,7 @@ extension Repository {
     /// The remote `name` of the configuration. Refused unless git would accept the name and the
     /// configuration gives it a URL: a name is never taken for a URL or an option.
     public func remote(_ name: String, timeout: Double) throws -> GitRemote {
-        guard !name.isEmpty, !name.hasPrefix("-"), !name.contains("/"),
-            RepoFiles.isValidRefName("refs/remotes/" + name + "/HEAD")
-        else { throw RemoteError.unknownRemote(name: name, reason: "not a valid remote name") }
+        if let problem = Self.remoteNameProblem(name) { throw RemoteError.unknownRemote(name: name, reason: problem) }
         guard let url = try configString("remote.\(name).url"), !url.isEmpty else {
             throw RemoteError.unknownRemote(
                 name: name, reason: "no such remote (git config remote.\(name).url is not set)")
@@ -94,6 +92,15 @@ extension Repository {
         return GitRemote(
             name: name, displayURL: Self.withoutCredentials(url), gitDir: gitDir, directory: workdir ?? gitDir,
             environment: environment, timeout: timeout)
+    }
+
+    /// Why `name` cannot name a remote (nil when git would accept it): never taken for a URL or
+    /// an option.
+    public static func remoteNameProblem(_ name: String) -> String? {
+        guard !name.isEmpty, !name.hasPrefix("-"), !name.contains("/"),
+            RepoFiles.isValidRefName("refs/remotes/" + name + "/HEAD")
+        else { return "not a valid remote name" }
+        return nil
     }
 
     /// `https://user:token@host/x` → `https://host/x`: what a message or a stored key may show.

@@ -85,6 +85,9 @@ extension Workspace {
     /// Where claims live on the remote (GitKit's ``ClaimRefs``), for the commands' help.
     public static let claimRefPrefix = ClaimRefs.prefix
 
+    /// Why `name` cannot be a claims remote (nil when git would accept it as a remote's name).
+    public static func claimsRemoteNameProblem(_ name: String) -> String? { Repository.remoteNameProblem(name) }
+
     /// The claims remote and its settings; nil when claims stay in this clone.
     public func claimsSettings() throws -> ClaimsSettings? {
         let configured = try repository.configString("codex-state.claimsRemote")

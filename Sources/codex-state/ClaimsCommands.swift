@@ -9,6 +9,14 @@ struct RemoteOption: ParsableArguments {
             valueName: "name"))
     var remote: String?
 
+    /// A name given on the command line that git would not take for a remote is an error of the
+    /// command (a setting in git config is warned about by the reads instead).
+    func validate() throws {
+        if let remote, let problem = Workspace.claimsRemoteNameProblem(remote) {
+            throw ValidationError("--remote '\(remote)': \(problem)")
+        }
+    }
+
     func apply(to ws: Workspace) {
         if let remote { ws.claims.remoteOverride = remote }
     }

@@ -237,6 +237,16 @@ final class Fleet {
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("not a valid remote name"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/pwned"))
+        // Named on the command line, a name git would not take is the command's error, not a warning.
+        for args in [["next", "--remote=--upload-pack=touch pwned"], ["next", "--claim", "--remote=a\u{1B}[31mb"]] {
+            let explicit = try s.run(Sandbox.binary, args, in: dir)
+            #expect(explicit.status != 0, "\(args): \(explicit)")
+            #expect(explicit.stderr.hasPrefix("codex-state: error: --remote '"), "\(explicit.stderr)")
+            #expect(explicit.stderr.contains("not a valid remote name"))
+            #expect(explicit.stderr.filter { $0 == "\n" }.count == 1 && !explicit.stderr.contains("\u{1B}"))
+            #expect(explicit.stdout.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pwned"))
         try s.git("config", "--unset", "codex-state.claimsRemote", in: dir)
         let none = try s.cs("claims", in: dir)
         #expect(none.status == 1)
